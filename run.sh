@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Run Governance locally: a private, durable PostgreSQL cluster ("run", port 5433), the API and
+# the proxy adapter. Ctrl-C stops everything this script started.
+#
+# Environment:
+#   GOVERNANCE_API_PORT     API port (default 5080)
+#   GOVERNANCE_PROXY_PORT   proxy adapter port (default 4000)
+#   GOVERNANCE_PG_PORT      PostgreSQL port (default 5433)
+#   GOVERNANCE_MASTER_KEY   master key (default: read from / generated into .data/master.key)
+#   GOVERNANCE_ADMIN_TOKEN  passed through untouched (the API prints a generated one if unset)
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+cd "$REPO_ROOT"
+# shellcheck source=scripts/pg.sh
+source "$REPO_ROOT/scripts/pg.sh"
+
+die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
+say() { printf 'run.sh: %s\n' "$*" >&2; }
+
+API_PORT="${GOVERNANCE_API_PORT:-5080}"
+PROXY_PORT="${GOVERNANCE_PROXY_PORT:-4000}"
+API_DIR="src/Governance.Api/bin/Release/net10.0"
+PROXY_DIR="src/ProxyAdapter/bin/Release/net10.0"
+
+command -v dotnet >/dev/null 2>&1 || die "dotnet is not on PATH; install the .NET 10 SDK"
+if [[ -f Governance.sln ]]; then
+  SOLUTION=Governance.sln
+elif [[ -f Governance.slnx ]]; then
+  SOLUTION=Governance.slnx
+else
+  die "Governance.sln not found in $REPO_ROOT"
+fi
+
+for p in "$API_PORT" "$PROXY_PORT"; do
+  [[ "$p" =~ ^[0-9]+$ ]] && (( p > 0 && p < 65536 )) || die "invalid port '$p'"
+done
+[[ "$API_PORT" != "$PROXY_PORT" ]] || die "GOVERNANCE_API_PORT and GOVERNANCE_PROXY_PORT must differ (both $API_PORT)"
+check_port_free() { # port env-var-name
+  if _pg_port_in_use "$1"; then
+    die "port $1 is already in use by another process; set $2 to a free port"
+  fi
+}
+check_port_free "$API_PORT" GOVERNANCE_API_PORT
+check_port_free "$PROXY_PORT" GOVERNANCE_PROXY_PORT
+
+# --- cleanup: only what this script started --------------------------------------------------
+API_PID=""
+PROXY_PID=""
+GOVERNANCE_PG_STARTED=0 # set to 1 by ensure_postgres as soon as it has started the cluster
+CLEANED_UP=0
+cleanup() {
+  local code=$?
+  (( CLEANED_UP )) && return 0
+  CLEANED_UP=1
+  trap - INT TERM
+  local pids=() pid i
+  for pid in "$API_PID" "$PROXY_PID"; do
+    [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && pids+=("$pid")
+  done
+  if (( ${#pids[@]} )); then
+    say "stopping applications (pid ${pids[*]})"
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do # up to 10 s for a graceful shutdown
+      local alive=0
+      for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+      (( alive )) || break
+      sleep 0.1
+    done
+    kill -KILL "${pids[@]}" 2>/dev/null || true
+    wait "${pids[@]}" 2>/dev/null || true
+  fi
+  if [[ "$GOVERNANCE_PG_STARTED" == 1 ]]; then
+    stop_postgres run || true
+  fi
+  return "$code"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- dev master key ---------------------------------------------------------------------------
+if [[ -z "${GOVERNANCE_MASTER_KEY:-}" ]]; then
+  mkdir -p -m 0755 .data
+  KEY_FILE=.data/master.key
+  if [[ ! -s "$KEY_FILE" ]]; then
+    (umask 077 && head -c32 /dev/urandom | base64 >"$KEY_FILE")
+    say "generated a development master key in $KEY_FILE"
+  fi
+  chmod 600 "$KEY_FILE"
+  GOVERNANCE_MASTER_KEY="$(tr -d '[:space:]' <"$KEY_FILE")"
+  [[ -n "$GOVERNANCE_MASTER_KEY" ]] || die "$KEY_FILE is empty; delete it to generate a new key"
+fi
+export GOVERNANCE_MASTER_KEY
+
+# --- build --------------------------------------------------------------------------------------
+say "building $SOLUTION (Release) ..."
+if ! dotnet build "$SOLUTION" -c Release; then
+  die "dotnet build $SOLUTION -c Release failed (see the output above)"
+fi
+[[ -f "$API_DIR/Governance.Api.dll" ]] || die "$API_DIR/Governance.Api.dll not found after the build"
+[[ -f "$PROXY_DIR/ProxyAdapter.dll" ]] || die "$PROXY_DIR/ProxyAdapter.dll not found after the build"
+
+# --- database -----------------------------------------------------------------------------------
+ensure_postgres run
+
+# The ports may have been taken while we were building.
+check_port_free "$API_PORT" GOVERNANCE_API_PORT
+check_port_free "$PROXY_PORT" GOVERNANCE_PROXY_PORT
+
+# --- applications -------------------------------------------------------------------------------
+# Each app runs from its output directory so that its appsettings*.json (content root) is found.
+# The API starts first and applies the database schema; the proxy starts once the API is healthy,
+# so two processes never migrate the same schema at once.
+command -v curl >/dev/null 2>&1 || die "curl is required to check /health"
+healthy() { curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$1/health" 2>/dev/null; }
+wait_healthy() { # name pid port
+  local i c
+  for ((i = 0; i < 120; i++)); do # ~60 s
+    kill -0 "$2" 2>/dev/null || { wait "$2" && c=0 || c=$?; say "$1 exited during start-up (code $c)"; exit $(( c ? c : 1 )); }
+    healthy "$3" && return 0
+    sleep 0.5
+  done
+  die "$1 did not answer http://127.0.0.1:$3/health within 60 s"
+}
+
+(
+  cd "$API_DIR"
+  export ASPNETCORE_URLS="http://127.0.0.1:$API_PORT"
+  export ConnectionStrings__Governance="$GOVERNANCE_DB"
+  exec dotnet Governance.Api.dll
+) &
+API_PID=$!
+say "started Governance.Api (pid $API_PID)"
+wait_healthy Governance.Api "$API_PID" "$API_PORT"
+
+(
+  cd "$PROXY_DIR"
+  export ASPNETCORE_URLS="http://127.0.0.1:$PROXY_PORT"
+  export ConnectionStrings__Governance="$GOVERNANCE_DB"
+  exec dotnet ProxyAdapter.dll
+) &
+PROXY_PID=$!
+say "started ProxyAdapter (pid $PROXY_PID)"
+wait_healthy ProxyAdapter "$PROXY_PID" "$PROXY_PORT"
+
+cat >&2 <<EOF
+
+Governance is up:
+  API:        http://127.0.0.1:$API_PORT
+  Proxy:      http://127.0.0.1:$PROXY_PORT
+  PostgreSQL: $GOVERNANCE_DB
+Press Ctrl-C to stop.
+
+EOF
+
+# --- wait: if either app exits, stop everything and exit with its code -------------------------
+set +e
+wait -n "$API_PID" "$PROXY_PID"
+code=$?
+set -e
+if ! kill -0 "$API_PID" 2>/dev/null; then
+  say "Governance.Api exited (code $code); stopping everything"
+else
+  say "ProxyAdapter exited (code $code); stopping everything"
+fi
+exit "$code"
