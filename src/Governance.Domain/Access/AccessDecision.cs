@@ -1,0 +1,49 @@
+using Governance.Domain.Catalog;
+using Governance.Domain.Keys;
+
+namespace Governance.Domain.Access;
+
+public static class DenialReasons
+{
+    public const string UnknownKey = "unknown_key";
+    public const string Revoked = "revoked";
+    public const string Expired = "expired";
+    public const string Rotated = "rotated";
+    public const string Suspended = "suspended";
+    public const string ModelNotAllowed = "model_not_allowed";
+    public const string UnknownModel = "unknown_model";
+}
+
+public sealed record AccessDecision(bool Allowed, string? Reason, string? KeyId, string? App)
+{
+    /// <summary>Credential problems are 401 (who are you?); policy problems are 403 (not this).</summary>
+    public int HttpStatus => Allowed ? 200 : Reason is DenialReasons.ModelNotAllowed or DenialReasons.Suspended ? 403 : 401;
+
+    /// <summary>
+    /// Pure allow/deny. Anything unknown denies. The key was looked up by the id embedded in
+    /// <paramref name="presentedKey"/>; the secret is checked here in constant time.
+    /// </summary>
+    public static AccessDecision Decide(string presentedKey, VirtualKey? key, string model, ModelDefinition? definition, DateTimeOffset now)
+    {
+        if (key is null)
+            return Deny(DenialReasons.UnknownKey, null, null);
+        var current = KeyFormat.Matches(presentedKey, key.SecretHash);
+        var previous = !current && KeyFormat.Matches(presentedKey, key.PreviousSecretHash);
+        if (!current && !previous)
+            return Deny(DenialReasons.UnknownKey, null, null);
+
+        var reason = key switch
+        {
+            { Status: KeyStatus.Revoked } => DenialReasons.Revoked,
+            _ when key.IsExpiredAt(now) => DenialReasons.Expired,
+            _ when previous && now >= key.PreviousValidUntil => DenialReasons.Rotated,
+            { Status: KeyStatus.Suspended } => DenialReasons.Suspended,
+            _ when definition is null => DenialReasons.UnknownModel,
+            _ when !key.Allows(model) => DenialReasons.ModelNotAllowed,
+            _ => null,
+        };
+        return reason is null ? new AccessDecision(true, null, key.Id, key.App) : Deny(reason, key.Id, key.App);
+    }
+
+    private static AccessDecision Deny(string reason, string? keyId, string? app) => new(false, reason, keyId, app);
+}

@@ -1,0 +1,30 @@
+namespace Governance.Domain.Keys;
+
+// Persisted event names are mapped explicitly in the store configuration; renaming a record is safe,
+// renaming a mapped name is not. Events carry hashes, never a plaintext secret.
+
+public sealed record KeyIssued(
+    string KeyId,
+    string App,
+    string Name,
+    IReadOnlyList<string> Models,
+    DateTimeOffset? ExpiresAt,
+    string SecretHash,
+    string IssuedBy,
+    DateTimeOffset IssuedAt);
+
+public sealed record KeyRevoked(string KeyId, string Reason, string RevokedBy, DateTimeOffset RevokedAt);
+
+/// <summary>The new secret replaces the old one; the old one keeps working until <paramref name="PreviousValidUntil"/>.</summary>
+public sealed record KeyRotated(
+    string KeyId,
+    string NewSecretHash,
+    DateTimeOffset PreviousValidUntil,
+    string RotatedBy,
+    DateTimeOffset RotatedAt);
+
+public sealed record KeySuspended(string KeyId, string Reason, string SuspendedBy, DateTimeOffset SuspendedAt);
+
+public sealed record KeyResumed(string KeyId, string ResumedBy, DateTimeOffset ResumedAt);
+
+public sealed record KeyScopeChanged(string KeyId, IReadOnlyList<string> Models, string ChangedBy, DateTimeOffset ChangedAt);

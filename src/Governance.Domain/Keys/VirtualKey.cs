@@ -1,0 +1,50 @@
+namespace Governance.Domain.Keys;
+
+public enum KeyStatus
+{
+    Active,
+    Suspended,
+    Revoked,
+}
+
+/// <summary>The state of one virtual key, folded from its stream. Holds secret hashes only.</summary>
+public sealed record VirtualKey(
+    string Id,
+    string App,
+    string Name,
+    IReadOnlyList<string> Models,
+    DateTimeOffset? ExpiresAt,
+    KeyStatus Status,
+    string SecretHash,
+    string? PreviousSecretHash,
+    DateTimeOffset? PreviousValidUntil,
+    DateTimeOffset IssuedAt,
+    string IssuedBy,
+    string? StatusReason,
+    DateTimeOffset? RotatedAt)
+{
+    public static VirtualKey? Evolve(VirtualKey? state, object @event) => (state, @event) switch
+    {
+        (null, KeyIssued e) => new VirtualKey(
+            e.KeyId, e.App, e.Name, e.Models, e.ExpiresAt, KeyStatus.Active, e.SecretHash,
+            null, null, e.IssuedAt, e.IssuedBy, null, null),
+        (null, _) => null,
+        (_, KeyRevoked e) => state with { Status = KeyStatus.Revoked, StatusReason = e.Reason },
+        (_, KeySuspended e) => state with { Status = KeyStatus.Suspended, StatusReason = e.Reason },
+        (_, KeyResumed) => state with { Status = KeyStatus.Active, StatusReason = null },
+        (_, KeyScopeChanged e) => state with { Models = e.Models },
+        (_, KeyRotated e) => state with
+        {
+            PreviousSecretHash = state.SecretHash,
+            PreviousValidUntil = e.PreviousValidUntil,
+            SecretHash = e.NewSecretHash,
+            RotatedAt = e.RotatedAt,
+        },
+        _ => state,
+    };
+
+    public bool IsExpiredAt(DateTimeOffset now) => ExpiresAt is { } expiry && now >= expiry;
+
+    /// <summary>"*" in the scope lets the key call any registered model.</summary>
+    public bool Allows(string model) => Models.Contains("*") || Models.Contains(model, StringComparer.Ordinal);
+}
