@@ -1,0 +1,37 @@
+using Governance.Domain.Catalog;
+using Governance.Domain.Keys;
+using Governance.Domain.Operators;
+using Governance.Domain.Usage;
+using JasperFx.Events;
+using Marten.Events.Aggregation;
+
+namespace Governance.Projections;
+
+// Write-side read models are inline single-stream projections: the document is committed in the same
+// transaction as the event, so an allow/deny read never lags the write that changed it.
+// Each one delegates to the domain's pure Evolve, so rebuilding from events gives the same document.
+
+public sealed partial class VirtualKeyProjection : SingleStreamProjection<VirtualKey, string>
+{
+    public override VirtualKey? Evolve(VirtualKey? snapshot, string id, IEvent e) => VirtualKey.Evolve(snapshot, e.Data);
+}
+
+public sealed partial class ProviderProjection : SingleStreamProjection<Provider, string>
+{
+    public override Provider? Evolve(Provider? snapshot, string id, IEvent e) => Provider.Evolve(snapshot, e.Data);
+}
+
+public sealed partial class ModelProjection : SingleStreamProjection<ModelDefinition, string>
+{
+    public override ModelDefinition? Evolve(ModelDefinition? snapshot, string id, IEvent e) => ModelDefinition.Evolve(snapshot, e.Data);
+}
+
+public sealed partial class RequestRecordProjection : SingleStreamProjection<RequestRecord, string>
+{
+    public override RequestRecord? Evolve(RequestRecord? snapshot, string id, IEvent e) => RequestRecord.Evolve(snapshot, e.Data);
+}
+
+public sealed partial class OperatorTokenProjection : SingleStreamProjection<OperatorToken, string>
+{
+    public override OperatorToken? Evolve(OperatorToken? snapshot, string id, IEvent e) => OperatorToken.Evolve(snapshot, e.Data);
+}
