@@ -1,0 +1,49 @@
+using System.Security.Claims;
+using FluentValidation;
+using Governance.Domain.Catalog;
+using Governance.Projections;
+using Marten;
+using Wolverine.Http;
+
+namespace Governance.Api.Catalog;
+
+public sealed record RegisterProvider(string Name, string Kind, string BaseUrl, string ApiKey)
+{
+    public sealed class Validator : AbstractValidator<RegisterProvider>
+    {
+        public Validator()
+        {
+            RuleFor(x => x.Name).NotEmpty().MaximumLength(100).Matches("^[a-z0-9][a-z0-9._-]*$")
+                .WithMessage("'name' must be lower-case letters, digits, '.', '_' or '-'.");
+            RuleFor(x => x.Kind).Must(k => ProviderKinds.All.Contains(k))
+                .WithMessage($"'kind' must be one of: {string.Join(", ", ProviderKinds.All)}.");
+            RuleFor(x => x.BaseUrl).Must(BeHttpUrl).WithMessage("'baseUrl' must be an absolute http(s) URL.");
+            RuleFor(x => x.ApiKey).NotEmpty().MaximumLength(4096);
+        }
+
+        private static bool BeHttpUrl(string? url) =>
+            Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
+    }
+}
+
+/// <summary>A provider as operators see it: its API key is write-only.</summary>
+public sealed record ProviderView(string Name, string Kind, string BaseUrl, DateTimeOffset RegisteredAt)
+{
+    public static ProviderView From(Provider p) => new(p.Id, p.Kind, p.BaseUrl, p.RegisteredAt);
+}
+
+public static class ProviderEndpoints
+{
+    [WolverinePost("/api/providers")]
+    public static IResult Post(RegisterProvider command, IDocumentSession session, SecretProtector protector, ClaimsPrincipal user, TimeProvider clock)
+    {
+        var registered = new ProviderRegistered(
+            command.Name, command.Kind, command.BaseUrl.TrimEnd('/'), protector.Protect(command.ApiKey, command.Name), user.Actor(), clock.GetUtcNow());
+        session.Events.StartStream<Provider>(command.Name, registered);
+        return Results.Created($"/api/providers/{command.Name}", ProviderView.From(Provider.Evolve(null, registered)!));
+    }
+
+    [WolverineGet("/api/providers")]
+    public static async Task<IReadOnlyList<ProviderView>> List(IQuerySession session, CancellationToken ct) =>
+        (await session.Query<Provider>().OrderBy(p => p.Id).ToListAsync(ct)).Select(ProviderView.From).ToList();
+}

@@ -1,0 +1,51 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text.Encodings.Web;
+using Governance.Domain.Operators;
+using Marten;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace Governance.Api.Infrastructure;
+
+/// <summary>Bearer operator tokens: the token's hash names the stored operator; nothing else is kept.</summary>
+internal sealed class OperatorAuthentication(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "OperatorToken";
+    public const string RoleClaim = "role";
+    public const string IdClaim = "sub";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            return AuthenticateResult.NoResult();
+
+        var token = header["Bearer ".Length..].Trim();
+        var session = Context.RequestServices.GetRequiredService<IQuerySession>();
+        var stored = await session.LoadAsync<OperatorToken>(OperatorToken.IdFor(token), Context.RequestAborted);
+        if (stored is null || !CryptographicOperations.FixedTimeEquals(
+                Convert.FromHexString(stored.TokenHash), Convert.FromHexString(OperatorToken.HashOf(token))))
+            return AuthenticateResult.Fail("Unknown operator token.");
+
+        var identity = new ClaimsIdentity([new Claim(IdClaim, stored.Id), new Claim(RoleClaim, stored.Role)], SchemeName, IdClaim, RoleClaim);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = 401;
+        Response.Headers.WWWAuthenticate = "Bearer";
+        await Results.Problem(Problems.Create(401, "Unauthorized.", "A valid operator token is required (Authorization: Bearer <token>).", "unauthorized"))
+            .ExecuteAsync(Context);
+    }
+
+    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = 403;
+        await Results.Problem(Problems.Create(403, "Forbidden.", "This operator token's role may not do this.", "forbidden"))
+            .ExecuteAsync(Context);
+    }
+}

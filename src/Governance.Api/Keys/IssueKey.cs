@@ -1,0 +1,37 @@
+using System.Security.Claims;
+using FluentValidation;
+using Governance.Domain.Keys;
+using Marten;
+using Wolverine.Http;
+
+namespace Governance.Api.Keys;
+
+public sealed record IssueKey(string App, string Name, IReadOnlyList<string> Models, DateTimeOffset? ExpiresAt)
+{
+    public sealed class Validator : AbstractValidator<IssueKey>
+    {
+        public Validator()
+        {
+            RuleFor(x => x.App).IsName();
+            RuleFor(x => x.Name).IsName();
+            RuleFor(x => x.Models).ValidModels();
+        }
+    }
+}
+
+/// <summary>The only response that ever contains the key itself.</summary>
+public sealed record IssuedKey(string Id, string Key, KeyView Details);
+
+public static class IssueKeyEndpoint
+{
+    [WolverinePost("/api/keys")]
+    public static IResult Post(IssueKey command, IDocumentSession session, ClaimsPrincipal user, TimeProvider clock)
+    {
+        var keyId = KeyFormat.NewKeyId();
+        var key = KeyFormat.NewKey(keyId);
+        var issued = VirtualKeyDecider.Issue(
+            keyId, command.App, command.Name, command.Models, command.ExpiresAt, KeyFormat.Hash(key), user.Actor(), clock.GetUtcNow());
+        session.Events.StartStream<VirtualKey>(keyId, issued);
+        return Results.Created($"/api/keys/{keyId}", new IssuedKey(keyId, key, KeyView.From(VirtualKey.Evolve(null, issued)!)));
+    }
+}

@@ -1,0 +1,25 @@
+using System.Security.Claims;
+using FluentValidation;
+using Governance.Domain.Keys;
+using Wolverine.Http;
+using Wolverine.Marten;
+
+namespace Governance.Api.Keys;
+
+public sealed record SuspendKey(string Reason)
+{
+    public sealed class Validator : AbstractValidator<SuspendKey>
+    {
+        public Validator() => RuleFor(x => x.Reason).NotEmpty().MaximumLength(1000);
+    }
+}
+
+public static class SuspendKeyEndpoint
+{
+    [WolverinePost("/api/keys/{id}/suspend")]
+    public static (KeyView, Events) Post(SuspendKey command, [WriteAggregate] VirtualKey key, ClaimsPrincipal user, TimeProvider clock)
+    {
+        var events = VirtualKeyDecider.Suspend(key, command.Reason, user.Actor(), clock.GetUtcNow());
+        return (KeyView.After(key, events), new Events(events));
+    }
+}

@@ -1,0 +1,59 @@
+using FluentValidation;
+using Governance.Api;
+using Governance.Api.Infrastructure;
+using Governance.Api.Operators;
+using Governance.Projections;
+using Governance.Projections.Hosting;
+using JasperFx;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Wolverine;
+using Wolverine.Http;
+using Wolverine.Marten;
+
+var builder = WebApplication.CreateBuilder(args);
+var settings = GovernanceSettings.From(builder.Configuration);
+
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton(new SecretProtector(settings.MasterKey));
+
+builder.Services.AddMarten(opts => opts.ConfigureGovernance(settings.ConnectionString, settings.Schema))
+    .UseLightweightSessions()
+    // Migrate the whole schema at start-up (not lazily per table on first use), so a node is ready
+    // when /health says so and proxy nodes never race to create tables.
+    .ApplyAllDatabaseChangesOnStartup()
+    .IntegrateWithWolverine(w => w.MessageStorageSchemaName = settings.Schema + "_wolverine");
+
+builder.Host.UseWolverine(opts =>
+{
+    opts.Policies.AutoApplyTransactions();
+    opts.Discovery.IncludeAssembly(typeof(ApiMarker).Assembly);
+});
+builder.Services.AddWolverineHttp();
+builder.Services.AddValidatorsFromAssemblyContaining<ApiMarker>(ServiceLifetime.Singleton, includeInternalTypes: true);
+
+builder.Services.AddAuthentication(OperatorAuthentication.SchemeName)
+    .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, OperatorAuthentication>(OperatorAuthentication.SchemeName, null);
+builder.Services.AddAuthorization();
+builder.Services.AddProblemDetails();
+builder.Services.AddExceptionHandler<ExceptionMapping>();
+builder.Services.AddOpenApi();
+builder.Services.AddSingleton(new OperatorConsole(Console.Out));
+builder.Services.AddHostedService<BootstrapAdmin>();
+
+var app = builder.Build();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapDatabaseHealth(settings.ConnectionString);
+app.MapOpenApi().AllowAnonymous();
+app.MapWolverineEndpoints(opts =>
+{
+    opts.RequireAuthorizeOnAll();
+    opts.AddPolicy<ValidationPolicy>();
+});
+
+return await app.RunJasperFxCommands(args);
