@@ -1,0 +1,27 @@
+namespace ProxyAdapter;
+
+/// <summary>Errors in OpenAI's own shape, so SDKs surface them as they would a provider's.</summary>
+public static class OpenAiErrors
+{
+    public static IResult Result(int status, string type, string code, string message) =>
+        Results.Json(new { error = new { message, type, code, param = (string?)null } }, statusCode: status);
+
+    public static IResult Denied(int status, string reason) => Result(
+        status,
+        status == 401 ? "invalid_request_error" : "permission_error",
+        reason,
+        reason switch
+        {
+            "unknown_key" => "Incorrect API key provided.",
+            "revoked" => "This API key has been revoked.",
+            "expired" => "This API key has expired.",
+            "rotated" => "This API key was rotated and its grace period has ended; use the new key.",
+            "suspended" => "This API key is suspended.",
+            "model_not_allowed" => "This API key may not use the requested model.",
+            "unknown_model" => "The requested model does not exist.",
+            _ => "Request denied.",
+        });
+
+    public static IResult BadRequest(string message, string code = "invalid_request") =>
+        Result(400, "invalid_request_error", code, message);
+}
