@@ -1,0 +1,118 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using Alba;
+using Governance.Api;
+using Marten;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using Npgsql;
+using ProxyAdapter;
+using Wolverine;
+
+namespace Governance.Tests.Integration;
+
+/// <summary>
+/// One real PostgreSQL schema, the governance API, the proxy adapter and a fake OpenAI upstream,
+/// shared by every integration test. Tests isolate themselves by unique names instead of wiping data,
+/// as concurrent users of a real deployment would.
+/// </summary>
+public sealed class GovernanceFixture : IAsyncLifetime
+{
+    public const string AdminToken = "test-admin-token-0123456789abcdef";
+
+    public string Schema { get; } = "it_" + RandomNumberGenerator.GetHexString(8, lowercase: true);
+    public string ConnectionString { get; } = TestDatabase.ConnectionString;
+    public string MasterKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 2, 14, 3, 0, TimeSpan.Zero));
+    public CapturedLogs Logs { get; } = new();
+    public FakeUpstream Upstream { get; } = new();
+
+    public IAlbaHost Api { get; private set; } = null!;
+    public IAlbaHost Proxy { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        await Upstream.StartAsync();
+        Api = await AlbaHost.For<ApiMarker>(web => Configure(web, services =>
+        {
+            services.RunWolverineInSoloMode();
+            services.DisableAllExternalWolverineTransports();
+        }));
+        // The proxy starts after the API has created the schema, as run.sh does.
+        Proxy = await AlbaHost.For<ProxyMarker>(web => Configure(web, _ => { }));
+    }
+
+    private void Configure(IWebHostBuilder web, Action<IServiceCollection> more)
+    {
+        web.UseSetting("ConnectionStrings:Governance", ConnectionString);
+        web.UseSetting("Governance:Schema", Schema);
+        web.UseSetting("GOVERNANCE_MASTER_KEY", MasterKey);
+        web.UseSetting("GOVERNANCE_ADMIN_TOKEN", AdminToken);
+        web.UseSetting("Proxy:AdapterId", "test-adapter");
+        web.ConfigureServices(services =>
+        {
+            services.AddSingleton<TimeProvider>(Clock);
+            services.AddLogging(logging => logging.ClearProviders().AddProvider(Logs).SetMinimumLevel(LogLevel.Trace));
+            more(services);
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Proxy.DisposeAsync();
+        await Api.DisposeAsync();
+        await Upstream.DisposeAsync();
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var drop = new NpgsqlCommand($"drop schema if exists {Schema} cascade; drop schema if exists {Schema}_wolverine cascade;", connection);
+        await drop.ExecuteNonQueryAsync();
+    }
+
+    public IDocumentStore Store => Api.Services.GetRequiredService<IDocumentStore>();
+
+    /// <summary>A client that calls the proxy as an application would (in-memory transport to the proxy host).</summary>
+    public HttpClient ProxyClient() => Proxy.Server.CreateClient();
+}
+
+[CollectionDefinition(Name)]
+public sealed class GovernanceCollection : ICollectionFixture<GovernanceFixture>
+{
+    public const string Name = "governance";
+}
+
+public static class TestDatabase
+{
+    public static string ConnectionString =>
+        Environment.GetEnvironmentVariable("GOVERNANCE_TEST_DB")
+        ?? throw new InvalidOperationException(
+            "GOVERNANCE_TEST_DB is not set. Run the suite with ./test.sh, which starts a private PostgreSQL and sets it.");
+}
+
+/// <summary>Every log line both services write, to prove no secret ever reaches a log.</summary>
+public sealed class CapturedLogs : ILoggerProvider
+{
+    private readonly ConcurrentQueue<string> _lines = new();
+
+    public IReadOnlyCollection<string> Lines => _lines;
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(CapturedLogs sink, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var structured = state is IEnumerable<KeyValuePair<string, object?>> pairs ? string.Join(";", pairs.Select(p => $"{p.Key}={p.Value}")) : "";
+            sink._lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {structured} {exception}");
+        }
+    }
+}

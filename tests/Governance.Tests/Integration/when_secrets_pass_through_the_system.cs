@@ -1,0 +1,32 @@
+using OpenAI;
+using OpenAI.Chat;
+using System.ClientModel;
+using System.ClientModel.Primitives;
+
+namespace Governance.Tests.Integration;
+
+[Collection(GovernanceCollection.Name)]
+public sealed class when_secrets_pass_through_the_system(GovernanceFixture fx)
+{
+    [Fact]
+    public async Task no_key_or_token_ever_reaches_a_log_line()
+    {
+        var model = await fx.ProviderAndModel();
+        var issued = await fx.IssueKey(Api.Unique("app"), model);
+        var rotated = (await fx.Api.Post($"/api/keys/{issued.Id}/rotate", new { gracePeriodSeconds = 0 }, 200).Json()).GetProperty("key").GetString()!;
+        var sdk = new ChatClient(model, new ApiKeyCredential(rotated), new OpenAIClientOptions
+        {
+            Endpoint = new Uri("http://proxy.test/v1"),
+            Transport = new HttpClientPipelineTransport(fx.ProxyClient()),
+        });
+        await sdk.CompleteChatAsync([new UserChatMessage("hello")]);
+        await fx.Api.Post("/api/authorize", new { key = issued.Key, model }, 200);
+        await fx.Api.Post("/api/keys", new { app = "x" }, 401, token: "wrong-token-value");
+
+        var secrets = new[] { issued.Key, rotated, GovernanceFixture.AdminToken, "wrong-token-value", "sk-provider-", fx.MasterKey };
+        Assert.NotEmpty(fx.Logs.Lines);
+        foreach (var line in fx.Logs.Lines)
+        foreach (var secret in secrets)
+            Assert.DoesNotContain(secret, line);
+    }
+}
