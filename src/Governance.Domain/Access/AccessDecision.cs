@@ -12,12 +12,23 @@ public static class DenialReasons
     public const string Suspended = "suspended";
     public const string ModelNotAllowed = "model_not_allowed";
     public const string UnknownModel = "unknown_model";
+    public const string UnpricedModel = "unpriced_model";
+    public const string BudgetExceeded = "budget_exceeded";
 }
 
 public sealed record AccessDecision(bool Allowed, string? Reason, string? KeyId, string? App)
 {
-    /// <summary>Credential problems are 401 (who are you?); policy problems are 403 (not this).</summary>
-    public int HttpStatus => Allowed ? 200 : Reason is DenialReasons.ModelNotAllowed or DenialReasons.Suspended ? 403 : 401;
+    /// <summary>
+    /// As OpenAI answers: credential problems are 401, policy problems 403, an unknown model 404,
+    /// an exhausted budget 429 (OpenAI's "insufficient_quota").
+    /// </summary>
+    public int HttpStatus => Allowed ? 200 : Reason switch
+    {
+        DenialReasons.ModelNotAllowed or DenialReasons.Suspended or DenialReasons.UnpricedModel => 403,
+        DenialReasons.UnknownModel => 404,
+        DenialReasons.BudgetExceeded => 429,
+        _ => 401,
+    };
 
     /// <summary>
     /// Pure allow/deny. Anything unknown denies. The key was looked up by the id embedded in
@@ -40,6 +51,8 @@ public sealed record AccessDecision(bool Allowed, string? Reason, string? KeyId,
             { Status: KeyStatus.Suspended } => DenialReasons.Suspended,
             _ when definition is null => DenialReasons.UnknownModel,
             _ when !key.Allows(model) => DenialReasons.ModelNotAllowed,
+            // Never forward what we cannot price: a missing price is a denial, not a $0 request.
+            _ when definition.PriceAt(now) is null => DenialReasons.UnpricedModel,
             _ => null,
         };
         return reason is null ? new AccessDecision(true, null, key.Id, key.App) : Deny(reason, key.Id, key.App);

@@ -1,3 +1,5 @@
+using Governance.Domain.Pricing;
+
 namespace Governance.Domain.Catalog;
 
 public static class ProviderKinds
@@ -10,12 +12,11 @@ public static class ProviderKinds
 public sealed record ProviderRegistered(
     string Name, string Kind, string BaseUrl, string EncryptedApiKey, string RegisteredBy, DateTimeOffset RegisteredAt);
 
+/// <summary>Routes a model name to a provider's upstream model. Prices live in the same stream as <see cref="PriceSet"/>.</summary>
 public sealed record ModelRegistered(
     string Name,
     string Provider,
     string UpstreamModel,
-    decimal InputPricePer1M,
-    decimal OutputPricePer1M,
     string RegisteredBy,
     DateTimeOffset RegisteredAt);
 
@@ -28,13 +29,23 @@ public sealed record Provider(string Id, string Kind, string BaseUrl, string Enc
     };
 }
 
-/// <summary>A model name applications call, mapped to a provider's upstream model, with its prices per 1M tokens.</summary>
+/// <summary>
+/// A model name applications call: its route (provider + upstream model, absent for a catalog-only entry)
+/// and its price history. One stream per model name.
+/// </summary>
 public sealed record ModelDefinition(
-    string Id, string Provider, string UpstreamModel, decimal InputPricePer1M, decimal OutputPricePer1M, DateTimeOffset RegisteredAt)
+    string Id, string? Provider, string? UpstreamModel, IReadOnlyList<PriceVersion> Prices, DateTimeOffset? RegisteredAt)
 {
+    public bool IsRouted => Provider is not null;
+
+    public PriceVersion? PriceAt(DateTimeOffset instant) => PriceHistory.At(Prices, instant);
+
     public static ModelDefinition? Evolve(ModelDefinition? state, object @event) => @event switch
     {
-        ModelRegistered e => new ModelDefinition(e.Name, e.Provider, e.UpstreamModel, e.InputPricePer1M, e.OutputPricePer1M, e.RegisteredAt),
+        ModelRegistered e => (state ?? Empty(e.Name)) with { Provider = e.Provider, UpstreamModel = e.UpstreamModel, RegisteredAt = e.RegisteredAt },
+        PriceSet e => (state ?? Empty(e.Model)) with { Prices = PriceHistory.Add(state?.Prices ?? [], e) },
         _ => state,
     };
+
+    private static ModelDefinition Empty(string name) => new(name, null, null, [], null);
 }

@@ -1,41 +1,46 @@
 namespace Governance.Domain.Usage;
 
-/// <summary>One proxied call, priced. The request id is the stream id, so a request is recorded at most once.</summary>
+/// <summary>
+/// One completed request, priced: the ledger entry. The request id is the stream id, so a request is recorded
+/// at most once. <see cref="PriceVersion"/> names the price version used (null when the cost is 0 because the
+/// provider failed before producing tokens). <see cref="OccurredAt"/> is when the request happened (it picks the
+/// price and the budget window); <see cref="RecordedAt"/> is when the ledger learnt of it.
+/// </summary>
 public sealed record RequestCompleted(
     string RequestId,
     string KeyId,
     string App,
+    string? Team,
     string Model,
-    string Provider,
+    string? Provider,
     long InputTokens,
+    long CachedTokens,
     long OutputTokens,
+    long ReasoningTokens,
     decimal Cost,
+    int? PriceVersion,
     long LatencyMs,
     int Status,
+    string? ReservationId,
     string ReportedBy,
-    DateTimeOffset CompletedAt);
-
-public static class Pricing
+    DateTimeOffset OccurredAt,
+    DateTimeOffset RecordedAt)
 {
-    private const decimal TokensPerPriceUnit = 1_000_000m;
-
-    /// <summary>
-    /// Exact decimal cost, not rounded: token counts times a price with a handful of decimals stay far
-    /// inside decimal's 28 significant digits, so no fraction of a cent is lost or invented.
-    /// </summary>
-    public static decimal Cost(long inputTokens, long outputTokens, decimal inputPricePer1M, decimal outputPricePer1M) =>
-        (inputTokens * inputPricePer1M + outputTokens * outputPricePer1M) / TokensPerPriceUnit;
+    public TokenUsage Usage => new(InputTokens, CachedTokens, OutputTokens, ReasoningTokens);
 }
 
 /// <summary>The request log entry shown for a key: what was called, what it cost, how it ended.</summary>
 public sealed record RequestRecord(
-    string Id, string KeyId, string App, string Model, string Provider, long InputTokens, long OutputTokens,
-    decimal Cost, long LatencyMs, int Status, DateTimeOffset CompletedAt)
+    string Id, string KeyId, string App, string? Team, string Model, string? Provider,
+    long InputTokens, long CachedTokens, long OutputTokens, long ReasoningTokens,
+    decimal Cost, int? PriceVersion, long LatencyMs, int Status, string? ReservationId, string ReportedBy,
+    DateTimeOffset CompletedAt, DateTimeOffset RecordedAt)
 {
     public static RequestRecord? Evolve(RequestRecord? state, object @event) => @event switch
     {
-        RequestCompleted e => new RequestRecord(e.RequestId, e.KeyId, e.App, e.Model, e.Provider, e.InputTokens,
-            e.OutputTokens, e.Cost, e.LatencyMs, e.Status, e.CompletedAt),
+        RequestCompleted e => new RequestRecord(e.RequestId, e.KeyId, e.App, e.Team, e.Model, e.Provider,
+            e.InputTokens, e.CachedTokens, e.OutputTokens, e.ReasoningTokens, e.Cost, e.PriceVersion, e.LatencyMs,
+            e.Status, e.ReservationId, e.ReportedBy, e.OccurredAt, e.RecordedAt),
         _ => state,
     };
 }

@@ -1,0 +1,22 @@
+namespace Governance.Domain.Alerts;
+
+/// <summary>
+/// Where alerts go: scope "global" or "app:{name}". The shared secret signs each delivery (HMAC-SHA-256) and is
+/// stored only as AES-GCM ciphertext. Stream: "webhook:{scope}".
+/// </summary>
+public sealed record WebhookConfigured(string Scope, string Url, string EncryptedSecret, string ConfiguredBy, DateTimeOffset ConfiguredAt);
+
+public sealed record Webhook(string Id, string Scope, string Url, string EncryptedSecret)
+{
+    public const string Global = "global";
+
+    public static string StreamId(string scope) => "webhook:" + scope;
+
+    public static string AppScope(string app) => "app:" + app;
+
+    public static Webhook? Evolve(Webhook? state, object @event) => @event switch
+    {
+        WebhookConfigured e => new Webhook(StreamId(e.Scope), e.Scope, e.Url, e.EncryptedSecret),
+        _ => state,
+    };
+}

@@ -1,0 +1,44 @@
+namespace Governance.Domain.Budgets;
+
+/// <summary>A budget's current definition.</summary>
+public sealed record Budget(string Id, BudgetLevel Level, string Owner, decimal Limit, BudgetPeriod Period, IReadOnlyList<int> Thresholds, DateTimeOffset SetAt)
+{
+    public static readonly IReadOnlyList<int> DefaultThresholds = [50, 80, 100];
+
+    public Window WindowAt(DateTimeOffset instant) => Window.For(Period, instant);
+
+    public string WindowStreamAt(DateTimeOffset instant) => BudgetIds.Window(Level, Owner, WindowAt(instant));
+
+    public static Budget? Evolve(Budget? state, object @event) => @event switch
+    {
+        BudgetSet e => new Budget(BudgetIds.Definition(e.Level, e.Owner), e.Level, e.Owner, e.Limit, e.Period, e.Thresholds, e.SetAt),
+        _ => state,
+    };
+}
+
+public sealed record OpenHold(string ReservationId, decimal Amount, DateTimeOffset ExpiresAt);
+
+/// <summary>Money in one budget window: settled spend and open holds. Folded from the window's stream.</summary>
+public sealed record BudgetWindowState(
+    string Id, string BudgetId, DateTimeOffset WindowStart, DateTimeOffset? WindowEnd, decimal Settled,
+    IReadOnlyList<OpenHold> Holds, IReadOnlyList<int> CrossedThresholds)
+{
+    /// <summary>Holds count until they are captured, released, or their expiry passes (by time, even before the event).</summary>
+    public decimal HeldAt(DateTimeOffset now) => Holds.Where(h => h.ExpiresAt > now).Sum(h => h.Amount);
+
+    public static BudgetWindowState? Evolve(BudgetWindowState? state, string id, object @event) => (state, @event) switch
+    {
+        (null, BudgetWindowOpened e) => new BudgetWindowState(id, e.BudgetId, e.WindowStart, e.WindowEnd, e.OpeningSettled, [], []),
+        (null, _) => null,
+        (_, HoldPlaced e) => state with { Holds = [.. state.Holds, new OpenHold(e.ReservationId, e.Amount, e.ExpiresAt)] },
+        (_, HoldCaptured e) => state with
+        {
+            Settled = state.Settled + e.Actual,
+            Holds = state.Holds.Where(h => h.ReservationId != e.ReservationId).ToList(),
+        },
+        (_, HoldReleased e) => state with { Holds = state.Holds.Where(h => h.ReservationId != e.ReservationId).ToList() },
+        (_, SpendSettled e) => state with { Settled = state.Settled + e.Entries.Sum(x => x.Amount) },
+        (_, BudgetThresholdCrossed e) => state with { CrossedThresholds = [.. state.CrossedThresholds, e.Percent] },
+        _ => state,
+    };
+}

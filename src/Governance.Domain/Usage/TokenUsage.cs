@@ -1,0 +1,35 @@
+using Governance.Domain.Pricing;
+
+namespace Governance.Domain.Usage;
+
+/// <summary>
+/// Token counts as OpenAI reports them: <see cref="Input"/> counts every prompt token, cached ones included;
+/// <see cref="Cached"/> is the part of Input served from the provider's cache; <see cref="Output"/> counts every
+/// generated token, reasoning included; <see cref="Reasoning"/> is the part of Output spent reasoning.
+/// </summary>
+public readonly record struct TokenUsage(long Input, long Cached, long Output, long Reasoning)
+{
+    public static readonly TokenUsage None = new(0, 0, 0, 0);
+}
+
+public static class Pricing
+{
+    private const decimal TokensPerPriceUnit = 1_000_000m;
+
+    /// <summary>
+    /// cost = (input − cached) × input price + cached × cached price + output × output price, per 1M tokens.
+    /// Rounding rule: none. The result is the exact decimal: prices are validated to at most 10 decimal places
+    /// and token counts to at most 10^12, so every product and the division by 10^6 stay within decimal's
+    /// 28 significant digits. Amounts are rounded only for display, never in the ledger or a budget check.
+    /// </summary>
+    public static decimal Cost(TokenUsage usage, PriceVersion price) =>
+        ((usage.Input - usage.Cached) * price.InputPer1M + usage.Cached * price.CachedPer1M + usage.Output * price.OutputPer1M)
+        / TokensPerPriceUnit;
+
+    /// <summary>The most a request can cost: every input token at the dearer input price, every allowed output token used.</summary>
+    public static decimal WorstCase(long maxInputTokens, long maxOutputTokens, PriceVersion price) =>
+        (maxInputTokens * Math.Max(price.InputPer1M, price.CachedPer1M) + maxOutputTokens * price.OutputPer1M) / TokensPerPriceUnit;
+
+    public const int MaxPriceDecimals = 10;
+    public const long MaxTokens = 1_000_000_000_000;
+}
