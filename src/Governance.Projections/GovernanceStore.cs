@@ -1,4 +1,8 @@
+using Governance.Domain.Alerts;
+using Governance.Domain.Apps;
+using Governance.Domain.Budgets;
 using Governance.Domain.Catalog;
+using Governance.Domain.Pricing;
 using Governance.Domain.Keys;
 using Governance.Domain.Operators;
 using Governance.Domain.Usage;
@@ -31,9 +35,15 @@ public static class GovernanceStore
         opts.Projections.Add<ModelProjection>(ProjectionLifecycle.Inline);
         opts.Projections.Add<RequestRecordProjection>(ProjectionLifecycle.Inline);
         opts.Projections.Add<OperatorTokenProjection>(ProjectionLifecycle.Inline);
+        opts.Projections.Add<BudgetProjection>(ProjectionLifecycle.Inline);
+        opts.Projections.Add<BudgetWindowProjection>(ProjectionLifecycle.Inline);
+        opts.Projections.Add<ReservationProjection>(ProjectionLifecycle.Inline);
+        opts.Projections.Add<AppProjection>(ProjectionLifecycle.Inline);
+        opts.Projections.Add<WebhookProjection>(ProjectionLifecycle.Inline);
 
         opts.Schema.For<VirtualKey>().Index(x => x.App);
-        opts.Schema.For<RequestRecord>().Index(x => x.KeyId).Index(x => x.CompletedAt);
+        opts.Schema.For<RequestRecord>().Index(x => x.KeyId).Index(x => x.App).Index(x => x.CompletedAt);
+        opts.Schema.For<Reservation>().Index(x => x.ExpiresAt);
         return opts;
     }
 
@@ -50,5 +60,18 @@ public static class GovernanceStore
         events.MapEventType<ModelRegistered>("model_registered");
         events.MapEventType<RequestCompleted>("request_completed");
         events.MapEventType<OperatorTokenIssued>("operator_token_issued");
+        events.MapEventType<PriceSet>("price_set");
+        events.MapEventType<AppTeamAssigned>("app_team_assigned");
+        events.MapEventType<BudgetSet>("budget_set");
+        events.MapEventType<BudgetWindowOpened>("budget_window_opened");
+        events.MapEventType<HoldPlaced>("hold_placed");
+        events.MapEventType<HoldCaptured>("hold_captured");
+        events.MapEventType<HoldReleased>("hold_released");
+        events.MapEventType<SpendSettled>("spend_settled");
+        events.MapEventType<BudgetThresholdCrossed>("budget_threshold_crossed");
+        events.MapEventType<ReservationOpened>("reservation_opened");
+        events.MapEventType<ReservationCaptured>("reservation_captured");
+        events.MapEventType<ReservationExpired>("reservation_expired");
+        events.MapEventType<WebhookConfigured>("webhook_configured");
     }
 }

@@ -1,3 +1,6 @@
+using Governance.Domain.Alerts;
+using Governance.Domain.Apps;
+using Governance.Domain.Budgets;
 using Governance.Domain.Catalog;
 using Governance.Domain.Keys;
 using Governance.Domain.Operators;
@@ -34,4 +37,29 @@ public sealed partial class RequestRecordProjection : SingleStreamProjection<Req
 public sealed partial class OperatorTokenProjection : SingleStreamProjection<OperatorToken, string>
 {
     public override OperatorToken? Evolve(OperatorToken? snapshot, string id, IEvent e) => OperatorToken.Evolve(snapshot, e.Data);
+}
+
+public sealed partial class BudgetProjection : SingleStreamProjection<Budget, string>
+{
+    public override Budget? Evolve(Budget? snapshot, string id, IEvent e) => Budget.Evolve(snapshot, e.Data);
+}
+
+public sealed partial class BudgetWindowProjection : SingleStreamProjection<BudgetWindowState, string>
+{
+    public override BudgetWindowState? Evolve(BudgetWindowState? snapshot, string id, IEvent e) => BudgetWindowState.Evolve(snapshot, id, e.Data);
+}
+
+public sealed partial class ReservationProjection : SingleStreamProjection<Reservation, string>
+{
+    public override Reservation? Evolve(Reservation? snapshot, string id, IEvent e) => Reservation.Evolve(snapshot, e.Data);
+}
+
+public sealed partial class AppProjection : SingleStreamProjection<App, string>
+{
+    public override App? Evolve(App? snapshot, string id, IEvent e) => App.Evolve(snapshot, e.Data);
+}
+
+public sealed partial class WebhookProjection : SingleStreamProjection<Webhook, string>
+{
+    public override Webhook? Evolve(Webhook? snapshot, string id, IEvent e) => Webhook.Evolve(snapshot, e.Data);
 }

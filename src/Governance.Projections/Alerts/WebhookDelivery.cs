@@ -1,0 +1,79 @@
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Governance.Domain.Alerts;
+using Governance.Domain.Budgets;
+using Governance.Domain.Keys;
+using Governance.Projections.Usage;
+using Marten;
+using Microsoft.Extensions.Logging;
+
+namespace Governance.Projections.Alerts;
+
+/// <summary>A receiver answered with an error or could not be reached; Wolverine retries the message later.</summary>
+public sealed class WebhookDeliveryFailed(string message) : Exception(message);
+
+/// <summary>
+/// Delivers alerts to the most specific webhook configured (the app's, else the global one). Runs from Wolverine's
+/// durable local queue: a failed delivery is retried on a schedule that survives restarts, so a receiver that is
+/// down gets the alert later, not never.
+/// </summary>
+public static class WebhookDelivery
+{
+    public const string ClientName = "webhooks";
+    public const string SignatureHeader = "X-Governance-Signature";
+
+    public static async Task Handle(
+        BudgetAlert alert, IQuerySession session, IHttpClientFactory clients, SecretProtector secrets, ILogger<BudgetAlert> log, CancellationToken ct)
+    {
+        var crossed = alert.Crossed;
+        var app = crossed.Level switch
+        {
+            BudgetLevel.App => crossed.Owner,
+            BudgetLevel.Key => (await session.LoadAsync<VirtualKey>(crossed.Owner, ct))?.App,
+            _ => null,
+        };
+        var payload = new
+        {
+            type = "budget.threshold_crossed",
+            level = crossed.Level.ToString().ToLowerInvariant(),
+            owner = crossed.Owner,
+            app,
+            percent = crossed.Percent,
+            limit = crossed.Limit,
+            settled = crossed.Settled,
+            windowStart = crossed.WindowStart,
+            crossedAt = crossed.CrossedAt,
+        };
+        await SendAsync(session, clients, secrets, log, app, payload, ct);
+    }
+
+    public static async Task SendAsync(
+        IQuerySession session, IHttpClientFactory clients, SecretProtector secrets, ILogger log, string? app, object payload, CancellationToken ct)
+    {
+        var webhook = (app is null ? null : await session.LoadAsync<Webhook>(Webhook.StreamId(Webhook.AppScope(app)), ct))
+            ?? await session.LoadAsync<Webhook>(Webhook.StreamId(Webhook.Global), ct);
+        if (webhook is null)
+        {
+            log.LogInformation("No webhook configured for app {App} or globally; alert not delivered", app);
+            return;
+        }
+
+        var body = JsonSerializer.SerializeToUtf8Bytes(payload, JsonSerializerOptions.Web);
+        var secret = secrets.Unprotect(webhook.EncryptedSecret, webhook.Scope);
+        using var request = new HttpRequestMessage(HttpMethod.Post, webhook.Url) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new("application/json");
+        request.Headers.Add(SignatureHeader, "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body)));
+        try
+        {
+            using var response = await clients.CreateClient(ClientName).SendAsync(request, ct);
+            if (!response.IsSuccessStatusCode)
+                throw new WebhookDeliveryFailed($"Webhook {webhook.Scope} answered {(int)response.StatusCode}.");
+        }
+        catch (HttpRequestException e)
+        {
+            throw new WebhookDeliveryFailed($"Webhook {webhook.Scope} unreachable: {e.Message}");
+        }
+    }
+}

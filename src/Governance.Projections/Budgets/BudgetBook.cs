@@ -1,0 +1,75 @@
+using Governance.Domain.Apps;
+using Governance.Domain.Budgets;
+using Governance.Domain.Usage;
+using Marten;
+
+namespace Governance.Projections.Budgets;
+
+/// <summary>
+/// Reads and opens budget windows. Every decision that changes a window runs under a PostgreSQL transaction-scoped
+/// advisory lock per window stream, so concurrent holds and settlements on one budget are serialised by the
+/// database itself (any number of API or adapter nodes), and "settled + open holds ≤ limit" cannot be raced.
+/// </summary>
+public static class BudgetBook
+{
+    public static async Task<string?> TeamOfAsync(IQuerySession session, string app, CancellationToken ct) =>
+        (await session.LoadAsync<App>(BudgetIds.App(app), ct))?.Team;
+
+    /// <summary>The budgets a request by this key (of this app, of this team) must fit, key level first.</summary>
+    public static async Task<IReadOnlyList<Budget>> ForAsync(IQuerySession session, string keyId, string app, string? team, CancellationToken ct)
+    {
+        List<string> ids = [BudgetIds.Definition(BudgetLevel.Key, keyId), BudgetIds.Definition(BudgetLevel.App, app)];
+        if (team is not null)
+            ids.Add(BudgetIds.Definition(BudgetLevel.Team, team));
+        var budgets = await session.LoadManyAsync<Budget>(ct, ids);
+        return budgets.OrderBy(b => b.Level).ToList();
+    }
+
+    /// <summary>Starts the transaction and takes the window locks in one sorted order, so two callers never deadlock.</summary>
+    public static async Task LockAsync(IDocumentSession session, IEnumerable<string> windowStreams, CancellationToken ct)
+    {
+        var ids = windowStreams.Distinct().Order(StringComparer.Ordinal).ToArray();
+        await session.BeginTransactionAsync(ct);
+        if (ids.Length == 0)
+            return;
+        await using var command = session.Connection!.CreateCommand();
+        command.CommandText = "select count(pg_advisory_xact_lock(hashtextextended(id, 0))) from (select unnest(@ids) as id order by 1) locks";
+        command.Parameters.AddWithValue("ids", ids);
+        await command.ExecuteScalarAsync(ct);
+    }
+
+    /// <summary>
+    /// The budget's window containing <paramref name="at"/>. A window seen for the first time is opened with the
+    /// spend the ledger already holds for it, so a budget set mid-month still counts the month's earlier spend.
+    /// Call under <see cref="LockAsync"/>.
+    /// </summary>
+    public static async Task<BudgetWindowState> WindowAsync(IDocumentSession session, Budget budget, DateTimeOffset at, DateTimeOffset now, CancellationToken ct)
+    {
+        var id = budget.WindowStreamAt(at);
+        var state = await session.LoadAsync<BudgetWindowState>(id, ct);
+        if (state is not null)
+            return state;
+
+        var opened = BudgetDecider.Open(budget, at, await SettledInLedgerAsync(session, budget, budget.WindowAt(at), ct), now);
+        session.Events.StartStream<BudgetWindowState>(id, opened);
+        return BudgetWindowState.Evolve(null, id, opened)!;
+    }
+
+    public static async Task<BudgetWindowState?> CurrentWindowAsync(IQuerySession session, Budget budget, DateTimeOffset now, CancellationToken ct) =>
+        await session.LoadAsync<BudgetWindowState>(budget.WindowStreamAt(now), ct);
+
+    /// <summary>Spend recorded in the ledger for this budget's owner within the window.</summary>
+    public static async Task<decimal> SettledInLedgerAsync(IQuerySession session, Budget budget, Window window, CancellationToken ct)
+    {
+        var query = session.Query<RequestRecord>().Where(r => r.CompletedAt >= window.Start);
+        if (window.End is { } end)
+            query = query.Where(r => r.CompletedAt < end);
+        query = budget.Level switch
+        {
+            BudgetLevel.Key => query.Where(r => r.KeyId == budget.Owner),
+            BudgetLevel.App => query.Where(r => r.App == budget.Owner),
+            _ => query.Where(r => r.Team == budget.Owner),
+        };
+        return await query.AnyAsync(ct) ? await query.SumAsync(r => r.Cost, ct) : 0m;
+    }
+}

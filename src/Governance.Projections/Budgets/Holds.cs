@@ -1,0 +1,85 @@
+using Governance.Domain.Budgets;
+using Marten;
+using Wolverine;
+
+namespace Governance.Projections.Budgets;
+
+public sealed record HoldRequest(string KeyId, string App, string? Team, string Model, int PriceVersion, decimal Amount, TimeSpan Ttl, string Actor);
+
+/// <summary>The result of an authorization hold. <see cref="Standings"/> are after the hold (or as they stood, when denied).</summary>
+public sealed record HoldOutcome(bool Allowed, string? ReservationId, DateTimeOffset? ExpiresAt, IReadOnlyList<BudgetStanding> Standings, BudgetStanding? Shortfall);
+
+/// <summary>The scheduled end of an unsettled hold.</summary>
+public sealed record ExpireReservation(string ReservationId);
+
+public static class Holds
+{
+    /// <summary>
+    /// Reserves <see cref="HoldRequest.Amount"/> in every budget window the request belongs to, or nothing when any
+    /// level lacks the headroom. With no budget at any level there is nothing to reserve: allowed, no reservation.
+    /// The expiry is scheduled through <paramref name="outbox"/> in the same transaction.
+    /// </summary>
+    public static async Task<HoldOutcome> PlaceAsync(IDocumentSession session, IMessageBus outbox, HoldRequest request, DateTimeOffset now, CancellationToken ct)
+    {
+        var budgets = await BudgetBook.ForAsync(session, request.KeyId, request.App, request.Team, ct);
+        if (budgets.Count == 0)
+            return new HoldOutcome(true, null, null, [], null);
+
+        await BudgetBook.LockAsync(session, budgets.Select(b => b.WindowStreamAt(now)), ct);
+        var windows = new List<BudgetWindowState>();
+        foreach (var budget in budgets)
+            windows.Add(await BudgetBook.WindowAsync(session, budget, now, now, ct));
+
+        var standings = budgets.Zip(windows, (b, w) => BudgetStanding.Of(b, w, now)).ToList();
+        var shortfall = BudgetDecider.Shortfall(standings, request.Amount);
+        if (shortfall is not null)
+            return new HoldOutcome(false, null, null, standings, shortfall);
+
+        var reservationId = "rsv_" + Guid.NewGuid().ToString("N");
+        var expiresAt = now + request.Ttl;
+        foreach (var window in windows)
+            session.Events.Append(window.Id, new HoldPlaced(reservationId, request.Amount, expiresAt, request.KeyId, request.Model, now));
+        session.Events.StartStream<Reservation>(reservationId, new ReservationOpened(
+            reservationId, request.KeyId, request.App, request.Team, request.Model, request.PriceVersion, request.Amount,
+            windows.Select(w => w.Id).ToList(), expiresAt, request.Actor, now));
+        await outbox.ScheduleAsync(new ExpireReservation(reservationId), expiresAt);
+        await session.SaveChangesAsync(ct);
+
+        return new HoldOutcome(true, reservationId, expiresAt, standings.Select(s => s with { Held = s.Held + request.Amount }).ToList(), null);
+    }
+
+    /// <summary>Releases an unsettled hold whose time is up. Idempotent: a captured or expired reservation is left alone.</summary>
+    public static async Task ExpireAsync(IDocumentSession session, string reservationId, DateTimeOffset now, CancellationToken ct)
+    {
+        var reservation = await session.LoadAsync<Reservation>(reservationId, ct);
+        if (reservation is not { Status: ReservationStatus.Open })
+            return;
+        await BudgetBook.LockAsync(session, reservation.Windows, ct);
+        reservation = await session.LoadAsync<Reservation>(reservationId, ct);
+        if (reservation is not { Status: ReservationStatus.Open })
+            return;
+
+        foreach (var windowId in reservation.Windows)
+        {
+            var window = await session.LoadAsync<BudgetWindowState>(windowId, ct);
+            var released = window is null ? [] : BudgetDecider.Release(window, reservationId, "expired", now);
+            if (released.Length > 0)
+                session.Events.Append(windowId, released);
+        }
+        session.Events.Append(reservationId, new ReservationExpired(reservationId, now));
+        await session.SaveChangesAsync(ct);
+    }
+}
+
+/// <summary>Wolverine handler for the scheduled expiry; runs on whichever node holds the durable message.</summary>
+public static class ExpireReservationHandler
+{
+    public static Task Handle(ExpireReservation message, IDocumentStore store, TimeProvider clock, CancellationToken ct) =>
+        ExpireWithSessionAsync(store, message.ReservationId, clock.GetUtcNow(), ct);
+
+    private static async Task ExpireWithSessionAsync(IDocumentStore store, string reservationId, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var session = store.LightweightSession();
+        await Holds.ExpireAsync(session, reservationId, now, ct);
+    }
+}

@@ -1,0 +1,23 @@
+using Governance.Projections.Alerts;
+using Wolverine;
+using Wolverine.ErrorHandling;
+
+namespace Governance.Projections.Hosting;
+
+public static class GovernanceMessaging
+{
+    /// <summary>
+    /// Wolverine settings every node shares: our handlers, durable local queues (messages survive a crash in
+    /// PostgreSQL) and the webhook retry schedule.
+    /// </summary>
+    public static WolverineOptions ConfigureGovernanceMessaging(this WolverineOptions opts)
+    {
+        opts.Discovery.IncludeAssembly(typeof(GovernanceMessaging).Assembly);
+        opts.Policies.AutoApplyTransactions();
+        opts.Policies.UseDurableLocalQueues();
+        opts.Policies.OnException<WebhookDeliveryFailed>()
+            .ScheduleRetry(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(2),
+                TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(30), TimeSpan.FromHours(1), TimeSpan.FromHours(2), TimeSpan.FromHours(6));
+        return opts;
+    }
+}

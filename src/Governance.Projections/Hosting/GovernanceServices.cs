@@ -1,0 +1,26 @@
+using Governance.Projections.Alerts;
+using Marten;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Wolverine.Marten;
+
+namespace Governance.Projections.Hosting;
+
+public static class GovernanceServices
+{
+    /// <summary>
+    /// What every node (API or adapter) needs: the event store with Wolverine's outbox in the same database,
+    /// the clock, the master-key protector, ledger settings and the webhook client.
+    /// </summary>
+    public static MartenServiceCollectionExtensions.MartenConfigurationExpression AddGovernanceStore(
+        this IServiceCollection services, GovernanceSettings settings, IConfiguration configuration)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(new SecretProtector(settings.MasterKey));
+        services.AddSingleton(LedgerOptions.From(configuration));
+        services.AddHttpClient(WebhookDelivery.ClientName, client => client.Timeout = TimeSpan.FromSeconds(10));
+        return services.AddMarten(opts => opts.ConfigureGovernance(settings.ConnectionString, settings.Schema))
+            .UseLightweightSessions()
+            .IntegrateWithWolverine(w => w.MessageStorageSchemaName = settings.Schema + "_wolverine");
+    }
+}

@@ -1,0 +1,15 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Governance.Projections.Hosting;
+
+/// <summary>
+/// How holds are sized and how long they live. A hold is the request's worst case: when the caller does not say
+/// how many tokens it may use, these defaults are assumed, and the caller must not exceed them.
+/// </summary>
+public sealed record LedgerOptions(TimeSpan HoldTtl, long DefaultMaxInputTokens, long DefaultMaxOutputTokens)
+{
+    public static LedgerOptions From(IConfiguration configuration) => new(
+        TimeSpan.FromSeconds(configuration.GetValue("Budgets:HoldTtlSeconds", 600)),
+        configuration.GetValue("Budgets:DefaultMaxInputTokens", 8_192L),
+        configuration.GetValue("Budgets:DefaultMaxOutputTokens", 4_096L));
+}

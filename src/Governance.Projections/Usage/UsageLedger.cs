@@ -1,0 +1,166 @@
+using Governance.Domain.Budgets;
+using Governance.Domain.Catalog;
+using Governance.Domain.Keys;
+using Governance.Domain.Usage;
+using Governance.Projections.Budgets;
+using Marten;
+using Wolverine;
+
+namespace Governance.Projections.Usage;
+
+/// <summary>What an adapter reports about one completed request. The request id is the idempotency key.</summary>
+public sealed record UsageReport(
+    string RequestId, string KeyId, string Model, string? Provider, long InputTokens, long CachedTokens, long OutputTokens,
+    long ReasoningTokens, long LatencyMs, int Status, DateTimeOffset OccurredAt, string? ReservationId);
+
+/// <summary>The ledger's answer for one report: the original result when the request id was already recorded.</summary>
+public sealed record UsageOutcome(string RequestId, bool Duplicate, decimal Cost, int? PriceVersion);
+
+/// <summary>A report the ledger cannot price or attribute; the whole batch is refused and nothing is written.</summary>
+public sealed class UsageRejected(int index, string field, string message) : Exception(message)
+{
+    public int Index { get; } = index;
+    public string Field { get; } = field;
+}
+
+/// <summary>A budget crossed a soft threshold; delivered to webhooks through the durable outbox.</summary>
+public sealed record BudgetAlert(BudgetThresholdCrossed Crossed);
+
+public static class UsageLedger
+{
+    /// <summary>
+    /// Records a batch in one transaction: a ledger event per new request, captures of the holds they reference,
+    /// settlement in every budget window they belong to, threshold events. Request ids already in the ledger
+    /// (or repeated within the batch) return their original outcome and write nothing.
+    /// </summary>
+    public static async Task<IReadOnlyList<UsageOutcome>> RecordAsync(
+        IDocumentSession session, IMessageBus outbox, IReadOnlyList<UsageReport> reports, string actor, DateTimeOffset now, CancellationToken ct)
+    {
+        var existing = (await session.LoadManyAsync<RequestRecord>(ct, reports.Select(r => r.RequestId).Distinct()))
+            .ToDictionary(r => r.Id);
+        var keys = (await session.LoadManyAsync<VirtualKey>(ct, reports.Select(r => r.KeyId).Distinct())).ToDictionary(k => k.Id);
+        var models = (await session.LoadManyAsync<ModelDefinition>(ct, reports.Select(r => r.Model).Distinct())).ToDictionary(m => m.Id);
+        var reservations = (await session.LoadManyAsync<Reservation>(ct, reports.Where(r => r.ReservationId is not null).Select(r => r.ReservationId!).Distinct()))
+            .ToDictionary(r => r.Id);
+        var teams = new Dictionary<string, string?>();
+
+        var outcomes = new List<UsageOutcome>(reports.Count);
+        var fresh = new Dictionary<string, RequestCompleted>();
+        for (var i = 0; i < reports.Count; i++)
+        {
+            var report = reports[i];
+            if (existing.TryGetValue(report.RequestId, out var recorded))
+            {
+                outcomes.Add(new UsageOutcome(report.RequestId, true, recorded.Cost, recorded.PriceVersion));
+                continue;
+            }
+            if (fresh.TryGetValue(report.RequestId, out var earlier))
+            {
+                outcomes.Add(new UsageOutcome(report.RequestId, true, earlier.Cost, earlier.PriceVersion));
+                continue;
+            }
+            var key = keys.GetValueOrDefault(report.KeyId) ?? throw new UsageRejected(i, "keyId", $"Key '{report.KeyId}' does not exist.");
+            var model = models.GetValueOrDefault(report.Model) ?? throw new UsageRejected(i, "model", $"Model '{report.Model}' does not exist.");
+            var price = model.PriceAt(report.OccurredAt)
+                ?? throw new UsageRejected(i, "model", $"Model '{report.Model}' has no price effective at {report.OccurredAt:O}; it cannot be recorded at $0.");
+            if (!teams.TryGetValue(key.App, out var team))
+                teams[key.App] = team = await BudgetBook.TeamOfAsync(session, key.App, ct);
+            var reservation = report.ReservationId is null ? null : reservations.GetValueOrDefault(report.ReservationId);
+            if (report.ReservationId is not null && (reservation is null || reservation.KeyId != key.Id))
+                throw new UsageRejected(i, "reservationId", $"Reservation '{report.ReservationId}' does not exist for key '{key.Id}'.");
+
+            var usage = new TokenUsage(report.InputTokens, report.CachedTokens, report.OutputTokens, report.ReasoningTokens);
+            var completed = new RequestCompleted(report.RequestId, key.Id, key.App, team, model.Id, report.Provider ?? model.Provider,
+                usage.Input, usage.Cached, usage.Output, usage.Reasoning, Pricing.Cost(usage, price), price.Version, report.LatencyMs,
+                report.Status, report.ReservationId, actor, report.OccurredAt, now);
+            fresh[report.RequestId] = completed;
+            outcomes.Add(new UsageOutcome(report.RequestId, false, completed.Cost, completed.PriceVersion));
+        }
+
+        if (fresh.Count == 0)
+            return outcomes;
+
+        foreach (var completed in fresh.Values)
+            session.Events.StartStream<RequestRecord>(completed.RequestId, completed);
+        await SettleAsync(session, outbox, fresh.Values.ToList(), reservations, now, ct);
+        await session.SaveChangesAsync(ct);
+        return outcomes;
+    }
+
+    /// <summary>Moves the batch's money into every budget window it belongs to: captures for reserved requests, plain settlement otherwise.</summary>
+    private static async Task SettleAsync(
+        IDocumentSession session, IMessageBus outbox, IReadOnlyList<RequestCompleted> completed, IReadOnlyDictionary<string, Reservation> reservations,
+        DateTimeOffset now, CancellationToken ct)
+    {
+        var captures = new List<(Reservation Reservation, RequestCompleted Request)>();
+        var plain = new List<RequestCompleted>();
+        foreach (var request in completed)
+        {
+            if (request.ReservationId is not null && reservations[request.ReservationId] is { Status: ReservationStatus.Open } open
+                && captures.All(c => c.Reservation.Id != open.Id))
+                captures.Add((open, request));
+            else
+                plain.Add(request);
+        }
+
+        // Where each plain request's money goes: every budget (key, app, team) that exists, in the window of its time.
+        var budgetCache = new Dictionary<(string, string, string?), IReadOnlyList<Budget>>();
+        var settlements = new Dictionary<string, (Budget Budget, DateTimeOffset At, List<SettledEntry> Entries)>();
+        foreach (var request in plain)
+        {
+            var scope = (request.KeyId, request.App, request.Team);
+            if (!budgetCache.TryGetValue(scope, out var budgets))
+                budgetCache[scope] = budgets = await BudgetBook.ForAsync(session, request.KeyId, request.App, request.Team, ct);
+            foreach (var budget in budgets)
+            {
+                var windowId = budget.WindowStreamAt(request.OccurredAt);
+                if (!settlements.TryGetValue(windowId, out var settlement))
+                    settlements[windowId] = settlement = (budget, request.OccurredAt, []);
+                settlement.Entries.Add(new SettledEntry(request.RequestId, request.Cost));
+            }
+        }
+
+        var budgetsById = (await session.LoadManyAsync<Budget>(ct, captures.SelectMany(c => c.Reservation.Windows).Select(BudgetIdOf).Distinct()))
+            .ToDictionary(b => b.Id);
+        await BudgetBook.LockAsync(session, settlements.Keys.Concat(captures.SelectMany(c => c.Reservation.Windows)), ct);
+
+        var windows = new Dictionary<string, BudgetWindowState>();
+        foreach (var (windowId, (budget, at, entries)) in settlements)
+        {
+            var window = windows[windowId] = await BudgetBook.WindowAsync(session, budget, at, now, ct);
+            await AppendAsync(session, outbox, windows, windowId, BudgetDecider.Settle(budget, window, entries, now));
+        }
+        foreach (var (reservation, request) in captures)
+        {
+            // Re-read under the lock: a concurrent batch may have captured or expired it meanwhile.
+            if (await session.LoadAsync<Reservation>(reservation.Id, ct) is not { Status: ReservationStatus.Open })
+                continue;
+            foreach (var windowId in reservation.Windows)
+            {
+                if (!budgetsById.TryGetValue(BudgetIdOf(windowId), out var budget))
+                    continue;
+                var window = windows.GetValueOrDefault(windowId) ?? await session.LoadAsync<BudgetWindowState>(windowId, ct);
+                if (window is null)
+                    continue;
+                windows[windowId] = window;
+                await AppendAsync(session, outbox, windows, windowId,
+                    BudgetDecider.Capture(budget, window, reservation.Id, request.RequestId, request.Cost, now));
+            }
+            session.Events.Append(reservation.Id, new ReservationCaptured(reservation.Id, request.RequestId, request.Cost, now));
+        }
+    }
+
+    private static async Task AppendAsync(IDocumentSession session, IMessageBus outbox, Dictionary<string, BudgetWindowState> windows, string windowId, object[] events)
+    {
+        if (events.Length == 0)
+            return;
+        session.Events.Append(windowId, events);
+        // Keep the in-memory window current, so a second change to it in this batch builds on the first.
+        windows[windowId] = events.Aggregate(windows.GetValueOrDefault(windowId)!, (state, e) => BudgetWindowState.Evolve(state, windowId, e)!);
+        foreach (var crossed in events.OfType<BudgetThresholdCrossed>())
+            await outbox.PublishAsync(new BudgetAlert(crossed));
+    }
+
+    /// <summary>"budget:key:abc:monthly-2026-11-01" → "budget:key:abc".</summary>
+    private static string BudgetIdOf(string windowStreamId) => windowStreamId[..windowStreamId.LastIndexOf(':')];
+}
