@@ -3,6 +3,7 @@ using Governance.Api;
 using Governance.Api.Infrastructure;
 using Governance.Api.Operators;
 using Governance.Projections;
+using Governance.Projections.Alerts;
 using Governance.Projections.Hosting;
 using JasperFx;
 using Marten;
@@ -14,19 +15,14 @@ using Wolverine.Marten;
 var builder = WebApplication.CreateBuilder(args);
 var settings = GovernanceSettings.From(builder.Configuration);
 
-builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddSingleton(new SecretProtector(settings.MasterKey));
-
-builder.Services.AddMarten(opts => opts.ConfigureGovernance(settings.ConnectionString, settings.Schema))
-    .UseLightweightSessions()
+builder.Services.AddGovernanceStore(settings, builder.Configuration)
     // Migrate the whole schema at start-up (not lazily per table on first use), so a node is ready
     // when /health says so and proxy nodes never race to create tables.
-    .ApplyAllDatabaseChangesOnStartup()
-    .IntegrateWithWolverine(w => w.MessageStorageSchemaName = settings.Schema + "_wolverine");
+    .ApplyAllDatabaseChangesOnStartup();
 
 builder.Host.UseWolverine(opts =>
 {
-    opts.Policies.AutoApplyTransactions();
+    opts.ConfigureGovernanceMessaging();
     opts.Discovery.IncludeAssembly(typeof(ApiMarker).Assembly);
 });
 builder.Services.AddWolverineHttp();

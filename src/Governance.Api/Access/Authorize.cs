@@ -1,11 +1,17 @@
+using System.Security.Claims;
 using FluentValidation;
+using Governance.Domain.Access;
+using Governance.Domain.Budgets;
+using Governance.Domain.Usage;
 using Governance.Projections;
-using Marten;
+using Governance.Projections.Budgets;
+using Governance.Projections.Hosting;
 using Wolverine.Http;
+using Wolverine.Marten;
 
 namespace Governance.Api.Access;
 
-public sealed record Authorize(string Key, string Model)
+public sealed record Authorize(string Key, string Model, long? MaxInputTokens, long? MaxOutputTokens)
 {
     public sealed class Validator : AbstractValidator<Authorize>
     {
@@ -13,19 +19,52 @@ public sealed record Authorize(string Key, string Model)
         {
             RuleFor(x => x.Key).NotEmpty();
             RuleFor(x => x.Model).NotEmpty();
+            RuleFor(x => x.MaxInputTokens).InclusiveBetween(0, Pricing.MaxTokens);
+            RuleFor(x => x.MaxOutputTokens).InclusiveBetween(0, Pricing.MaxTokens);
         }
     }
 }
 
-public sealed record AuthorizeResult(bool Allowed, string? Reason, string? KeyId, string? App);
+public sealed record BudgetRemaining(string Level, string Owner, decimal Limit, decimal Settled, decimal Held, decimal Remaining, DateTimeOffset WindowStart, DateTimeOffset? WindowEnd)
+{
+    public static BudgetRemaining From(BudgetStanding s) => new(
+        s.Level.ToString().ToLowerInvariant(), s.Owner, s.Limit, s.Settled, s.Held, s.Remaining, s.Window.Start, s.Window.End);
+}
 
-/// <summary>Allow/deny for any gateway: ours or a third party's. Always 200; the answer is in the body.</summary>
+/// <summary>
+/// <see cref="Remaining"/> lists every budget level after the hold. When denied for budget, <see cref="Level"/> and
+/// <see cref="Shortfall"/> name the level that lacked headroom and what it had left.
+/// </summary>
+public sealed record AuthorizeResult(
+    bool Allowed, string? Reason, string? KeyId, string? App, string? ReservationId, DateTimeOffset? ExpiresAt,
+    decimal? WorstCaseCost, IReadOnlyList<BudgetRemaining> Remaining, BudgetRemaining? Shortfall);
+
+/// <summary>
+/// Allow/deny for any gateway, ours or a third party's. Always 200; the answer is in the body. An allowed request
+/// holds its worst-case cost at every budget level until usage referencing the reservation captures the actual cost.
+/// </summary>
 public static class AuthorizeEndpoint
 {
     [WolverinePost("/api/authorize")]
-    public static async Task<AuthorizeResult> Post(Authorize command, IQuerySession session, TimeProvider clock, CancellationToken ct)
+    public static async Task<AuthorizeResult> Post(
+        Authorize command, IMartenOutbox outbox, LedgerOptions options, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
     {
-        var (decision, _) = await session.DecideAsync(command.Key, command.Model, clock.GetUtcNow(), ct);
-        return new AuthorizeResult(decision.Allowed, decision.Reason, decision.KeyId, decision.App);
+        var session = outbox.Session!;
+        var now = clock.GetUtcNow();
+        var (decision, model) = await session.DecideAsync(command.Key, command.Model, now, ct);
+        if (!decision.Allowed)
+            return new AuthorizeResult(false, decision.Reason, decision.KeyId, decision.App, null, null, null, [], null);
+
+        var price = model!.PriceAt(now)!;
+        var worstCase = Pricing.WorstCase(command.MaxInputTokens ?? options.DefaultMaxInputTokens, command.MaxOutputTokens ?? options.DefaultMaxOutputTokens, price);
+        var team = await BudgetBook.TeamOfAsync(session, decision.App!, ct);
+        var hold = await Holds.PlaceAsync(session, outbox,
+            new HoldRequest(decision.KeyId!, decision.App!, team, model.Id, price.Version, worstCase, options.HoldTtl, user.Actor()), now, ct);
+
+        var remaining = hold.Standings.Select(BudgetRemaining.From).ToList();
+        return hold.Allowed
+            ? new AuthorizeResult(true, null, decision.KeyId, decision.App, hold.ReservationId, hold.ExpiresAt, worstCase, remaining, null)
+            : new AuthorizeResult(false, DenialReasons.BudgetExceeded, decision.KeyId, decision.App, null, null, worstCase, remaining,
+                BudgetRemaining.From(hold.Shortfall!));
     }
 }

@@ -2,13 +2,20 @@ using System.Security.Claims;
 using FluentValidation;
 using Governance.Api.Infrastructure;
 using Governance.Api.Keys;
+using Governance.Api.Prices;
+using Governance.Domain;
 using Governance.Domain.Catalog;
+using Governance.Domain.Pricing;
 using Marten;
 using Wolverine.Http;
 
 namespace Governance.Api.Catalog;
 
-public sealed record RegisterModel(string Name, string Provider, string UpstreamModel, decimal InputPricePer1M, decimal OutputPricePer1M)
+/// <summary>
+/// Routes a model name to a provider. Prices are optional when the name already has one (from the default
+/// catalog or an import); when given, they take effect now.
+/// </summary>
+public sealed record RegisterModel(string Name, string Provider, string UpstreamModel, decimal? InputPricePer1M, decimal? OutputPricePer1M, decimal? CachedInputPricePer1M)
 {
     public sealed class Validator : AbstractValidator<RegisterModel>
     {
@@ -17,8 +24,13 @@ public sealed record RegisterModel(string Name, string Provider, string Upstream
             RuleFor(x => x.Name).IsName().NotEqual("*");
             RuleFor(x => x.Provider).NotEmpty();
             RuleFor(x => x.UpstreamModel).IsName();
-            RuleFor(x => x.InputPricePer1M).GreaterThanOrEqualTo(0).LessThan(1_000_000);
-            RuleFor(x => x.OutputPricePer1M).GreaterThanOrEqualTo(0).LessThan(1_000_000);
+            RuleFor(x => x.InputPricePer1M).IsPrice();
+            RuleFor(x => x.OutputPricePer1M).IsPrice();
+            RuleFor(x => x.CachedInputPricePer1M).IsPrice();
+            RuleFor(x => x.OutputPricePer1M).NotNull().When(x => x.InputPricePer1M is not null)
+                .WithMessage("'outputPricePer1M' is required with 'inputPricePer1M'.");
+            RuleFor(x => x.InputPricePer1M).NotNull().When(x => x.OutputPricePer1M is not null || x.CachedInputPricePer1M is not null)
+                .WithMessage("'inputPricePer1M' is required with the other prices.");
         }
     }
 }
@@ -32,12 +44,18 @@ public static class RegisterModelEndpoint
             : WolverineContinue.Result();
 
     [WolverinePost("/api/models")]
-    public static IResult Post(RegisterModel command, IDocumentSession session, ClaimsPrincipal user, TimeProvider clock)
+    public static async Task<IResult> Post(RegisterModel command, IDocumentSession session, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
     {
-        var registered = new ModelRegistered(command.Name, command.Provider, command.UpstreamModel,
-            command.InputPricePer1M, command.OutputPricePer1M, user.Actor(), clock.GetUtcNow());
-        session.Events.StartStream<ModelDefinition>(command.Name, registered);
-        return Results.Created($"/api/models/{command.Name}", ModelDefinition.Evolve(null, registered));
+        var now = clock.GetUtcNow();
+        var stream = await session.Events.FetchForWriting<ModelDefinition>(command.Name, ct);
+        if (stream.Aggregate is { IsRouted: true })
+            throw new DomainException("already_exists", $"Model '{command.Name}' is already registered.");
+
+        List<object> events = [new ModelRegistered(command.Name, command.Provider, command.UpstreamModel, user.Actor(), now)];
+        if (command.InputPricePer1M is { } input)
+            events.Add(new PriceSet(command.Name, input, command.OutputPricePer1M!.Value, command.CachedInputPricePer1M, now, "set at registration", user.Actor(), now));
+        stream.AppendMany(events);
+        return Results.Created($"/api/models/{command.Name}", ModelView.From(events.Aggregate(stream.Aggregate, (m, e) => ModelDefinition.Evolve(m, e))!, now));
     }
 }
 
@@ -45,6 +63,12 @@ public static class RegisterModelEndpoint
 public static class ModelQueries
 {
     [WolverineGet("/api/models")]
-    public static async Task<IReadOnlyList<ModelDefinition>> List(IQuerySession session, CancellationToken ct) =>
-        await session.Query<ModelDefinition>().OrderBy(m => m.Id).ToListAsync(ct);
+    public static async Task<IReadOnlyList<ModelView>> List(IQuerySession session, TimeProvider clock, CancellationToken ct) =>
+        (await session.Query<ModelDefinition>().OrderBy(m => m.Id).ToListAsync(ct)).Select(m => ModelView.From(m, clock.GetUtcNow())).ToList();
+
+    [WolverineGet("/api/models/{name}")]
+    public static async Task<IResult> Get(string name, IQuerySession session, TimeProvider clock, CancellationToken ct) =>
+        await session.LoadAsync<ModelDefinition>(name, ct) is { } model
+            ? Results.Ok(ModelView.From(model, clock.GetUtcNow()))
+            : Problems.NotFound($"Model '{name}'");
 }

@@ -1,0 +1,43 @@
+using System.Security.Claims;
+using FluentValidation;
+using Governance.Domain.Alerts;
+using Governance.Projections;
+using Marten;
+using Wolverine.Http;
+
+namespace Governance.Api.Alerts;
+
+public sealed record ConfigureWebhook(string Url, string Secret)
+{
+    public sealed class Validator : AbstractValidator<ConfigureWebhook>
+    {
+        public Validator()
+        {
+            RuleFor(x => x.Url).Must(u => Uri.TryCreate(u, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
+                .WithMessage("'url' must be an absolute http(s) URL.");
+            RuleFor(x => x.Secret).NotEmpty().MinimumLength(16).MaximumLength(512);
+        }
+    }
+}
+
+/// <summary>What operators see of a webhook: the secret is write-only.</summary>
+public sealed record WebhookView(string Scope, string Url);
+
+/// <summary>Alert receivers: one global, and optionally one per app (the app's wins for its alerts).</summary>
+public static class ConfigureWebhookEndpoints
+{
+    [WolverinePut("/api/webhooks/global")]
+    public static WebhookView PutGlobal(ConfigureWebhook command, IDocumentSession session, SecretProtector secrets, ClaimsPrincipal user, TimeProvider clock) =>
+        Configure(Webhook.Global, command, session, secrets, user, clock);
+
+    [WolverinePut("/api/apps/{app}/webhook")]
+    public static WebhookView PutForApp(string app, ConfigureWebhook command, IDocumentSession session, SecretProtector secrets, ClaimsPrincipal user, TimeProvider clock) =>
+        Configure(Webhook.AppScope(app), command, session, secrets, user, clock);
+
+    private static WebhookView Configure(string scope, ConfigureWebhook command, IDocumentSession session, SecretProtector secrets, ClaimsPrincipal user, TimeProvider clock)
+    {
+        session.Events.Append(Webhook.StreamId(scope),
+            new WebhookConfigured(scope, command.Url, secrets.Protect(command.Secret, scope), user.Actor(), clock.GetUtcNow()));
+        return new WebhookView(scope, command.Url);
+    }
+}

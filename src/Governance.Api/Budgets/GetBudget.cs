@@ -1,0 +1,43 @@
+using Governance.Api.Infrastructure;
+using Governance.Domain.Budgets;
+using Marten;
+using Wolverine.Http;
+
+namespace Governance.Api.Budgets;
+
+/// <summary>A budget in its current window. Read from the inline projections: never behind the decisions.</summary>
+public sealed record BudgetStatus(
+    string Level, string Owner, decimal Limit, string Period, IReadOnlyList<int> Thresholds, decimal Settled, decimal Held,
+    decimal Remaining, DateTimeOffset WindowStart, DateTimeOffset? WindowEnd)
+{
+    public static BudgetStatus From(Budget budget, BudgetWindowState? window, DateTimeOffset now)
+    {
+        var standing = BudgetStanding.Of(budget, window, now);
+        return new BudgetStatus(budget.Level.ToString().ToLowerInvariant(), budget.Owner, budget.Limit, budget.Period.ToString().ToLowerInvariant(),
+            budget.Thresholds, standing.Settled, standing.Held, standing.Remaining, standing.Window.Start, standing.Window.End);
+    }
+}
+
+public static class GetBudgetEndpoint
+{
+    [WolverineGet("/api/budgets/{level}/{id}")]
+    public static async Task<IResult> Get(string level, string id, IQuerySession session, TimeProvider clock, CancellationToken ct)
+    {
+        if (!BudgetRoutes.TryLevel(level, out var parsed))
+            return Problems.Field("level", "'level' must be one of: key, app, team.");
+        var budget = await session.LoadAsync<Budget>(BudgetIds.Definition(parsed, id), ct);
+        if (budget is null)
+            return Problems.NotFound($"A {level} budget for '{id}'");
+        var now = clock.GetUtcNow();
+        return Results.Ok(BudgetStatus.From(budget, await session.LoadAsync<BudgetWindowState>(budget.WindowStreamAt(now), ct), now));
+    }
+}
+
+internal static class BudgetRoutes
+{
+    public static bool TryLevel(string? value, out BudgetLevel level) =>
+        Enum.TryParse(value, ignoreCase: true, out level) && Enum.IsDefined(level) && !int.TryParse(value, out _);
+
+    public static bool TryPeriod(string? value, out BudgetPeriod period) =>
+        Enum.TryParse(value, ignoreCase: true, out period) && Enum.IsDefined(period) && !int.TryParse(value, out _);
+}

@@ -1,0 +1,114 @@
+using System.Security.Claims;
+using System.Text.Json;
+using FluentValidation;
+using Governance.Api.Infrastructure;
+using Governance.Domain.Usage;
+using Governance.Projections.Usage;
+using JasperFx.Events;
+using Marten;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+using Wolverine.Http;
+using Wolverine.Marten;
+using Wolverine.Runtime;
+
+namespace Governance.Api.Usage;
+
+/// <summary>One usage record from an adapter. <see cref="OccurredAt"/> defaults to the time it is received.</summary>
+public sealed record UsageRecord(
+    string RequestId, string KeyId, string Model, string? Provider, long InputTokens, long CachedTokens, long OutputTokens,
+    long ReasoningTokens, long LatencyMs, int Status, DateTimeOffset? OccurredAt, string? ReservationId)
+{
+    public sealed class Validator : AbstractValidator<UsageRecord>
+    {
+        public Validator()
+        {
+            RuleFor(x => x.RequestId).NotEmpty().MaximumLength(200);
+            RuleFor(x => x.KeyId).NotEmpty();
+            RuleFor(x => x.Model).NotEmpty();
+            RuleFor(x => x.InputTokens).InclusiveBetween(0, Pricing.MaxTokens);
+            RuleFor(x => x.OutputTokens).InclusiveBetween(0, Pricing.MaxTokens);
+            RuleFor(x => x.CachedTokens).InclusiveBetween(0, Pricing.MaxTokens)
+                .LessThanOrEqualTo(x => x.InputTokens).WithMessage("'cachedTokens' is part of 'inputTokens' and cannot exceed it.");
+            RuleFor(x => x.ReasoningTokens).InclusiveBetween(0, Pricing.MaxTokens)
+                .LessThanOrEqualTo(x => x.OutputTokens).WithMessage("'reasoningTokens' is part of 'outputTokens' and cannot exceed it.");
+            RuleFor(x => x.LatencyMs).GreaterThanOrEqualTo(0);
+            RuleFor(x => x.Status).InclusiveBetween(100, 599);
+        }
+    }
+
+    public UsageReport ToReport(DateTimeOffset now) => new(RequestId, KeyId, Model, Provider, InputTokens, CachedTokens, OutputTokens,
+        ReasoningTokens, LatencyMs, Status, OccurredAt ?? now, ReservationId);
+}
+
+public sealed record UsageResult(IReadOnlyList<UsageOutcome> Results);
+
+/// <summary>
+/// POST /api/usage: one record or an array of up to 5,000, written in one transaction. Bad input anywhere rejects
+/// the whole batch (400, errors keyed "[index].field"), and nothing is written. A request id already recorded
+/// returns its original result and writes nothing, also when two copies race.
+/// </summary>
+public static class RecordUsageEndpoint
+{
+    public const int MaxBatch = 5_000;
+    private const int Attempts = 5;
+
+    [WolverinePost("/api/usage")]
+    public static async Task<IResult> Post(
+        HttpRequest request, IValidator<UsageRecord> validator, IOptions<JsonOptions> json, IDocumentStore store, IWolverineRuntime runtime,
+        ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
+    {
+        var (records, problem) = await ReadAsync(request, json.Value.SerializerOptions, ct);
+        if (problem is not null)
+            return problem;
+        var errors = new Dictionary<string, string[]>();
+        for (var i = 0; i < records!.Count; i++)
+            foreach (var failure in (await validator.ValidateAsync(records[i], ct)).Errors)
+                errors[$"[{i}].{RequestValidation.JsonFieldName(failure.PropertyName)}"] = [failure.ErrorMessage];
+        if (errors.Count > 0)
+            return Problems.Validation(errors);
+
+        var now = clock.GetUtcNow();
+        var reports = records.Select(r => r.ToReport(now)).ToList();
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var session = store.LightweightSession();
+            var outbox = new MartenOutbox(runtime, session);
+            try
+            {
+                return Results.Ok(new UsageResult(await UsageLedger.RecordAsync(session, outbox, reports, user.Actor(), now, ct)));
+            }
+            catch (UsageRejected e)
+            {
+                return Problems.Field($"[{e.Index}].{e.Field}", e.Message);
+            }
+            catch (Exception e) when (attempt < Attempts && e is ExistingStreamIdCollisionException or Marten.Exceptions.ExistingStreamIdCollisionException)
+            {
+                // A concurrent batch recorded one of these request ids first: the retry reports it as a duplicate.
+            }
+        }
+    }
+
+    private static async Task<(List<UsageRecord>?, IResult?)> ReadAsync(HttpRequest request, JsonSerializerOptions options, CancellationToken ct)
+    {
+        try
+        {
+            using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
+            var records = document.RootElement.ValueKind switch
+            {
+                JsonValueKind.Array => document.RootElement.Deserialize<List<UsageRecord?>>(options),
+                JsonValueKind.Object => [document.RootElement.Deserialize<UsageRecord>(options)],
+                _ => null,
+            };
+            if (records is null || records.Count == 0 || records.Any(r => r is null))
+                return (null, Problems.Field("body", "Send one usage record (an object) or a non-empty array of them."));
+            if (records.Count > MaxBatch)
+                return (null, Problems.Field("body", $"A batch holds at most {MaxBatch} records."));
+            return (records.Cast<UsageRecord>().ToList(), null);
+        }
+        catch (JsonException e)
+        {
+            return (null, Problems.Field("body", "The body is not valid JSON for usage records: " + e.Message));
+        }
+    }
+}
