@@ -1,15 +1,14 @@
 using Governance.Projections;
 using Governance.Projections.Hosting;
-using Marten;
+using Wolverine;
 using ProxyAdapter;
 
 var builder = WebApplication.CreateBuilder(args);
 var settings = GovernanceSettings.From(builder.Configuration);
 
-builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddSingleton(new SecretProtector(settings.MasterKey));
+builder.Services.AddGovernanceStore(settings, builder.Configuration);
+builder.Host.UseWolverine(opts => opts.ConfigureGovernanceMessaging());
 builder.Services.AddSingleton(new AdapterIdentity(builder.Configuration["Proxy:AdapterId"] ?? Environment.MachineName));
-builder.Services.AddMarten(opts => opts.ConfigureGovernance(settings.ConnectionString, settings.Schema)).UseLightweightSessions();
 builder.Services.AddHttpClient(Upstream.ClientName, client => client.Timeout = TimeSpan.FromSeconds(
     builder.Configuration.GetValue("Proxy:UpstreamTimeoutSeconds", 120)));
 

@@ -1,13 +1,15 @@
 using System.Text.Json;
+using Governance.Domain.Usage;
 
 namespace ProxyAdapter;
 
 /// <summary>Token counts read from an OpenAI-style response's <c>usage</c> object.</summary>
-public readonly record struct Usage(long InputTokens, long OutputTokens)
+public static class Usage
 {
-    public static readonly Usage None = new(0, 0);
+    private static readonly TokenUsage None = TokenUsage.None;
 
-    public static Usage Read(ReadOnlySpan<byte> json)
+
+    public static TokenUsage Read(ReadOnlySpan<byte> json)
     {
         try
         {
@@ -16,13 +18,21 @@ public readonly record struct Usage(long InputTokens, long OutputTokens)
             if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("usage", out var usage)
                 || usage.ValueKind != JsonValueKind.Object)
                 return None;
-            return new Usage(Count(usage, "prompt_tokens"), Count(usage, "completion_tokens"));
+            var input = Count(usage, "prompt_tokens");
+            var output = Count(usage, "completion_tokens");
+            // Details are parts of the totals; never let a malformed detail exceed its total.
+            var cached = Math.Min(input, Detail(usage, "prompt_tokens_details", "cached_tokens"));
+            var reasoning = Math.Min(output, Detail(usage, "completion_tokens_details", "reasoning_tokens"));
+            return new TokenUsage(input, cached, output, reasoning);
         }
         catch (JsonException)
         {
             return None;
         }
     }
+
+    private static long Detail(JsonElement usage, string details, string name) =>
+        usage.TryGetProperty(details, out var element) && element.ValueKind == JsonValueKind.Object ? Count(element, name) : 0;
 
     private static long Count(JsonElement usage, string name) =>
         usage.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var count) && count >= 0 ? count : 0;

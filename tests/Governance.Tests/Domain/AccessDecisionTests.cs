@@ -1,3 +1,4 @@
+using Governance.Domain.Pricing;
 using Governance.Domain.Access;
 using Governance.Domain.Catalog;
 using Governance.Domain.Keys;
@@ -8,8 +9,8 @@ public sealed class AccessDecisionTests
 {
     private static readonly DateTimeOffset Now = Given.Now;
     private const string Model = "gpt-4o-mini";
-    private static readonly ModelDefinition Mini = new(Model, "openai", "gpt-4o-mini-2024-07-18", 0.15m, 0.6m, Now.AddDays(-10));
-    private static readonly ModelDefinition Gpt4o = new("gpt-4o", "openai", "gpt-4o", 2.5m, 10m, Now.AddDays(-10));
+    private static readonly ModelDefinition Mini = new(Model, "openai", "gpt-4o-mini-2024-07-18", [new PriceVersion(1, 0.15m, 0.6m, null, Now.AddDays(-10), "test")], Now.AddDays(-10));
+    private static readonly ModelDefinition Gpt4o = new("gpt-4o", "openai", "gpt-4o", [new PriceVersion(1, 2.5m, 10m, null, Now.AddDays(-10), "test")], Now.AddDays(-10));
 
     private readonly string _keyId = KeyFormat.NewKeyId();
     private readonly string _secret;
@@ -141,7 +142,7 @@ public sealed class AccessDecisionTests
     {
         var decision = AccessDecision.Decide(_secret, Given.Key(Issued(models: ["*"])), "no-such-model", null, Now);
 
-        AssertDenied(decision, DenialReasons.UnknownModel, 401);
+        AssertDenied(decision, DenialReasons.UnknownModel, 404);
     }
 
     [Fact]
@@ -239,7 +240,9 @@ public sealed class AccessDecisionTests
     [InlineData(DenialReasons.Revoked, 401)]
     [InlineData(DenialReasons.Expired, 401)]
     [InlineData(DenialReasons.Rotated, 401)]
-    [InlineData(DenialReasons.UnknownModel, 401)]
+    [InlineData(DenialReasons.UnknownModel, 404)]
+    [InlineData(DenialReasons.UnpricedModel, 403)]
+    [InlineData(DenialReasons.BudgetExceeded, 429)]
     [InlineData(DenialReasons.ModelNotAllowed, 403)]
     [InlineData(DenialReasons.Suspended, 403)]
     public void credential_problems_are_401_and_policy_problems_are_403(string reason, int status)

@@ -43,7 +43,6 @@ public sealed class when_an_application_calls_through_the_proxy(GovernanceFixtur
         Assert.Equal(prompt.Length, log.GetProperty("inputTokens").GetInt64());
         Assert.Equal(FakeUpstream.CompletionTokens, log.GetProperty("outputTokens").GetInt64());
         Assert.Equal(200, log.GetProperty("status").GetInt32());
-        Assert.Equal(Pricing.Cost(prompt.Length, FakeUpstream.CompletionTokens, 0.15m, 0.60m), log.GetProperty("cost").GetDecimal());
         Assert.Equal((prompt.Length * 0.15m + 7 * 0.60m) / 1_000_000m, log.GetProperty("cost").GetDecimal());
     }
 

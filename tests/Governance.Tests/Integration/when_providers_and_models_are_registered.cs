@@ -68,7 +68,7 @@ public sealed class when_providers_and_models_are_registered(GovernanceFixture f
     public async Task a_negative_price_is_refused()
     {
         var model = await fx.ProviderAndModel();
-        var provider = (await fx.Api.Get("/api/models").Json()).EnumerateArray().Single(m => m.GetProperty("id").GetString() == model)
+        var provider = (await fx.Api.Get("/api/models").Json()).EnumerateArray().Single(m => m.GetProperty("name").GetString() == model)
             .GetProperty("provider").GetString();
         var problem = await fx.Api.Post("/api/models",
             new { name = Api.Unique("m"), provider, upstreamModel = "x", inputPricePer1M = -1m, outputPricePer1M = 1m }, 400).Json();
