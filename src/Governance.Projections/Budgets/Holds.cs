@@ -42,22 +42,28 @@ public static class Holds
         session.Events.StartStream<Reservation>(reservationId, new ReservationOpened(
             reservationId, request.KeyId, request.App, request.Team, request.Model, request.PriceVersion, request.Amount,
             windows.Select(w => w.Id).ToList(), expiresAt, request.Actor, now));
-        await outbox.ScheduleAsync(new ExpireReservation(reservationId), expiresAt);
+        // A delay, not an absolute time: Wolverine's scheduler runs on the wall clock, our decisions on the injected one.
+        await outbox.ScheduleAsync(new ExpireReservation(reservationId), request.Ttl);
         await session.SaveChangesAsync(ct);
 
         return new HoldOutcome(true, reservationId, expiresAt, standings.Select(s => s with { Held = s.Held + request.Amount }).ToList(), null);
     }
 
-    /// <summary>Releases an unsettled hold whose time is up. Idempotent: a captured or expired reservation is left alone.</summary>
-    public static async Task ExpireAsync(IDocumentSession session, string reservationId, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// Releases an unsettled hold whose time is up; returns how long until it is, when it is not yet (then nothing is
+    /// written). Idempotent: a captured or expired reservation is left alone.
+    /// </summary>
+    public static async Task<TimeSpan?> ExpireAsync(IDocumentSession session, string reservationId, DateTimeOffset now, CancellationToken ct)
     {
         var reservation = await session.LoadAsync<Reservation>(reservationId, ct);
         if (reservation is not { Status: ReservationStatus.Open })
-            return;
+            return null;
+        if (reservation.ExpiresAt > now)
+            return reservation.ExpiresAt - now;
         await BudgetBook.LockAsync(session, reservation.Windows, ct);
         reservation = await session.LoadAsync<Reservation>(reservationId, ct);
         if (reservation is not { Status: ReservationStatus.Open })
-            return;
+            return null;
 
         foreach (var windowId in reservation.Windows)
         {
@@ -68,18 +74,18 @@ public static class Holds
         }
         session.Events.Append(reservationId, new ReservationExpired(reservationId, now));
         await session.SaveChangesAsync(ct);
+        return null;
     }
 }
 
 /// <summary>Wolverine handler for the scheduled expiry; runs on whichever node holds the durable message.</summary>
 public static class ExpireReservationHandler
 {
-    public static Task Handle(ExpireReservation message, IDocumentStore store, TimeProvider clock, CancellationToken ct) =>
-        ExpireWithSessionAsync(store, message.ReservationId, clock.GetUtcNow(), ct);
-
-    private static async Task ExpireWithSessionAsync(IDocumentStore store, string reservationId, DateTimeOffset now, CancellationToken ct)
+    public static async Task Handle(ExpireReservation message, IDocumentStore store, IMessageBus bus, TimeProvider clock, CancellationToken ct)
     {
         await using var session = store.LightweightSession();
-        await Holds.ExpireAsync(session, reservationId, now, ct);
+        // Early (clocks of nodes differ slightly): come back when the hold is really due.
+        if (await Holds.ExpireAsync(session, message.ReservationId, clock.GetUtcNow(), ct) is { } due)
+            await bus.ScheduleAsync(message, due);
     }
 }

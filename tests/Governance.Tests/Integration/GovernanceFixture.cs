@@ -36,16 +36,12 @@ public sealed class GovernanceFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await Upstream.StartAsync();
-        Api = await AlbaHost.For<ApiMarker>(web => Configure(web, services =>
-        {
-            services.RunWolverineInSoloMode();
-            services.DisableAllExternalWolverineTransports();
-        }));
+        Api = await AlbaHost.For<ApiMarker>(web => Configure(web));
         // The proxy starts after the API has created the schema, as run.sh does.
-        Proxy = await AlbaHost.For<ProxyMarker>(web => Configure(web, _ => { }));
+        Proxy = await AlbaHost.For<ProxyMarker>(web => Configure(web));
     }
 
-    private void Configure(IWebHostBuilder web, Action<IServiceCollection> more)
+    private void Configure(IWebHostBuilder web)
     {
         web.UseSetting("ConnectionStrings:Governance", ConnectionString);
         web.UseSetting("Governance:Schema", Schema);
@@ -56,7 +52,8 @@ public sealed class GovernanceFixture : IAsyncLifetime
         {
             services.AddSingleton<TimeProvider>(Clock);
             services.AddLogging(logging => logging.ClearProviders().AddProvider(Logs).SetMinimumLevel(LogLevel.Trace));
-            more(services);
+            services.RunWolverineInSoloMode();
+            services.DisableAllExternalWolverineTransports();
         });
     }
 

@@ -1,0 +1,53 @@
+using System.Security.Claims;
+using FluentValidation;
+using Governance.Api.Infrastructure;
+using Governance.Domain.Catalog;
+using Governance.Domain.Pricing;
+using Marten;
+using Wolverine.Http;
+
+namespace Governance.Api.Prices;
+
+/// <summary>A new price for a model, from <see cref="EffectiveFrom"/> (default: now). Earlier prices stay in the history.</summary>
+public sealed record SetPrice(decimal InputPer1M, decimal OutputPer1M, decimal? CachedInputPer1M, DateTimeOffset? EffectiveFrom, string? Source)
+{
+    public sealed class Validator : AbstractValidator<SetPrice>
+    {
+        public Validator()
+        {
+            RuleFor(x => x.InputPer1M).IsPrice();
+            RuleFor(x => x.OutputPer1M).IsPrice();
+            RuleFor(x => x.CachedInputPer1M).IsPrice();
+            RuleFor(x => x.Source).MaximumLength(500);
+        }
+    }
+}
+
+public static class SetPriceEndpoint
+{
+    /// <summary>Prices are never changed retroactively: the ledger already priced past requests with what was in effect.</summary>
+    public static IResult Validate(SetPrice command, TimeProvider clock) =>
+        command.EffectiveFrom is { } from && from < clock.GetUtcNow()
+            ? Problems.Field("effectiveFrom", "'effectiveFrom' cannot be in the past: recorded requests keep the price they were charged.")
+            : WolverineContinue.Result();
+
+    [WolverinePut("/api/prices/{model}")]
+    public static async Task<ModelView> Put(string model, SetPrice command, IDocumentSession session, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var stream = await session.Events.FetchForWriting<ModelDefinition>(model, ct);
+        var set = new PriceSet(model, command.InputPer1M, command.OutputPer1M, command.CachedInputPer1M, command.EffectiveFrom ?? now,
+            command.Source ?? "set by operator", user.Actor(), now);
+        stream.AppendOne(set);
+        return ModelView.From(ModelDefinition.Evolve(stream.Aggregate, set)!, now);
+    }
+}
+
+public static class GetPriceEndpoint
+{
+    [WolverineGet("/api/prices/{model}")]
+    public static async Task<IResult> Get(string model, IQuerySession session, TimeProvider clock, CancellationToken ct) =>
+        await session.LoadAsync<ModelDefinition>(model, ct) is { } found
+            ? Results.Ok(ModelView.From(found, clock.GetUtcNow()))
+            : Problems.NotFound($"Model '{model}'");
+}

@@ -1,0 +1,66 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Governance.Tests.Integration;
+
+/// <summary>A webhook receiver on a fixed loopback port that can be taken down and brought back.</summary>
+public sealed class WebhookReceiver : IAsyncDisposable
+{
+    private WebApplication? _app;
+
+    public int Port { get; } = FreePort();
+    public string Url => $"http://127.0.0.1:{Port}/hooks";
+    public ConcurrentQueue<(JsonElement Body, string? Signature)> Received { get; } = new();
+
+    public async Task StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{Port}");
+        builder.Logging.ClearProviders();
+        _app = builder.Build();
+        _app.MapPost("/hooks", async (HttpContext http) =>
+        {
+            var body = await JsonSerializer.DeserializeAsync<JsonElement>(http.Request.Body);
+            Received.Enqueue((body, http.Request.Headers["X-Governance-Signature"].ToString()));
+            return Results.Ok();
+        });
+        await _app.StartAsync();
+    }
+
+    public async Task StopAsync()
+    {
+        if (_app is null)
+            return;
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        _app = null;
+    }
+
+    public async Task<IReadOnlyList<JsonElement>> WaitForAsync(Func<JsonElement, bool> match, int count, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var found = Received.Select(r => r.Body).Where(match).ToList();
+            if (found.Count >= count)
+                return found;
+            await Task.Delay(100);
+        }
+        return Received.Select(r => r.Body).Where(match).ToList();
+    }
+
+    public ValueTask DisposeAsync() => new(StopAsync());
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
