@@ -2,10 +2,12 @@ using FluentValidation;
 using Governance.Api;
 using Governance.Api.Infrastructure;
 using Governance.Api.Operators;
+using Governance.Api.Prices;
 using Governance.Projections;
 using Governance.Projections.Alerts;
 using Governance.Projections.Hosting;
 using JasperFx;
+using JasperFx.Events.Daemon;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Wolverine;
@@ -16,6 +18,8 @@ var builder = WebApplication.CreateBuilder(args);
 var settings = GovernanceSettings.From(builder.Configuration);
 
 builder.Services.AddGovernanceStore(settings, builder.Configuration)
+    // The async daemon builds the dashboards; HotCold keeps it running on exactly one API node at a time.
+    .AddAsyncDaemon(DaemonMode.HotCold)
     // Migrate the whole schema at start-up (not lazily per table on first use), so a node is ready
     // when /health says so and proxy nodes never race to create tables.
     .ApplyAllDatabaseChangesOnStartup();
@@ -36,6 +40,7 @@ builder.Services.AddExceptionHandler<ExceptionMapping>();
 builder.Services.AddOpenApi();
 builder.Services.AddSingleton(new OperatorConsole(Console.Out));
 builder.Services.AddHostedService<BootstrapAdmin>();
+builder.Services.AddHostedService<SeedCatalog>();
 
 var app = builder.Build();
 

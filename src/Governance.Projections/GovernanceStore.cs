@@ -6,6 +6,7 @@ using Governance.Domain.Pricing;
 using Governance.Domain.Keys;
 using Governance.Domain.Operators;
 using Governance.Domain.Usage;
+using Governance.Projections.Dashboards;
 using JasperFx;
 using JasperFx.Events;
 using JasperFx.Events.Projections;
@@ -40,6 +41,8 @@ public static class GovernanceStore
         opts.Projections.Add<ReservationProjection>(ProjectionLifecycle.Inline);
         opts.Projections.Add<AppProjection>(ProjectionLifecycle.Inline);
         opts.Projections.Add<WebhookProjection>(ProjectionLifecycle.Inline);
+        // Dashboards are async: the daemon (on one API node, HotCold) folds them behind the writes.
+        opts.ConfigureDashboards();
 
         opts.Schema.For<VirtualKey>().Index(x => x.App);
         opts.Schema.For<RequestRecord>().Index(x => x.KeyId).Index(x => x.App).Index(x => x.CompletedAt);
@@ -56,6 +59,8 @@ public static class GovernanceStore
         events.MapEventType<KeySuspended>("key_suspended");
         events.MapEventType<KeyResumed>("key_resumed");
         events.MapEventType<KeyScopeChanged>("key_scope_changed");
+        events.MapEventType<KeyPolicyChanged>("key_policy_changed");
+        events.MapEventType<SpendAnomalyDetected>("spend_anomaly_detected");
         events.MapEventType<ProviderRegistered>("provider_registered");
         events.MapEventType<ModelRegistered>("model_registered");
         events.MapEventType<RequestCompleted>("request_completed");
