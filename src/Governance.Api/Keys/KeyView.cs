@@ -14,11 +14,13 @@ public sealed record KeyView(
     DateTimeOffset IssuedAt,
     string IssuedBy,
     DateTimeOffset? RotatedAt,
-    DateTimeOffset? PreviousKeyValidUntil)
+    DateTimeOffset? PreviousKeyValidUntil,
+    bool SuspendOnAnomaly,
+    DateTimeOffset? LastAnomalyAt)
 {
     public static KeyView From(VirtualKey key) => new(
         key.Id, key.App, key.Name, key.Models, key.Status.ToString().ToLowerInvariant(), key.StatusReason,
-        key.ExpiresAt, key.IssuedAt, key.IssuedBy, key.RotatedAt, key.PreviousValidUntil);
+        key.ExpiresAt, key.IssuedAt, key.IssuedBy, key.RotatedAt, key.PreviousValidUntil, key.SuspendOnAnomaly, key.LastAnomalyAt);
 
     /// <summary>The key as it is once <paramref name="events"/> are applied: the answer to a command.</summary>
     public static KeyView After(VirtualKey key, IEnumerable<object> events) =>

@@ -28,3 +28,13 @@ public sealed record KeySuspended(string KeyId, string Reason, string SuspendedB
 public sealed record KeyResumed(string KeyId, string ResumedBy, DateTimeOffset ResumedAt);
 
 public sealed record KeyScopeChanged(string KeyId, IReadOnlyList<string> Models, string ChangedBy, DateTimeOffset ChangedAt);
+
+/// <summary>Whether a spend anomaly suspends the key automatically.</summary>
+public sealed record KeyPolicyChanged(string KeyId, bool SuspendOnAnomaly, string ChangedBy, DateTimeOffset ChangedAt);
+
+/// <summary>
+/// The key's spend in the hour before <paramref name="DetectedAt"/> exceeded <paramref name="Multiplier"/> × its trailing
+/// hourly average and the floor amount.
+/// </summary>
+public sealed record SpendAnomalyDetected(
+    string KeyId, decimal LastHourSpend, decimal TrailingHourlyAverage, decimal Multiplier, decimal Floor, string DetectedBy, DateTimeOffset DetectedAt);

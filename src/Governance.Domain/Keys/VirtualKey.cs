@@ -23,6 +23,10 @@ public sealed record VirtualKey(
     string? StatusReason,
     DateTimeOffset? RotatedAt)
 {
+    public bool SuspendOnAnomaly { get; init; }
+
+    public DateTimeOffset? LastAnomalyAt { get; init; }
+
     public static VirtualKey? Evolve(VirtualKey? state, object @event) => (state, @event) switch
     {
         (null, KeyIssued e) => new VirtualKey(
@@ -33,6 +37,8 @@ public sealed record VirtualKey(
         (_, KeySuspended e) => state with { Status = KeyStatus.Suspended, StatusReason = e.Reason },
         (_, KeyResumed) => state with { Status = KeyStatus.Active, StatusReason = null },
         (_, KeyScopeChanged e) => state with { Models = e.Models },
+        (_, KeyPolicyChanged e) => state with { SuspendOnAnomaly = e.SuspendOnAnomaly },
+        (_, SpendAnomalyDetected e) => state with { LastAnomalyAt = e.DetectedAt },
         (_, KeyRotated e) => state with
         {
             PreviousSecretHash = state.SecretHash,

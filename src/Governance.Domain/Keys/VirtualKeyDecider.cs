@@ -48,6 +48,12 @@ public static class VirtualKeyDecider
         return new KeyRotated(key.Id, newSecretHash, now + grace, actor, now);
     }
 
+    public static object[] SetPolicy(VirtualKey key, bool suspendOnAnomaly, string actor, DateTimeOffset now)
+    {
+        EnsureNotRevoked(key);
+        return key.SuspendOnAnomaly == suspendOnAnomaly ? [] : [new KeyPolicyChanged(key.Id, suspendOnAnomaly, actor, now)];
+    }
+
     private static void EnsureNotRevoked(VirtualKey key)
     {
         if (key.Status == KeyStatus.Revoked)

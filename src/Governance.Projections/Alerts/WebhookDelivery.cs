@@ -9,6 +9,8 @@ using Governance.Projections.Usage;
 using Marten;
 using Microsoft.Extensions.Logging;
 
+using Wolverine.Attributes;
+
 namespace Governance.Projections.Alerts;
 
 /// <summary>A receiver answered with an error or could not be reached; Wolverine retries the message later.</summary>
@@ -19,6 +21,7 @@ public sealed class WebhookDeliveryFailed(string message) : Exception(message);
 /// durable local queue: a failed delivery is retried on a schedule that survives restarts, so a receiver that is
 /// down gets the alert later, not never.
 /// </summary>
+[WolverineHandler]
 public static class WebhookDelivery
 {
     public const string ClientName = "webhooks";

@@ -1,3 +1,4 @@
+using Governance.Domain.Keys;
 using Governance.Projections.Alerts;
 using Marten;
 using Microsoft.Extensions.Configuration;
@@ -18,6 +19,10 @@ public static class GovernanceServices
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new SecretProtector(settings.MasterKey));
         services.AddSingleton(LedgerOptions.From(configuration));
+        services.AddSingleton(new AnomalyRule(
+            configuration.GetValue("Anomaly:Multiplier", AnomalyRule.Default.Multiplier),
+            configuration.GetValue("Anomaly:FloorUsd", AnomalyRule.Default.Floor),
+            configuration.GetValue("Anomaly:TrailingHours", AnomalyRule.Default.TrailingHours)));
         services.AddHttpClient(WebhookDelivery.ClientName, client => client.Timeout = TimeSpan.FromSeconds(10));
         return services.AddMarten(opts => opts.ConfigureGovernance(settings.ConnectionString, settings.Schema))
             .UseLightweightSessions()

@@ -1,0 +1,65 @@
+using Governance.Domain.Keys;
+using Governance.Domain.Usage;
+using Governance.Projections.Alerts;
+using Marten;
+using Microsoft.Extensions.Logging;
+using Wolverine;
+
+using Wolverine.Attributes;
+
+namespace Governance.Projections.Usage;
+
+/// <summary>Look at one key's recent spend; published by the ledger for every key a batch touched.</summary>
+public sealed record CheckSpendAnomaly(string KeyId, DateTimeOffset At);
+
+public sealed record SpendAnomalyAlert(SpendAnomalyDetected Detected, string App, bool Suspended);
+
+/// <summary>
+/// Spend spike detection (a leaked key quietly running up a bill): compares the key's spend in the last hour with
+/// its trailing hourly average, appends the anomaly to the key's stream, suspends the key when its policy says so,
+/// and alerts through the durable outbox.
+/// </summary>
+[WolverineHandler]
+public static class SpendAnomalies
+{
+    public const string Actor = "system:anomaly-detector";
+
+    public static async Task Handle(CheckSpendAnomaly check, IDocumentSession session, IMessageBus bus, AnomalyRule rule, CancellationToken ct)
+    {
+        var stream = await session.Events.FetchForWriting<VirtualKey>(check.KeyId, ct);
+        if (stream.Aggregate is not { } key)
+            return;
+        var lastHourStart = check.At.AddHours(-1);
+        var lastHour = await SpendAsync(session, key.Id, lastHourStart, check.At, ct);
+        if (lastHour < rule.Floor)
+            return;
+        var trailing = await SpendAsync(session, key.Id, lastHourStart.AddHours(-rule.TrailingHours), lastHourStart, ct);
+
+        var events = rule.Decide(key, lastHour, trailing, Actor, check.At);
+        if (events.Length == 0)
+            return;
+        stream.AppendMany(events);
+        await bus.PublishAsync(new SpendAnomalyAlert(events.OfType<SpendAnomalyDetected>().Single(), key.App, events.OfType<KeySuspended>().Any()));
+    }
+
+    private static async Task<decimal> SpendAsync(IQuerySession session, string keyId, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    {
+        var query = session.Query<RequestRecord>().Where(r => r.KeyId == keyId && r.CompletedAt >= from && r.CompletedAt < to);
+        return await query.AnyAsync(ct) ? await query.SumAsync(r => r.Cost, ct) : 0m;
+    }
+
+    public static Task Handle(
+        SpendAnomalyAlert alert, IQuerySession session, IHttpClientFactory clients, SecretProtector secrets, ILogger<SpendAnomalyAlert> log, CancellationToken ct) =>
+        WebhookDelivery.SendAsync(session, clients, secrets, log, alert.App, new
+        {
+            type = "key.spend_anomaly",
+            keyId = alert.Detected.KeyId,
+            app = alert.App,
+            lastHourSpend = alert.Detected.LastHourSpend,
+            trailingHourlyAverage = alert.Detected.TrailingHourlyAverage,
+            multiplier = alert.Detected.Multiplier,
+            floor = alert.Detected.Floor,
+            suspended = alert.Suspended,
+            detectedAt = alert.Detected.DetectedAt,
+        }, ct);
+}
