@@ -1,5 +1,6 @@
 using Governance.Api.Infrastructure;
 using Governance.Domain.Budgets;
+using Governance.Projections.Budgets;
 using Marten;
 using Wolverine.Http;
 
@@ -10,9 +11,9 @@ public sealed record BudgetStatus(
     string Level, string Owner, decimal Limit, string Period, IReadOnlyList<int> Thresholds, decimal Settled, decimal Held,
     decimal Remaining, DateTimeOffset WindowStart, DateTimeOffset? WindowEnd)
 {
-    public static BudgetStatus From(Budget budget, BudgetWindowState? window, DateTimeOffset now)
+    public static async Task<BudgetStatus> LoadAsync(IQuerySession session, Budget budget, DateTimeOffset now, CancellationToken ct)
     {
-        var standing = BudgetStanding.Of(budget, window, now);
+        var standing = await BudgetBook.StandingAsync(session, budget, now, ct);
         return new BudgetStatus(budget.Level.ToString().ToLowerInvariant(), budget.Owner, budget.Limit, budget.Period.ToString().ToLowerInvariant(),
             budget.Thresholds, standing.Settled, standing.Held, standing.Remaining, standing.Window.Start, standing.Window.End);
     }
@@ -28,8 +29,7 @@ public static class GetBudgetEndpoint
         var budget = await session.LoadAsync<Budget>(BudgetIds.Definition(parsed, id), ct);
         if (budget is null)
             return Problems.NotFound($"A {level} budget for '{id}'");
-        var now = clock.GetUtcNow();
-        return Results.Ok(BudgetStatus.From(budget, await session.LoadAsync<BudgetWindowState>(budget.WindowStreamAt(now), ct), now));
+        return Results.Ok(await BudgetStatus.LoadAsync(session, budget, clock.GetUtcNow(), ct));
     }
 }
 

@@ -45,7 +45,6 @@ public static class SetBudgetEndpoint
         var set = new BudgetSet(parsed, id, command.Limit, period,
             (command.Thresholds ?? Budget.DefaultThresholds).Distinct().Order().ToList(), user.Actor(), now);
         session.Events.Append(BudgetIds.Definition(parsed, id), set);
-        var budget = Budget.Evolve(null, set)!;
-        return BudgetStatus.From(budget, await session.LoadAsync<BudgetWindowState>(budget.WindowStreamAt(now), ct), now);
+        return await BudgetStatus.LoadAsync(session, Budget.Evolve(null, set)!, now, ct);
     }
 }

@@ -3,6 +3,8 @@ namespace Governance.Domain.Keys;
 /// <summary>How sensitive spike detection is: spend in the last hour above Multiplier × the trailing hourly average, and above Floor.</summary>
 public sealed record AnomalyRule(decimal Multiplier, decimal Floor, int TrailingHours)
 {
+    public int TrailingHours { get; } = TrailingHours >= 1 ? TrailingHours : throw new ArgumentOutOfRangeException(nameof(TrailingHours), "Anomaly:TrailingHours must be at least 1.");
+
     public static readonly AnomalyRule Default = new(10m, 10m, 24);
 
     /// <summary>
@@ -12,7 +14,7 @@ public sealed record AnomalyRule(decimal Multiplier, decimal Floor, int Trailing
     public object[] Decide(VirtualKey key, decimal lastHour, decimal trailingTotal, string actor, DateTimeOffset now)
     {
         var average = trailingTotal / TrailingHours;
-        if (lastHour < Floor || lastHour <= Multiplier * average)
+        if (lastHour <= Floor || lastHour <= Multiplier * average)
             return [];
         if (key.LastAnomalyAt is { } last && now - last < TimeSpan.FromHours(1))
             return [];

@@ -55,8 +55,14 @@ public static class BudgetBook
         return BudgetWindowState.Evolve(null, id, opened)!;
     }
 
-    public static async Task<BudgetWindowState?> CurrentWindowAsync(IQuerySession session, Budget budget, DateTimeOffset now, CancellationToken ct) =>
-        await session.LoadAsync<BudgetWindowState>(budget.WindowStreamAt(now), ct);
+    /// <summary>Where the budget stands now. A window nobody has touched yet shows the spend the ledger holds for it.</summary>
+    public static async Task<BudgetStanding> StandingAsync(IQuerySession session, Budget budget, DateTimeOffset now, CancellationToken ct)
+    {
+        var window = await session.LoadAsync<BudgetWindowState>(budget.WindowStreamAt(now), ct);
+        return window is not null
+            ? BudgetStanding.Of(budget, window, now)
+            : BudgetStanding.Of(budget, null, now) with { Settled = await SettledInLedgerAsync(session, budget, budget.WindowAt(now), ct) };
+    }
 
     /// <summary>Spend recorded in the ledger for this budget's owner within the window.</summary>
     public static async Task<decimal> SettledInLedgerAsync(IQuerySession session, Budget budget, Window window, CancellationToken ct)

@@ -31,7 +31,7 @@ public static class SpendAnomalies
             return;
         var lastHourStart = check.At.AddHours(-1);
         var lastHour = await SpendAsync(session, key.Id, lastHourStart, check.At, ct);
-        if (lastHour < rule.Floor)
+        if (lastHour <= rule.Floor)
             return;
         var trailing = await SpendAsync(session, key.Id, lastHourStart.AddHours(-rule.TrailingHours), lastHourStart, ct);
 
