@@ -167,6 +167,7 @@ public sealed class when_budgets_limit_spend(GovernanceFixture fx)
         await fx.Api.Post("/api/usage", Usage(issued.Id, model, 4000), 200);
 
         await SetBudget("key", issued.Id, 0.25m);
+        Assert.Equal(0.20m, (await Budget("key", issued.Id)).GetProperty("settled").GetDecimal());
         Assert.True((await Authorize(issued.Key, model)).GetProperty("allowed").GetBoolean());
         var denied = await Authorize(issued.Key, model);
         Assert.Equal("budget_exceeded", denied.GetProperty("reason").GetString());
