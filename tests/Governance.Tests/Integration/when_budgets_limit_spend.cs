@@ -232,4 +232,35 @@ public sealed class when_budgets_limit_spend(GovernanceFixture fx)
         // No max_tokens from the client: the proxy capped output at the size it held for.
         Assert.Equal(4096, fx.Upstream.Requests.Last().Body["max_completion_tokens"]!.GetValue<long>());
     }
+
+    [Theory]
+    [InlineData("key", """{"limit":-1,"period":"monthly"}""", "limit")]
+    [InlineData("key", """{"limit":1000000000,"period":"monthly"}""", "limit")]
+    [InlineData("key", """{"limit":5,"period":"fortnightly"}""", "period")]
+    [InlineData("key", """{"limit":5,"period":"monthly","thresholds":[0]}""", "thresholds[0]")]
+    [InlineData("galaxy", """{"limit":5,"period":"monthly"}""", "level")]
+    public async Task an_invalid_budget_is_refused_naming_the_field(string level, string json, string field)
+    {
+        var issued = await fx.IssueKey(Api.Unique("app"), "m");
+        var problem = await fx.Api.Scenario(s =>
+        {
+            s.Put.Text(json).ToUrl($"/api/budgets/{level}/{issued.Id}");
+            s.WithRequestHeader("Content-Type", "application/json");
+            s.WithRequestHeader("Authorization", "Bearer " + GovernanceFixture.AdminToken);
+            s.StatusCodeShouldBe(400);
+        }).Json();
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
+    }
+
+    [Fact]
+    public async Task a_budget_for_an_unknown_key_is_404()
+    {
+        await fx.Api.Scenario(s =>
+        {
+            s.Put.Json(new { limit = 1m, period = "daily" }).ToUrl("/api/budgets/key/nosuchkey0000000");
+            s.WithRequestHeader("Authorization", "Bearer " + GovernanceFixture.AdminToken);
+            s.StatusCodeShouldBe(404);
+        });
+        await fx.Api.Get("/api/budgets/app/" + Api.Unique("never-budgeted"), 404);
+    }
 }
