@@ -65,6 +65,7 @@ public static class GovernanceStore
         events.MapEventType<ModelRegistered>("model_registered");
         events.MapEventType<RequestCompleted>("request_completed");
         events.MapEventType<OperatorTokenIssued>("operator_token_issued");
+        events.MapEventType<OperatorTokenRevoked>("operator_token_revoked");
         events.MapEventType<PriceSet>("price_set");
         events.MapEventType<AppTeamAssigned>("app_team_assigned");
         events.MapEventType<BudgetSet>("budget_set");

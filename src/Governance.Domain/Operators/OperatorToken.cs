@@ -3,13 +3,24 @@ using System.Text;
 
 namespace Governance.Domain.Operators;
 
+/// <summary>
+/// Operator roles. Each API endpoint names the roles it admits; an endpoint that names none is admin-only (fail closed).
+/// </summary>
 public static class OperatorRoles
 {
     public const string Admin = "admin";
+    public const string Approver = "approver";
+    public const string Auditor = "auditor";
+    public const string AppOwner = "app-owner";
+    public const string Adapter = "adapter";
+
+    public static readonly IReadOnlyList<string> All = [Admin, Approver, Auditor, AppOwner, Adapter];
 }
 
 public sealed record OperatorTokenIssued(
     string TokenId, string Name, string Role, string TokenHash, string IssuedBy, DateTimeOffset IssuedAt);
+
+public sealed record OperatorTokenRevoked(string TokenId, string Reason, string RevokedBy, DateTimeOffset RevokedAt);
 
 /// <summary>An operator (human or automation) allowed to call /api. Only the token's SHA-256 is kept.</summary>
 public sealed record OperatorToken(string Id, string Name, string Role, string TokenHash, DateTimeOffset IssuedAt)
