@@ -54,6 +54,8 @@ app.MapOpenApi().AllowAnonymous();
 app.MapWolverineEndpoints(opts =>
 {
     opts.RequireAuthorizeOnAll();
+    // Every endpoint names its roles ([Roles(...)]); one that names none is admin-only.
+    opts.AddPolicy<RoleGatePolicy>();
     opts.AddPolicy<ValidationPolicy>();
 });
 

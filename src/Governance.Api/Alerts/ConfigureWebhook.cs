@@ -1,6 +1,8 @@
 using System.Security.Claims;
 using FluentValidation;
+using Governance.Api.Infrastructure;
 using Governance.Domain.Alerts;
+using Governance.Domain.Operators;
 using Governance.Projections;
 using Marten;
 using Wolverine.Http;
@@ -23,12 +25,20 @@ public sealed record ConfigureWebhook(string Url, string Secret)
 /// <summary>What operators see of a webhook: the secret is write-only.</summary>
 public sealed record WebhookView(string Scope, string Url);
 
-/// <summary>Alert receivers: one global, and optionally one per app (the app's wins for its alerts).</summary>
+/// <summary>
+/// Alert receivers: one global, and optionally one per app (the app's wins for its alerts), and one for approvers
+/// (new access requests; the global one otherwise).
+/// </summary>
+[Roles(OperatorRoles.Admin)]
 public static class ConfigureWebhookEndpoints
 {
     [WolverinePut("/api/webhooks/global")]
     public static WebhookView PutGlobal(ConfigureWebhook command, IDocumentSession session, SecretProtector secrets, ClaimsPrincipal user, TimeProvider clock) =>
         Configure(Webhook.Global, command, session, secrets, user, clock);
+
+    [WolverinePut("/api/webhooks/approvers")]
+    public static WebhookView PutApprovers(ConfigureWebhook command, IDocumentSession session, SecretProtector secrets, ClaimsPrincipal user, TimeProvider clock) =>
+        Configure(Webhook.Approvers, command, session, secrets, user, clock);
 
     [WolverinePut("/api/apps/{app}/webhook")]
     public static WebhookView PutForApp(string app, ConfigureWebhook command, IDocumentSession session, SecretProtector secrets, ClaimsPrincipal user, TimeProvider clock) =>

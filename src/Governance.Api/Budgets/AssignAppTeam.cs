@@ -1,8 +1,10 @@
 using System.Security.Claims;
 using FluentValidation;
+using Governance.Api.Infrastructure;
 using Governance.Api.Keys;
 using Governance.Domain.Apps;
 using Governance.Domain.Budgets;
+using Governance.Domain.Operators;
 using Marten;
 using Wolverine.Http;
 
@@ -20,6 +22,7 @@ public sealed record AssignAppTeam(string? Team)
 public static class AssignAppTeamEndpoint
 {
     [WolverinePut("/api/apps/{app}")]
+    [Roles(OperatorRoles.Admin)]
     public static App Put(string app, AssignAppTeam command, IDocumentSession session, ClaimsPrincipal user, TimeProvider clock)
     {
         var assigned = new AppTeamAssigned(app, command.Team, user.Actor(), clock.GetUtcNow());
@@ -27,7 +30,11 @@ public static class AssignAppTeamEndpoint
         return App.Evolve(null, assigned)!;
     }
 
+    /// <summary>An app-owner sees its own apps only; the app is named by the caller, so another app is a plain 403.</summary>
     [WolverineGet("/api/apps/{app}")]
-    public static async Task<App> Get(string app, IQuerySession session, CancellationToken ct) =>
-        await session.LoadAsync<App>(BudgetIds.App(app), ct) ?? new App(BudgetIds.App(app), app, null);
+    [Roles(OperatorRoles.Admin, OperatorRoles.Auditor, OperatorRoles.AppOwner)]
+    public static async Task<IResult> Get(string app, IQuerySession session, HttpContext context, CancellationToken ct) =>
+        !context.AppScope().Allows(app)
+            ? Problems.Forbidden($"This operator token does not own app '{app}'.")
+            : Results.Ok(await session.LoadAsync<App>(BudgetIds.App(app), ct) ?? new App(BudgetIds.App(app), app, null));
 }

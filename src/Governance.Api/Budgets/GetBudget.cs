@@ -1,5 +1,7 @@
 using Governance.Api.Infrastructure;
 using Governance.Domain.Budgets;
+using Governance.Domain.Keys;
+using Governance.Domain.Operators;
 using Governance.Projections.Budgets;
 using Marten;
 using Wolverine.Http;
@@ -19,13 +21,29 @@ public sealed record BudgetStatus(
     }
 }
 
+[Roles(OperatorRoles.Admin, OperatorRoles.Auditor, OperatorRoles.AppOwner)]
 public static class GetBudgetEndpoint
 {
     [WolverineGet("/api/budgets/{level}/{id}")]
-    public static async Task<IResult> Get(string level, string id, IQuerySession session, TimeProvider clock, CancellationToken ct)
+    public static async Task<IResult> Get(string level, string id, IQuerySession session, HttpContext context, TimeProvider clock, CancellationToken ct)
     {
         if (!BudgetRoutes.TryLevel(level, out var parsed))
             return Problems.Field("level", "'level' must be one of: key, app, team.");
+        var scope = context.AppScope();
+        if (scope.IsLimited)
+        {
+            // An app-owner sees its apps' and their keys' budgets. Another app's key looks unknown (key ids are not
+            // public); an app or team is named by the caller, so refusing it is a plain 403.
+            switch (parsed)
+            {
+                case BudgetLevel.Key when await session.LoadAsync<VirtualKey>(id, ct) is not { } key || !scope.Allows(key.App):
+                    return Problems.NotFound($"A {level} budget for '{id}'");
+                case BudgetLevel.App when !scope.Allows(id):
+                    return Problems.Forbidden($"This operator token does not own app '{id}'.");
+                case not (BudgetLevel.Key or BudgetLevel.App):
+                    return Problems.Forbidden($"App-owners see key and app budgets only, not {level} budgets.");
+            }
+        }
         var budget = await session.LoadAsync<Budget>(BudgetIds.Definition(parsed, id), ct);
         if (budget is null)
             return Problems.NotFound($"A {level} budget for '{id}'");

@@ -3,6 +3,7 @@ using FluentValidation;
 using Governance.Api.Infrastructure;
 using Governance.Domain.Budgets;
 using Governance.Domain.Keys;
+using Governance.Domain.Operators;
 using Marten;
 using Wolverine.Http;
 
@@ -36,6 +37,7 @@ public static class SetBudgetEndpoint
     }
 
     [WolverinePut("/api/budgets/{level}/{id}")]
+    [Roles(OperatorRoles.Admin)]
     public static async Task<BudgetStatus> Put(
         string level, string id, SetBudget command, IDocumentSession session, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
     {

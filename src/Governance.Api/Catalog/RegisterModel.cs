@@ -5,6 +5,7 @@ using Governance.Api.Keys;
 using Governance.Api.Prices;
 using Governance.Domain;
 using Governance.Domain.Catalog;
+using Governance.Domain.Operators;
 using Governance.Domain.Pricing;
 using Marten;
 using Wolverine.Http;
@@ -44,6 +45,7 @@ public static class RegisterModelEndpoint
             : WolverineContinue.Result();
 
     [WolverinePost("/api/models")]
+    [Roles(OperatorRoles.Admin)]
     public static async Task<IResult> Post(RegisterModel command, IDocumentSession session, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
@@ -60,6 +62,7 @@ public static class RegisterModelEndpoint
 }
 
 // A separate class: Wolverine applies a class's Validate method to every endpoint in that class.
+[Roles(OperatorRoles.Admin, OperatorRoles.Auditor, OperatorRoles.Approver, OperatorRoles.AppOwner)]
 public static class ModelQueries
 {
     [WolverineGet("/api/models")]

@@ -1,6 +1,8 @@
 using System.Security.Claims;
 using FluentValidation;
+using Governance.Api.Infrastructure;
 using Governance.Domain.Catalog;
+using Governance.Domain.Operators;
 using Governance.Projections;
 using Marten;
 using Wolverine.Http;
@@ -35,6 +37,7 @@ public sealed record ProviderView(string Name, string Kind, string BaseUrl, Date
 public static class ProviderEndpoints
 {
     [WolverinePost("/api/providers")]
+    [Roles(OperatorRoles.Admin)]
     public static IResult Post(RegisterProvider command, IDocumentSession session, SecretProtector protector, ClaimsPrincipal user, TimeProvider clock)
     {
         var registered = new ProviderRegistered(
@@ -44,6 +47,7 @@ public static class ProviderEndpoints
     }
 
     [WolverineGet("/api/providers")]
+    [Roles(OperatorRoles.Admin, OperatorRoles.Auditor, OperatorRoles.Approver, OperatorRoles.AppOwner)]
     public static async Task<IReadOnlyList<ProviderView>> List(IQuerySession session, CancellationToken ct) =>
         (await session.Query<Provider>().OrderBy(p => p.Id).ToListAsync(ct)).Select(ProviderView.From).ToList();
 }

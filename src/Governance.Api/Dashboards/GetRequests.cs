@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
 using Governance.Api.Infrastructure;
+using Governance.Domain.Operators;
 using Governance.Domain.Usage;
 using Marten;
 using Microsoft.AspNetCore.Mvc;
@@ -12,6 +13,7 @@ namespace Governance.Api.Dashboards;
 /// <summary>A page of the request log; <see cref="Next"/> fetches the following page and is null on the last one.</summary>
 public sealed record RequestPage(IReadOnlyList<RequestRecord> Items, string? Next);
 
+[Roles(OperatorRoles.Admin, OperatorRoles.Auditor)]
 public static class GetRequestsEndpoint
 {
     public const int DefaultLimit = 50;

@@ -1,4 +1,5 @@
 using Governance.Api.Infrastructure;
+using Governance.Domain.Operators;
 using Governance.Projections.Dashboards;
 using Marten;
 using Microsoft.AspNetCore.Mvc;
@@ -9,6 +10,7 @@ namespace Governance.Api.Dashboards;
 /// <summary>One owner's spend in one hour or one UTC day.</summary>
 public sealed record SpendPoint(string Owner, DateTimeOffset BucketStart, decimal Cost, long Requests, long InputTokens, long OutputTokens);
 
+[Roles(OperatorRoles.Admin, OperatorRoles.Auditor)]
 public static class GetSpendEndpoint
 {
     public static readonly TimeSpan MaxHourlyRange = TimeSpan.FromDays(31);

@@ -1,3 +1,5 @@
+using Governance.Api.Infrastructure;
+using Governance.Domain.Operators;
 using Governance.Projections.Dashboards;
 using Marten;
 using Microsoft.AspNetCore.Mvc;
@@ -7,6 +9,7 @@ namespace Governance.Api.Dashboards;
 
 public sealed record TopSpender(string Owner, decimal Cost, long Requests);
 
+[Roles(OperatorRoles.Admin, OperatorRoles.Auditor)]
 public static class GetTopSpendersEndpoint
 {
     public const int DefaultLimit = 10;

@@ -8,7 +8,10 @@ using Microsoft.Extensions.Options;
 
 namespace Governance.Api.Infrastructure;
 
-/// <summary>Bearer operator tokens: the token's hash names the stored operator; nothing else is kept.</summary>
+/// <summary>
+/// Bearer operator tokens: the token's hash names the stored operator; nothing else is kept. The inline projection
+/// commits a revocation with its event, so a revoked token is refused from the very next request.
+/// </summary>
 internal sealed class OperatorAuthentication(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
@@ -16,6 +19,7 @@ internal sealed class OperatorAuthentication(
     public const string SchemeName = "OperatorToken";
     public const string RoleClaim = "role";
     public const string IdClaim = "sub";
+    public const string AppClaim = "app";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -29,8 +33,17 @@ internal sealed class OperatorAuthentication(
         if (stored is null || !CryptographicOperations.FixedTimeEquals(
                 Convert.FromHexString(stored.TokenHash), Convert.FromHexString(OperatorToken.HashOf(token))))
             return AuthenticateResult.Fail("Unknown operator token.");
+        if (stored.Revoked)
+            return AuthenticateResult.Fail("Revoked operator token.");
 
-        var identity = new ClaimsIdentity([new Claim(IdClaim, stored.Id), new Claim(RoleClaim, stored.Role)], SchemeName, IdClaim, RoleClaim);
+        // One claim per role and per app, so IsInRole and [Authorize(Roles = ...)] see every role the token holds.
+        Claim[] claims =
+        [
+            new(IdClaim, stored.Id),
+            .. stored.Roles.Select(role => new Claim(RoleClaim, role)),
+            .. stored.Apps.Select(app => new Claim(AppClaim, app)),
+        ];
+        var identity = new ClaimsIdentity(claims, SchemeName, IdClaim, RoleClaim);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 
@@ -45,7 +58,7 @@ internal sealed class OperatorAuthentication(
     protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
     {
         Response.StatusCode = 403;
-        await Results.Problem(Problems.Create(403, "Forbidden.", "This operator token's role may not do this.", "forbidden"))
+        await Results.Problem(Problems.Create(403, "Forbidden.", "This operator token's roles may not do this.", "forbidden"))
             .ExecuteAsync(Context);
     }
 }

@@ -19,4 +19,7 @@ public static class Problems
     }
 
     public static IResult NotFound(string what) => Results.Problem(Create(404, "Not found.", $"{what} does not exist.", "not_found"));
+
+    /// <summary>The token's roles reach the endpoint, but not this resource (another app's, say).</summary>
+    public static IResult Forbidden(string detail) => Results.Problem(Create(403, "Forbidden.", detail, "forbidden"));
 }

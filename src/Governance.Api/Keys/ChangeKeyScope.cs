@@ -1,6 +1,8 @@
 using System.Security.Claims;
 using FluentValidation;
+using Governance.Api.Infrastructure;
 using Governance.Domain.Keys;
+using Governance.Domain.Operators;
 using Wolverine.Http;
 using Wolverine.Marten;
 
@@ -14,8 +16,11 @@ public sealed record ChangeKeyScope(IReadOnlyList<string> Models)
     }
 }
 
+[Roles(OperatorRoles.Admin, OperatorRoles.AppOwner)]
 public static class ChangeKeyScopeEndpoint
 {
+    public static IResult Validate(VirtualKey key, HttpContext context) => KeyAccess.Visible(key, context);
+
     [WolverinePut("/api/keys/{id}/models")]
     public static (KeyView, Events) Put(ChangeKeyScope command, [WriteAggregate] VirtualKey key, ClaimsPrincipal user, TimeProvider clock)
     {

@@ -1,4 +1,6 @@
+using Governance.Api.Infrastructure;
 using Governance.Domain.Keys;
+using Governance.Domain.Operators;
 using Governance.Domain.Usage;
 using Marten;
 using Wolverine.Http;
@@ -6,30 +8,43 @@ using Wolverine.Marten;
 
 namespace Governance.Api.Keys;
 
+[Roles(OperatorRoles.Admin, OperatorRoles.Auditor, OperatorRoles.Approver, OperatorRoles.AppOwner)]
 public static class GetKeysEndpoints
 {
     public const int MaxPage = 1000;
 
     [WolverineGet("/api/keys/{id}")]
-    public static KeyView Get([ReadAggregate] VirtualKey key) => KeyView.From(key);
+    public static IResult Get([ReadAggregate] VirtualKey key, HttpContext context) =>
+        context.AppScope().Allows(key.App) ? Results.Ok(KeyView.From(key)) : KeyAccess.NotFound();
 
+    /// <summary>An app-owner sees its own apps' keys only, whatever <paramref name="app"/> asks for.</summary>
     [WolverineGet("/api/keys")]
-    public static async Task<IReadOnlyList<KeyView>> List(string? app, IQuerySession session, CancellationToken ct)
+    public static async Task<IReadOnlyList<KeyView>> List(string? app, IQuerySession session, HttpContext context, CancellationToken ct)
     {
-        var query = session.Query<VirtualKey>();
-        var keys = app is null
-            ? await query.OrderBy(k => k.IssuedAt).Take(MaxPage).ToListAsync(ct)
-            : await query.Where(k => k.App == app).OrderBy(k => k.IssuedAt).Take(MaxPage).ToListAsync(ct);
+        IQueryable<VirtualKey> query = session.Query<VirtualKey>();
+        if (app is not null)
+            query = query.Where(k => k.App == app);
+        if (context.AppScope().Apps is { } owned)
+        {
+            var apps = owned.ToArray();
+            query = query.Where(k => apps.Contains(k.App));
+        }
+        var keys = await query.OrderBy(k => k.IssuedAt).Take(MaxPage).ToListAsync(ct);
         return keys.Select(KeyView.From).ToList();
     }
 
     /// <summary>The key's request log, newest first.</summary>
     [WolverineGet("/api/keys/{id}/requests")]
-    public static async Task<IReadOnlyList<RequestRecord>> Requests(
-        [ReadAggregate] VirtualKey key, int? limit, IQuerySession session, CancellationToken ct) =>
-        await session.Query<RequestRecord>()
+    public static async Task<IResult> Requests(
+        [ReadAggregate] VirtualKey key, int? limit, IQuerySession session, HttpContext context, CancellationToken ct)
+    {
+        if (!context.AppScope().Allows(key.App))
+            return KeyAccess.NotFound();
+        var requests = await session.Query<RequestRecord>()
             .Where(r => r.KeyId == key.Id)
             .OrderByDescending(r => r.CompletedAt)
             .Take(Math.Clamp(limit ?? 100, 1, MaxPage))
             .ToListAsync(ct);
+        return Results.Ok(requests);
+    }
 }

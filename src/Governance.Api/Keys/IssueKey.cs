@@ -1,6 +1,8 @@
 using System.Security.Claims;
 using FluentValidation;
+using Governance.Api.Infrastructure;
 using Governance.Domain.Keys;
+using Governance.Domain.Operators;
 using Marten;
 using Wolverine.Http;
 
@@ -22,11 +24,15 @@ public sealed record IssueKey(string App, string Name, IReadOnlyList<string> Mod
 /// <summary>The only response that ever contains the key itself.</summary>
 public sealed record IssuedKey(string Id, string Key, KeyView Details);
 
+[Roles(OperatorRoles.Admin, OperatorRoles.AppOwner)]
 public static class IssueKeyEndpoint
 {
     [WolverinePost("/api/keys")]
-    public static IResult Post(IssueKey command, IDocumentSession session, ClaimsPrincipal user, TimeProvider clock)
+    public static IResult Post(IssueKey command, IDocumentSession session, HttpContext context, ClaimsPrincipal user, TimeProvider clock)
     {
+        // The app is named by the caller, not hidden behind an id, so refusing it reveals nothing: 403, not 404.
+        if (!context.AppScope().Allows(command.App))
+            return Problems.Forbidden($"This operator token does not own app '{command.App}'.");
         var keyId = KeyFormat.NewKeyId();
         var key = KeyFormat.NewKey(keyId);
         var issued = VirtualKeyDecider.Issue(

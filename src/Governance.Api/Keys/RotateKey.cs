@@ -1,6 +1,8 @@
 using System.Security.Claims;
 using FluentValidation;
+using Governance.Api.Infrastructure;
 using Governance.Domain.Keys;
+using Governance.Domain.Operators;
 using Wolverine.Http;
 using Wolverine.Marten;
 
@@ -19,8 +21,11 @@ public sealed record RotateKey(long GracePeriodSeconds)
 /// <summary>The new key, shown once. The previous key keeps working until <see cref="PreviousKeyValidUntil"/>.</summary>
 public sealed record RotatedKey(string Id, string Key, DateTimeOffset PreviousKeyValidUntil);
 
+[Roles(OperatorRoles.Admin, OperatorRoles.AppOwner)]
 public static class RotateKeyEndpoint
 {
+    public static IResult Validate(VirtualKey key, HttpContext context) => KeyAccess.Visible(key, context);
+
     [WolverinePost("/api/keys/{id}/rotate")]
     public static (RotatedKey, Events) Post(RotateKey command, [WriteAggregate] VirtualKey key, ClaimsPrincipal user, TimeProvider clock)
     {

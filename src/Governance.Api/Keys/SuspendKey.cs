@@ -1,6 +1,8 @@
 using System.Security.Claims;
 using FluentValidation;
+using Governance.Api.Infrastructure;
 using Governance.Domain.Keys;
+using Governance.Domain.Operators;
 using Wolverine.Http;
 using Wolverine.Marten;
 
@@ -14,8 +16,11 @@ public sealed record SuspendKey(string Reason)
     }
 }
 
+[Roles(OperatorRoles.Admin, OperatorRoles.AppOwner)]
 public static class SuspendKeyEndpoint
 {
+    public static IResult Validate(VirtualKey key, HttpContext context) => KeyAccess.Visible(key, context);
+
     [WolverinePost("/api/keys/{id}/suspend")]
     public static (KeyView, Events) Post(SuspendKey command, [WriteAggregate] VirtualKey key, ClaimsPrincipal user, TimeProvider clock)
     {

@@ -6,7 +6,8 @@ namespace Governance.Api.Operators;
 /// <summary>
 /// Makes sure someone can call the API on a fresh database. GOVERNANCE_ADMIN_TOKEN, when set, is registered
 /// (by hash) as an admin token. When it is unset and no operator exists yet, a token is generated, its hash
-/// stored, and the token printed once to standard output — never to the log.
+/// stored, and the token printed once to standard output — never to the log. A revoked bootstrap token stays
+/// revoked: its stream exists, so it is not issued again (<see cref="OperatorDecider.Revoke"/> keeps one admin active).
 /// </summary>
 internal sealed class BootstrapAdmin(IDocumentStore store, IConfiguration configuration, TimeProvider clock, OperatorConsole console) : IHostedService
 {
@@ -40,7 +41,7 @@ internal sealed class BootstrapAdmin(IDocumentStore store, IConfiguration config
 
     private async Task IssueAsync(IDocumentSession session, string token, CancellationToken ct)
     {
-        var issued = OperatorToken.Issue(token, "bootstrap admin", OperatorRoles.Admin, Actor, clock.GetUtcNow());
+        var issued = OperatorDecider.Issue(token, "bootstrap admin", [OperatorRoles.Admin], [], Actor, clock.GetUtcNow());
         session.Events.StartStream<OperatorToken>(issued.TokenId, issued);
         await session.SaveChangesAsync(ct);
     }

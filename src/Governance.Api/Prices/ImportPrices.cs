@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Governance.Api.Infrastructure;
 using Governance.Domain.Catalog;
+using Governance.Domain.Operators;
 using Governance.Domain.Pricing;
 using Marten;
 using Wolverine.Http;
@@ -17,6 +18,7 @@ public sealed record ImportResult(IReadOnlyList<string> Updated, IReadOnlyList<s
 public static class ImportPricesEndpoint
 {
     [WolverinePost("/api/prices/import")]
+    [Roles(OperatorRoles.Admin)]
     public static async Task<IResult> Post(
         HttpRequest request, string? models, DateTimeOffset? effectiveFrom, IDocumentSession session, ClaimsPrincipal user, TimeProvider clock,
         CancellationToken ct)

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using FluentValidation;
 using Governance.Api.Infrastructure;
 using Governance.Domain.Catalog;
+using Governance.Domain.Operators;
 using Governance.Domain.Pricing;
 using Marten;
 using Wolverine.Http;
@@ -32,6 +33,7 @@ public static class SetPriceEndpoint
             : WolverineContinue.Result();
 
     [WolverinePut("/api/prices/{model}")]
+    [Roles(OperatorRoles.Admin)]
     public static async Task<ModelView> Put(string model, SetPrice command, IDocumentSession session, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
@@ -46,6 +48,7 @@ public static class SetPriceEndpoint
 public static class GetPriceEndpoint
 {
     [WolverineGet("/api/prices/{model}")]
+    [Roles(OperatorRoles.Admin, OperatorRoles.Auditor, OperatorRoles.Approver, OperatorRoles.AppOwner)]
     public static async Task<IResult> Get(string model, IQuerySession session, TimeProvider clock, CancellationToken ct) =>
         await session.LoadAsync<ModelDefinition>(model, ct) is { } found
             ? Results.Ok(ModelView.From(found, clock.GetUtcNow()))

@@ -4,33 +4,62 @@ using System.Text;
 namespace Governance.Domain.Operators;
 
 /// <summary>
-/// Operator roles. Each API endpoint names the roles it admits; an endpoint that names none is admin-only (fail closed).
+/// Operator roles. A token may hold several; its rights are the union of theirs. Each API endpoint names the roles
+/// it admits; an endpoint that names none is admin-only (fail closed).
 /// </summary>
 public static class OperatorRoles
 {
+    /// <summary>Everything, including issuing and revoking operator tokens.</summary>
     public const string Admin = "admin";
+
+    /// <summary>Signs off access requests; reads the catalog and keys.</summary>
     public const string Approver = "approver";
+
+    /// <summary>Reads everything, changes nothing.</summary>
     public const string Auditor = "auditor";
+
+    /// <summary>Manages the keys of the apps listed on its token, and nothing of other apps.</summary>
     public const string AppOwner = "app-owner";
+
+    /// <summary>A gateway: allow/deny and usage reporting only.</summary>
     public const string Adapter = "adapter";
 
     public static readonly IReadOnlyList<string> All = [Admin, Approver, Auditor, AppOwner, Adapter];
 }
 
+/// <summary>
+/// <paramref name="Apps"/> scopes the app-owner role and is empty for a token without it. Persisted as
+/// "operator_token_issued".
+/// </summary>
 public sealed record OperatorTokenIssued(
-    string TokenId, string Name, string Role, string TokenHash, string IssuedBy, DateTimeOffset IssuedAt);
+    string TokenId, string Name, IReadOnlyList<string> Roles, IReadOnlyList<string> Apps, string TokenHash, string IssuedBy,
+    DateTimeOffset IssuedAt);
 
 public sealed record OperatorTokenRevoked(string TokenId, string Reason, string RevokedBy, DateTimeOffset RevokedAt);
 
 /// <summary>An operator (human or automation) allowed to call /api. Only the token's SHA-256 is kept.</summary>
-public sealed record OperatorToken(string Id, string Name, string Role, string TokenHash, DateTimeOffset IssuedAt)
+public sealed record OperatorToken(
+    string Id, string Name, IReadOnlyList<string> Roles, IReadOnlyList<string> Apps, string TokenHash, DateTimeOffset IssuedAt, string IssuedBy)
 {
     public const string GeneratedPrefix = "gop_";
     private const string Base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-    public static OperatorToken? Evolve(OperatorToken? state, object @event) => @event switch
+    /// <summary>Stored rather than derived from <see cref="RevokedAt"/> so it can be queried.</summary>
+    public bool Revoked { get; init; }
+
+    public DateTimeOffset? RevokedAt { get; init; }
+
+    public string? RevokedBy { get; init; }
+
+    public string? RevokeReason { get; init; }
+
+    public bool IsActiveAdmin => !Revoked && Roles.Contains(OperatorRoles.Admin);
+
+    public static OperatorToken? Evolve(OperatorToken? state, object @event) => (state, @event) switch
     {
-        OperatorTokenIssued e => new OperatorToken(e.TokenId, e.Name, e.Role, e.TokenHash, e.IssuedAt),
+        (null, OperatorTokenIssued e) => new OperatorToken(e.TokenId, e.Name, e.Roles, e.Apps, e.TokenHash, e.IssuedAt, e.IssuedBy),
+        (null, _) => null,
+        (_, OperatorTokenRevoked e) => state with { Revoked = true, RevokedAt = e.RevokedAt, RevokedBy = e.RevokedBy, RevokeReason = e.Reason },
         _ => state,
     };
 
@@ -43,7 +72,4 @@ public sealed record OperatorToken(string Id, string Name, string Role, string T
     /// and the id (used as the actor on events) reveals nothing usable about the token.
     /// </summary>
     public static string IdFor(string token) => "op_" + HashOf(token)[..16];
-
-    public static OperatorTokenIssued Issue(string token, string name, string role, string actor, DateTimeOffset now) =>
-        new(IdFor(token), name, role, HashOf(token), actor, now);
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Governance.Domain;
 using Governance.Domain.Operators;
 
 namespace Governance.Tests.Domain;
@@ -58,26 +59,115 @@ public sealed class OperatorTokenTests
     {
         var token = OperatorToken.NewToken();
 
-        var issued = OperatorToken.Issue(token, "ci-bot", OperatorRoles.Admin, "op_root", Now);
+        var issued = OperatorDecider.Issue(token, "ci-bot", [OperatorRoles.Admin], null, "op_root", Now);
 
-        Assert.Equal(
-            new OperatorTokenIssued(OperatorToken.IdFor(token), "ci-bot", OperatorRoles.Admin, OperatorToken.HashOf(token), "op_root", Now),
-            issued);
+        Assert.Equal(OperatorToken.IdFor(token), issued.TokenId);
+        Assert.Equal(OperatorToken.HashOf(token), issued.TokenHash);
+        Assert.Equal(("ci-bot", "op_root", Now), (issued.Name, issued.IssuedBy, issued.IssuedAt));
+        Assert.Equal([OperatorRoles.Admin], issued.Roles);
+        Assert.Empty(issued.Apps);
         Assert.DoesNotContain(token, issued.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain(token[OperatorToken.GeneratedPrefix.Length..], issued.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
-    public void an_issued_token_folds_into_an_operator_holding_only_the_hash()
+    public void an_issued_token_folds_into_an_active_operator_holding_only_the_hash()
     {
         var token = OperatorToken.NewToken();
 
-        var state = OperatorToken.Evolve(null, OperatorToken.Issue(token, "ci-bot", OperatorRoles.Admin, "op_root", Now));
+        var state = OperatorToken.Evolve(null, OperatorDecider.Issue(token, "ci-bot", [OperatorRoles.Admin], null, "op_root", Now));
 
         Assert.NotNull(state);
         Assert.Equal(OperatorToken.IdFor(token), state.Id);
         Assert.Equal(OperatorToken.HashOf(token), state.TokenHash);
-        Assert.Equal(OperatorRoles.Admin, state.Role);
+        Assert.Equal([OperatorRoles.Admin], state.Roles);
+        Assert.False(state.Revoked);
+        Assert.True(state.IsActiveAdmin);
         Assert.DoesNotContain(token, state.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void an_operator_may_hold_several_roles_and_duplicates_are_dropped()
+    {
+        var issued = OperatorDecider.Issue("t", "alice",
+            [OperatorRoles.Auditor, OperatorRoles.AppOwner, OperatorRoles.Auditor], ["billing", "search", "billing"], "op_root", Now);
+
+        Assert.Equal([OperatorRoles.Auditor, OperatorRoles.AppOwner], issued.Roles);
+        Assert.Equal(["billing", "search"], issued.Apps);
+    }
+
+    [Fact]
+    public void every_known_role_can_be_issued()
+    {
+        foreach (var role in OperatorRoles.All)
+        {
+            var apps = role == OperatorRoles.AppOwner ? new[] { "billing" } : null;
+            Assert.Equal([role], OperatorDecider.Issue("t-" + role, role, [role], apps, "op_root", Now).Roles);
+        }
+    }
+
+    [Theory]
+    [InlineData(new string[0], null, "roles_required")]
+    [InlineData(new[] { "root" }, null, "unknown_role")]
+    [InlineData(new[] { "Admin" }, null, "unknown_role")]
+    [InlineData(new[] { "app-owner" }, null, "apps_required")]
+    [InlineData(new[] { "app-owner" }, new string[0], "apps_required")]
+    [InlineData(new[] { "auditor" }, new[] { "billing" }, "apps_without_app_owner")]
+    public void an_operator_without_a_sensible_role_set_is_refused(string[] roles, string[]? apps, string code)
+    {
+        var refused = Assert.Throws<DomainException>(() => OperatorDecider.Issue("t", "bob", roles, apps, "op_root", Now));
+
+        Assert.Equal(code, refused.Code);
+        Assert.Equal(DomainErrorKind.Unprocessable, refused.Kind);
+    }
+
+    [Fact]
+    public void revoking_records_who_why_and_when()
+    {
+        var auditor = Operator([OperatorRoles.Auditor]);
+
+        var events = OperatorDecider.Revoke(auditor, "left the company", otherActiveAdmins: 1, "op_root", Now);
+
+        Assert.Equal([new OperatorTokenRevoked(auditor.Id, "left the company", "op_root", Now)], events);
+        var revoked = events.Aggregate(auditor, (s, e) => OperatorToken.Evolve(s, e)!);
+        Assert.True(revoked.Revoked);
+        Assert.Equal((Now, "op_root", "left the company"), (revoked.RevokedAt, revoked.RevokedBy, revoked.RevokeReason));
+    }
+
+    [Fact]
+    public void revoking_twice_is_a_no_op()
+    {
+        var auditor = Operator([OperatorRoles.Auditor]);
+        var revoked = OperatorToken.Evolve(auditor, new OperatorTokenRevoked(auditor.Id, "first", "op_root", Now))!;
+
+        Assert.Empty(OperatorDecider.Revoke(revoked, "again", otherActiveAdmins: 1, "op_root", Now.AddMinutes(1)));
+    }
+
+    [Fact]
+    public void the_last_active_admin_cannot_be_revoked_even_by_itself()
+    {
+        var admin = Operator([OperatorRoles.Admin]);
+
+        var refused = Assert.Throws<DomainException>(() => OperatorDecider.Revoke(admin, "leaving", otherActiveAdmins: 0, admin.Id, Now));
+
+        Assert.Equal("last_admin", refused.Code);
+        Assert.Equal(DomainErrorKind.Conflict, refused.Kind);
+    }
+
+    [Fact]
+    public void an_admin_can_be_revoked_while_another_admin_remains()
+    {
+        var admin = Operator([OperatorRoles.Admin, OperatorRoles.Approver]);
+
+        Assert.Single(OperatorDecider.Revoke(admin, "rotating", otherActiveAdmins: 1, admin.Id, Now));
+    }
+
+    [Fact]
+    public void the_last_admin_rule_does_not_stop_revoking_other_roles()
+    {
+        Assert.Single(OperatorDecider.Revoke(Operator([OperatorRoles.Adapter]), "decommissioned", otherActiveAdmins: 0, "op_root", Now));
+    }
+
+    private static OperatorToken Operator(string[] roles) =>
+        OperatorToken.Evolve(null, OperatorDecider.Issue(OperatorToken.NewToken(), "someone", roles, null, "op_root", Now.AddDays(-1)))!;
 }

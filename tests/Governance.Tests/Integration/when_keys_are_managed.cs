@@ -33,6 +33,8 @@ public sealed class when_keys_are_managed(GovernanceFixture fx)
     {
         var app = Api.Unique("app");
         var a = await fx.IssueKey(app, "m1");
+        // Listed oldest first; keys issued at the same instant have no defined order.
+        fx.Clock.Advance(TimeSpan.FromMilliseconds(1));
         var b = await fx.IssueKey(app, "m2");
         await fx.IssueKey(Api.Unique("other"), "m1");
 

@@ -1,0 +1,44 @@
+namespace Governance.Domain.Operators;
+
+/// <summary>Pure decisions for operator tokens: issuing and revoking. No-ops return no events.</summary>
+public static class OperatorDecider
+{
+    /// <summary>
+    /// Roles must be known; apps scope the app-owner role, so they are required with it and refused without it
+    /// (a list that grants nothing would only mislead whoever reads the token later). Duplicates are dropped.
+    /// </summary>
+    public static OperatorTokenIssued Issue(
+        string token, string name, IReadOnlyList<string> roles, IReadOnlyList<string>? apps, string actor, DateTimeOffset now)
+    {
+        var distinctRoles = roles.Distinct(StringComparer.Ordinal).ToArray();
+        var distinctApps = (apps ?? []).Distinct(StringComparer.Ordinal).ToArray();
+        if (distinctRoles.Length == 0)
+            throw new DomainException("roles_required", "An operator needs at least one role.", DomainErrorKind.Unprocessable);
+        if (distinctRoles.FirstOrDefault(r => !OperatorRoles.All.Contains(r)) is { } unknown)
+            throw new DomainException("unknown_role", $"Unknown role '{unknown}'.", DomainErrorKind.Unprocessable);
+        var appOwner = distinctRoles.Contains(OperatorRoles.AppOwner);
+        if (appOwner && distinctApps.Length == 0)
+            throw new DomainException("apps_required", "The app-owner role needs the apps it owns.", DomainErrorKind.Unprocessable);
+        if (!appOwner && distinctApps.Length > 0)
+            throw new DomainException("apps_without_app_owner", "Apps scope the app-owner role only.", DomainErrorKind.Unprocessable);
+
+        return new OperatorTokenIssued(
+            OperatorToken.IdFor(token), name, distinctRoles, distinctApps, OperatorToken.HashOf(token), actor, now);
+    }
+
+    /// <summary>
+    /// Revoking a revoked token changes nothing. The last active admin cannot be revoked (by anyone, itself included),
+    /// so the API can never lock everyone out: issue another admin first. That includes the bootstrap admin, which is
+    /// otherwise an ordinary admin and can be revoked once another admin exists (it is then not re-created at start-up).
+    /// </summary>
+    /// <param name="otherActiveAdmins">Active admins other than <paramref name="target"/>, counted under the caller's lock.</param>
+    public static object[] Revoke(OperatorToken target, string reason, int otherActiveAdmins, string actor, DateTimeOffset now)
+    {
+        if (target.Revoked)
+            return [];
+        if (target.IsActiveAdmin && otherActiveAdmins == 0)
+            throw new DomainException("last_admin",
+                $"Operator {target.Id} is the last active admin; issue another admin token before revoking this one.");
+        return [new OperatorTokenRevoked(target.Id, reason, actor, now)];
+    }
+}

@@ -1,0 +1,177 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+using Governance.Domain.Operators;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Governance.Tests.Integration.Roles;
+
+/// <summary>
+/// The role matrix: every endpoint of the running API, called by every role and by callers without a valid token.
+/// "Allowed" means authorization let the call through: any status but 401/403 (a 400 for an empty body will do).
+/// A new endpoint without a row here fails <see cref="every_endpoint_of_the_api_has_a_row"/>.
+/// </summary>
+[Collection(GovernanceCollection.Name)]
+public sealed partial class when_every_endpoint_is_called_by_every_role(GovernanceFixture fx)
+{
+    private const string Admin = OperatorRoles.Admin, Approver = OperatorRoles.Approver, Auditor = OperatorRoles.Auditor,
+        AppOwner = OperatorRoles.AppOwner, Adapter = OperatorRoles.Adapter;
+    private static readonly string[] Anyone = ["anonymous"];
+    private static readonly string[] Readers = [Admin, Auditor, Approver, AppOwner];
+
+    /// <summary>Ids the rows call with: all of app A, whose app-owner is one of the callers.</summary>
+    private sealed record World(string App, string KeyId, string Model, string OperatorId, string AccessRequestId, Dictionary<string, string?> Tokens);
+
+    private sealed record Row(string Method, string Pattern, string[] Roles, Func<World, string> Url)
+    {
+        public string Name => $"{Method} {Pattern}";
+    }
+
+    private static readonly Row[] Table =
+    [
+        new("GET", "/health", Anyone, _ => "/health"),
+        new("GET", "/openapi/{documentName}.json", Anyone, _ => "/openapi/v1.json"),
+
+        new("POST", "/api/providers", [Admin], _ => "/api/providers"),
+        new("GET", "/api/providers", Readers, _ => "/api/providers"),
+        new("POST", "/api/models", [Admin], _ => "/api/models"),
+        new("GET", "/api/models", Readers, _ => "/api/models"),
+        new("GET", "/api/models/{name}", Readers, w => $"/api/models/{w.Model}"),
+        new("PUT", "/api/prices/{model}", [Admin], w => $"/api/prices/{w.Model}"),
+        new("GET", "/api/prices/{model}", Readers, w => $"/api/prices/{w.Model}"),
+        new("POST", "/api/prices/import", [Admin], _ => "/api/prices/import"),
+
+        new("POST", "/api/keys", [Admin, AppOwner], _ => "/api/keys"),
+        new("GET", "/api/keys", Readers, w => $"/api/keys?app={w.App}"),
+        new("GET", "/api/keys/{id}", Readers, w => $"/api/keys/{w.KeyId}"),
+        new("GET", "/api/keys/{id}/requests", Readers, w => $"/api/keys/{w.KeyId}/requests"),
+        new("POST", "/api/keys/{id}/revoke", [Admin, AppOwner], w => $"/api/keys/{w.KeyId}/revoke"),
+        new("POST", "/api/keys/{id}/suspend", [Admin, AppOwner], w => $"/api/keys/{w.KeyId}/suspend"),
+        new("POST", "/api/keys/{id}/resume", [Admin, AppOwner], w => $"/api/keys/{w.KeyId}/resume"),
+        new("POST", "/api/keys/{id}/rotate", [Admin, AppOwner], w => $"/api/keys/{w.KeyId}/rotate"),
+        new("PUT", "/api/keys/{id}/models", [Admin, AppOwner], w => $"/api/keys/{w.KeyId}/models"),
+        new("PUT", "/api/keys/{id}/policy", [Admin, AppOwner], w => $"/api/keys/{w.KeyId}/policy"),
+
+        new("PUT", "/api/budgets/{level}/{id}", [Admin], w => $"/api/budgets/app/{w.App}"),
+        new("GET", "/api/budgets/{level}/{id}", [Admin, Auditor, AppOwner], w => $"/api/budgets/key/{w.KeyId}"),
+        new("PUT", "/api/apps/{app}", [Admin], w => $"/api/apps/{w.App}"),
+        new("GET", "/api/apps/{app}", [Admin, Auditor, AppOwner], w => $"/api/apps/{w.App}"),
+        new("PUT", "/api/webhooks/global", [Admin], _ => "/api/webhooks/global"),
+        new("PUT", "/api/webhooks/approvers", [Admin], _ => "/api/webhooks/approvers"),
+        new("PUT", "/api/apps/{app}/webhook", [Admin], w => $"/api/apps/{w.App}/webhook"),
+
+        new("GET", "/api/spend", [Admin, Auditor], _ => "/api/spend?by=app"),
+        new("GET", "/api/spend/top", [Admin, Auditor], _ => "/api/spend/top?by=app"),
+        new("GET", "/api/requests", [Admin, Auditor], _ => "/api/requests"),
+
+        new("POST", "/api/authorize", [Admin, Adapter], _ => "/api/authorize"),
+        new("POST", "/api/usage", [Admin, Adapter], _ => "/api/usage"),
+
+        new("POST", "/api/operators", [Admin], _ => "/api/operators"),
+        new("GET", "/api/operators", [Admin, Auditor], _ => "/api/operators"),
+        new("GET", "/api/operators/{id}", [Admin, Auditor], w => $"/api/operators/{w.OperatorId}"),
+        new("POST", "/api/operators/{id}/revoke", [Admin], w => $"/api/operators/{w.OperatorId}/revoke"),
+
+        new("PUT", "/api/models/{name}/policy", [Admin], w => $"/api/models/{w.Model}/policy"),
+        new("POST", "/api/access-requests", [Admin, AppOwner], _ => "/api/access-requests"),
+        new("GET", "/api/access-requests", [Admin, Approver, Auditor, AppOwner], _ => "/api/access-requests"),
+        new("GET", "/api/access-requests/{id}", [Admin, Approver, Auditor, AppOwner], w => $"/api/access-requests/{w.AccessRequestId}"),
+        new("POST", "/api/access-requests/{id}/approve", [Approver], w => $"/api/access-requests/{w.AccessRequestId}/approve"),
+        new("POST", "/api/access-requests/{id}/reject", [Approver], w => $"/api/access-requests/{w.AccessRequestId}/reject"),
+        new("POST", "/api/access-requests/{id}/withdraw", [Admin, AppOwner], w => $"/api/access-requests/{w.AccessRequestId}/withdraw"),
+        new("GET", "/api/grants", [Admin, Approver, Auditor, AppOwner], _ => "/api/grants"),
+        new("POST", "/api/grants/{id}/revoke", [Admin, Approver], w => $"/api/grants/{w.AccessRequestId}/revoke"),
+    ];
+
+
+    /// <summary>The callers of every row: each role, then a caller without a token and one with a revoked admin token.</summary>
+    private static readonly string[] Callers = [Admin, Approver, Auditor, AppOwner, Adapter, "no token", "revoked token"];
+
+    public static TheoryData<string> Rows() => new(Table.Select(r => r.Name));
+
+    [Fact]
+    public void every_endpoint_of_the_api_has_a_row()
+    {
+        var running = RunningEndpoints();
+
+        var missing = running.Where(e => Table.All(r => r.Name != e)).ToList();
+        var stale = Table.Select(r => r.Name).Where(r => !running.Contains(r)).ToList();
+
+        Assert.True(missing.Count == 0, "Endpoints without a row in the role matrix: " + string.Join(", ", missing));
+        Assert.True(stale.Count == 0, "Rows for endpoints the API does not have: " + string.Join(", ", stale));
+    }
+
+    [Theory]
+    [MemberData(nameof(Rows))]
+    public async Task each_caller_is_allowed_exactly_what_its_row_says(string endpoint)
+    {
+        var row = Table.Single(r => r.Name == endpoint);
+        var world = await WorldFor(fx);
+
+        List<string> wrong = [];
+        foreach (var caller in Callers)
+        {
+            var result = await fx.Api.Send(row.Method, row.Url(world), row.Method == "GET" ? null : new { }, world.Tokens[caller]);
+            var status = result.Context.Response.StatusCode;
+            var expected = Expected(row, caller);
+            var ok = expected is null ? status is not (401 or 403) : status == expected;
+            if (!ok)
+                wrong.Add($"{caller}: got {status}, expected {(expected?.ToString() ?? "allowed (not 401/403)")}");
+        }
+
+        Assert.True(wrong.Count == 0, $"{endpoint}:\n" + string.Join("\n", wrong));
+    }
+
+    /// <summary>Null when the caller must get through; otherwise the refusal it must get.</summary>
+    private static int? Expected(Row row, string caller) =>
+        row.Roles == Anyone ? null
+        : caller is "no token" or "revoked token" ? 401
+        : row.Roles.Contains(caller) ? null
+        : 403;
+
+    private HashSet<string> RunningEndpoints() =>
+        fx.Api.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["*"])
+                .Select(method => $"{method} /{e.RoutePattern.RawText!.TrimStart('/')}"))
+            .ToHashSet();
+
+    private static readonly ConcurrentDictionary<GovernanceFixture, Lazy<Task<World>>> Worlds = new();
+
+    private static Task<World> WorldFor(GovernanceFixture fx) => Worlds.GetOrAdd(fx, f => new Lazy<Task<World>>(() => Build(f))).Value;
+
+    private static async Task<World> Build(GovernanceFixture fx)
+    {
+        var app = Api.Unique("matrix-app");
+        var model = await fx.ProviderAndModel();
+        var key = await fx.IssueKey(app, model);
+        await fx.Api.Scenario(s =>
+        {
+            s.Put.Json(new { limit = 10m, period = "monthly" }).ToUrl($"/api/budgets/key/{key.Id}");
+            s.WithRequestHeader("Authorization", "Bearer " + GovernanceFixture.AdminToken);
+        });
+
+        var auditor = await fx.IssueOperator(Auditor);
+        var revoked = await fx.IssueOperator(Admin);
+        await fx.Api.Post($"/api/operators/{revoked.Id}/revoke", new { reason = "matrix" }, 200);
+        var appOwner = (await fx.IssueAppOwner(app)).Token;
+        // A restricted model and a pending request by the app-owner (so the requester may withdraw it).
+        await fx.Api.Scenario(s =>
+        {
+            s.Put.Json(new { restricted = true, approvalsRequired = 1, maxGrantDays = 7 }).ToUrl($"/api/models/{model}/policy");
+            s.WithRequestHeader("Authorization", "Bearer " + GovernanceFixture.AdminToken);
+        });
+        var accessRequest = await fx.Api.Post("/api/access-requests",
+            new { keyId = key.Id, model, justification = "matrix", durationDays = 1 }, 201, appOwner).Json();
+        var tokens = new Dictionary<string, string?>
+        {
+            [Admin] = GovernanceFixture.AdminToken,
+            [Approver] = (await fx.IssueOperator(Approver)).Token,
+            [Auditor] = auditor.Token,
+            [AppOwner] = appOwner,
+            [Adapter] = (await fx.IssueOperator(Adapter)).Token,
+            ["no token"] = null,
+            ["revoked token"] = revoked.Token,
+        };
+        return new World(app, key.Id, model, auditor.Id, accessRequest.GetProperty("id").GetString()!, tokens);
+    }
+}
