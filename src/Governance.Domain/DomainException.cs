@@ -7,6 +7,8 @@ public enum DomainErrorKind
     Conflict,
     /// <summary>The command is well-formed but not acceptable (HTTP 422).</summary>
     Unprocessable,
+    /// <summary>This actor may never do this, whatever the state (HTTP 403), e.g. approving one's own request.</summary>
+    Forbidden,
 }
 
 /// <summary>A business rule refused a command. Carries a stable machine-readable code.</summary>

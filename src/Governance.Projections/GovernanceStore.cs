@@ -1,5 +1,6 @@
 using Governance.Domain.Alerts;
 using Governance.Domain.Apps;
+using Governance.Domain.Approvals;
 using Governance.Domain.Budgets;
 using Governance.Domain.Catalog;
 using Governance.Domain.Pricing;
@@ -41,12 +42,14 @@ public static class GovernanceStore
         opts.Projections.Add<ReservationProjection>(ProjectionLifecycle.Inline);
         opts.Projections.Add<AppProjection>(ProjectionLifecycle.Inline);
         opts.Projections.Add<WebhookProjection>(ProjectionLifecycle.Inline);
+        opts.Projections.Add<AccessRequestProjection>(ProjectionLifecycle.Inline);
         // Dashboards are async: the daemon (on one API node, HotCold) folds them behind the writes.
         opts.ConfigureDashboards();
 
         opts.Schema.For<VirtualKey>().Index(x => x.App);
         opts.Schema.For<RequestRecord>().Index(x => x.KeyId).Index(x => x.App).Index(x => x.CompletedAt);
         opts.Schema.For<Reservation>().Index(x => x.ExpiresAt);
+        opts.Schema.For<AccessRequest>().Index(x => x.Model).Index(x => x.Status);
         return opts;
     }
 
@@ -79,5 +82,14 @@ public static class GovernanceStore
         events.MapEventType<ReservationCaptured>("reservation_captured");
         events.MapEventType<ReservationExpired>("reservation_expired");
         events.MapEventType<WebhookConfigured>("webhook_configured");
+        events.MapEventType<ModelPolicySet>("model_policy_set");
+        events.MapEventType<AccessRequested>("access_requested");
+        events.MapEventType<AccessApproved>("access_approved");
+        events.MapEventType<AccessGranted>("access_granted");
+        events.MapEventType<AccessRejected>("access_rejected");
+        events.MapEventType<AccessWithdrawn>("access_withdrawn");
+        events.MapEventType<AccessRequestLapsed>("access_request_lapsed");
+        events.MapEventType<GrantExpired>("grant_expired");
+        events.MapEventType<GrantRevoked>("grant_revoked");
     }
 }

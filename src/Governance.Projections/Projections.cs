@@ -1,5 +1,6 @@
 using Governance.Domain.Alerts;
 using Governance.Domain.Apps;
+using Governance.Domain.Approvals;
 using Governance.Domain.Budgets;
 using Governance.Domain.Catalog;
 using Governance.Domain.Keys;
@@ -62,4 +63,9 @@ public sealed partial class AppProjection : SingleStreamProjection<App, string>
 public sealed partial class WebhookProjection : SingleStreamProjection<Webhook, string>
 {
     public override Webhook? Evolve(Webhook? snapshot, string id, IEvent e) => Webhook.Evolve(snapshot, e.Data);
+}
+
+public sealed partial class AccessRequestProjection : SingleStreamProjection<AccessRequest, string>
+{
+    public override AccessRequest? Evolve(AccessRequest? snapshot, string id, IEvent e) => AccessRequest.Evolve(snapshot, e.Data);
 }

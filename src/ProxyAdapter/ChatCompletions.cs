@@ -53,7 +53,7 @@ public static class ChatCompletions
 
         var now = clock.GetUtcNow();
         await using var session = store.LightweightSession();
-        var (decision, definition) = await session.DecideAsync(presentedKey, model, now, ct);
+        var (decision, definition, grant) = await session.DecideAsync(presentedKey, model, now, ct);
         if (decision.Allowed && definition is not { IsRouted: true })
             decision = decision with { Allowed = false, Reason = DenialReasons.UnknownModel };
         if (!decision.Allowed)
@@ -67,7 +67,7 @@ public static class ChatCompletions
         var maxOutput = MaxOutputTokens(body, ledger.DefaultMaxOutputTokens);
         var price = definition.PriceAt(now)!;
         var team = await BudgetBook.TeamOfAsync(session, decision.App!, ct);
-        var hold = await Holds.PlaceAsync(session, new MartenOutbox(runtime, session), new HoldRequest(decision.KeyId!, decision.App!, team, definition.Id,
+        var hold = await Holds.PlaceAsync(session, new MartenOutbox(runtime, session), new HoldRequest(decision.KeyId!, decision.App!, team, grant?.Id, definition.Id,
             price.Version, Pricing.WorstCase(raw.Length, maxOutput, price), ledger.HoldTtl, adapter.Actor), now, ct);
         if (!hold.Allowed)
             return OpenAiErrors.BudgetExceeded(hold.Shortfall!);

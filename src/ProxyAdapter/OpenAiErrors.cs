@@ -22,6 +22,7 @@ public static class OpenAiErrors
             "model_not_allowed" => "This API key may not use the requested model.",
             "unknown_model" => "The requested model does not exist.",
             "unpriced_model" => "The requested model has no price configured, so this gateway will not forward it.",
+            "approval_required" => "The requested model is restricted: ask for access with POST /api/access-requests on the governance API, and use it once an approver grants it.",
             _ => "Request denied.",
         });
 

@@ -1,7 +1,9 @@
 using System.Security.Claims;
 using FluentValidation;
+using Governance.Api.Infrastructure;
 using Governance.Domain.Access;
 using Governance.Domain.Budgets;
+using Governance.Domain.Operators;
 using Governance.Domain.Usage;
 using Governance.Projections;
 using Governance.Projections.Budgets;
@@ -43,6 +45,7 @@ public sealed record AuthorizeResult(
 /// Allow/deny for any gateway, ours or a third party's. Always 200; the answer is in the body. An allowed request
 /// holds its worst-case cost at every budget level until usage referencing the reservation captures the actual cost.
 /// </summary>
+[Roles(OperatorRoles.Admin, OperatorRoles.Adapter)]
 public static class AuthorizeEndpoint
 {
     [WolverinePost("/api/authorize")]
@@ -51,7 +54,7 @@ public static class AuthorizeEndpoint
     {
         var session = outbox.Session!;
         var now = clock.GetUtcNow();
-        var (decision, model) = await session.DecideAsync(command.Key, command.Model, now, ct);
+        var (decision, model, grant) = await session.DecideAsync(command.Key, command.Model, now, ct);
         if (!decision.Allowed)
             return new AuthorizeResult(false, decision.Reason, decision.KeyId, decision.App, null, null, null, [], null);
 
@@ -59,7 +62,7 @@ public static class AuthorizeEndpoint
         var worstCase = Pricing.WorstCase(command.MaxInputTokens ?? options.DefaultMaxInputTokens, command.MaxOutputTokens ?? options.DefaultMaxOutputTokens, price);
         var team = await BudgetBook.TeamOfAsync(session, decision.App!, ct);
         var hold = await Holds.PlaceAsync(session, outbox,
-            new HoldRequest(decision.KeyId!, decision.App!, team, model.Id, price.Version, worstCase, options.HoldTtl, user.Actor()), now, ct);
+            new HoldRequest(decision.KeyId!, decision.App!, team, grant?.Id, model.Id, price.Version, worstCase, options.HoldTtl, user.Actor()), now, ct);
 
         var remaining = hold.Standings.Select(BudgetRemaining.From).ToList();
         return hold.Allowed

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using FluentValidation;
 using Governance.Api.Infrastructure;
+using Governance.Domain.Operators;
 using Governance.Domain.Usage;
 using Governance.Projections.Usage;
 using JasperFx.Events;
@@ -48,6 +49,7 @@ public sealed record UsageResult(IReadOnlyList<UsageOutcome> Results);
 /// the whole batch (400, errors keyed "[index].field"), and nothing is written. A request id already recorded
 /// returns its original result and writes nothing, also when two copies race.
 /// </summary>
+[Roles(OperatorRoles.Admin, OperatorRoles.Adapter)]
 public static class RecordUsageEndpoint
 {
     public const int MaxBatch = 5_000;

@@ -14,6 +14,7 @@ public static class DenialReasons
     public const string UnknownModel = "unknown_model";
     public const string UnpricedModel = "unpriced_model";
     public const string BudgetExceeded = "budget_exceeded";
+    public const string ApprovalRequired = "approval_required";
 }
 
 public sealed record AccessDecision(bool Allowed, string? Reason, string? KeyId, string? App)
@@ -24,7 +25,7 @@ public sealed record AccessDecision(bool Allowed, string? Reason, string? KeyId,
     /// </summary>
     public int HttpStatus => Allowed ? 200 : Reason switch
     {
-        DenialReasons.ModelNotAllowed or DenialReasons.Suspended or DenialReasons.UnpricedModel => 403,
+        DenialReasons.ModelNotAllowed or DenialReasons.Suspended or DenialReasons.UnpricedModel or DenialReasons.ApprovalRequired => 403,
         DenialReasons.UnknownModel => 404,
         DenialReasons.BudgetExceeded => 429,
         _ => 401,

@@ -1,7 +1,7 @@
 namespace Governance.Domain.Alerts;
 
 /// <summary>
-/// Where alerts go: scope "global" or "app:{name}". The shared secret signs each delivery (HMAC-SHA-256) and is
+/// Where alerts go: scope "global", "approvers" or "app:{name}". The shared secret signs each delivery (HMAC-SHA-256) and is
 /// stored only as AES-GCM ciphertext. Stream: "webhook:{scope}".
 /// </summary>
 public sealed record WebhookConfigured(string Scope, string Url, string EncryptedSecret, string ConfiguredBy, DateTimeOffset ConfiguredAt);
@@ -9,6 +9,9 @@ public sealed record WebhookConfigured(string Scope, string Url, string Encrypte
 public sealed record Webhook(string Id, string Scope, string Url, string EncryptedSecret)
 {
     public const string Global = "global";
+
+    /// <summary>Where new access requests are announced to approvers (falls back to the global webhook).</summary>
+    public const string Approvers = "approvers";
 
     public static string StreamId(string scope) => "webhook:" + scope;
 

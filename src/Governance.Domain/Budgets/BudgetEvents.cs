@@ -5,6 +5,8 @@ public enum BudgetLevel
     Key,
     App,
     Team,
+    /// <summary>The spend cap of one access grant (lifetime of the grant).</summary>
+    Grant,
 }
 
 public enum BudgetPeriod

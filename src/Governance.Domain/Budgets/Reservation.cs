@@ -6,7 +6,10 @@ namespace Governance.Domain.Budgets;
 /// </summary>
 public sealed record ReservationOpened(
     string ReservationId, string KeyId, string App, string? Team, string Model, int PriceVersion, decimal Amount,
-    IReadOnlyList<string> Windows, DateTimeOffset ExpiresAt, string OpenedBy, DateTimeOffset OpenedAt);
+    IReadOnlyList<string> Windows, DateTimeOffset ExpiresAt, string OpenedBy, DateTimeOffset OpenedAt)
+{
+    public string? GrantId { get; init; }
+}
 
 public sealed record ReservationCaptured(string ReservationId, string RequestId, decimal Actual, DateTimeOffset CapturedAt);
 
@@ -23,12 +26,14 @@ public sealed record Reservation(
     string Id, string KeyId, string App, string? Team, string Model, int PriceVersion, decimal Amount,
     IReadOnlyList<string> Windows, DateTimeOffset ExpiresAt, ReservationStatus Status, string? RequestId)
 {
+    public string? GrantId { get; init; }
+
     public static string StreamId(string reservationId) => reservationId;
 
     public static Reservation? Evolve(Reservation? state, object @event) => (state, @event) switch
     {
         (null, ReservationOpened e) => new Reservation(e.ReservationId, e.KeyId, e.App, e.Team, e.Model, e.PriceVersion, e.Amount,
-            e.Windows, e.ExpiresAt, ReservationStatus.Open, null),
+            e.Windows, e.ExpiresAt, ReservationStatus.Open, null) { GrantId = e.GrantId },
         (null, _) => null,
         (_, ReservationCaptured e) => state with { Status = ReservationStatus.Captured, RequestId = e.RequestId },
         (_, ReservationExpired) => state with { Status = ReservationStatus.Expired },

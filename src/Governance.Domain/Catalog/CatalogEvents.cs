@@ -1,3 +1,4 @@
+using Governance.Domain.Approvals;
 using Governance.Domain.Pricing;
 
 namespace Governance.Domain.Catalog;
@@ -38,12 +39,18 @@ public sealed record ModelDefinition(
 {
     public bool IsRouted => Provider is not null;
 
+    /// <summary>The approval policy; null (or not restricted) means any key in scope may call the model.</summary>
+    public ModelPolicy? Policy { get; init; }
+
+    public bool IsRestricted => Policy is { Restricted: true };
+
     public PriceVersion? PriceAt(DateTimeOffset instant) => PriceHistory.At(Prices, instant);
 
     public static ModelDefinition? Evolve(ModelDefinition? state, object @event) => @event switch
     {
         ModelRegistered e => (state ?? Empty(e.Name)) with { Provider = e.Provider, UpstreamModel = e.UpstreamModel, RegisteredAt = e.RegisteredAt },
         PriceSet e => (state ?? Empty(e.Model)) with { Prices = PriceHistory.Add(state?.Prices ?? [], e) },
+        ModelPolicySet e => (state ?? Empty(e.Model)) with { Policy = e.Policy },
         _ => state,
     };
 

@@ -26,6 +26,9 @@ public sealed record RequestCompleted(
     DateTimeOffset OccurredAt,
     DateTimeOffset RecordedAt)
 {
+    /// <summary>The access grant that admitted a restricted model; its spend cap counts this request.</summary>
+    public string? GrantId { get; init; }
+
     public TokenUsage Usage => new(InputTokens, CachedTokens, OutputTokens, ReasoningTokens);
 }
 
@@ -36,11 +39,13 @@ public sealed record RequestRecord(
     decimal Cost, int? PriceVersion, long LatencyMs, int Status, string? ReservationId, string ReportedBy,
     DateTimeOffset CompletedAt, DateTimeOffset RecordedAt)
 {
+    public string? GrantId { get; init; }
+
     public static RequestRecord? Evolve(RequestRecord? state, object @event) => @event switch
     {
         RequestCompleted e => new RequestRecord(e.RequestId, e.KeyId, e.App, e.Team, e.Model, e.Provider,
             e.InputTokens, e.CachedTokens, e.OutputTokens, e.ReasoningTokens, e.Cost, e.PriceVersion, e.LatencyMs,
-            e.Status, e.ReservationId, e.ReportedBy, e.OccurredAt, e.RecordedAt),
+            e.Status, e.ReservationId, e.ReportedBy, e.OccurredAt, e.RecordedAt) { GrantId = e.GrantId },
         _ => state,
     };
 }

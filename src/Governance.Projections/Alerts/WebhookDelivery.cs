@@ -52,10 +52,13 @@ public static class WebhookDelivery
         await SendAsync(session, clients, secrets, log, app, payload, ct);
     }
 
+    /// <summary>Sends to the first webhook configured among: the named channel, the app's, the global one.</summary>
     public static async Task SendAsync(
-        IQuerySession session, IHttpClientFactory clients, SecretProtector secrets, ILogger log, string? app, object payload, CancellationToken ct)
+        IQuerySession session, IHttpClientFactory clients, SecretProtector secrets, ILogger log, string? app, object payload, CancellationToken ct,
+        string? channel = null)
     {
-        var webhook = (app is null ? null : await session.LoadAsync<Webhook>(Webhook.StreamId(Webhook.AppScope(app)), ct))
+        var webhook = (channel is null ? null : await session.LoadAsync<Webhook>(Webhook.StreamId(channel), ct))
+            ?? (app is null ? null : await session.LoadAsync<Webhook>(Webhook.StreamId(Webhook.AppScope(app)), ct))
             ?? await session.LoadAsync<Webhook>(Webhook.StreamId(Webhook.Global), ct);
         if (webhook is null)
         {

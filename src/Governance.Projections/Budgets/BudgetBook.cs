@@ -15,12 +15,16 @@ public static class BudgetBook
     public static async Task<string?> TeamOfAsync(IQuerySession session, string app, CancellationToken ct) =>
         (await session.LoadAsync<App>(BudgetIds.App(app), ct))?.Team;
 
-    /// <summary>The budgets a request by this key (of this app, of this team) must fit, key level first.</summary>
-    public static async Task<IReadOnlyList<Budget>> ForAsync(IQuerySession session, string keyId, string app, string? team, CancellationToken ct)
+    /// <summary>
+    /// The budgets a request by this key (of this app, of this team, under this access grant) must fit, key level first.
+    /// </summary>
+    public static async Task<IReadOnlyList<Budget>> ForAsync(IQuerySession session, string keyId, string app, string? team, string? grantId, CancellationToken ct)
     {
         List<string> ids = [BudgetIds.Definition(BudgetLevel.Key, keyId), BudgetIds.Definition(BudgetLevel.App, app)];
         if (team is not null)
             ids.Add(BudgetIds.Definition(BudgetLevel.Team, team));
+        if (grantId is not null)
+            ids.Add(BudgetIds.Definition(BudgetLevel.Grant, grantId));
         var budgets = await session.LoadManyAsync<Budget>(ct, ids);
         return budgets.OrderBy(b => b.Level).ToList();
     }
@@ -74,7 +78,8 @@ public static class BudgetBook
         {
             BudgetLevel.Key => query.Where(r => r.KeyId == budget.Owner),
             BudgetLevel.App => query.Where(r => r.App == budget.Owner),
-            _ => query.Where(r => r.Team == budget.Owner),
+            BudgetLevel.Team => query.Where(r => r.Team == budget.Owner),
+            _ => query.Where(r => r.GrantId == budget.Owner),
         };
         return await query.AnyAsync(ct) ? await query.SumAsync(r => r.Cost, ct) : 0m;
     }

@@ -4,7 +4,7 @@ using Wolverine;
 
 namespace Governance.Projections.Budgets;
 
-public sealed record HoldRequest(string KeyId, string App, string? Team, string Model, int PriceVersion, decimal Amount, TimeSpan Ttl, string Actor);
+public sealed record HoldRequest(string KeyId, string App, string? Team, string? GrantId, string Model, int PriceVersion, decimal Amount, TimeSpan Ttl, string Actor);
 
 /// <summary>The result of an authorization hold. <see cref="Standings"/> are after the hold (or as they stood, when denied).</summary>
 public sealed record HoldOutcome(bool Allowed, string? ReservationId, DateTimeOffset? ExpiresAt, IReadOnlyList<BudgetStanding> Standings, BudgetStanding? Shortfall);
@@ -21,7 +21,7 @@ public static class Holds
     /// </summary>
     public static async Task<HoldOutcome> PlaceAsync(IDocumentSession session, IMessageBus outbox, HoldRequest request, DateTimeOffset now, CancellationToken ct)
     {
-        var budgets = await BudgetBook.ForAsync(session, request.KeyId, request.App, request.Team, ct);
+        var budgets = await BudgetBook.ForAsync(session, request.KeyId, request.App, request.Team, request.GrantId, ct);
         if (budgets.Count == 0)
             return new HoldOutcome(true, null, null, [], null);
 
@@ -41,7 +41,7 @@ public static class Holds
             session.Events.Append(window.Id, new HoldPlaced(reservationId, request.Amount, expiresAt, request.KeyId, request.Model, now));
         session.Events.StartStream<Reservation>(reservationId, new ReservationOpened(
             reservationId, request.KeyId, request.App, request.Team, request.Model, request.PriceVersion, request.Amount,
-            windows.Select(w => w.Id).ToList(), expiresAt, request.Actor, now));
+            windows.Select(w => w.Id).ToList(), expiresAt, request.Actor, now) { GrantId = request.GrantId });
         // A delay, not an absolute time: Wolverine's scheduler runs on the wall clock, our decisions on the injected one.
         await outbox.ScheduleAsync(new ExpireReservation(reservationId), request.Ttl);
         await session.SaveChangesAsync(ct);

@@ -70,9 +70,12 @@ public static class UsageLedger
                 throw new UsageRejected(i, "reservationId", $"Reservation '{report.ReservationId}' does not exist for key '{key.Id}'.");
 
             var usage = new TokenUsage(report.InputTokens, report.CachedTokens, report.OutputTokens, report.ReasoningTokens);
+            // A restricted model's spend counts against the grant that admitted it (the reservation's, or the one active then).
+            var grantId = reservation?.GrantId
+                ?? (model.IsRestricted ? (await AccessCheck.ActiveGrantAsync(session, key.Id, key.App, model.Id, report.OccurredAt, ct))?.Id : null);
             var completed = new RequestCompleted(report.RequestId, key.Id, key.App, team, model.Id, report.Provider ?? model.Provider,
                 usage.Input, usage.Cached, usage.Output, usage.Reasoning, Pricing.Cost(usage, price), price.Version, report.LatencyMs,
-                report.Status, report.ReservationId, actor, report.OccurredAt, now);
+                report.Status, report.ReservationId, actor, report.OccurredAt, now) { GrantId = grantId };
             fresh[report.RequestId] = completed;
             outcomes.Add(new UsageOutcome(report.RequestId, false, completed.Cost, completed.PriceVersion));
         }
@@ -106,13 +109,13 @@ public static class UsageLedger
         }
 
         // Where each plain request's money goes: every budget (key, app, team) that exists, in the window of its time.
-        var budgetCache = new Dictionary<(string, string, string?), IReadOnlyList<Budget>>();
+        var budgetCache = new Dictionary<(string, string, string?, string?), IReadOnlyList<Budget>>();
         var settlements = new Dictionary<string, (Budget Budget, DateTimeOffset At, List<SettledEntry> Entries)>();
         foreach (var request in plain)
         {
-            var scope = (request.KeyId, request.App, request.Team);
+            var scope = (request.KeyId, request.App, request.Team, request.GrantId);
             if (!budgetCache.TryGetValue(scope, out var budgets))
-                budgetCache[scope] = budgets = await BudgetBook.ForAsync(session, request.KeyId, request.App, request.Team, ct);
+                budgetCache[scope] = budgets = await BudgetBook.ForAsync(session, request.KeyId, request.App, request.Team, request.GrantId, ct);
             foreach (var budget in budgets)
             {
                 var windowId = budget.WindowStreamAt(request.OccurredAt);
