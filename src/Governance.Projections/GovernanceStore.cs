@@ -27,8 +27,9 @@ public static class GovernanceStore
         opts.DatabaseSchemaName = schema;
         opts.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
         opts.Events.StreamIdentity = StreamIdentity.AsString;
-        // Rich mode checks the expected stream version inside the append, so concurrent writers get a conflict.
-        opts.Events.AppendMode = EventAppendMode.Rich;
+        // Quick append: one database function call per stream instead of a read-then-write per stream. It still checks
+        // the expected version inside that call, so concurrent writers to one stream get a conflict (409).
+        opts.Events.AppendMode = EventAppendMode.Quick;
 
         MapEvents(opts.Events);
 

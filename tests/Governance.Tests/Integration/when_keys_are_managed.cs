@@ -148,4 +148,23 @@ public sealed class when_keys_are_managed(GovernanceFixture fx)
         await fx.Api.Get("/api/keys", 401, token);
         await fx.Api.Post("/api/authorize", new { key = "x", model = "y" }, 401, token);
     }
+
+    [Fact]
+    public async Task concurrent_commands_on_one_key_never_lose_an_update()
+    {
+        var issued = await fx.IssueKey(Api.Unique("app"), "m1");
+        var client = fx.Api.Server.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", GovernanceFixture.AdminToken);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ =>
+            client.PostAsJsonAsync($"/api/keys/{issued.Id}/rotate", new { gracePeriodSeconds = 60 })));
+
+        Assert.All(responses, r => Assert.Contains((int)r.StatusCode, new[] { 200, 409 }));
+        await using var session = fx.Store.QuerySession();
+        var rotations = (await session.Events.FetchStreamAsync(issued.Id)).Count(e => e.EventTypeName == "key_rotated");
+        Assert.Equal(responses.Count(r => (int)r.StatusCode == 200), rotations);
+        // Only the key from the last successful rotation works; every 200 answer handed out a key that was current when issued.
+        var keys = await Task.WhenAll(responses.Where(r => (int)r.StatusCode == 200).Select(async r => (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!));
+        Assert.Equal(rotations, keys.Distinct().Count());
+    }
 }
