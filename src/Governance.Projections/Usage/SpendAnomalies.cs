@@ -9,8 +9,8 @@ using Wolverine.Attributes;
 
 namespace Governance.Projections.Usage;
 
-/// <summary>Look at one key's recent spend; published by the ledger for every key a batch touched.</summary>
-public sealed record CheckSpendAnomaly(string KeyId, DateTimeOffset At);
+/// <summary>Look at the recent spend of the keys a batch touched; one message per batch, published by the ledger.</summary>
+public sealed record CheckSpendAnomaly(IReadOnlyList<string> KeyIds, DateTimeOffset At);
 
 public sealed record SpendAnomalyAlert(SpendAnomalyDetected Detected, string App, bool Suspended);
 
@@ -26,16 +26,22 @@ public static class SpendAnomalies
 
     public static async Task Handle(CheckSpendAnomaly check, IDocumentSession session, IMessageBus bus, AnomalyRule rule, CancellationToken ct)
     {
-        var stream = await session.Events.FetchForWriting<VirtualKey>(check.KeyId, ct);
+        foreach (var keyId in check.KeyIds)
+            await CheckAsync(session, bus, rule, keyId, check.At, ct);
+    }
+
+    private static async Task CheckAsync(IDocumentSession session, IMessageBus bus, AnomalyRule rule, string keyId, DateTimeOffset at, CancellationToken ct)
+    {
+        var stream = await session.Events.FetchForWriting<VirtualKey>(keyId, ct);
         if (stream.Aggregate is not { } key)
             return;
-        var lastHourStart = check.At.AddHours(-1);
-        var lastHour = await SpendAsync(session, key.Id, lastHourStart, check.At, ct);
+        var lastHourStart = at.AddHours(-1);
+        var lastHour = await SpendAsync(session, key.Id, lastHourStart, at, ct);
         if (lastHour <= rule.Floor)
             return;
         var trailing = await SpendAsync(session, key.Id, lastHourStart.AddHours(-rule.TrailingHours), lastHourStart, ct);
 
-        var events = rule.Decide(key, lastHour, trailing, Actor, check.At);
+        var events = rule.Decide(key, lastHour, trailing, Actor, at);
         if (events.Length == 0)
             return;
         stream.AppendMany(events);

@@ -86,8 +86,7 @@ public static class UsageLedger
         foreach (var completed in fresh.Values)
             session.Events.StartStream<RequestRecord>(completed.RequestId, completed);
         await SettleAsync(session, outbox, fresh.Values.ToList(), reservations, now, ct);
-        foreach (var keyId in fresh.Values.Select(r => r.KeyId).Distinct())
-            await outbox.PublishAsync(new CheckSpendAnomaly(keyId, now));
+        await outbox.PublishAsync(new CheckSpendAnomaly(fresh.Values.Select(r => r.KeyId).Distinct().ToList(), now));
         await session.SaveChangesAsync(ct);
         return outcomes;
     }
