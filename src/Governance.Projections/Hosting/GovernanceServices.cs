@@ -1,5 +1,6 @@
 using Governance.Domain.Keys;
 using Governance.Projections.Alerts;
+using Governance.Projections.Usage;
 using Marten;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -23,6 +24,7 @@ public static class GovernanceServices
             configuration.GetValue("Anomaly:Multiplier", AnomalyRule.Default.Multiplier),
             configuration.GetValue("Anomaly:FloorUsd", AnomalyRule.Default.Floor),
             configuration.GetValue("Anomaly:TrailingHours", AnomalyRule.Default.TrailingHours)));
+        services.AddSingleton(new AnomalyThrottle(TimeSpan.FromSeconds(configuration.GetValue("Anomaly:CheckIntervalSeconds", 60))));
         services.AddHttpClient(WebhookDelivery.ClientName, client => client.Timeout = TimeSpan.FromSeconds(10));
         return services.AddMarten(opts => opts.ConfigureGovernance(settings.ConnectionString, settings.Schema))
             .UseLightweightSessions()

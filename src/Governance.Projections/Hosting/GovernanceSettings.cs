@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Npgsql;
 
 namespace Governance.Projections.Hosting;
 
@@ -6,9 +7,24 @@ namespace Governance.Projections.Hosting;
 public sealed record GovernanceSettings(string ConnectionString, string Schema, string MasterKey)
 {
     public static GovernanceSettings From(IConfiguration configuration) => new(
-        configuration.GetConnectionString("Governance")
-            ?? throw new InvalidOperationException("ConnectionStrings__Governance is not set (PostgreSQL connection string)."),
+        WithAutoPrepare(configuration.GetConnectionString("Governance")
+            ?? throw new InvalidOperationException("ConnectionStrings__Governance is not set (PostgreSQL connection string).")),
         configuration["Governance:Schema"] ?? "governance",
         configuration["GOVERNANCE_MASTER_KEY"]
             ?? throw new InvalidOperationException("GOVERNANCE_MASTER_KEY is not set (base64 of 32 random bytes; run.sh generates a dev one)."));
+
+    /// <summary>
+    /// Npgsql prepares statements it sees repeatedly, unless the connection string says otherwise: the ledger sends
+    /// the same few statements thousands of times, and parsing them again cost more than running them (docs/benchmarks.md).
+    /// </summary>
+    private static string WithAutoPrepare(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("Max Auto Prepare", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.MaxAutoPrepare = 100;
+            builder.AutoPrepareMinUsages = 2;
+        }
+        return builder.ConnectionString;
+    }
 }

@@ -12,6 +12,21 @@ namespace Governance.Projections.Usage;
 /// <summary>Look at the recent spend of the keys a batch touched; one message per batch, published by the ledger.</summary>
 public sealed record CheckSpendAnomaly(IReadOnlyList<string> KeyIds, DateTimeOffset At);
 
+/// <summary>
+/// Checks each key at most once per interval on this node: summing a busy key's last hour after every batch cost more
+/// than writing the batch (docs/benchmarks.md). With N nodes a key is checked at most N times per interval.
+/// </summary>
+public sealed class AnomalyThrottle(TimeSpan interval)
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _lastChecked = new();
+
+    public bool ShouldCheck(string keyId, DateTimeOffset at)
+    {
+        var last = _lastChecked.GetOrAdd(keyId, DateTimeOffset.MinValue);
+        return at - last >= interval && _lastChecked.TryUpdate(keyId, at, last);
+    }
+}
+
 public sealed record SpendAnomalyAlert(SpendAnomalyDetected Detected, string App, bool Suspended);
 
 /// <summary>
@@ -24,9 +39,10 @@ public static class SpendAnomalies
 {
     public const string Actor = "system:anomaly-detector";
 
-    public static async Task Handle(CheckSpendAnomaly check, IDocumentSession session, IMessageBus bus, AnomalyRule rule, CancellationToken ct)
+    public static async Task Handle(
+        CheckSpendAnomaly check, IDocumentSession session, IMessageBus bus, AnomalyRule rule, AnomalyThrottle throttle, CancellationToken ct)
     {
-        foreach (var keyId in check.KeyIds)
+        foreach (var keyId in check.KeyIds.Where(k => throttle.ShouldCheck(k, check.At)))
             await CheckAsync(session, bus, rule, keyId, check.At, ct);
     }
 
