@@ -32,7 +32,7 @@ public static class ChatCompletions
         var requestId = "req_" + Guid.NewGuid().ToString("N");
         http.Response.Headers[RequestIdHeader] = requestId;
 
-        var presentedKey = BearerToken(http.Request);
+        var presentedKey = BearerToken.From(http.Request);
         if (presentedKey is null)
             return OpenAiErrors.Denied(401, DenialReasons.UnknownKey);
 
@@ -66,8 +66,7 @@ public static class ChatCompletions
         // Worst case: every byte of the body a prompt token (a token is at least one byte), every allowed output token used.
         var maxOutput = MaxOutputTokens(body, ledger.DefaultMaxOutputTokens);
         var price = definition.PriceAt(now)!;
-        var team = await BudgetBook.TeamOfAsync(session, decision.App!, ct);
-        var hold = await Holds.PlaceAsync(session, new MartenOutbox(runtime, session), new HoldRequest(decision.KeyId!, decision.App!, team, grant?.Id, definition.Id,
+        var hold = await Holds.PlaceAsync(session, new MartenOutbox(runtime, session), new HoldRequest(decision.KeyId!, decision.App!, grant?.Id, definition.Id,
             price.Version, Pricing.WorstCase(raw.Length, maxOutput, price), ledger.HoldTtl, adapter.Actor), now, ct);
         if (!hold.Allowed)
             return OpenAiErrors.BudgetExceeded(hold.Shortfall!);
@@ -141,11 +140,5 @@ public static class ChatCompletions
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, ct);
         return buffer.ToArray();
-    }
-
-    private static string? BearerToken(HttpRequest request)
-    {
-        var header = request.Headers.Authorization.ToString();
-        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
     }
 }

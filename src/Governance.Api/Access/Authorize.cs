@@ -60,9 +60,8 @@ public static class AuthorizeEndpoint
 
         var price = model!.PriceAt(now)!;
         var worstCase = Pricing.WorstCase(command.MaxInputTokens ?? options.DefaultMaxInputTokens, command.MaxOutputTokens ?? options.DefaultMaxOutputTokens, price);
-        var team = await BudgetBook.TeamOfAsync(session, decision.App!, ct);
         var hold = await Holds.PlaceAsync(session, outbox,
-            new HoldRequest(decision.KeyId!, decision.App!, team, grant?.Id, model.Id, price.Version, worstCase, options.HoldTtl, user.Actor()), now, ct);
+            new HoldRequest(decision.KeyId!, decision.App!, grant?.Id, model.Id, price.Version, worstCase, options.HoldTtl, user.Actor()), now, ct);
 
         var remaining = hold.Standings.Select(BudgetRemaining.From).ToList();
         return hold.Allowed

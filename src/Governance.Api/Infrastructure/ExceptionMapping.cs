@@ -1,3 +1,4 @@
+using Governance.Projections;
 using Governance.Domain;
 using JasperFx;
 using JasperFx.Events;
@@ -22,7 +23,7 @@ internal sealed class ExceptionMapping(IProblemDetailsService problems) : IExcep
                 e.Kind switch { DomainErrorKind.Conflict => 409, DomainErrorKind.Forbidden => 403, _ => 422 },
                 "The request conflicts with a business rule.", e.Message, e.Code),
             ConcurrencyException or EventStreamUnexpectedMaxEventIdException => Problems.Create(409, "Concurrent modification.", "Another request changed this resource at the same time; reload and retry.", "concurrency_conflict"),
-            JasperFx.Events.ExistingStreamIdCollisionException or Marten.Exceptions.ExistingStreamIdCollisionException => Problems.Create(409, "Already exists.", "A resource with this identity already exists.", "already_exists"),
+            _ when exception.IsStreamCollision() => Problems.Create(409, "Already exists.", "A resource with this identity already exists.", "already_exists"),
             BadHttpRequestException e => Problems.Create(e.StatusCode, "Bad request.", e.Message, "bad_request"),
             _ => null,
         };

@@ -1,3 +1,4 @@
+using Governance.Projections.Hosting;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text.Encodings.Web;
@@ -23,11 +24,9 @@ internal sealed class OperatorAuthentication(
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var header = Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        if (BearerToken.From(Request) is not { } token)
             return AuthenticateResult.NoResult();
 
-        var token = header["Bearer ".Length..].Trim();
         var session = Context.RequestServices.GetRequiredService<IQuerySession>();
         var stored = await session.LoadAsync<OperatorToken>(OperatorToken.IdFor(token), Context.RequestAborted);
         if (stored is null || !CryptographicOperations.FixedTimeEquals(

@@ -1,3 +1,4 @@
+using Governance.Projections;
 using Governance.Domain.Catalog;
 using Governance.Domain.Pricing;
 using Marten;
@@ -34,7 +35,7 @@ internal sealed class SeedCatalog(IDocumentStore store, IConfiguration configura
             if (missing.Count > 0)
                 log.LogInformation("Seeded prices for {Count} catalog models", missing.Count);
         }
-        catch (Exception e) when (e is JasperFx.Events.ExistingStreamIdCollisionException or Marten.Exceptions.ExistingStreamIdCollisionException)
+        catch (Exception e) when (e.IsStreamCollision())
         {
             // Another node seeded at the same moment; its prices are the same.
         }

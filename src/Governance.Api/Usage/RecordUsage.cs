@@ -1,3 +1,4 @@
+using Governance.Projections;
 using System.Security.Claims;
 using System.Text.Json;
 using FluentValidation;
@@ -84,7 +85,7 @@ public static class RecordUsageEndpoint
             {
                 return Problems.Field($"[{e.Index}].{e.Field}", e.Message);
             }
-            catch (Exception e) when (attempt < Attempts && e is ExistingStreamIdCollisionException or Marten.Exceptions.ExistingStreamIdCollisionException)
+            catch (Exception e) when (attempt < Attempts && e.IsStreamCollision())
             {
                 // A concurrent batch recorded one of these request ids first: the retry reports it as a duplicate.
             }

@@ -81,6 +81,6 @@ public static class BudgetBook
             BudgetLevel.Team => query.Where(r => r.Team == budget.Owner),
             _ => query.Where(r => r.GrantId == budget.Owner),
         };
-        return await query.AnyAsync(ct) ? await query.SumAsync(r => r.Cost, ct) : 0m;
+        return await query.TotalCostAsync(ct);
     }
 }

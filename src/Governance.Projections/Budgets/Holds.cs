@@ -4,7 +4,7 @@ using Wolverine;
 
 namespace Governance.Projections.Budgets;
 
-public sealed record HoldRequest(string KeyId, string App, string? Team, string? GrantId, string Model, int PriceVersion, decimal Amount, TimeSpan Ttl, string Actor);
+public sealed record HoldRequest(string KeyId, string App, string? GrantId, string Model, int PriceVersion, decimal Amount, TimeSpan Ttl, string Actor);
 
 /// <summary>The result of an authorization hold. <see cref="Standings"/> are after the hold (or as they stood, when denied).</summary>
 public sealed record HoldOutcome(bool Allowed, string? ReservationId, DateTimeOffset? ExpiresAt, IReadOnlyList<BudgetStanding> Standings, BudgetStanding? Shortfall);
@@ -21,7 +21,9 @@ public static class Holds
     /// </summary>
     public static async Task<HoldOutcome> PlaceAsync(IDocumentSession session, IMessageBus outbox, HoldRequest request, DateTimeOffset now, CancellationToken ct)
     {
-        var budgets = await BudgetBook.ForAsync(session, request.KeyId, request.App, request.Team, request.GrantId, ct);
+        // The app's team is read here, once, for every caller: the hold and its reservation need the same answer.
+        var team = await BudgetBook.TeamOfAsync(session, request.App, ct);
+        var budgets = await BudgetBook.ForAsync(session, request.KeyId, request.App, team, request.GrantId, ct);
         if (budgets.Count == 0)
             return new HoldOutcome(true, null, null, [], null);
 
@@ -40,7 +42,7 @@ public static class Holds
         foreach (var window in windows)
             session.Events.Append(window.Id, new HoldPlaced(reservationId, request.Amount, expiresAt, request.KeyId, request.Model, now));
         session.Events.StartStream<Reservation>(reservationId, new ReservationOpened(
-            reservationId, request.KeyId, request.App, request.Team, request.Model, request.PriceVersion, request.Amount,
+            reservationId, request.KeyId, request.App, team, request.Model, request.PriceVersion, request.Amount,
             windows.Select(w => w.Id).ToList(), expiresAt, request.Actor, now) { GrantId = request.GrantId });
         // A delay, not an absolute time: Wolverine's scheduler runs on the wall clock, our decisions on the injected one.
         await outbox.ScheduleAsync(new ExpireReservation(reservationId), request.Ttl);

@@ -67,8 +67,7 @@ public static class SpendAnomalies
     private static async Task<decimal> SpendAsync(IQuerySession session, string keyId, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
     {
         // (from, to]: the request recorded at the very instant of the check belongs to the last hour.
-        var query = session.Query<RequestRecord>().Where(r => r.KeyId == keyId && r.CompletedAt > from && r.CompletedAt <= to);
-        return await query.AnyAsync(ct) ? await query.SumAsync(r => r.Cost, ct) : 0m;
+        return await session.Query<RequestRecord>().Where(r => r.KeyId == keyId && r.CompletedAt > from && r.CompletedAt <= to).TotalCostAsync(ct);
     }
 
     public static Task Handle(
