@@ -8,6 +8,7 @@ using Governance.Domain.Keys;
 using Governance.Domain.Operators;
 using Governance.Domain.Usage;
 using Governance.Projections.Dashboards;
+using Governance.Projections.Usage;
 using JasperFx;
 using JasperFx.Events;
 using JasperFx.Events.Projections;
@@ -36,7 +37,7 @@ public static class GovernanceStore
         opts.Projections.Add<VirtualKeyProjection>(ProjectionLifecycle.Inline);
         opts.Projections.Add<ProviderProjection>(ProjectionLifecycle.Inline);
         opts.Projections.Add<ModelProjection>(ProjectionLifecycle.Inline);
-        opts.Projections.Add<RequestRecordProjection>(ProjectionLifecycle.Inline);
+        opts.Projections.Add<RequestLogProjection>(ProjectionLifecycle.Inline);
         opts.Projections.Add<OperatorTokenProjection>(ProjectionLifecycle.Inline);
         opts.Projections.Add<BudgetProjection>(ProjectionLifecycle.Inline);
         opts.Projections.Add<BudgetWindowProjection>(ProjectionLifecycle.Inline);
@@ -48,7 +49,6 @@ public static class GovernanceStore
         opts.ConfigureDashboards();
 
         opts.Schema.For<VirtualKey>().Index(x => x.App);
-        opts.Schema.For<RequestRecord>().Index(x => x.KeyId).Index(x => x.App).Index(x => x.CompletedAt);
         opts.Schema.For<Reservation>().Index(x => x.ExpiresAt);
         opts.Schema.For<AccessRequest>().Index(x => x.Model).Index(x => x.Status);
         return opts;

@@ -30,11 +30,6 @@ public sealed partial class ModelProjection : SingleStreamProjection<ModelDefini
     public override ModelDefinition? Evolve(ModelDefinition? snapshot, string id, IEvent e) => ModelDefinition.Evolve(snapshot, e.Data);
 }
 
-public sealed partial class RequestRecordProjection : SingleStreamProjection<RequestRecord, string>
-{
-    public override RequestRecord? Evolve(RequestRecord? snapshot, string id, IEvent e) => RequestRecord.Evolve(snapshot, e.Data);
-}
-
 public sealed partial class OperatorTokenProjection : SingleStreamProjection<OperatorToken, string>
 {
     public override OperatorToken? Evolve(OperatorToken? snapshot, string id, IEvent e) => OperatorToken.Evolve(snapshot, e.Data);

@@ -4,6 +4,7 @@ using System.Text;
 using Governance.Api.Infrastructure;
 using Governance.Domain.Operators;
 using Governance.Domain.Usage;
+using Governance.Projections.Usage;
 using Marten;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
@@ -50,40 +51,14 @@ public static class GetRequestsEndpoint
             statusCode = code;
         }
 
-        IQueryable<RequestRecord> requests = session.Query<RequestRecord>();
-        if (key is not null)
-            requests = requests.Where(r => r.KeyId == key);
-        if (app is not null)
-            requests = requests.Where(r => r.App == app);
-        if (model is not null)
-            requests = requests.Where(r => r.Model == model);
-        if (team is not null)
-            requests = requests.Where(r => r.Team == team);
-        if (statusCode is { } s)
-            requests = requests.Where(r => r.Status == s);
-        if (start.Value is { } f)
-            requests = requests.Where(r => r.CompletedAt >= f);
-        if (end.Value is { } t)
-            requests = requests.Where(r => r.CompletedAt < t);
-
-        if (after is not null)
-        {
-            var lastId = Cursor.Decode(after);
-            // PostgreSQL orders by its own microsecond reading of CompletedAt; seek from that value, not from the
-            // 100 ns .NET one, or requests in the same microsecond as the cursor would be skipped or repeated.
-            var lastAt = lastId is null
-                ? []
-                : await session.Query<RequestRecord>().Where(r => r.Id == lastId).Select(r => r.CompletedAt).ToListAsync(ct);
-            if (lastAt is not [var at])
-                return Problems.Field("after", "Not a cursor from a previous page.");
-            requests = requests.Where(r => r.CompletedAt < at || (r.CompletedAt == at && r.Id.CompareTo(lastId!) < 0));
-        }
-
+        var filter = new RequestFilter(KeyId: key, App: app, Team: team, Model: model, Status: statusCode, From: start.Value, To: end.Value);
+        string? lastId = null;
+        if (after is not null && (lastId = Cursor.Decode(after)) is null)
+            return Problems.Field("after", "Not a cursor from a previous page.");
         // One extra row says whether another page follows without a count.
-        var rows = await requests
-            .OrderByDescending(r => r.CompletedAt).ThenByDescending(r => r.Id)
-            .Take(take.Value + 1)
-            .ToListAsync(ct);
+        var rows = await RequestLog.PageAsync(session, filter, lastId, take.Value + 1, ct);
+        if (rows is null)
+            return Problems.Field("after", "Not a cursor from a previous page.");
         var items = rows.Take(take.Value).ToList();
         return Results.Ok(new RequestPage(items, rows.Count > take.Value ? Cursor.Encode(items[^1].Id) : null));
     }

@@ -2,6 +2,7 @@ using Governance.Api.Infrastructure;
 using Governance.Domain.Keys;
 using Governance.Domain.Operators;
 using Governance.Domain.Usage;
+using Governance.Projections.Usage;
 using Marten;
 using Wolverine.Http;
 using Wolverine.Marten;
@@ -40,11 +41,6 @@ public static class GetKeysEndpoints
     {
         if (!context.AppScope().Allows(key.App))
             return KeyAccess.NotFound();
-        var requests = await session.Query<RequestRecord>()
-            .Where(r => r.KeyId == key.Id)
-            .OrderByDescending(r => r.CompletedAt)
-            .Take(Math.Clamp(limit ?? 100, 1, MaxPage))
-            .ToListAsync(ct);
-        return Results.Ok(requests);
+        return Results.Ok(await RequestLog.PageAsync(session, new RequestFilter(KeyId: key.Id), null, Math.Clamp(limit ?? 100, 1, MaxPage), ct));
     }
 }

@@ -41,11 +41,8 @@ public sealed record RequestRecord(
 {
     public string? GrantId { get; init; }
 
-    public static RequestRecord? Evolve(RequestRecord? state, object @event) => @event switch
-    {
-        RequestCompleted e => new RequestRecord(e.RequestId, e.KeyId, e.App, e.Team, e.Model, e.Provider,
+    public static RequestRecord From(RequestCompleted e) =>
+        new(e.RequestId, e.KeyId, e.App, e.Team, e.Model, e.Provider,
             e.InputTokens, e.CachedTokens, e.OutputTokens, e.ReasoningTokens, e.Cost, e.PriceVersion, e.LatencyMs,
-            e.Status, e.ReservationId, e.ReportedBy, e.OccurredAt, e.RecordedAt) { GrantId = e.GrantId },
-        _ => state,
-    };
+            e.Status, e.ReservationId, e.ReportedBy, e.OccurredAt, e.RecordedAt) { GrantId = e.GrantId };
 }

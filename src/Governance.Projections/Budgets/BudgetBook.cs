@@ -1,6 +1,7 @@
 using Governance.Domain.Apps;
 using Governance.Domain.Budgets;
 using Governance.Domain.Usage;
+using Governance.Projections.Usage;
 using Marten;
 
 namespace Governance.Projections.Budgets;
@@ -69,18 +70,6 @@ public static class BudgetBook
     }
 
     /// <summary>Spend recorded in the ledger for this budget's owner within the window.</summary>
-    public static async Task<decimal> SettledInLedgerAsync(IQuerySession session, Budget budget, Window window, CancellationToken ct)
-    {
-        var query = session.Query<RequestRecord>().Where(r => r.CompletedAt >= window.Start);
-        if (window.End is { } end)
-            query = query.Where(r => r.CompletedAt < end);
-        query = budget.Level switch
-        {
-            BudgetLevel.Key => query.Where(r => r.KeyId == budget.Owner),
-            BudgetLevel.App => query.Where(r => r.App == budget.Owner),
-            BudgetLevel.Team => query.Where(r => r.Team == budget.Owner),
-            _ => query.Where(r => r.GrantId == budget.Owner),
-        };
-        return await query.TotalCostAsync(ct);
-    }
+    public static Task<decimal> SettledInLedgerAsync(IQuerySession session, Budget budget, Window window, CancellationToken ct) =>
+        RequestLog.SpentAsync(session, budget.Level, budget.Owner, window, ct);
 }

@@ -67,7 +67,7 @@ public static class SpendAnomalies
     private static async Task<decimal> SpendAsync(IQuerySession session, string keyId, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
     {
         // (from, to]: the request recorded at the very instant of the check belongs to the last hour.
-        return await session.Query<RequestRecord>().Where(r => r.KeyId == keyId && r.CompletedAt > from && r.CompletedAt <= to).TotalCostAsync(ct);
+        return await RequestLog.TotalCostAsync(session, new RequestFilter(KeyId: keyId, After: from, Until: to), ct);
     }
 
     public static Task Handle(

@@ -36,8 +36,8 @@ public static class UsageLedger
     public static async Task<IReadOnlyList<UsageOutcome>> RecordAsync(
         IDocumentSession session, IMessageBus outbox, IReadOnlyList<UsageReport> reports, string actor, DateTimeOffset now, CancellationToken ct)
     {
-        var existing = (await session.LoadManyAsync<RequestRecord>(ct, reports.Select(r => r.RequestId).Distinct()))
-            .ToDictionary(r => r.Id);
+        var existing = (await RequestLog.RecordedAsync(session, reports.Select(r => r.RequestId).Distinct().ToList(), ct))
+            .ToDictionary(r => r.RequestId);
         var keys = (await session.LoadManyAsync<VirtualKey>(ct, reports.Select(r => r.KeyId).Distinct())).ToDictionary(k => k.Id);
         var models = (await session.LoadManyAsync<ModelDefinition>(ct, reports.Select(r => r.Model).Distinct())).ToDictionary(m => m.Id);
         var reservations = (await session.LoadManyAsync<Reservation>(ct, reports.Where(r => r.ReservationId is not null).Select(r => r.ReservationId!).Distinct()))
@@ -75,7 +75,7 @@ public static class UsageLedger
                 ?? (model.IsRestricted ? (await AccessCheck.ActiveGrantAsync(session, key.Id, key.App, model.Id, report.OccurredAt, ct))?.Id : null);
             var completed = new RequestCompleted(report.RequestId, key.Id, key.App, team, model.Id, report.Provider ?? model.Provider,
                 usage.Input, usage.Cached, usage.Output, usage.Reasoning, Pricing.Cost(usage, price), price.Version, report.LatencyMs,
-                report.Status, report.ReservationId, actor, report.OccurredAt, now) { GrantId = grantId };
+                report.Status, report.ReservationId, actor, report.OccurredAt.ToUniversalTime(), now) { GrantId = grantId };
             fresh[report.RequestId] = completed;
             outcomes.Add(new UsageOutcome(report.RequestId, false, completed.Cost, completed.PriceVersion));
         }

@@ -1,3 +1,4 @@
+using Governance.Projections.Usage;
 using System.Text.Json;
 using Governance.Domain.Usage;
 using Marten;
@@ -48,7 +49,8 @@ public sealed class when_adapters_report_usage(GovernanceFixture fx)
         var result = await fx.Api.Post("/api/usage", new[]
         {
             Record(issued.Id, model, input: 1_000_000, output: 0, occurredAt: now.AddMinutes(59)),
-            Record(issued.Id, model, input: 1_000_000, output: 0, occurredAt: now.AddHours(1)),
+            // Any UTC offset names the same instant (the ledger stores it in UTC).
+            Record(issued.Id, model, input: 1_000_000, output: 0, occurredAt: now.AddHours(1).ToOffset(TimeSpan.FromHours(2))),
         }, 200).Json();
 
         var results = result.GetProperty("results");
@@ -93,7 +95,7 @@ public sealed class when_adapters_report_usage(GovernanceFixture fx)
             (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("results").EnumerateArray().Sum(x => x.GetProperty("cost").GetDecimal())));
         Assert.All(costs, c => Assert.Equal(0.25m, c));
         await using var session = fx.Store.QuerySession();
-        Assert.Equal(5, await session.Query<RequestRecord>().CountAsync(r => r.KeyId == issued.Id));
+        Assert.Equal(5, (await RequestLog.PageAsync(session, new(KeyId: issued.Id), null, 10, default))!.Count);
         var budget = await fx.Api.Get($"/api/budgets/key/{issued.Id}").Json();
         Assert.Equal(0.25m, budget.GetProperty("settled").GetDecimal());
     }

@@ -1,3 +1,4 @@
+using Governance.Projections.Usage;
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Text.Json;
@@ -138,8 +139,7 @@ public sealed class when_an_application_calls_through_the_proxy(GovernanceFixtur
         var requestId = Assert.Single(response.Headers.GetValues("x-request-id"));
 
         await using var session = fx.Store.QuerySession();
-        var record = await session.LoadAsync<RequestRecord>(requestId);
-        Assert.NotNull(record);
+        var record = Assert.Single(await RequestLog.RecordedAsync(session, [requestId], default));
         Assert.Equal(issued.Id, record.KeyId);
         var denied = await fx.ProxyClient().PostAsJsonAsync("/v1/chat/completions", new { model });
         Assert.Equal(401, (int)denied.StatusCode);

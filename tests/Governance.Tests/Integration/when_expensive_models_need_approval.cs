@@ -191,7 +191,7 @@ public sealed class when_expensive_models_need_approval(GovernanceFixture fx)
         Assert.Equal("budget_exceeded", denied.GetProperty("reason").GetString());
         Assert.Equal("grant", denied.GetProperty("shortfall").GetProperty("level").GetString());
         await using var session = fx.Store.QuerySession();
-        Assert.Equal(2, await session.Query<Governance.Domain.Usage.RequestRecord>().CountAsync(r => r.GrantId == id));
+        Assert.Equal(2, (await Governance.Projections.Usage.RequestLog.PageAsync(session, new(GrantId: id), null, 10, default))!.Count);
     }
 
     [Fact]

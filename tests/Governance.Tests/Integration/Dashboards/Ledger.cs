@@ -12,7 +12,7 @@ public static class Ledger
         new(RequestId: id ?? Api.Unique("req"), KeyId: key, App: app, Team: team, Model: model, Provider: "prov",
             InputTokens: input, CachedTokens: input / 10, OutputTokens: output, ReasoningTokens: output / 2, Cost: cost,
             PriceVersion: 1, LatencyMs: 25, Status: status, ReservationId: null, ReportedBy: "adapter:test",
-            OccurredAt: at, RecordedAt: at);
+            OccurredAt: at.ToUniversalTime(), RecordedAt: at.ToUniversalTime());
 
     public static async Task RecordAsync(this GovernanceFixture fx, params RequestCompleted[] requests)
     {
