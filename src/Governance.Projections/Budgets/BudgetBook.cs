@@ -11,23 +11,42 @@ namespace Governance.Projections.Budgets;
 /// advisory lock per window stream, so concurrent holds and settlements on one budget are serialised by the
 /// database itself (any number of API or adapter nodes), and "settled + open holds ≤ limit" cannot be raced.
 /// </summary>
+/// <summary>Who a request's money belongs to: its key, the key's app, the app's team, the grant that admitted it.</summary>
+public sealed record BudgetScope(string KeyId, string App, string? Team, string? GrantId);
+
 public static class BudgetBook
 {
     public static async Task<string?> TeamOfAsync(IQuerySession session, string app, CancellationToken ct) =>
-        (await session.LoadAsync<App>(BudgetIds.App(app), ct))?.Team;
+        (await TeamsOfAsync(session, [app], ct)).GetValueOrDefault(app);
+
+    /// <summary>Each app's team (apps in no team are absent), in one query.</summary>
+    public static async Task<IReadOnlyDictionary<string, string?>> TeamsOfAsync(IQuerySession session, IEnumerable<string> apps, CancellationToken ct) =>
+        (await session.LoadManyAsync<App>(ct, apps.Distinct().Select(BudgetIds.App))).ToDictionary(a => a.Name, a => a.Team);
 
     /// <summary>
     /// The budgets a request by this key (of this app, of this team, under this access grant) must fit, key level first.
     /// </summary>
-    public static async Task<IReadOnlyList<Budget>> ForAsync(IQuerySession session, string keyId, string app, string? team, string? grantId, CancellationToken ct)
+    public static async Task<IReadOnlyList<Budget>> ForAsync(IQuerySession session, BudgetScope scope, CancellationToken ct) =>
+        (await ForAsync(session, [scope], ct))[scope];
+
+    /// <summary>The budgets of every scope, loaded in one query.</summary>
+    public static async Task<IReadOnlyDictionary<BudgetScope, IReadOnlyList<Budget>>> ForAsync(
+        IQuerySession session, IReadOnlyCollection<BudgetScope> scopes, CancellationToken ct)
     {
-        List<string> ids = [BudgetIds.Definition(BudgetLevel.Key, keyId), BudgetIds.Definition(BudgetLevel.App, app)];
-        if (team is not null)
-            ids.Add(BudgetIds.Definition(BudgetLevel.Team, team));
-        if (grantId is not null)
-            ids.Add(BudgetIds.Definition(BudgetLevel.Grant, grantId));
-        var budgets = await session.LoadManyAsync<Budget>(ct, ids);
-        return budgets.OrderBy(b => b.Level).ToList();
+        var budgets = (await session.LoadManyAsync<Budget>(ct, scopes.SelectMany(Ids).Distinct())).ToDictionary(b => b.Id);
+        return scopes.Distinct().ToDictionary(
+            scope => scope,
+            scope => (IReadOnlyList<Budget>)Ids(scope).Select(budgets.GetValueOrDefault).OfType<Budget>().OrderBy(b => b.Level).ToList());
+    }
+
+    private static IEnumerable<string> Ids(BudgetScope scope)
+    {
+        yield return BudgetIds.Definition(BudgetLevel.Key, scope.KeyId);
+        yield return BudgetIds.Definition(BudgetLevel.App, scope.App);
+        if (scope.Team is not null)
+            yield return BudgetIds.Definition(BudgetLevel.Team, scope.Team);
+        if (scope.GrantId is not null)
+            yield return BudgetIds.Definition(BudgetLevel.Grant, scope.GrantId);
     }
 
     /// <summary>Starts the transaction and takes the window locks in one sorted order, so two callers never deadlock.</summary>

@@ -23,7 +23,7 @@ public static class Holds
     {
         // The app's team is read here, once, for every caller: the hold and its reservation need the same answer.
         var team = await BudgetBook.TeamOfAsync(session, request.App, ct);
-        var budgets = await BudgetBook.ForAsync(session, request.KeyId, request.App, team, request.GrantId, ct);
+        var budgets = await BudgetBook.ForAsync(session, new BudgetScope(request.KeyId, request.App, team, request.GrantId), ct);
         if (budgets.Count == 0)
             return new HoldOutcome(true, null, null, [], null);
 

@@ -42,7 +42,7 @@ public static class UsageLedger
         var models = (await session.LoadManyAsync<ModelDefinition>(ct, reports.Select(r => r.Model).Distinct())).ToDictionary(m => m.Id);
         var reservations = (await session.LoadManyAsync<Reservation>(ct, reports.Where(r => r.ReservationId is not null).Select(r => r.ReservationId!).Distinct()))
             .ToDictionary(r => r.Id);
-        var teams = new Dictionary<string, string?>();
+        var teams = await BudgetBook.TeamsOfAsync(session, keys.Values.Select(k => k.App), ct);
 
         var outcomes = new List<UsageOutcome>(reports.Count);
         var fresh = new Dictionary<string, RequestCompleted>();
@@ -63,8 +63,7 @@ public static class UsageLedger
             var model = models.GetValueOrDefault(report.Model) ?? throw new UsageRejected(i, "model", $"Model '{report.Model}' does not exist.");
             var price = model.PriceAt(report.OccurredAt)
                 ?? throw new UsageRejected(i, "model", $"Model '{report.Model}' has no price effective at {report.OccurredAt:O}; it cannot be recorded at $0.");
-            if (!teams.TryGetValue(key.App, out var team))
-                teams[key.App] = team = await BudgetBook.TeamOfAsync(session, key.App, ct);
+            var team = teams.GetValueOrDefault(key.App);
             var reservation = report.ReservationId is null ? null : reservations.GetValueOrDefault(report.ReservationId);
             if (report.ReservationId is not null && (reservation is null || reservation.KeyId != key.Id))
                 throw new UsageRejected(i, "reservationId", $"Reservation '{report.ReservationId}' does not exist for key '{key.Id}'.");
@@ -108,14 +107,12 @@ public static class UsageLedger
         }
 
         // Where each plain request's money goes: every budget (key, app, team) that exists, in the window of its time.
-        var budgetCache = new Dictionary<(string, string, string?, string?), IReadOnlyList<Budget>>();
+        static BudgetScope ScopeOf(RequestCompleted r) => new(r.KeyId, r.App, r.Team, r.GrantId);
+        var budgetsOf = await BudgetBook.ForAsync(session, plain.Select(ScopeOf).ToHashSet(), ct);
         var settlements = new Dictionary<string, (Budget Budget, DateTimeOffset At, List<SettledEntry> Entries)>();
         foreach (var request in plain)
         {
-            var scope = (request.KeyId, request.App, request.Team, request.GrantId);
-            if (!budgetCache.TryGetValue(scope, out var budgets))
-                budgetCache[scope] = budgets = await BudgetBook.ForAsync(session, request.KeyId, request.App, request.Team, request.GrantId, ct);
-            foreach (var budget in budgets)
+            foreach (var budget in budgetsOf[ScopeOf(request)])
             {
                 var windowId = budget.WindowStreamAt(request.OccurredAt);
                 if (!settlements.TryGetValue(windowId, out var settlement))
