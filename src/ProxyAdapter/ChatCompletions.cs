@@ -114,8 +114,7 @@ public static class ChatCompletions
             usage.Reasoning, (long)Stopwatch.GetElapsedTime(call.Started).TotalMilliseconds, status, call.At, call.ReservationId);
         try
         {
-            await using var session = store.LightweightSession();
-            await UsageLedger.RecordAsync(session, new MartenOutbox(runtime, session), [report], adapter.Actor, clock.GetUtcNow(), CancellationToken.None);
+            await UsageLedger.RecordAsync(store, runtime, [report], adapter.Actor, clock.GetUtcNow(), CancellationToken.None);
         }
         catch (Exception e)
         {

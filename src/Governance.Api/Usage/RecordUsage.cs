@@ -54,7 +54,6 @@ public sealed record UsageResult(IReadOnlyList<UsageOutcome> Results);
 public static class RecordUsageEndpoint
 {
     public const int MaxBatch = 5_000;
-    private const int Attempts = 5;
 
     [WolverinePost("/api/usage")]
     public static async Task<IResult> Post(
@@ -72,23 +71,13 @@ public static class RecordUsageEndpoint
             return Problems.Validation(errors);
 
         var now = clock.GetUtcNow();
-        var reports = records.Select(r => r.ToReport(now)).ToList();
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            await using var session = store.LightweightSession();
-            var outbox = new MartenOutbox(runtime, session);
-            try
-            {
-                return Results.Ok(new UsageResult(await UsageLedger.RecordAsync(session, outbox, reports, user.Actor(), now, ct)));
-            }
-            catch (UsageRejected e)
-            {
-                return Problems.Field($"[{e.Index}].{e.Field}", e.Message);
-            }
-            catch (Exception e) when (attempt < Attempts && e.IsStreamCollision())
-            {
-                // A concurrent batch recorded one of these request ids first: the retry reports it as a duplicate.
-            }
+            return Results.Ok(new UsageResult(await UsageLedger.RecordAsync(store, runtime, records.Select(r => r.ToReport(now)).ToList(), user.Actor(), now, ct)));
+        }
+        catch (UsageRejected e)
+        {
+            return Problems.Field($"[{e.Index}].{e.Field}", e.Message);
         }
     }
 

@@ -65,16 +65,18 @@ public static class BudgetBook
     /// <summary>
     /// The budget's window containing <paramref name="at"/>. A window seen for the first time is opened with the
     /// spend the ledger already holds for it, so a budget set mid-month still counts the month's earlier spend.
-    /// Call under <see cref="LockAsync"/>.
+    /// Call under <see cref="LockAsync"/>. <paramref name="settling"/> names requests already in the ledger that the
+    /// caller is about to settle into this window: the opening balance leaves them out, so they count once.
     /// </summary>
-    public static async Task<BudgetWindowState> WindowAsync(IDocumentSession session, Budget budget, DateTimeOffset at, DateTimeOffset now, CancellationToken ct)
+    public static async Task<BudgetWindowState> WindowAsync(
+        IDocumentSession session, Budget budget, DateTimeOffset at, DateTimeOffset now, CancellationToken ct, IReadOnlyCollection<string>? settling = null)
     {
         var id = budget.WindowStreamAt(at);
         var state = await session.LoadAsync<BudgetWindowState>(id, ct);
         if (state is not null)
             return state;
 
-        var opened = BudgetDecider.Open(budget, at, await SettledInLedgerAsync(session, budget, budget.WindowAt(at), ct), now);
+        var opened = BudgetDecider.Open(budget, at, await SettledInLedgerAsync(session, budget, budget.WindowAt(at), ct, settling), now);
         session.Events.StartStream<BudgetWindowState>(id, opened);
         return BudgetWindowState.Evolve(null, id, opened)!;
     }
@@ -89,6 +91,7 @@ public static class BudgetBook
     }
 
     /// <summary>Spend recorded in the ledger for this budget's owner within the window.</summary>
-    public static Task<decimal> SettledInLedgerAsync(IQuerySession session, Budget budget, Window window, CancellationToken ct) =>
-        RequestLog.SpentAsync(session, budget.Level, budget.Owner, window, ct);
+    public static Task<decimal> SettledInLedgerAsync(
+        IQuerySession session, Budget budget, Window window, CancellationToken ct, IReadOnlyCollection<string>? except = null) =>
+        RequestLog.SpentAsync(session, budget.Level, budget.Owner, window, ct, except);
 }

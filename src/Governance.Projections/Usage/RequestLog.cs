@@ -36,10 +36,14 @@ public sealed class RequestLogProjection : FlatTableProjection
     }
 }
 
-/// <summary>A request log filter: every set field must match; completion time in [From, To) and in (After, Until].</summary>
+/// <summary>
+/// A request log filter: every set field must match; completion time in [From, To) and in (After, Until]; request ids
+/// in <see cref="Except"/> are left out.
+/// </summary>
 public sealed record RequestFilter(
     string? KeyId = null, string? App = null, string? Team = null, string? GrantId = null, string? Model = null, int? Status = null,
-    DateTimeOffset? From = null, DateTimeOffset? To = null, DateTimeOffset? After = null, DateTimeOffset? Until = null);
+    DateTimeOffset? From = null, DateTimeOffset? To = null, DateTimeOffset? After = null, DateTimeOffset? Until = null,
+    IReadOnlyCollection<string>? Except = null);
 
 public static class RequestLog
 {
@@ -59,14 +63,18 @@ public static class RequestLog
     }
 
     /// <summary>Spend of a budget's owner within a window.</summary>
-    public static Task<decimal> SpentAsync(IQuerySession session, BudgetLevel level, string owner, Window window, CancellationToken ct) =>
-        TotalCostAsync(session, level switch
+    public static Task<decimal> SpentAsync(
+        IQuerySession session, BudgetLevel level, string owner, Window window, CancellationToken ct, IReadOnlyCollection<string>? except = null)
+    {
+        var within = new RequestFilter(From: window.Start, To: window.End, Except: except);
+        return TotalCostAsync(session, level switch
         {
-            BudgetLevel.Key => new RequestFilter(KeyId: owner, From: window.Start, To: window.End),
-            BudgetLevel.App => new RequestFilter(App: owner, From: window.Start, To: window.End),
-            BudgetLevel.Team => new RequestFilter(Team: owner, From: window.Start, To: window.End),
-            _ => new RequestFilter(GrantId: owner, From: window.Start, To: window.End),
+            BudgetLevel.Key => within with { KeyId = owner },
+            BudgetLevel.App => within with { App = owner },
+            BudgetLevel.Team => within with { Team = owner },
+            _ => within with { GrantId = owner },
         }, ct);
+    }
 
     /// <summary>
     /// Newest first (completion time, then request id). <paramref name="after"/> continues after that request
@@ -115,6 +123,8 @@ public static class RequestLog
         Add("r.completed_at < ?", filter.To?.ToUniversalTime());
         Add("r.completed_at > ?", filter.After?.ToUniversalTime());
         Add("r.completed_at <= ?", filter.Until?.ToUniversalTime());
+        if (filter.Except is { Count: > 0 } except)
+            Add("not (r.id = any(?))", except.ToArray());
         return (clauses.Count == 0 ? "" : " where " + string.Join(" and ", clauses), args.ToArray());
     }
 

@@ -4,7 +4,10 @@ using Governance.Domain.Keys;
 using Governance.Domain.Usage;
 using Governance.Projections.Budgets;
 using Marten;
+using Marten.Services;
 using Wolverine;
+using Wolverine.Marten;
+using Wolverine.Runtime;
 
 namespace Governance.Projections.Usage;
 
@@ -28,13 +31,59 @@ public sealed record BudgetAlert(BudgetThresholdCrossed Crossed);
 
 public static class UsageLedger
 {
+    private const int Attempts = 5;
+
     /// <summary>
     /// Records a batch in one transaction: a ledger event per new request, captures of the holds they reference,
     /// settlement in every budget window they belong to, threshold events. Request ids already in the ledger
-    /// (or repeated within the batch) return their original outcome and write nothing.
+    /// (or repeated within the batch) return their original outcome and write nothing, also when a concurrent batch
+    /// records one of them first (the batch is then retried and reports it as a duplicate).
     /// </summary>
+    /// <remarks>
+    /// Two sessions share one transaction, so the budget-window locks are held only for the settlement: the first
+    /// writes the request events (the bulk of the batch) without any lock, the second takes the locks, settles and
+    /// commits both, then hands the outbox its messages. Concurrent batches for one budget overlap their request writes
+    /// and queue only for the short settlement.
+    /// </remarks>
     public static async Task<IReadOnlyList<UsageOutcome>> RecordAsync(
-        IDocumentSession session, IMessageBus outbox, IReadOnlyList<UsageReport> reports, string actor, DateTimeOffset now, CancellationToken ct)
+        IDocumentStore store, IWolverineRuntime runtime, IReadOnlyList<UsageReport> reports, string actor, DateTimeOffset now, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var connection = store.Storage.Database.CreateConnection();
+            await connection.OpenAsync(ct);
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            await using var requests = store.LightweightSession(SessionOptions.ForTransaction(transaction));
+            await using var settlement = store.LightweightSession(SessionOptions.ForTransaction(transaction, shouldAutoCommit: true));
+            try
+            {
+                var (outcomes, fresh, reservations) = await PriceAsync(requests, reports, actor, now, ct);
+                if (fresh.Count == 0)
+                    return outcomes;
+                foreach (var completed in fresh)
+                    requests.Events.StartStream<RequestRecord>(completed.RequestId, completed);
+                await requests.SaveChangesAsync(ct);
+
+                var outbox = new MartenOutbox(runtime, settlement);
+                await SettleAsync(settlement, outbox, fresh, reservations, now, ct);
+                await outbox.PublishAsync(new CheckSpendAnomaly(fresh.Select(r => r.KeyId).Distinct().ToList(), now));
+                // Marten commits only a session that has work; the requests' transaction must commit either way.
+                if (settlement.PendingChanges.Operations().Any() || settlement.PendingChanges.Streams().Any())
+                    await settlement.SaveChangesAsync(ct);
+                else
+                    await transaction.CommitAsync(ct);
+                return outcomes;
+            }
+            catch (Exception e) when (attempt < Attempts && e.IsStreamCollision())
+            {
+                // A concurrent batch recorded one of these request ids first: the retry reports it as a duplicate.
+            }
+        }
+    }
+
+    /// <summary>Prices every report that is new; refuses the whole batch when one cannot be priced or attributed.</summary>
+    private static async Task<(List<UsageOutcome> Outcomes, List<RequestCompleted> Fresh, Dictionary<string, Reservation> Reservations)> PriceAsync(
+        IQuerySession session, IReadOnlyList<UsageReport> reports, string actor, DateTimeOffset now, CancellationToken ct)
     {
         var existing = (await RequestLog.RecordedAsync(session, reports.Select(r => r.RequestId).Distinct().ToList(), ct))
             .ToDictionary(r => r.RequestId);
@@ -79,15 +128,7 @@ public static class UsageLedger
             outcomes.Add(new UsageOutcome(report.RequestId, false, completed.Cost, completed.PriceVersion));
         }
 
-        if (fresh.Count == 0)
-            return outcomes;
-
-        foreach (var completed in fresh.Values)
-            session.Events.StartStream<RequestRecord>(completed.RequestId, completed);
-        await SettleAsync(session, outbox, fresh.Values.ToList(), reservations, now, ct);
-        await outbox.PublishAsync(new CheckSpendAnomaly(fresh.Values.Select(r => r.KeyId).Distinct().ToList(), now));
-        await session.SaveChangesAsync(ct);
-        return outcomes;
+        return (outcomes, fresh.Values.ToList(), reservations);
     }
 
     /// <summary>Moves the batch's money into every budget window it belongs to: captures for reserved requests, plain settlement otherwise.</summary>
@@ -126,9 +167,11 @@ public static class UsageLedger
         await BudgetBook.LockAsync(session, settlements.Keys.Concat(captures.SelectMany(c => c.Reservation.Windows)), ct);
 
         var windows = new Dictionary<string, BudgetWindowState>();
+        var batch = completed.Select(r => r.RequestId).ToList();
         foreach (var (windowId, (budget, at, entries)) in settlements)
         {
-            var window = windows[windowId] = await BudgetBook.WindowAsync(session, budget, at, now, ct);
+            // This batch's requests are already written (uncommitted, in this transaction): a window opened now must not count them twice.
+            var window = windows[windowId] = await BudgetBook.WindowAsync(session, budget, at, now, ct, batch);
             await AppendAsync(session, outbox, windows, windowId, BudgetDecider.Settle(budget, window, entries, now));
         }
         foreach (var (reservation, request) in captures)
