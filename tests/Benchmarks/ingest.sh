@@ -23,6 +23,8 @@
 #   BENCH_BATCHES    batch sizes (default 1,100,1000)
 #   BENCH_SENDERS    concurrent senders per batch size (default 1=4,100=2,1000=2; other sizes: 2)
 #   BENCH_WARMUP     warm-up seconds per run (default 2)
+#   BENCH_JIT_WARMUP once, before the first measured run: seconds of unrecorded load across the batch sizes, so
+#                    the API is measured warm (default 30; 0: measure the just-started process)
 #   BENCH_DURATION   measured seconds per run (default 10)
 #   BENCH_REPEATS    runs per configuration (default 3); the report shows medians
 #   BENCH_BASELINE   on|off: raw PostgreSQL insert baseline (default on)
@@ -175,7 +177,7 @@ fi
 args=(
   --api "$API_URL" --token "$ADMIN_TOKEN" --db "$GOVERNANCE_DB" --schema "$SCHEMA"
   --batches "${BENCH_BATCHES:-1,100,1000}" --senders "${BENCH_SENDERS:-1=4,100=2,1000=2}"
-  --warmup "${BENCH_WARMUP:-2}" --duration "${BENCH_DURATION:-10}" --repeats "${BENCH_REPEATS:-3}"
+  --warmup "${BENCH_WARMUP:-2}" --jit-warmup "${BENCH_JIT_WARMUP:-30}" --duration "${BENCH_DURATION:-10}" --repeats "${BENCH_REPEATS:-3}"
   --baseline "${BENCH_BASELINE:-on}" --trace "${BENCH_TRACE:-on}" --budget "${BENCH_BUDGET:-on}"
   --api-pid "$API_PID" --pg-data "$GOVERNANCE_PG_DATA" --pg-log "$GOVERNANCE_PG_LOG" --clk-tck "$(getconf CLK_TCK)"
   --revision "$REVISION" --command "tests/Benchmarks/ingest.sh"

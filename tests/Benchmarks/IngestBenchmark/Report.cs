@@ -127,6 +127,10 @@ internal static class Report
                 ? $"and a monthly budget on `{Ledger.BudgetApp}`, so about {100.0 / o.Apps:0}% of the records are also settled into a budget window "
                     + "(advisory lock, `spend_settled` event). "
                 : "and **no budget** (experiment: settlement is not measured). ")
+            + (o.JitWarmupSeconds > 0
+                ? $"The API is started fresh, then loaded for {o.JitWarmupSeconds:0} s at every batch size before anything is measured, so the "
+                    + "figures describe a warm server (a just-started .NET process spends its first half minute largely in the JIT). "
+                : "No JIT warm-up: the figures include a just-started API compiling its code. ")
             + "Each run: closed-loop senders POST `/api/usage` for "
             + $"{o.WarmupSeconds:0.#} s warm-up + {o.DurationSeconds:0.#} s measured; every record has a new request id, a random key and realistic "
             + $"token counts. **records/s** = records the API accepted per second (each is one `request_completed` event); **all events/s** also "
