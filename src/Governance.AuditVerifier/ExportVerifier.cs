@@ -24,9 +24,26 @@ public static class ExportVerifier
             if (string.IsNullOrWhiteSpace(text))
                 continue;
             if (state.Accept(lineNumber, text) is { } broken)
-                return state.Report(broken);
+                return state.Report(Refine(broken, state.Missing, export, lineNumber));
         }
         return state.Report(state.Finish(lineNumber + 1));
+    }
+
+    /// <summary>
+    /// Events that look missing at the first broken link may only have been moved further down: if one of them
+    /// turns up later in the export, the history was reordered, not cut.
+    /// </summary>
+    private static Break Refine(Break broken, Func<ExportLine, bool>? missing, TextReader rest, long lineNumber)
+    {
+        if (missing is null)
+            return broken;
+        while (rest.ReadLine() is { } text)
+        {
+            lineNumber++;
+            if (ExportLine.Parse(text).Line is { } line && missing(line))
+                return broken with { Kind = BreakKind.ReorderedEvents, Detail = broken.Detail + $" It appears later, at line {lineNumber}: the events were reordered." };
+        }
+        return broken;
     }
 
     private sealed class State(VerifierOptions options)
@@ -38,6 +55,10 @@ public static class ExportVerifier
         private Checkpoint? _latest;
         private string? _singleStream;
         private bool _expectedSeen;
+        private long _latestLine;
+
+        /// <summary>At a break that says events are missing, what those events would look like.</summary>
+        public Func<ExportLine, bool>? Missing { get; private set; }
 
         public Break? Accept(long number, string text)
         {
@@ -55,6 +76,8 @@ public static class ExportVerifier
             if (line.IsCheckpoint && CheckCheckpoint(number, line) is { } badCheckpoint)
                 return badCheckpoint;
 
+            if (line.IsCheckpoint)
+                _latestLine = line.Sequence;
             _heads[line.Stream] = (line.Version, line.Hash);
             _uncovered.Enqueue((line.Sequence, line.Hash));
             if (_events++ == 0)
@@ -95,6 +118,7 @@ public static class ExportVerifier
                 // An export that starts mid-history (--after) anchors each stream at its first event there.
                 if (options.After is not null || line.Stream == ExportLine.TombstoneStream)
                     return null;
+                Missing = e => e.Stream == line.Stream && e.Version < line.Version;
                 return new Break(BreakKind.DeletedEvent, number, $"{at}: the stream starts at version {line.Version}; versions 1 to {line.Version - 1} are missing.");
             }
 
@@ -109,6 +133,8 @@ public static class ExportVerifier
                     ? null
                     : new Break(BreakKind.EditedData, number, $"{at}: does not chain to version {head.Version}; an earlier event of this stream was altered or replaced.");
             }
+            if (!chained)
+                Missing = e => e.Stream == line.Stream && e.Version > head.Version && e.Version < line.Version;
             return chained
                 ? new Break(BreakKind.VersionGap, number, $"{at}: follows version {head.Version}; the history had a hole when this event was written.")
                 : new Break(BreakKind.DeletedEvent, number, $"{at}: follows version {head.Version}; versions {head.Version + 1} to {line.Version - 1} are missing.");
@@ -174,7 +200,10 @@ public static class ExportVerifier
             var matches = Convert.ToHexStringLower(digest.GetHashAndReset()) == checkpoint.Digest.ToLowerInvariant();
             var range = $"sequences {checkpoint.PreviousSequence + 1} to {checkpoint.Sequence}";
             if (count < checkpoint.Events)
+            {
+                Missing = e => e.Sequence > checkpoint.PreviousSequence && e.Sequence <= checkpoint.Sequence;
                 return new Break(BreakKind.TruncatedStream, number, $"{at}: it covers {checkpoint.Events} events in {range}, the export has {count}; events were removed from the end of a stream (or whole streams).");
+            }
             if (count > checkpoint.Events)
                 return new Break(BreakKind.InsertedEvent, number, $"{at}: it covers {checkpoint.Events} events in {range}, the export has {count}.");
             if (!matches)
@@ -196,7 +225,8 @@ public static class ExportVerifier
         }
 
         public VerificationReport Report(Break? broken) => new(
-            broken, _events, _heads.Count, _firstSequence, _lastSequence ?? 0, _checkpoints, _latest, _uncovered.Count,
+            // The latest checkpoint vouches for itself with its signature: only events after it are uncovered.
+            broken, _events, _heads.Count, _firstSequence, _lastSequence ?? 0, _checkpoints, _latest, _uncovered.Count(e => e.Sequence != _latestLine),
             options.Key is not null && _checkpoints > 0, options.Key is { } key ? KeyId(key) : null);
 
         private static string KeyId(byte[] key) => Convert.ToHexStringLower(SHA256.HashData(key))[..16];
