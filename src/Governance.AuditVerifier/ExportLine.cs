@@ -52,7 +52,8 @@ public sealed record ExportLine(
 
     private static byte[] HashOf(JsonElement root, string name)
     {
-        var hex = Text(root, name) ?? throw new FormatException($"'{name}' is null");
+        var hex = Text(root, name, nullable: true)
+            ?? throw new FormatException($"'{name}' is null: the event was never chained (the trigger was missing or disabled when it was written)");
         var bytes = Convert.FromHexString(hex);
         return bytes.Length == Canonical.HashLength ? bytes : throw new FormatException($"'{name}' is not a SHA-256 hash");
     }
