@@ -26,7 +26,8 @@ public sealed class AuditChainIncomplete(long sequence)
 public sealed class AuditCheckpoints(IDocumentStore store, CheckpointSigner signer, TimeProvider clock)
 {
     public const string SystemActor = "system:audit-checkpoint";
-    private const long LockKey = 0x6175_6469_7463_6b70; // "auditckp"
+    /// <summary>The PostgreSQL advisory lock that lets one checkpoint writer work at a time, across nodes.</summary>
+    public const long LockKey = 0x6175_6469_7463_6b70; // "auditckp"
     private static readonly TimeSpan WriterWait = TimeSpan.FromSeconds(30);
 
     private string Schema => store.Options.Events.DatabaseSchemaName;
