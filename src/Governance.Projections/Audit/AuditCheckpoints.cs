@@ -65,14 +65,6 @@ public sealed class AuditCheckpoints(IDocumentStore store, CheckpointSigner sign
         return checkpoint;
     }
 
-    /// <summary>The latest checkpoint, or null before the first.</summary>
-    public async Task<AuditCheckpointed?> LatestAsync(CancellationToken ct)
-    {
-        await using var connection = store.Storage.Database.CreateConnection();
-        await connection.OpenAsync(ct);
-        return await LatestAsync(connection, ct);
-    }
-
     private static async Task<bool> LockAsync(NpgsqlConnection connection, bool wait, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(wait ? "select pg_advisory_xact_lock(@key), true" : "select pg_try_advisory_xact_lock(@key)", connection);
@@ -83,12 +75,14 @@ public sealed class AuditCheckpoints(IDocumentStore store, CheckpointSigner sign
         return reader.GetBoolean(reader.FieldCount - 1);
     }
 
+    /// <summary>The latest checkpoint, or null before the first.</summary>
     private async Task<AuditCheckpointed?> LatestAsync(NpgsqlConnection connection, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(
-            $"select data::text from {Schema}.mt_events where stream_id = @stream order by version desc limit 1", connection);
+            $"select data from {Schema}.mt_events where stream_id = @stream order by version desc limit 1", connection);
         command.Parameters.AddWithValue("stream", AuditCheckpointed.StreamId);
-        return await command.ExecuteScalarAsync(ct) is string json ? store.Options.Serializer().FromJson<AuditCheckpointed>(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json))) : null;
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? store.Options.Serializer().FromJson<AuditCheckpointed>(reader, 0) : null;
     }
 
     private async Task<long> HighWaterMarkAsync(NpgsqlConnection connection, CancellationToken ct)
