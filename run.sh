@@ -7,6 +7,7 @@
 #   GOVERNANCE_PROXY_PORT   proxy adapter port (default 4000)
 #   GOVERNANCE_PG_PORT      PostgreSQL port (default 5433)
 #   GOVERNANCE_MASTER_KEY   master key (default: read from / generated into .data/master.key)
+#   Audit__SigningKey       audit checkpoint signing key (default: read from / generated into .data/audit.key)
 #   GOVERNANCE_ADMIN_TOKEN  passed through untouched (the API prints a generated one if unset)
 set -euo pipefail
 
@@ -92,6 +93,20 @@ if [[ -z "${GOVERNANCE_MASTER_KEY:-}" ]]; then
   [[ -n "$GOVERNANCE_MASTER_KEY" ]] || die "$KEY_FILE is empty; delete it to generate a new key"
 fi
 export GOVERNANCE_MASTER_KEY
+
+# --- dev audit signing key (checkpoints; auditors verify with it) ----------------------------------
+if [[ -z "${Audit__SigningKey:-}" ]]; then
+  mkdir -p -m 0755 .data
+  AUDIT_KEY_FILE=.data/audit.key
+  if [[ ! -s "$AUDIT_KEY_FILE" ]]; then
+    (umask 077 && head -c32 /dev/urandom | base64 >"$AUDIT_KEY_FILE")
+    say "generated a development audit signing key in $AUDIT_KEY_FILE"
+  fi
+  chmod 600 "$AUDIT_KEY_FILE"
+  Audit__SigningKey="$(tr -d '[:space:]' <"$AUDIT_KEY_FILE")"
+  [[ -n "$Audit__SigningKey" ]] || die "$AUDIT_KEY_FILE is empty; delete it to generate a new key"
+fi
+export Audit__SigningKey
 
 # --- build --------------------------------------------------------------------------------------
 say "building $SOLUTION (Release) ..."

@@ -1,5 +1,6 @@
 using FluentValidation;
 using Governance.Api;
+using Governance.Api.Audit;
 using Governance.Api.Infrastructure;
 using Governance.Api.Operators;
 using Governance.Api.Prices;
@@ -39,8 +40,9 @@ builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<ExceptionMapping>();
 builder.Services.AddOpenApi();
 builder.Services.AddSingleton(new OperatorConsole(Console.Out));
-builder.Services.AddHostedService<BootstrapAdmin>();
-builder.Services.AddHostedService<SeedCatalog>();
+builder.Services.AddAttributedHostedService<BootstrapAdmin>(BootstrapAdmin.Actor);
+builder.Services.AddAttributedHostedService<SeedCatalog>(SeedCatalog.Actor);
+builder.Services.AddAuditTrail(builder.Configuration);
 
 var app = builder.Build();
 
@@ -48,6 +50,8 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAuthentication();
 app.UseAuthorization();
+// Every event a request appends names the operator token and the request's correlation id (docs/audit.md).
+app.UseOperatorAuditActor();
 
 app.MapDatabaseHealth(settings.ConnectionString);
 app.MapOpenApi().AllowAnonymous();

@@ -7,6 +7,7 @@ using Governance.Domain.Pricing;
 using Governance.Domain.Keys;
 using Governance.Domain.Operators;
 using Governance.Domain.Usage;
+using Governance.Projections.Audit;
 using Governance.Projections.Dashboards;
 using Governance.Projections.Usage;
 using JasperFx;
@@ -33,6 +34,8 @@ public static class GovernanceStore
         opts.Events.AppendMode = EventAppendMode.Quick;
 
         MapEvents(opts.Events);
+        // Actor and correlation id on every event, and the hash chain trigger (docs/audit.md).
+        opts.ConfigureAuditTrail();
 
         opts.Projections.Add<VirtualKeyProjection>(ProjectionLifecycle.Inline);
         opts.Projections.Add<ProviderProjection>(ProjectionLifecycle.Inline);
@@ -92,5 +95,6 @@ public static class GovernanceStore
         events.MapEventType<AccessRequestLapsed>("access_request_lapsed");
         events.MapEventType<GrantExpired>("grant_expired");
         events.MapEventType<GrantRevoked>("grant_revoked");
+        events.MapEventType<AuditCheckpointed>("audit_checkpoint");
     }
 }

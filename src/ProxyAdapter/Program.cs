@@ -1,4 +1,5 @@
 using Governance.Projections;
+using Governance.Projections.Audit;
 using Governance.Projections.Hosting;
 using Wolverine;
 using ProxyAdapter;
@@ -8,13 +9,16 @@ var settings = GovernanceSettings.From(builder.Configuration);
 
 builder.Services.AddGovernanceStore(settings, builder.Configuration);
 builder.Host.UseWolverine(opts => opts.ConfigureGovernanceMessaging());
-builder.Services.AddSingleton(new AdapterIdentity(builder.Configuration["Proxy:AdapterId"] ?? Environment.MachineName));
+var adapter = new AdapterIdentity(builder.Configuration["Proxy:AdapterId"] ?? Environment.MachineName);
+builder.Services.AddSingleton(adapter);
 builder.Services.AddHttpClient(Upstream.ClientName, client => client.Timeout = TimeSpan.FromSeconds(
     builder.Configuration.GetValue("Proxy:UpstreamTimeoutSeconds", 120)));
 
 var app = builder.Build();
 
 app.MapDatabaseHealth(settings.ConnectionString);
+// Every event a proxied call appends is recorded as adapter:<id>, with the request's correlation id (docs/audit.md).
+app.UseAuditActor(_ => adapter.Actor);
 app.MapPost("/v1/chat/completions", ChatCompletions.Handle);
 
 app.Run();

@@ -73,6 +73,7 @@ command -v curl >/dev/null 2>&1 || die "curl is required to check /health"
 rand_hex() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 SCHEMA="bench_$(rand_hex 4)"
 MASTER_KEY="$(head -c32 /dev/urandom | base64 | tr -d '\n')"
+AUDIT_KEY="$(head -c32 /dev/urandom | base64 | tr -d '\n')"
 ADMIN_TOKEN="bench-$(rand_hex 24)"
 
 # --- cleanup: only what this script started ---------------------------------------------------------
@@ -149,6 +150,7 @@ SCHEMA_CREATED=1 # from here on the API may create it
   export ASPNETCORE_URLS="$API_URL"
   export ConnectionStrings__Governance="$GOVERNANCE_DB${BENCH_API_CONNECTION_EXTRA:+;$BENCH_API_CONNECTION_EXTRA}"
   export GOVERNANCE_MASTER_KEY="$MASTER_KEY"
+  export Audit__SigningKey="$AUDIT_KEY"
   export GOVERNANCE_ADMIN_TOKEN="$ADMIN_TOKEN"
   export Governance__Schema="$SCHEMA"
   export Logging__LogLevel__Default=Warning

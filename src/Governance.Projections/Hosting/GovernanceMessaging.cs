@@ -1,4 +1,5 @@
 using Governance.Projections.Alerts;
+using Governance.Projections.Audit;
 using Wolverine;
 using Wolverine.ErrorHandling;
 
@@ -15,6 +16,8 @@ public static class GovernanceMessaging
         opts.Discovery.IncludeAssembly(typeof(GovernanceMessaging).Assembly);
         opts.Policies.AutoApplyTransactions();
         opts.Policies.UseDurableLocalQueues();
+        // Events a handler appends are attributed to "system:<reason>" (docs/audit.md).
+        opts.Policies.AddMiddleware(typeof(AuditMessageAttribution));
         opts.Policies.OnException<WebhookDeliveryFailed>()
             .ScheduleRetry(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(2),
                 TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(30), TimeSpan.FromHours(1), TimeSpan.FromHours(2), TimeSpan.FromHours(6));

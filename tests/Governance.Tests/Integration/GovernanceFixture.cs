@@ -26,6 +26,7 @@ public sealed class GovernanceFixture : IAsyncLifetime
     public string Schema { get; } = "it_" + RandomNumberGenerator.GetHexString(8, lowercase: true);
     public string ConnectionString { get; } = TestDatabase.ConnectionString;
     public string MasterKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+    public string AuditKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 2, 14, 3, 0, TimeSpan.Zero));
     public CapturedLogs Logs { get; } = new();
     public FakeUpstream Upstream { get; } = new();
@@ -48,6 +49,9 @@ public sealed class GovernanceFixture : IAsyncLifetime
         web.UseSetting("GOVERNANCE_MASTER_KEY", MasterKey);
         web.UseSetting("GOVERNANCE_ADMIN_TOKEN", AdminToken);
         web.UseSetting("Proxy:AdapterId", "test-adapter");
+        web.UseSetting("Audit:SigningKey", AuditKey);
+        // Checkpoints only when a test asks for one (the periodic round is tested directly).
+        web.UseSetting("Audit:CheckpointIntervalSeconds", "0");
         web.ConfigureServices(services =>
         {
             services.AddSingleton<TimeProvider>(Clock);

@@ -81,6 +81,10 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
         new("POST", "/api/access-requests/{id}/withdraw", [Admin, AppOwner], w => $"/api/access-requests/{w.AccessRequestId}/withdraw"),
         new("GET", "/api/grants", [Admin, Approver, Auditor, AppOwner], _ => "/api/grants"),
         new("POST", "/api/grants/{id}/revoke", [Admin, Approver], w => $"/api/grants/{w.AccessRequestId}/revoke"),
+
+        new("GET", "/api/audit/events", [Admin, Auditor], _ => "/api/audit/events?limit=1"),
+        new("GET", "/api/audit/streams/{streamId}", [Admin, Auditor], w => $"/api/audit/streams/{w.KeyId}"),
+        new("POST", "/api/audit/checkpoints", [Admin], _ => "/api/audit/checkpoints"),
     ];
 
 

@@ -1,0 +1,38 @@
+using Governance.Projections.Audit;
+
+namespace Governance.Api.Audit;
+
+/// <summary>
+/// Signs a checkpoint every <c>Audit:CheckpointIntervalSeconds</c> (default 600; 0 turns it off) when anything but
+/// checkpoints was appended since the last one. Every API node runs it; an advisory lock lets one write at a time and
+/// the others skip that round.
+/// </summary>
+internal sealed class PeriodicCheckpoints(AuditCheckpoints checkpoints, IConfiguration configuration, ILogger<PeriodicCheckpoints> log)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interval = TimeSpan.FromSeconds(configuration.GetValue("Audit:CheckpointIntervalSeconds", 600));
+        if (interval <= TimeSpan.Zero)
+            return;
+        // Wall-clock ticks: this is scheduling, not a business decision.
+        using var timer = new PeriodicTimer(interval);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+            await RunOnceAsync(stoppingToken);
+    }
+
+    public async Task RunOnceAsync(CancellationToken ct)
+    {
+        using var _ = AuditContext.Begin(new AuditActor(AuditCheckpoints.SystemActor, "checkpoint-" + Guid.NewGuid().ToString("N")));
+        try
+        {
+            if (await checkpoints.WriteAsync(periodic: true, ct) is { } written)
+                log.LogInformation("Signed audit checkpoint up to sequence {Sequence} ({Events} events)", written.Sequence, written.Events);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The next round tries again; an incomplete chain keeps failing loudly until someone looks.
+            log.LogError(e, "Could not write the periodic audit checkpoint");
+        }
+    }
+}

@@ -1,0 +1,79 @@
+using System.Globalization;
+
+namespace Governance.AuditVerifier;
+
+/// <summary>How the history was found broken.</summary>
+public enum BreakKind
+{
+    /// <summary>A line that is not an export line at all.</summary>
+    Malformed,
+    /// <summary>An event's fields no longer match its hash, or events a checkpoint covers were rewritten and re-chained.</summary>
+    EditedData,
+    /// <summary>Events are missing from inside a stream: the next one does not chain to the one before.</summary>
+    DeletedEvent,
+    /// <summary>Events are out of order (by sequence, or by version within a stream).</summary>
+    ReorderedEvents,
+    /// <summary>An event that was not there when it was chained or checkpointed.</summary>
+    InsertedEvent,
+    /// <summary>Events a checkpoint covers are gone from the end of a stream (or whole streams are gone).</summary>
+    TruncatedStream,
+    /// <summary>A checkpoint's signature does not verify with the key.</summary>
+    BadCheckpointSignature,
+    /// <summary>Versions skip although the chain links: the history had a hole when the next event was written.</summary>
+    VersionGap,
+}
+
+public sealed record Break(BreakKind Kind, long Line, string Detail)
+{
+    public override string ToString() => $"BROKEN at line {Line}: {Describe(Kind)} - {Detail}";
+
+    public static string Describe(BreakKind kind) => kind switch
+    {
+        BreakKind.Malformed => "malformed line",
+        BreakKind.EditedData => "edited data",
+        BreakKind.DeletedEvent => "deleted event",
+        BreakKind.ReorderedEvents => "reordered events",
+        BreakKind.InsertedEvent => "inserted event",
+        BreakKind.TruncatedStream => "truncated stream",
+        BreakKind.BadCheckpointSignature => "bad checkpoint signature",
+        BreakKind.VersionGap => "version gap",
+        _ => kind.ToString(),
+    };
+}
+
+/// <summary>What the export is: the whole history (the default), the history after a sequence, or one stream.</summary>
+public sealed record VerifierOptions(byte[]? Key = null, long? After = null, bool SingleStream = false, (long Sequence, string Digest)? Expected = null);
+
+public sealed record VerificationReport(
+    Break? FirstBreak, long Events, long Streams, long FirstSequence, long LastSequence, long Checkpoints, Checkpoint? Latest,
+    long Uncovered, bool SignaturesChecked, string? KeyId)
+{
+    public bool Intact => FirstBreak is null;
+
+    public string Describe()
+    {
+        if (FirstBreak is { } broken)
+            return broken.ToString();
+        var lines = new List<string>
+        {
+            $"OK: {N(Events)} events in {N(Streams)} streams" + (Events > 0 ? $" (sequences {N(FirstSequence)}..{N(LastSequence)})" : "") + ", every chain intact.",
+        };
+        if (Latest is { } latest)
+        {
+            lines.Add($"{N(Checkpoints)} checkpoint(s); the latest (line {N(latest.Line)}) covers every event up to sequence {N(latest.Sequence)}, " +
+                $"digest {latest.Digest[..16]}.");
+            lines.Add(SignaturesChecked
+                ? $"Every checkpoint signature verified with key {KeyId}."
+                : "Checkpoint signatures were NOT verified: pass --key (or --key-file) with the audit signing key.");
+        }
+        else
+        {
+            lines.Add("No checkpoint in this export: events removed from the end of a stream could not be detected.");
+        }
+        if (Uncovered > 0)
+            lines.Add($"{N(Uncovered)} event(s) after the latest checkpoint are chained but not yet covered by a signed checkpoint.");
+        return string.Join(Environment.NewLine, lines);
+    }
+
+    private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,96 @@
+namespace Governance.Projections.Audit;
+
+/// <summary>
+/// The chain's SQL. Each event's record is a sequence of length-prefixed UTF-8 fields (4-byte big-endian length, then
+/// the bytes): sequence, stream id, version, type, timestamp, actor, correlation id, causation id, data. Numbers are
+/// decimal, the timestamp is UTC with microseconds (<c>2026-11-02T14:03:00.123456Z</c>), a missing value is empty, and
+/// the data is PostgreSQL's text form of the <c>jsonb</c> — exactly what the export carries, so an offline verifier
+/// recomputes the hash from an export line alone. <c>hash = SHA-256(previous hash ‖ record)</c>, the previous hash of
+/// a stream's first event being 32 zero bytes. Both hashes are stored in the row's headers (audit_prev, audit_hash).
+/// </summary>
+internal static class AuditChainSql
+{
+    public const string ZeroHash = "0000000000000000000000000000000000000000000000000000000000000000";
+
+    public static string Functions(string schema) => $$"""
+        CREATE OR REPLACE FUNCTION {{schema}}.gov_audit_field(value text) RETURNS bytea
+        LANGUAGE sql STABLE PARALLEL SAFE AS $$
+          SELECT int4send(octet_length(convert_to(coalesce(value, ''), 'UTF8'))) || convert_to(coalesce(value, ''), 'UTF8')
+        $$;
+
+        CREATE OR REPLACE FUNCTION {{schema}}.gov_audit_timestamp(ts timestamptz) RETURNS text
+        LANGUAGE sql STABLE PARALLEL SAFE AS $$
+          SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+        $$;
+
+        CREATE OR REPLACE FUNCTION {{schema}}.gov_audit_hash(
+          previous bytea, seq bigint, stream text, version bigint, type text, ts timestamptz,
+          actor text, correlation text, causation text, data jsonb) RETURNS bytea
+        LANGUAGE sql STABLE PARALLEL SAFE AS $$
+          SELECT sha256(previous
+            || {{schema}}.gov_audit_field(seq::text) || {{schema}}.gov_audit_field(stream) || {{schema}}.gov_audit_field(version::text)
+            || {{schema}}.gov_audit_field(type) || {{schema}}.gov_audit_field({{schema}}.gov_audit_timestamp(ts))
+            || {{schema}}.gov_audit_field(actor) || {{schema}}.gov_audit_field(correlation) || {{schema}}.gov_audit_field(causation)
+            || {{schema}}.gov_audit_field(data::text))
+        $$;
+
+        -- A stream's first event needs no lookup; a later one reads the hash of the event before it through Marten's
+        -- unique (stream_id, version) index. "version <" rather than "= version - 1", so a hole in the history is
+        -- chained over and shows up as a version gap, not as a broken link.
+        CREATE OR REPLACE FUNCTION {{schema}}.gov_audit_chain() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        DECLARE
+          previous bytea;
+          hash bytea;
+        BEGIN
+          IF NEW.version > 1 THEN
+            SELECT decode(e.headers ->> 'audit_hash', 'hex') INTO previous FROM {{schema}}.mt_events e
+             WHERE e.stream_id = NEW.stream_id AND e.version < NEW.version ORDER BY e.version DESC LIMIT 1;
+          END IF;
+          previous := coalesce(previous, '\x{{ZeroHash}}'::bytea);
+          hash := {{schema}}.gov_audit_hash(previous, NEW.seq_id, NEW.stream_id, NEW.version, NEW.type, NEW."timestamp",
+                                           NEW.user_name, NEW.correlation_id, NEW.causation_id, NEW.data);
+          -- Marten sends a JSON null when there are no headers.
+          NEW.headers := (CASE WHEN jsonb_typeof(NEW.headers) = 'object' THEN NEW.headers ELSE '{}'::jsonb END)
+                         || jsonb_build_object('audit_prev', encode(previous, 'hex'), 'audit_hash', encode(hash, 'hex'));
+          RETURN NEW;
+        END
+        $$;
+        """;
+
+    /// <summary>Chains events written before the trigger existed (an upgraded database), stream by stream, in version order.</summary>
+    public static string Backfill(string schema) => $$"""
+        DO $$
+        DECLARE
+          r record;
+          previous bytea;
+          hash bytea;
+          current_stream varchar;
+        BEGIN
+          FOR r IN
+            SELECT e.seq_id, e.stream_id, e.version, e.type, e."timestamp", e.user_name, e.correlation_id, e.causation_id, e.data,
+                   e.headers ->> 'audit_hash' AS existing
+              FROM {{schema}}.mt_events e
+             WHERE e.stream_id IN (SELECT u.stream_id FROM {{schema}}.mt_events u WHERE u.headers ->> 'audit_hash' IS NULL)
+             ORDER BY e.stream_id, e.version
+          LOOP
+            IF current_stream IS DISTINCT FROM r.stream_id THEN
+              previous := '\x{{ZeroHash}}'::bytea;
+              current_stream := r.stream_id;
+            END IF;
+            IF r.existing IS NOT NULL THEN
+              previous := decode(r.existing, 'hex');
+              CONTINUE;
+            END IF;
+            hash := {{schema}}.gov_audit_hash(previous, r.seq_id, r.stream_id, r.version, r.type, r."timestamp",
+                                             r.user_name, r.correlation_id, r.causation_id, r.data);
+            UPDATE {{schema}}.mt_events
+               SET headers = (CASE WHEN jsonb_typeof(headers) = 'object' THEN headers ELSE '{}'::jsonb END)
+                             || jsonb_build_object('audit_prev', encode(previous, 'hex'), 'audit_hash', encode(hash, 'hex'))
+             WHERE seq_id = r.seq_id;
+            previous := hash;
+          END LOOP;
+        END
+        $$;
+        """;
+}
