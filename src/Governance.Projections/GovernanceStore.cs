@@ -92,5 +92,7 @@ public static class GovernanceStore
         events.MapEventType<AccessRequestLapsed>("access_request_lapsed");
         events.MapEventType<GrantExpired>("grant_expired");
         events.MapEventType<GrantRevoked>("grant_revoked");
+        events.MapEventType<ModelDeploymentsSet>("model_deployments_set");
+        events.MapEventType<ModelFallbacksSet>("model_fallbacks_set");
     }
 }

@@ -1,7 +1,10 @@
 using Governance.Projections;
 using Governance.Projections.Hosting;
-using Wolverine;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using ProxyAdapter;
+using ProxyAdapter.Routing;
+using ProxyAdapter.Surfaces;
+using Wolverine;
 
 var builder = WebApplication.CreateBuilder(args);
 var settings = GovernanceSettings.From(builder.Configuration);
@@ -9,12 +12,22 @@ var settings = GovernanceSettings.From(builder.Configuration);
 builder.Services.AddGovernanceStore(settings, builder.Configuration);
 builder.Host.UseWolverine(opts => opts.ConfigureGovernanceMessaging());
 builder.Services.AddSingleton(new AdapterIdentity(builder.Configuration["Proxy:AdapterId"] ?? Environment.MachineName));
-builder.Services.AddHttpClient(Upstream.ClientName, client => client.Timeout = TimeSpan.FromSeconds(
-    builder.Configuration.GetValue("Proxy:UpstreamTimeoutSeconds", 120)));
+builder.Services.AddSingleton(GatewayOptions.From(builder.Configuration));
+builder.Services.TryAddSingleton(RouteRandom.Shared);
+builder.Services.AddSingleton<DeploymentHealth>();
+builder.Services.AddSingleton<IGovernor, MartenGovernor>();
+builder.Services.AddSingleton<Gateway>();
+// Deadlines are per attempt (GatewayOptions.UpstreamTimeout, until the response headers): a stream may run as long as it runs.
+builder.Services.AddHttpClient(Upstream.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
 
 var app = builder.Build();
 
+app.UseRequestIds();
 app.MapDatabaseHealth(settings.ConnectionString);
-app.MapPost("/v1/chat/completions", ChatCompletions.Handle);
+app.MapPost("/v1/chat/completions", (HttpContext http, Gateway gateway) => gateway.HandleAsync(http, ChatCompletionsSurface.Instance));
+app.MapPost("/v1/embeddings", (HttpContext http, Gateway gateway) => gateway.HandleAsync(http, EmbeddingsSurface.Instance));
+app.MapPost("/v1/messages", (HttpContext http, Gateway gateway) => gateway.HandleAsync(http, AnthropicMessagesSurface.Instance));
+app.MapGet("/v1/models", Models.List);
+app.MapGet("/v1/models/{id}", Models.Get);
 
 app.Run();
