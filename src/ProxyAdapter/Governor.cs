@@ -50,8 +50,8 @@ public sealed class MartenGovernor(IDocumentStore store, IWolverineRuntime runti
         if (!decision.Allowed)
             return new Admission(decision, null, []);
 
-        // Fallbacks, depth-first; a fallback the key may not call, or a restricted one (whose own grant and spend cap the
-        // hold could not cover), is left out.
+        // Fallbacks, depth-first. They are the operator's routing: the key's scope names the models it may ask for, not
+        // what serves them. A restricted fallback is left out (its grant and spend cap could not be held up front).
         var definitions = new Dictionary<string, ModelDefinition> { [model] = definition! };
         for (var wanted = definition!.Fallbacks.ToList(); wanted.Count > 0 && definitions.Count <= RoutingRules.MaxFallbacks;)
         {
@@ -62,11 +62,9 @@ public sealed class MartenGovernor(IDocumentStore store, IWolverineRuntime runti
             if (loaded.Count == 0)
                 break;
         }
-        var chain = RoutingRules.Chain(model, m => definitions.TryGetValue(m, out var d) ? d.Fallbacks : []);
-        var key = chain.Count > 1 ? await session.LoadAsync<VirtualKey>(decision.KeyId!, ct) : null;
-        var models = chain.Select(m => definitions.GetValueOrDefault(m))
-            .Where(d => d is not null && (d.Id == model || (d is { IsRouted: true, IsRestricted: false }
-                && AccessDecision.Decide(presentedKey, key, d.Id, d, now).Allowed)))
+        var models = RoutingRules.Chain(model, m => definitions.TryGetValue(m, out var d) ? d.Fallbacks : [])
+            .Select(m => definitions.GetValueOrDefault(m))
+            .Where(d => d is not null && (d.Id == model || d is { IsRouted: true, IsRestricted: false }))
             .Select(d => d!)
             .ToList();
 

@@ -19,8 +19,7 @@ namespace Governance.Tests.Integration.Proxy;
 /// <item><c>hang…</c>: never answers (until the caller cancels); <see cref="Arrived"/> says it was reached;</item>
 /// <item><c>no-usage…</c>: answers without any usage;</item>
 /// <item><c>gated…</c> (streaming): sends the first content chunk, then waits for <see cref="Gate"/>.Release;</item>
-/// <item><c>break…</c> (streaming): sends two content chunks, then drops the connection;</item>
-/// <item><c>break-early…</c> (streaming): sends 200 and its headers, then drops the connection before any event;</item>
+/// <item>streams that break: point the provider at <see cref="Broken"/> instead;</item>
 /// <item>anything else: a normal answer with full usage details.</item>
 /// </list>
 /// Prompt tokens are the characters of the messages' text; every streamed answer is <see cref="StreamedText"/>.
@@ -36,6 +35,7 @@ public sealed class FakeProvider : IAsyncLifetime
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _arrivals = new();
 
     public string BaseUrl { get; private set; } = "";
+    public BrokenStreams Broken { get; } = new();
     public ConcurrentQueue<Received> Requests { get; } = new();
 
     /// <summary>The exact bytes of the last stream sent for each upstream model.</summary>
@@ -68,11 +68,13 @@ public sealed class FakeProvider : IAsyncLifetime
         _app.MapPost("/v1/embeddings", Embeddings);
         _app.MapPost("/v1/messages", Messages);
         await _app.StartAsync();
+        Broken.Start();
         BaseUrl = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/v1";
     }
 
     public async Task DisposeAsync()
     {
+        await Broken.DisposeAsync();
         if (_app is not null)
             await _app.DisposeAsync();
     }
@@ -222,23 +224,12 @@ public sealed class FakeProvider : IAsyncLifetime
     {
         http.Response.ContentType = "text/event-stream; charset=utf-8";
         await http.Response.StartAsync();
-        if (model.StartsWith("break-early"))
-        {
-            await http.Response.Body.FlushAsync();
-            http.Abort();
-            return;
-        }
         var sent = new MemoryStream();
         var gate = model.StartsWith("gated") ? GateFor(model) : null;
         try
         {
             for (var i = 0; i < events.Count; i++)
             {
-                if (model.StartsWith("break") && i == 3)
-                {
-                    http.Abort();
-                    return;
-                }
                 // Event 0 is the role chunk (or message_start); waiting after the first content chunk.
                 if (gate is not null && i == 2)
                     await gate.Released.WaitAsync(http.RequestAborted);
