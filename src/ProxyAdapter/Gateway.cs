@@ -222,6 +222,8 @@ public sealed class Gateway(
                 outcome = ClientGone.IsCancellationRequested ? new RelayOutcome(RelayEnd.ClientGone, false, null) : new RelayOutcome(RelayEnd.UpstreamBroken, false, e);
             }
 
+            // Done with the provider: release (or, cut short, abort) its connection before the ledger write.
+            response.Dispose();
             if (outcome is { End: RelayEnd.UpstreamBroken, BytesSent: false })
             {
                 Fail(route, status, AttemptFailures.StreamBroken, started, outcome.Error?.Message);

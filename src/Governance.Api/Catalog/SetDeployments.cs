@@ -69,7 +69,7 @@ public static class SetDeploymentsEndpoint
             var kind = ProviderKinds.FamilyOf(provider.Kind);
             if (family is not null && kind != family)
                 return Problems.Field($"deployments[{i}].provider",
-                    $"All deployments of a model must speak one API: '{wanted}' speaks {kind}, the ones before it {family}.");
+                    $"All deployments of a model must speak one API: '{wanted}' speaks {ProviderKinds.Describe(kind)}, the ones before it {ProviderKinds.Describe(family.Value)}.");
             family = kind;
         }
 

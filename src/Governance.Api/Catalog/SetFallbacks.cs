@@ -60,7 +60,7 @@ public static class SetFallbacksEndpoint
             if (!models.TryGetValue(fallback, out var model) || !model.IsRouted)
                 return Problems.Field(field, $"Model '{fallback}' is not registered with a route (POST /api/models).");
             if (family is not null && FamilyOf(model, providers) is { } other && other != family)
-                return Problems.Field(field, $"'{fallback}' speaks {other}, '{name}' speaks {family}: a fallback must speak the same API.");
+                return Problems.Field(field, $"'{fallback}' speaks {ProviderKinds.Describe(other)}, '{name}' speaks {ProviderKinds.Describe(family.Value)}: a fallback must speak the same API.");
             if (RoutingRules.CycleThrough(name, [fallback], FallbacksOf) is { } cycle)
                 return Problems.Field(field, $"Fallbacks may not form a cycle: {string.Join(" → ", cycle)}.");
         }

@@ -13,6 +13,9 @@ public static class ProviderKinds
 
     /// <summary>The wire protocol a provider of this kind speaks: <see cref="ApiFamily"/>.</summary>
     public static ApiFamily FamilyOf(string kind) => kind == Anthropic ? ApiFamily.Anthropic : ApiFamily.OpenAi;
+
+    /// <summary>How messages name the family: "OpenAI's API", "Anthropic's API".</summary>
+    public static string Describe(ApiFamily family) => family == ApiFamily.Anthropic ? "Anthropic's API" : "OpenAI's API";
 }
 
 /// <summary>Which API a provider answers: OpenAI's (chat completions, embeddings) or Anthropic's (messages).</summary>
