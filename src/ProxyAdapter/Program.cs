@@ -28,6 +28,7 @@ app.MapPost("/v1/chat/completions", (HttpContext http, Gateway gateway) => gatew
 app.MapPost("/v1/embeddings", (HttpContext http, Gateway gateway) => gateway.HandleAsync(http, EmbeddingsSurface.Instance));
 app.MapPost("/v1/messages", (HttpContext http, Gateway gateway) => gateway.HandleAsync(http, AnthropicMessagesSurface.Instance));
 app.MapGet("/v1/models", Models.List);
-app.MapGet("/v1/models/{id}", Models.Get);
+// Catch-all: model names may contain slashes (e.g. "meta-llama/Llama-3.1-8B").
+app.MapGet("/v1/models/{**id}", Models.Get);
 
 app.Run();

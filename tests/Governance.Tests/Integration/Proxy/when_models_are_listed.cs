@@ -34,6 +34,20 @@ public sealed class when_models_are_listed(GovernanceFixture fx, FakeProvider pr
     }
 
     [Fact]
+    public async Task a_model_name_with_slashes_can_be_looked_up()
+    {
+        var prov = await fx.Provider(provider.BaseUrl);
+        var name = "meta-llama/" + Api.Unique("llama");
+        await fx.Api.Post("/api/models", new { name, provider = prov, upstreamModel = "llama", inputPricePer1M = 0.1m, outputPricePer1M = 0.1m }, 201);
+        var key = await fx.IssueKey(Api.Unique("app"), name);
+
+        var response = await fx.ProxyClient(key.Key).GetAsync("/v1/models/" + name);
+
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Equal(name, (await response.Json()).GetProperty("id").GetString());
+    }
+
+    [Fact]
     public async Task a_key_for_every_model_sees_routed_priced_ones_but_not_restricted_ones_without_a_grant()
     {
         var prov = await fx.Provider(provider.BaseUrl);
