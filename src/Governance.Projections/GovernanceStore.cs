@@ -96,5 +96,7 @@ public static class GovernanceStore
         events.MapEventType<GrantExpired>("grant_expired");
         events.MapEventType<GrantRevoked>("grant_revoked");
         events.MapEventType<AuditCheckpointed>("audit_checkpoint");
+        events.MapEventType<ModelDeploymentsSet>("model_deployments_set");
+        events.MapEventType<ModelFallbacksSet>("model_fallbacks_set");
     }
 }

@@ -10,3 +10,17 @@ public sealed record AdapterIdentity(string Id)
 {
     public string Actor => "adapter:" + Id;
 }
+
+/// <summary>
+/// Routing settings. <see cref="MaxAttempts"/> bounds upstream calls per request (deployments and fallbacks together);
+/// <see cref="UpstreamTimeout"/> bounds each call until the provider's response headers (for a non-streaming call, its
+/// whole body); a deployment that failed is skipped for <see cref="Cooldown"/> while others are healthy.
+/// </summary>
+public sealed record GatewayOptions(int MaxAttempts, TimeSpan UpstreamTimeout, TimeSpan Cooldown, string AnthropicVersion)
+{
+    public static GatewayOptions From(IConfiguration configuration) => new(
+        Math.Clamp(configuration.GetValue("Proxy:MaxAttempts", 3), 1, 10),
+        TimeSpan.FromSeconds(configuration.GetValue("Proxy:UpstreamTimeoutSeconds", 120)),
+        TimeSpan.FromSeconds(configuration.GetValue("Proxy:CooldownSeconds", 30)),
+        configuration["Proxy:AnthropicVersion"] ?? "2023-06-01");
+}

@@ -6,7 +6,23 @@ namespace Governance.Domain.Catalog;
 public static class ProviderKinds
 {
     public const string OpenAi = "openai";
-    public static readonly IReadOnlyList<string> All = [OpenAi];
+    /// <summary>Any server that speaks OpenAI's wire protocol (vLLM, Ollama, Azure-style gateways, …).</summary>
+    public const string OpenAiCompatible = "openai-compatible";
+    public const string Anthropic = "anthropic";
+    public static readonly IReadOnlyList<string> All = [OpenAi, OpenAiCompatible, Anthropic];
+
+    /// <summary>The wire protocol a provider of this kind speaks: <see cref="ApiFamily"/>.</summary>
+    public static ApiFamily FamilyOf(string kind) => kind == Anthropic ? ApiFamily.Anthropic : ApiFamily.OpenAi;
+
+    /// <summary>How messages name the family: "OpenAI's API", "Anthropic's API".</summary>
+    public static string Describe(ApiFamily family) => family == ApiFamily.Anthropic ? "Anthropic's API" : "OpenAI's API";
+}
+
+/// <summary>Which API a provider answers: OpenAI's (chat completions, embeddings) or Anthropic's (messages).</summary>
+public enum ApiFamily
+{
+    OpenAi,
+    Anthropic,
 }
 
 /// <summary>The provider's API key travels and rests only as AES-GCM ciphertext.</summary>
@@ -39,6 +55,18 @@ public sealed record ModelDefinition(
 {
     public bool IsRouted => Provider is not null;
 
+    /// <summary>Set by <see cref="ModelDeploymentsSet"/>; empty for a model registered with its single route only.</summary>
+    public IReadOnlyList<Deployment> Deployments { get; init; } = [];
+
+    /// <summary>Models tried, in order, when every deployment of this one failed (<see cref="ModelFallbacksSet"/>).</summary>
+    public IReadOnlyList<string> Fallbacks { get; init; } = [];
+
+    /// <summary>Where calls go: the deployments, or the route given at registration as one deployment of weight 1.</summary>
+    public IReadOnlyList<Deployment> Routes() =>
+        Deployments.Count > 0 ? Deployments
+        : Provider is null || UpstreamModel is null ? []
+        : [Deployment.Of(Provider, UpstreamModel, 1)];
+
     /// <summary>The approval policy; null (or not restricted) means any key in scope may call the model.</summary>
     public ModelPolicy? Policy { get; init; }
 
@@ -51,6 +79,13 @@ public sealed record ModelDefinition(
         ModelRegistered e => (state ?? Empty(e.Name)) with { Provider = e.Provider, UpstreamModel = e.UpstreamModel, RegisteredAt = e.RegisteredAt },
         PriceSet e => (state ?? Empty(e.Model)) with { Prices = PriceHistory.Add(state?.Prices ?? [], e) },
         ModelPolicySet e => (state ?? Empty(e.Model)) with { Policy = e.Policy },
+        // The first deployment is the model's primary route: what the model view and usage reported without a provider show.
+        ModelDeploymentsSet e => (state ?? Empty(e.Model)) with
+        {
+            Deployments = e.Deployments, Provider = e.Deployments[0].Provider, UpstreamModel = e.Deployments[0].UpstreamModel,
+            RegisteredAt = state?.RegisteredAt ?? e.SetAt,
+        },
+        ModelFallbacksSet e => (state ?? Empty(e.Model)) with { Fallbacks = e.Fallbacks },
         _ => state,
     };
 

@@ -29,6 +29,18 @@ public sealed record RequestCompleted(
     /// <summary>The access grant that admitted a restricted model; its spend cap counts this request.</summary>
     public string? GrantId { get; init; }
 
+    /// <summary>The deployment (<c>provider/upstream-model</c>) that answered; null when none did or the adapter does not route.</summary>
+    public string? Deployment { get; init; }
+
+    /// <summary>Upstream calls that failed before the answer (or before the gateway gave up), in order.</summary>
+    public IReadOnlyList<FailedAttempt> FailedAttempts { get; init; } = [];
+
+    /// <summary>Some token counts are the gateway's estimate, not the provider's report (client abort, no usage sent).</summary>
+    public bool Estimated { get; init; }
+
+    /// <summary>The model the caller asked for, when a fallback model (<see cref="Model"/>) answered instead.</summary>
+    public string? RequestedModel { get; init; }
+
     public TokenUsage Usage => new(InputTokens, CachedTokens, OutputTokens, ReasoningTokens);
 }
 
@@ -40,9 +52,16 @@ public sealed record RequestRecord(
     DateTimeOffset CompletedAt, DateTimeOffset RecordedAt)
 {
     public string? GrantId { get; init; }
+    public string? Deployment { get; init; }
+    public IReadOnlyList<FailedAttempt> FailedAttempts { get; init; } = [];
+    public bool Estimated { get; init; }
+    public string? RequestedModel { get; init; }
 
     public static RequestRecord From(RequestCompleted e) =>
         new(e.RequestId, e.KeyId, e.App, e.Team, e.Model, e.Provider,
             e.InputTokens, e.CachedTokens, e.OutputTokens, e.ReasoningTokens, e.Cost, e.PriceVersion, e.LatencyMs,
-            e.Status, e.ReservationId, e.ReportedBy, e.OccurredAt, e.RecordedAt) { GrantId = e.GrantId };
+            e.Status, e.ReservationId, e.ReportedBy, e.OccurredAt, e.RecordedAt)
+        {
+            GrantId = e.GrantId, Deployment = e.Deployment, FailedAttempts = e.FailedAttempts, Estimated = e.Estimated, RequestedModel = e.RequestedModel,
+        };
 }

@@ -14,7 +14,14 @@ namespace Governance.Projections.Usage;
 /// <summary>What an adapter reports about one completed request. The request id is the idempotency key.</summary>
 public sealed record UsageReport(
     string RequestId, string KeyId, string Model, string? Provider, long InputTokens, long CachedTokens, long OutputTokens,
-    long ReasoningTokens, long LatencyMs, int Status, DateTimeOffset OccurredAt, string? ReservationId);
+    long ReasoningTokens, long LatencyMs, int Status, DateTimeOffset OccurredAt, string? ReservationId)
+{
+    // How a routing adapter served the request; copied onto the ledger event as they are.
+    public string? Deployment { get; init; }
+    public IReadOnlyList<FailedAttempt> FailedAttempts { get; init; } = [];
+    public bool Estimated { get; init; }
+    public string? RequestedModel { get; init; }
+}
 
 /// <summary>The ledger's answer for one report: the original result when the request id was already recorded.</summary>
 public sealed record UsageOutcome(string RequestId, bool Duplicate, decimal Cost, int? PriceVersion);
@@ -123,7 +130,11 @@ public static class UsageLedger
                 ?? (model.IsRestricted ? (await AccessCheck.ActiveGrantAsync(session, key.Id, key.App, model.Id, report.OccurredAt, ct))?.Id : null);
             var completed = new RequestCompleted(report.RequestId, key.Id, key.App, team, model.Id, report.Provider ?? model.Provider,
                 usage.Input, usage.Cached, usage.Output, usage.Reasoning, Pricing.Cost(usage, price), price.Version, report.LatencyMs,
-                report.Status, report.ReservationId, actor, report.OccurredAt.ToUniversalTime(), now) { GrantId = grantId };
+                report.Status, report.ReservationId, actor, report.OccurredAt.ToUniversalTime(), now)
+            {
+                GrantId = grantId, Deployment = report.Deployment, FailedAttempts = report.FailedAttempts, Estimated = report.Estimated,
+                RequestedModel = report.RequestedModel,
+            };
             fresh[report.RequestId] = completed;
             outcomes.Add(new UsageOutcome(report.RequestId, false, completed.Cost, completed.PriceVersion));
         }

@@ -115,16 +115,18 @@ public sealed class when_an_application_calls_through_the_proxy(GovernanceFixtur
     }
 
     [Fact]
-    public async Task a_provider_error_is_passed_through_and_costs_nothing()
+    public async Task a_provider_failing_on_its_only_deployment_is_a_clean_502_and_costs_nothing()
     {
         var model = await fx.ProviderAndModel(upstreamModel: "always-500");
         var issued = await fx.IssueKey(Api.Unique("app"), model);
 
         var refused = await Refused(Sdk(model, issued.Key));
-        Assert.Equal(500, refused.Status);
-        Assert.Contains("boom", refused.GetRawResponse()!.Content.ToString());
+        Assert.Equal(502, refused.Status);
+        Assert.Contains("upstream_failed", refused.GetRawResponse()!.Content.ToString());
         var log = (await fx.Api.Get($"/api/keys/{issued.Id}/requests").Json()).EnumerateArray().Single();
-        Assert.Equal(500, log.GetProperty("status").GetInt32());
+        Assert.Equal(502, log.GetProperty("status").GetInt32());
+        Assert.Equal(0m, log.GetProperty("cost").GetDecimal());
+        Assert.Equal(500, log.GetProperty("failedAttempts")[0].GetProperty("status").GetInt32());
     }
 
     [Fact]
@@ -149,7 +151,8 @@ public sealed class when_an_application_calls_through_the_proxy(GovernanceFixtur
     [Theory]
     [InlineData("{not json")]
     [InlineData("{\"messages\":[]}")]
-    [InlineData("{\"model\":\"m\",\"stream\":true,\"messages\":[]}")]
+    [InlineData("[{\"model\":\"m\"}]")]
+    [InlineData("{\"model\":42,\"messages\":[]}")]
     public async Task bad_requests_are_400_in_openai_shape(string json)
     {
         var model = await fx.ProviderAndModel();

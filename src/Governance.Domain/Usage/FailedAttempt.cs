@@ -1,0 +1,17 @@
+namespace Governance.Domain.Usage;
+
+/// <summary>
+/// An upstream call that failed before the request was answered (or given up): which model and deployment, the
+/// provider's HTTP status if it answered, why it counted as a failure (<see cref="AttemptFailures"/>), and how long it took.
+/// </summary>
+public sealed record FailedAttempt(string Model, string Deployment, int? Status, string Reason, long LatencyMs);
+
+public static class AttemptFailures
+{
+    public const string Unreachable = "unreachable";
+    public const string Timeout = "timeout";
+    public const string RateLimited = "rate_limited";
+    public const string ServerError = "server_error";
+    /// <summary>The provider answered 2xx, then its stream broke before anything reached the client.</summary>
+    public const string StreamBroken = "stream_broken";
+}

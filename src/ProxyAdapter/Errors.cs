@@ -1,0 +1,73 @@
+using Governance.Domain.Budgets;
+
+namespace ProxyAdapter;
+
+/// <summary>
+/// Refusals in the shape of the API the caller speaks, so SDKs surface them as they would the provider's own.
+/// The machine-readable reason (<c>revoked</c>, <c>budget_exceeded</c>, …) is the <c>code</c> in both shapes.
+/// </summary>
+public abstract class ErrorShape
+{
+    public abstract IResult Result(int status, string code, string message);
+
+    public IResult Denied(int status, string reason) => Result(status, reason, reason switch
+    {
+        "unknown_key" => "Incorrect API key provided.",
+        "revoked" => "This API key has been revoked.",
+        "expired" => "This API key has expired.",
+        "rotated" => "This API key was rotated and its grace period has ended; use the new key.",
+        "suspended" => "This API key is suspended.",
+        "model_not_allowed" => "This API key may not use the requested model.",
+        "unknown_model" => "The requested model does not exist.",
+        "unpriced_model" => "The requested model has no price configured, so this gateway will not forward it.",
+        "approval_required" => "The requested model is restricted: ask for access with POST /api/access-requests on the governance API, and use it once an approver grants it.",
+        _ => "Request denied.",
+    });
+
+    public IResult BudgetExceeded(BudgetStanding shortfall) => Result(429, "budget_exceeded",
+        $"The {shortfall.Level.ToString().ToLowerInvariant()} budget for '{shortfall.Owner}' has {shortfall.Remaining:0.########} USD left in this window, less than this request's worst-case cost.");
+
+    public IResult BadRequest(string message, string code = "invalid_request") => Result(400, code, message);
+}
+
+/// <summary>OpenAI's shape: <c>{"error":{"message","type","code","param"}}</c>; an exhausted budget is its "insufficient_quota".</summary>
+public sealed class OpenAiErrors : ErrorShape
+{
+    public static readonly OpenAiErrors Instance = new();
+
+    public override IResult Result(int status, string code, string message) =>
+        Results.Json(new { error = new { message, type = TypeOf(status, code), code, param = (string?)null } }, statusCode: status);
+
+    private static string TypeOf(int status, string code) => (status, code) switch
+    {
+        (429, "budget_exceeded") => "insufficient_quota",
+        (403, _) => "permission_error",
+        (< 500, _) => "invalid_request_error",
+        _ => "api_error",
+    };
+}
+
+/// <summary>Anthropic's shape: <c>{"type":"error","error":{"type","message"},"request_id"}</c>, with our reason as an extra <c>code</c>.</summary>
+public sealed class AnthropicErrors : ErrorShape
+{
+    public static readonly AnthropicErrors Instance = new();
+
+    public override IResult Result(int status, string code, string message) => new Body(status, TypeOf(status), code, message);
+
+    private static string TypeOf(int status) => status switch
+    {
+        400 => "invalid_request_error",
+        401 => "authentication_error",
+        403 => "permission_error",
+        404 => "not_found_error",
+        429 => "rate_limit_error",
+        529 => "overloaded_error",
+        _ => "api_error",
+    };
+
+    private sealed class Body(int status, string type, string code, string message) : IResult
+    {
+        public Task ExecuteAsync(HttpContext http) => Results.Json(
+            new { type = "error", error = new { type, message, code }, request_id = RequestIds.Of(http) }, statusCode: status).ExecuteAsync(http);
+    }
+}

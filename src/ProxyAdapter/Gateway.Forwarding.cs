@@ -1,0 +1,241 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Governance.Domain.Usage;
+using Governance.Projections.Usage;
+using ProxyAdapter.Routing;
+using ProxyAdapter.Streaming;
+using ProxyAdapter.Surfaces;
+
+namespace ProxyAdapter;
+
+public sealed partial class Gateway
+{
+    /// <summary>One request's walk through its routes. Never retries once a byte of an answer reached the client.</summary>
+    private sealed class Forwarding(Gateway gateway, HttpContext http, Surface surface, Call call, JsonObject body)
+    {
+        private readonly List<FailedAttempt> _failures = [];
+        private (int Status, byte[] Body, string? ContentType, RetryConditionHeaderValue? RetryAfter)? _lastRateLimit;
+        private CancellationToken ClientGone => http.RequestAborted;
+
+        public async Task RunAsync(IReadOnlyList<PlannedRoute> plan)
+        {
+            foreach (var route in plan)
+            {
+                if (ClientGone.IsCancellationRequested)
+                    break;
+                if (await AttemptAsync(route))
+                    return;
+            }
+            await GiveUpAsync();
+        }
+
+        /// <summary>True when the request is answered (or the client left); false to try the next route.</summary>
+        private async Task<bool> AttemptAsync(PlannedRoute route)
+        {
+            var started = Stopwatch.GetTimestamp();
+            body["model"] = route.Deployment.UpstreamModel;
+            using var request = new HttpRequestMessage(HttpMethod.Post, route.Provider.BaseUrl + surface.UpstreamPath)
+            {
+                Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body)) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
+            };
+            surface.Authenticate(request, gateway._secrets.Unprotect(route.Provider.EncryptedApiKey, route.Provider.Id), http.Request, gateway._options);
+
+            // A streamed call dies with its client (so the provider stops generating); a complete one runs to its end and is
+            // recorded exactly, even if the caller left meanwhile.
+            using var timeout = new CancellationTokenSource(gateway._options.UpstreamTimeout, gateway._clock);
+            using var linked = call.Shape.Streaming
+                ? CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, ClientGone)
+                : CancellationTokenSource.CreateLinkedTokenSource(timeout.Token);
+            HttpResponseMessage response;
+            try
+            {
+                response = await gateway._clients.CreateClient(Upstream.ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token);
+            }
+            catch (OperationCanceledException) when (ClientGone.IsCancellationRequested && call.Shape.Streaming)
+            {
+                // The provider had the prompt: charge its estimate.
+                await RecordAsync(route, new TokenUsage(Estimate.Tokens(call.InputBytes), 0, 0, 0), true, ClientClosedRequest);
+                return true;
+            }
+            catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+            {
+                Fail(route, null, timeout.IsCancellationRequested ? AttemptFailures.Timeout : AttemptFailures.Unreachable, started, e.Message);
+                return false;
+            }
+
+            using (response)
+            {
+                var status = (int)response.StatusCode;
+                if (status == 429 || status >= 500)
+                {
+                    var error = await TryReadAsync(response, linked.Token);
+                    if (status == 429)
+                        _lastRateLimit = (status, error ?? [], response.Content.Headers.ContentType?.ToString(), response.Headers.RetryAfter);
+                    Fail(route, status, status == 429 ? AttemptFailures.RateLimited : AttemptFailures.ServerError, started, null);
+                    return false;
+                }
+
+                if (call.Shape.Streaming && response.IsSuccessStatusCode && response.Content.Headers.ContentType?.MediaType == "text/event-stream")
+                {
+                    // Once streaming there is no deadline: the client decides how long it listens.
+                    timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+                    return await RelayAsync(route, response, status, linked.Token, started);
+                }
+
+                byte[] answer;
+                try
+                {
+                    answer = await response.Content.ReadAsByteArrayAsync(linked.Token);
+                }
+                catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
+                {
+                    if (ClientGone.IsCancellationRequested && call.Shape.Streaming)
+                    {
+                        await RecordAsync(route, new TokenUsage(Estimate.Tokens(call.InputBytes), 0, 0, 0), true, ClientClosedRequest);
+                        return true;
+                    }
+                    Fail(route, status, timeout.IsCancellationRequested ? AttemptFailures.Timeout : AttemptFailures.StreamBroken, started, e.Message);
+                    return false;
+                }
+
+                // Served (2xx), or refused for a reason another deployment would share (4xx): passed through either way.
+                var usage = response.IsSuccessStatusCode ? surface.ReadUsage(answer) : TokenUsage.None;
+                var estimated = usage is null;
+                if (response.IsSuccessStatusCode)
+                    gateway._health.Succeeded(route.Deployment.Id);
+                await RecordAsync(route, usage ?? new TokenUsage(Estimate.Tokens(call.InputBytes), 0,
+                    Estimate.Output(surface.GeneratedTextBytes(answer), 0, call.Shape.MaxOutput), 0), estimated,
+                    ClientGone.IsCancellationRequested ? ClientClosedRequest : status);
+                await WriteAsync(status, response.Content.Headers.ContentType?.ToString(), answer, null);
+                return true;
+            }
+        }
+
+        private async Task<bool> RelayAsync(PlannedRoute route, HttpResponseMessage response, int status, CancellationToken upstreamToken, long started)
+        {
+            var observer = surface.Observer(call.Shape);
+            var contentType = response.Content.Headers.ContentType!.ToString();
+            void Start()
+            {
+                http.Response.StatusCode = status;
+                http.Response.ContentType = contentType;
+                http.Response.Headers.CacheControl = "no-cache";
+            }
+
+            RelayOutcome outcome;
+            try
+            {
+                await using var stream = await response.Content.ReadAsStreamAsync(upstreamToken);
+                outcome = await SseRelay.RunAsync(stream, http.Response, Start, observer, upstreamToken, ClientGone);
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
+            {
+                outcome = ClientGone.IsCancellationRequested ? new RelayOutcome(RelayEnd.ClientGone, false, null) : new RelayOutcome(RelayEnd.UpstreamBroken, false, e);
+            }
+
+            // Done with the provider: release (or, cut short, abort) its connection before the ledger write.
+            response.Dispose();
+            if (outcome is { End: RelayEnd.UpstreamBroken, BytesSent: false })
+            {
+                Fail(route, status, AttemptFailures.StreamBroken, started, outcome.Error?.Message);
+                return false;
+            }
+            if (outcome is { End: RelayEnd.Completed, BytesSent: false })
+                Start();
+
+            var (usage, estimated) = observer.Result(call.InputBytes, call.Shape.MaxOutput);
+            switch (outcome.End)
+            {
+                case RelayEnd.Completed:
+                    gateway._health.Succeeded(route.Deployment.Id);
+                    await RecordAsync(route, usage, estimated, status);
+                    break;
+                case RelayEnd.ClientGone:
+                    await RecordAsync(route, usage, estimated, ClientClosedRequest);
+                    break;
+                default:
+                    // Bytes reached the client, so no retry: cut the client's stream too (it must not look complete), charge what was seen.
+                    gateway._log.LogWarning("Stream of {RequestId} from {Deployment} broke after bytes were sent: {Error}",
+                        call.RequestId, route.Deployment.Id, outcome.Error?.Message);
+                    gateway._health.Failed(route.Deployment.Id);
+                    await RecordAsync(route, usage, estimated, status);
+                    http.Abort();
+                    break;
+            }
+            return true;
+        }
+
+        private async Task GiveUpAsync()
+        {
+            if (ClientGone.IsCancellationRequested)
+            {
+                await RecordAsync(null, TokenUsage.None, false, ClientClosedRequest);
+                return;
+            }
+            // Every deployment rate-limited us: the provider's own 429 (with its retry-after) tells SDKs to back off.
+            if (_lastRateLimit is { } limited && _failures.All(f => f.Reason == AttemptFailures.RateLimited))
+            {
+                await RecordAsync(null, TokenUsage.None, false, limited.Status);
+                await WriteAsync(limited.Status, limited.ContentType, limited.Body, limited.RetryAfter);
+                return;
+            }
+            await RecordAsync(null, TokenUsage.None, false, 502);
+            var result = _failures.All(f => f.Reason == AttemptFailures.Unreachable)
+                ? surface.Errors.Result(502, "provider_unreachable", "The upstream provider could not be reached.")
+                : surface.Errors.Result(502, "upstream_failed",
+                    $"Every upstream attempt failed ({_failures.Count}); the request log entry {call.RequestId} lists them.");
+            await result.ExecuteAsync(http);
+        }
+
+        private void Fail(PlannedRoute route, int? status, string reason, long started, string? error)
+        {
+            _failures.Add(new FailedAttempt(route.Model.Definition.Id, route.Deployment.Id, status, reason, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+            gateway._health.Failed(route.Deployment.Id);
+            gateway._log.LogWarning("Attempt {Attempt} of {RequestId} on {Deployment} failed: {Reason} {Status} {Error}",
+                _failures.Count, call.RequestId, route.Deployment.Id, reason, status, error);
+        }
+
+        private Task RecordAsync(PlannedRoute? servedBy, TokenUsage usage, bool estimated, int status)
+        {
+            var model = servedBy?.Model.Definition.Id ?? call.Model;
+            return gateway._governor.RecordAsync(new UsageReport(call.RequestId, call.KeyId, model, servedBy?.Provider.Id, usage.Input, usage.Cached,
+                usage.Output, usage.Reasoning, (long)Stopwatch.GetElapsedTime(call.Started).TotalMilliseconds, status, call.At, call.ReservationId)
+            {
+                Deployment = servedBy?.Deployment.Id,
+                FailedAttempts = _failures.ToList(),
+                Estimated = estimated,
+                RequestedModel = model == call.Model ? null : call.Model,
+            });
+        }
+
+        private async Task WriteAsync(int status, string? contentType, byte[] payload, RetryConditionHeaderValue? retryAfter)
+        {
+            http.Response.StatusCode = status;
+            http.Response.ContentType = contentType ?? "application/json";
+            if (retryAfter is not null)
+                http.Response.Headers.RetryAfter = retryAfter.ToString();
+            try
+            {
+                await http.Response.Body.WriteAsync(payload, CancellationToken.None);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException)
+            {
+                // The caller left; the answer is recorded all the same.
+            }
+        }
+
+        private static async Task<byte[]?> TryReadAsync(HttpResponseMessage response, CancellationToken ct)
+        {
+            try
+            {
+                return await response.Content.ReadAsByteArrayAsync(ct);
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
+            {
+                return null;
+            }
+        }
+    }
+}

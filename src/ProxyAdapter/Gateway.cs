@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Governance.Domain.Access;
+using Governance.Domain.Catalog;
+using Governance.Domain.Usage;
+using Governance.Projections;
+using Governance.Projections.Budgets;
+using Governance.Projections.Hosting;
+using ProxyAdapter.Routing;
+using ProxyAdapter.Surfaces;
+
+namespace ProxyAdapter;
+
+/// <summary>
+/// Every priced call through the proxy, whatever its API: decide, hold the worst case over every model the call may
+/// reach, forward to deployments in routing order until one answers, relay the answer, record what it cost.
+/// </summary>
+public sealed partial class Gateway(
+    IGovernor governor, IHttpClientFactory clients, SecretProtector secrets, LedgerOptions ledger, GatewayOptions options,
+    TimeProvider clock, DeploymentHealth health, RouteRandom random, AdapterIdentity adapter, ILogger<Gateway> log)
+{
+    /// <summary>What the log shows for a caller that went away before the answer was complete (nginx's convention).</summary>
+    public const int ClientClosedRequest = 499;
+
+    // What a request's forwarding needs of the gateway (primary-constructor parameters are not members).
+    private readonly IGovernor _governor = governor;
+    private readonly IHttpClientFactory _clients = clients;
+    private readonly SecretProtector _secrets = secrets;
+    private readonly GatewayOptions _options = options;
+    private readonly TimeProvider _clock = clock;
+    private readonly DeploymentHealth _health = health;
+    private readonly ILogger _log = log;
+
+    public async Task HandleAsync(HttpContext http, Surface surface)
+    {
+        var ct = http.RequestAborted;
+        var errors = surface.Errors;
+        if (surface.PresentedKey(http.Request) is not { } presentedKey)
+        {
+            await errors.Denied(401, DenialReasons.UnknownKey).ExecuteAsync(http);
+            return;
+        }
+
+        var raw = await ReadBodyAsync(http.Request, ct);
+        JsonObject? body = null;
+        try
+        {
+            body = JsonNode.Parse(raw) as JsonObject;
+        }
+        catch (JsonException)
+        {
+        }
+        if (body is null)
+        {
+            await errors.BadRequest("The request body is not a JSON object.").ExecuteAsync(http);
+            return;
+        }
+        if (surface.Prepare(body, ledger, out var shape) is { } refused)
+        {
+            await refused.ExecuteAsync(http);
+            return;
+        }
+
+        var now = _clock.GetUtcNow();
+        var admission = await _governor.DecideAsync(presentedKey, shape.Model, now, ct);
+        if (!admission.Decision.Allowed)
+        {
+            await errors.Denied(admission.Decision.HttpStatus, admission.Decision.Reason!).ExecuteAsync(http);
+            return;
+        }
+        var requested = admission.Models[0];
+        var plan = RoutePlanner.Plan(admission.Models, surface.Family, _health, random, _options.MaxAttempts);
+        if (plan.Count == 0)
+        {
+            await (requested.Routes.Count > 0
+                ? errors.BadRequest($"Model '{shape.Model}' is not served through this API; call it through the {(surface.Family == ApiFamily.OpenAi ? "Anthropic" : "OpenAI")} API of this gateway.", "wrong_api")
+                : errors.Result(502, "provider_missing", "The model's provider is not configured.")).ExecuteAsync(http);
+            return;
+        }
+
+        // Worst case: every byte of the body a prompt token (a token is at least one byte), every allowed output token
+        // used, at the dearest model the call may fall back to.
+        var worstCase = plan.Select(r => r.Model).Distinct().Max(m => Pricing.WorstCase(raw.Length, shape.MaxOutput, m.Price));
+        var hold = await _governor.HoldAsync(new HoldRequest(admission.Decision.KeyId!, admission.Decision.App!, admission.Grant?.Id,
+            requested.Definition.Id, requested.Price.Version, worstCase, ledger.HoldTtl, adapter.Actor), now, ct);
+        if (!hold.Allowed)
+        {
+            await errors.BudgetExceeded(hold.Shortfall!).ExecuteAsync(http);
+            return;
+        }
+
+        var call = new Call(RequestIds.Of(http), admission.Decision.KeyId!, requested.Definition.Id, hold.ReservationId, now, Stopwatch.GetTimestamp(), raw.Length, shape);
+        await new Forwarding(this, http, surface, call, body).RunAsync(plan);
+    }
+
+    private sealed record Call(string RequestId, string KeyId, string Model, string? ReservationId, DateTimeOffset At, long Started, long InputBytes, CallShape Shape);
+
+    private static async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken ct)
+    {
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, ct);
+        return buffer.ToArray();
+    }
+}

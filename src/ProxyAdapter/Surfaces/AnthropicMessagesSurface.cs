@@ -1,0 +1,70 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Governance.Domain.Catalog;
+using Governance.Domain.Usage;
+using Governance.Projections.Hosting;
+using ProxyAdapter.Streaming;
+
+namespace ProxyAdapter.Surfaces;
+
+/// <summary>
+/// POST /v1/messages, Anthropic's API, passed to Anthropic-kind providers. Anthropic SDKs send the key as
+/// <c>x-api-key</c>; <c>Authorization: Bearer</c> works too. The provider gets its own key the same way, and the
+/// client's <c>anthropic-version</c> (or the configured default) and <c>anthropic-beta</c> headers.
+/// </summary>
+public sealed class AnthropicMessagesSurface : Surface
+{
+    public static readonly AnthropicMessagesSurface Instance = new();
+
+    public override ApiFamily Family => ApiFamily.Anthropic;
+    public override string UpstreamPath => "/messages";
+    public override ErrorShape Errors => AnthropicErrors.Instance;
+
+    public override string? PresentedKey(HttpRequest request) =>
+        request.Headers.TryGetValue("x-api-key", out var key) && !string.IsNullOrWhiteSpace(key) ? key.ToString().Trim() : base.PresentedKey(request);
+
+    public override IResult? Prepare(JsonObject body, LedgerOptions ledger, out CallShape shape)
+    {
+        shape = null!;
+        if (Model(body) is not { } model)
+            return Errors.BadRequest("model: Field required", "missing_model");
+        // Anthropic requires max_tokens too; it is also what bounds the hold.
+        if (PositiveLong(body, "max_tokens") is not { } maxTokens)
+            return Errors.BadRequest("max_tokens: Field required (a positive integer)", "missing_max_tokens");
+        shape = new CallShape(model, Flag(body, "stream"), maxTokens, 1, false);
+        return null;
+    }
+
+    public override void Authenticate(HttpRequestMessage upstream, string apiKey, HttpRequest incoming, GatewayOptions options)
+    {
+        upstream.Headers.Add("x-api-key", apiKey);
+        var version = incoming.Headers["anthropic-version"].ToString();
+        upstream.Headers.Add("anthropic-version", string.IsNullOrWhiteSpace(version) ? options.AnthropicVersion : version);
+        if (incoming.Headers.TryGetValue("anthropic-beta", out var beta) && beta.Count > 0)
+            upstream.Headers.Add("anthropic-beta", beta.ToString());
+    }
+
+    public override TokenUsage? ReadUsage(ReadOnlySpan<byte> body) => AnthropicUsage.TryRead(body);
+
+    public override long GeneratedTextBytes(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            using var doc = JsonDocument.ParseValue(ref reader);
+            long bytes = 0;
+            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("content", out var content)
+                && content.ValueKind == JsonValueKind.Array)
+                foreach (var block in content.EnumerateArray())
+                    bytes += Usage.TextBytes(block, "text") + Usage.TextBytes(block, "thinking")
+                        + (block.ValueKind == JsonValueKind.Object && block.TryGetProperty("input", out var input) ? input.GetRawText().Length : 0);
+            return bytes;
+        }
+        catch (JsonException)
+        {
+            return 0;
+        }
+    }
+
+    public override IStreamObserver Observer(CallShape shape) => new AnthropicObserver();
+}

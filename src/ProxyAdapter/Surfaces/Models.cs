@@ -1,0 +1,62 @@
+using Governance.Domain.Access;
+using Governance.Domain.Catalog;
+
+namespace ProxyAdapter.Surfaces;
+
+/// <summary>
+/// GET /v1/models and /v1/models/{id}: the models this key may call now (in scope, priced, routed, granted if restricted),
+/// in OpenAI's list shape — or, for an Anthropic client (it sends <c>anthropic-version</c>), in Anthropic's, listing
+/// the models served through /v1/messages.
+/// </summary>
+public static class Models
+{
+    public static async Task<IResult> List(HttpContext http, IGovernor governor, TimeProvider clock)
+    {
+        var (surface, models) = await AllowedAsync(http, governor, clock);
+        if (models is null)
+            return surface;
+        return IsAnthropic(http)
+            ? Results.Json(new
+            {
+                data = models.Select(AnthropicModel).ToList(), has_more = false,
+                first_id = models.FirstOrDefault()?.Definition.Id, last_id = models.LastOrDefault()?.Definition.Id,
+            })
+            : Results.Json(new { @object = "list", data = models.Select(OpenAiModel).ToList() });
+    }
+
+    public static async Task<IResult> Get(string id, HttpContext http, IGovernor governor, TimeProvider clock)
+    {
+        var (surface, models) = await AllowedAsync(http, governor, clock);
+        if (models is null)
+            return surface;
+        var errors = IsAnthropic(http) ? (ErrorShape)AnthropicErrors.Instance : OpenAiErrors.Instance;
+        return models.FirstOrDefault(m => m.Definition.Id == id) is not { } model
+            ? errors.Result(404, "model_not_found", $"The model '{id}' does not exist or this key may not use it.")
+            : Results.Json(IsAnthropic(http) ? AnthropicModel(model) : OpenAiModel(model));
+    }
+
+    private static async Task<(IResult Refusal, IReadOnlyList<CandidateModel>? Models)> AllowedAsync(HttpContext http, IGovernor governor, TimeProvider clock)
+    {
+        var anthropic = IsAnthropic(http);
+        Surface surface = anthropic ? AnthropicMessagesSurface.Instance : ChatCompletionsSurface.Instance;
+        if (surface.PresentedKey(http.Request) is not { } key)
+            return (surface.Errors.Denied(401, DenialReasons.UnknownKey), null);
+        var (standing, models) = await governor.ModelsForAsync(key, clock.GetUtcNow(), http.RequestAborted);
+        if (!standing.Allowed)
+            return (surface.Errors.Denied(standing.HttpStatus, standing.Reason!), null);
+        var family = anthropic ? ApiFamily.Anthropic : ApiFamily.OpenAi;
+        return (Results.Empty, models.Where(m => m.Routes.Any(r => ProviderKinds.FamilyOf(r.Provider.Kind) == family)).ToList());
+    }
+
+    private static bool IsAnthropic(HttpContext http) => http.Request.Headers.ContainsKey("anthropic-version");
+
+    private static object OpenAiModel(CandidateModel m) => new
+    {
+        id = m.Definition.Id, @object = "model", created = (m.Definition.RegisteredAt ?? DateTimeOffset.UnixEpoch).ToUnixTimeSeconds(), owned_by = m.Definition.Provider,
+    };
+
+    private static object AnthropicModel(CandidateModel m) => new
+    {
+        type = "model", id = m.Definition.Id, display_name = m.Definition.Id, created_at = m.Definition.RegisteredAt ?? DateTimeOffset.UnixEpoch,
+    };
+}
