@@ -80,33 +80,25 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# --- dev master key ---------------------------------------------------------------------------
-if [[ -z "${GOVERNANCE_MASTER_KEY:-}" ]]; then
-  mkdir -p -m 0755 .data
-  KEY_FILE=.data/master.key
-  if [[ ! -s "$KEY_FILE" ]]; then
-    (umask 077 && head -c32 /dev/urandom | base64 >"$KEY_FILE")
-    say "generated a development master key in $KEY_FILE"
+# --- dev keys ----------------------------------------------------------------------------------
+# dev_key VAR FILE WHAT: unless VAR is already set, read it from FILE (32 random bytes, base64), creating FILE once.
+dev_key() {
+  local var=$1 file=$2 what=$3
+  if [[ -z "${!var:-}" ]]; then
+    mkdir -p -m 0755 .data
+    if [[ ! -s "$file" ]]; then
+      (umask 077 && head -c32 /dev/urandom | base64 >"$file")
+      say "generated a development $what in $file"
+    fi
+    chmod 600 "$file"
+    printf -v "$var" '%s' "$(tr -d '[:space:]' <"$file")"
+    [[ -n "${!var}" ]] || die "$file is empty; delete it to generate a new key"
   fi
-  chmod 600 "$KEY_FILE"
-  GOVERNANCE_MASTER_KEY="$(tr -d '[:space:]' <"$KEY_FILE")"
-  [[ -n "$GOVERNANCE_MASTER_KEY" ]] || die "$KEY_FILE is empty; delete it to generate a new key"
-fi
-export GOVERNANCE_MASTER_KEY
-
-# --- dev audit signing key (checkpoints; auditors verify with it) ----------------------------------
-if [[ -z "${Audit__SigningKey:-}" ]]; then
-  mkdir -p -m 0755 .data
-  AUDIT_KEY_FILE=.data/audit.key
-  if [[ ! -s "$AUDIT_KEY_FILE" ]]; then
-    (umask 077 && head -c32 /dev/urandom | base64 >"$AUDIT_KEY_FILE")
-    say "generated a development audit signing key in $AUDIT_KEY_FILE"
-  fi
-  chmod 600 "$AUDIT_KEY_FILE"
-  Audit__SigningKey="$(tr -d '[:space:]' <"$AUDIT_KEY_FILE")"
-  [[ -n "$Audit__SigningKey" ]] || die "$AUDIT_KEY_FILE is empty; delete it to generate a new key"
-fi
-export Audit__SigningKey
+  export "${var?}"
+}
+dev_key GOVERNANCE_MASTER_KEY .data/master.key "master key"
+# Audit checkpoints are signed with this key; auditors verify with it.
+dev_key Audit__SigningKey .data/audit.key "audit signing key"
 
 # --- build --------------------------------------------------------------------------------------
 say "building $SOLUTION (Release) ..."

@@ -46,25 +46,9 @@ public sealed class AnthropicMessagesSurface : Surface
 
     public override TokenUsage? ReadUsage(ReadOnlySpan<byte> body) => AnthropicUsage.TryRead(body);
 
-    public override long GeneratedTextBytes(ReadOnlySpan<byte> body)
-    {
-        try
-        {
-            var reader = new Utf8JsonReader(body);
-            using var doc = JsonDocument.ParseValue(ref reader);
-            long bytes = 0;
-            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("content", out var content)
-                && content.ValueKind == JsonValueKind.Array)
-                foreach (var block in content.EnumerateArray())
-                    bytes += Usage.TextBytes(block, "text") + Usage.TextBytes(block, "thinking")
-                        + (block.ValueKind == JsonValueKind.Object && block.TryGetProperty("input", out var input) ? input.GetRawText().Length : 0);
-            return bytes;
-        }
-        catch (JsonException)
-        {
-            return 0;
-        }
-    }
+    public override long GeneratedTextBytes(ReadOnlySpan<byte> body) =>
+        SumOver(body, "content", block => Usage.TextBytes(block, "text") + Usage.TextBytes(block, "thinking")
+            + (block.ValueKind == JsonValueKind.Object && block.TryGetProperty("input", out var input) ? input.GetRawText().Length : 0));
 
     public override IStreamObserver Observer(CallShape shape) => new AnthropicObserver();
 }

@@ -63,25 +63,9 @@ public sealed class ChatCompletionsSurface : OpenAiSurface
         return null;
     }
 
-    public override long GeneratedTextBytes(ReadOnlySpan<byte> body)
-    {
-        try
-        {
-            var reader = new Utf8JsonReader(body);
-            using var doc = JsonDocument.ParseValue(ref reader);
-            long bytes = 0;
-            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("choices", out var choices)
-                && choices.ValueKind == JsonValueKind.Array)
-                foreach (var choice in choices.EnumerateArray())
-                    if (choice.ValueKind == JsonValueKind.Object && choice.TryGetProperty("message", out var message))
-                        bytes += OpenAiText.Of(message);
-            return bytes;
-        }
-        catch (JsonException)
-        {
-            return 0;
-        }
-    }
+    public override long GeneratedTextBytes(ReadOnlySpan<byte> body) =>
+        SumOver(body, "choices", choice =>
+            choice.ValueKind == JsonValueKind.Object && choice.TryGetProperty("message", out var message) ? OpenAiText.Of(message) : 0);
 
     public override IStreamObserver Observer(CallShape shape) => new OpenAiChatObserver(shape.DropUsageChunk);
 }

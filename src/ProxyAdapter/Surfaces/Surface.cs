@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Governance.Domain.Catalog;
 using Governance.Domain.Usage;
@@ -45,6 +46,27 @@ public abstract class Surface
 
     protected static string? Model(JsonObject body) =>
         body["model"] is JsonValue node && node.TryGetValue(out string? model) && !string.IsNullOrWhiteSpace(model) ? model : null;
+
+    /// <summary>
+    /// Sums <paramref name="bytesOf"/> over the items of the answer's top-level array <paramref name="arrayName"/>
+    /// (choices, content blocks); 0 when the answer is not JSON of that shape.
+    /// </summary>
+    protected static long SumOver(ReadOnlySpan<byte> body, string arrayName, Func<JsonElement, long> bytesOf)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            using var doc = JsonDocument.ParseValue(ref reader);
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty(arrayName, out var items)
+                && items.ValueKind == JsonValueKind.Array
+                    ? items.EnumerateArray().Sum(bytesOf)
+                    : 0;
+        }
+        catch (JsonException)
+        {
+            return 0;
+        }
+    }
 
     protected static bool Flag(JsonObject body, string name) => body[name] is JsonValue value && value.TryGetValue(out bool flag) && flag;
 
