@@ -5,6 +5,7 @@ using Governance.Api.Operators;
 using Governance.Api.Prices;
 using Governance.Projections;
 using Governance.Projections.Alerts;
+using Governance.Projections.Feed;
 using Governance.Projections.Hosting;
 using JasperFx;
 using JasperFx.Events.Daemon;
@@ -41,6 +42,8 @@ builder.Services.AddOpenApi();
 builder.Services.AddSingleton(new OperatorConsole(Console.Out));
 builder.Services.AddHostedService<BootstrapAdmin>();
 builder.Services.AddHostedService<SeedCatalog>();
+// Budget leases and the change feed for adapters (one feed listener per API node).
+builder.Services.AddLeasesAndFeed(builder.Configuration);
 
 var app = builder.Build();
 

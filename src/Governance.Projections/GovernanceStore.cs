@@ -8,6 +8,8 @@ using Governance.Domain.Keys;
 using Governance.Domain.Operators;
 using Governance.Domain.Usage;
 using Governance.Projections.Dashboards;
+using Governance.Projections.Feed;
+using Governance.Projections.Leases;
 using Governance.Projections.Usage;
 using JasperFx;
 using JasperFx.Events;
@@ -47,6 +49,9 @@ public static class GovernanceStore
         opts.Projections.Add<AccessRequestProjection>(ProjectionLifecycle.Inline);
         // Dashboards are async: the daemon (on one API node, HotCold) folds them behind the writes.
         opts.ConfigureDashboards();
+        // The lease index (inline) and the change feed's NOTIFY trigger on mt_events (docs/leases-and-feed.md).
+        opts.ConfigureLeases();
+        opts.ConfigureFeed();
 
         opts.Schema.For<VirtualKey>().Index(x => x.App);
         opts.Schema.For<Reservation>().Index(x => x.ExpiresAt);
@@ -92,5 +97,11 @@ public static class GovernanceStore
         events.MapEventType<AccessRequestLapsed>("access_request_lapsed");
         events.MapEventType<GrantExpired>("grant_expired");
         events.MapEventType<GrantRevoked>("grant_revoked");
+        events.MapEventType<LeaseGranted>("lease_granted");
+        events.MapEventType<LeaseExtended>("lease_extended");
+        events.MapEventType<LeaseDrawn>("lease_drawn");
+        events.MapEventType<LeaseReturned>("lease_returned");
+        events.MapEventType<LeaseRecalled>("lease_recalled");
+        events.MapEventType<LeaseExpired>("lease_expired");
     }
 }

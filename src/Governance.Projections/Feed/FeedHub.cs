@@ -1,0 +1,232 @@
+using System.Collections.Immutable;
+using Marten;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Governance.Projections.Feed;
+
+public sealed record FeedOptions(TimeSpan PollInterval, TimeSpan HeartbeatInterval, int BufferSize, int PageSize)
+{
+    public static FeedOptions From(IConfiguration configuration) => new(
+        TimeSpan.FromMilliseconds(configuration.GetValue("Feed:PollIntervalMs", 250)),
+        TimeSpan.FromSeconds(configuration.GetValue("Feed:HeartbeatSeconds", 10)),
+        configuration.GetValue("Feed:BufferSize", 10_000),
+        configuration.GetValue("Feed:PageSize", 500));
+}
+
+/// <summary>
+/// What the hub has published. <see cref="Mark"/> is stable: every event with a sequence at or below it has either
+/// committed or never will (its transaction rolled back), so a client that has seen every change up to it may resume
+/// from it and lose nothing. <see cref="Changes"/> holds every committed feed change above <see cref="Floor"/> (≤ Mark),
+/// in sequence order, including changes above the mark: those are delivered at once, the mark follows when it may.
+/// </summary>
+public sealed record FeedView(long Mark, long Floor, ImmutableArray<FeedChange> Changes);
+
+/// <summary>
+/// One per API node: a single LISTEN connection and a single reader, fanning out to every connected client through
+/// <see cref="FeedView"/>. Woken by the NOTIFY the feed trigger sends at commit (low latency), and by a short timer,
+/// which moves the stable mark along and recovers from a lost notification or connection.
+/// </summary>
+/// <remarks>
+/// Why a mark at all: sequence numbers are taken before commit, so seq 105 can commit while 103 is still open. A
+/// cursor that jumped to 105 would skip 103 when it commits. The mark only passes a sequence once no transaction that
+/// could hold a lower, still invisible number is open: read the highest visible sequence V, then list the virtual
+/// transaction ids of every open transaction in this database (pg_locks); once none of them is still open, every
+/// number ≤ V was taken by a transaction that has ended (it was open before V committed), so V is stable. A virtual
+/// transaction id exists from a transaction's first statement, before it takes any sequence number.
+/// </remarks>
+public sealed class FeedHub(IDocumentStore store, FeedOptions options, ILogger<FeedHub> logger) : BackgroundService
+{
+    private const string OpenTransactions = """
+        select coalesce(array_agg(l.virtualxid), '{}') from pg_locks l join pg_stat_activity a on a.pid = l.pid
+         where l.locktype = 'virtualxid' and l.granted and a.datname = current_database() and l.pid <> pg_backend_pid()
+        """;
+
+    private const string StillOpen = "select count(*) from pg_locks where locktype = 'virtualxid' and granted and virtualxid = any(@open)";
+
+    private readonly TaskCompletionSource<FeedView> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly string _schema = store.Options.Events.DatabaseSchemaName;
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private FeedView? _view;
+
+    private sealed record Horizon(long Seq, string[] OpenTransactions);
+
+    public FeedView? Current => Volatile.Read(ref _view);
+
+    /// <summary>The first view, once the hub has found its first stable mark.</summary>
+    public Task<FeedView> ReadyAsync(CancellationToken ct) => _ready.Task.WaitAsync(ct);
+
+    /// <summary>The next view after <paramref name="seen"/>, or the same one after <paramref name="timeout"/> or cancellation.</summary>
+    public async Task<FeedView> NextAsync(FeedView seen, TimeSpan timeout, CancellationToken ct)
+    {
+        // Take the signal before comparing: a view published in between completes it.
+        var changed = Volatile.Read(ref _changed).Task;
+        if (!ReferenceEquals(Current, seen))
+            return Current!;
+        try
+        {
+            await changed.WaitAsync(timeout, ct);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+        }
+        return Current!;
+    }
+
+    /// <summary>Waits until the mark reaches <paramref name="seq"/> (tests, and callers that need a cursor at least that far).</summary>
+    public async Task<FeedView> WaitForMarkAsync(long seq, TimeSpan timeout, CancellationToken ct = default)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(timeout);
+        var view = await ReadyAsync(limit.Token);
+        while (view.Mark < seq)
+        {
+            limit.Token.ThrowIfCancellationRequested();
+            view = await NextAsync(view, timeout, limit.Token);
+        }
+        return view;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stop)
+    {
+        NpgsqlConnection? listener = null;
+        Horizon? pending = null;
+        var more = true;
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    listener ??= await ListenAsync(stop);
+                    if (!more)
+                        await listener.WaitAsync(Current is null ? TimeSpan.FromMilliseconds(10) : options.PollInterval, stop);
+                    (pending, more) = await StepAsync(pending, stop);
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (Exception e)
+                {
+                    logger.LogWarning(e, "The change feed could not read the event store; retrying in a second.");
+                    if (listener is not null)
+                        await listener.DisposeAsync();
+                    listener = null;
+                    more = true;
+                    try
+                    {
+                        await Task.Delay(TimeSpan.FromSeconds(1), stop);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            if (listener is not null)
+                await listener.DisposeAsync();
+        }
+    }
+
+    private async Task<NpgsqlConnection> ListenAsync(CancellationToken ct)
+    {
+        var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var listen = connection.CreateCommand();
+        listen.CommandText = $"LISTEN \"{FeedEvents.Channel(_schema)}\"";
+        await listen.ExecuteNonQueryAsync(ct);
+        return connection;
+    }
+
+    /// <summary>Moves the mark when the pending horizon has settled, reads what is new, publishes. True when there is more to read now.</summary>
+    private async Task<(Horizon? Pending, bool More)> StepAsync(Horizon? pending, CancellationToken ct)
+    {
+        var view = Current;
+        var mark = view?.Mark ?? -1;
+        await using (var connection = store.Storage.Database.CreateConnection())
+        {
+            await connection.OpenAsync(ct);
+            if (pending is not null && await SettledAsync(connection, pending, ct))
+            {
+                mark = Math.Max(mark, pending.Seq);
+                pending = null;
+            }
+            pending ??= await HorizonAsync(connection, ct);
+        }
+
+        if (view is null)
+        {
+            if (mark < 0)
+                return (pending, false);
+            // The first stable mark: the buffer starts there; anything older is read from the database on demand.
+            Publish(new FeedView(mark, mark, []));
+            _ready.TrySetResult(Current!);
+            return (pending, false);
+        }
+
+        // Read after the mark moved: everything committed at or below it is visible now.
+        await using var session = store.QuerySession();
+        var known = view.Changes.Select(c => c.Seq).ToHashSet();
+        var top = view.Changes.IsEmpty ? view.Mark : Math.Max(view.Mark, view.Changes[^1].Seq);
+        // Late commits can only land between the old mark and the newest change seen; new ones come after it.
+        var late = top > view.Mark ? await FeedReader.EventsAsync(session, view.Mark, top, int.MaxValue, ct) : [];
+        var fresh = await FeedReader.EventsAsync(session, top, null, options.PageSize, ct);
+        var more = fresh.Count == options.PageSize;
+        if (more)
+            // Not everything up to the mark has been read yet: the published mark must not pass what the buffer holds.
+            mark = Math.Min(mark, fresh[^1].Sequence);
+        var added = late.Where(e => !known.Contains(e.Sequence)).Concat(fresh).ToList();
+        if (added.Count == 0 && mark == view.Mark)
+            return (pending, more);
+
+        var changes = view.Changes;
+        if (added.Count > 0)
+            changes = changes.AddRange(await FeedReader.ChangesAsync(session, added, ct)).Sort((a, b) => a.Seq.CompareTo(b.Seq));
+        // Bound memory: drop the oldest changes at or below the mark; a client behind the floor catches up from the database.
+        var floor = view.Floor;
+        var drop = Math.Min(changes.Length - options.BufferSize, changes.Count(c => c.Seq <= mark));
+        if (drop > 0)
+        {
+            floor = changes[drop - 1].Seq;
+            changes = changes.RemoveRange(0, drop);
+        }
+        Publish(new FeedView(mark, floor, changes));
+        return (pending, more);
+    }
+
+    /// <summary>
+    /// First the highest visible sequence, then every transaction open in this database at a later instant: whoever
+    /// holds a lower number that is not visible yet began before that sequence committed, so it is among them.
+    /// </summary>
+    private async Task<Horizon> HorizonAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        await using var highest = connection.CreateCommand();
+        highest.CommandText = $"select coalesce(max(seq_id), 0) from {_schema}.mt_events";
+        var seq = Convert.ToInt64(await highest.ExecuteScalarAsync(ct));
+        await using var open = connection.CreateCommand();
+        open.CommandText = OpenTransactions;
+        return new Horizon(seq, (string[])(await open.ExecuteScalarAsync(ct))!);
+    }
+
+    private static async Task<bool> SettledAsync(NpgsqlConnection connection, Horizon horizon, CancellationToken ct)
+    {
+        if (horizon.OpenTransactions.Length == 0)
+            return true;
+        await using var command = connection.CreateCommand();
+        command.CommandText = StillOpen;
+        command.Parameters.AddWithValue("open", horizon.OpenTransactions);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(ct)) == 0;
+    }
+
+    private void Publish(FeedView view)
+    {
+        Volatile.Write(ref _view, view);
+        Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
+}
