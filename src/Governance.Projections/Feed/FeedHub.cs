@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Diagnostics;
 using Marten;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
@@ -55,8 +56,12 @@ public sealed class FeedHub(IDocumentStore store, FeedOptions options, ILogger<F
 
     public FeedView? Current => Volatile.Read(ref _view);
 
-    /// <summary>The first view, once the hub has found its first stable mark.</summary>
-    public Task<FeedView> ReadyAsync(CancellationToken ct) => _ready.Task.WaitAsync(ct);
+    /// <summary>The current view, once the hub has found its first stable mark.</summary>
+    public async Task<FeedView> ReadyAsync(CancellationToken ct)
+    {
+        await _ready.Task.WaitAsync(ct);
+        return Current!;
+    }
 
     /// <summary>The next view after <paramref name="seen"/>, or the same one after <paramref name="timeout"/> or cancellation.</summary>
     public async Task<FeedView> NextAsync(FeedView seen, TimeSpan timeout, CancellationToken ct)
@@ -94,6 +99,7 @@ public sealed class FeedHub(IDocumentStore store, FeedOptions options, ILogger<F
         NpgsqlConnection? listener = null;
         Horizon? pending = null;
         var more = true;
+        var lastHorizon = 0L;
         try
         {
             while (!stop.IsCancellationRequested)
@@ -103,7 +109,20 @@ public sealed class FeedHub(IDocumentStore store, FeedOptions options, ILogger<F
                     listener ??= await ListenAsync(stop);
                     if (!more)
                         await listener.WaitAsync(Current is null ? TimeSpan.FromMilliseconds(10) : options.PollInterval, stop);
-                    (pending, more) = await StepAsync(pending, stop);
+                    // A notification is answered with the changes alone (that is the latency that matters); the mark
+                    // moves at most once per poll interval.
+                    long? moved = null;
+                    if (Current is null || Stopwatch.GetElapsedTime(lastHorizon) >= options.PollInterval)
+                    {
+                        (pending, moved) = await HorizonStepAsync(pending, stop);
+                        lastHorizon = Stopwatch.GetTimestamp();
+                        if (Current is null)
+                        {
+                            more = false;
+                            continue;
+                        }
+                    }
+                    more = await ReadStepAsync(moved, stop);
                 }
                 catch (OperationCanceledException) when (stop.IsCancellationRequested)
                 {
@@ -144,33 +163,40 @@ public sealed class FeedHub(IDocumentStore store, FeedOptions options, ILogger<F
         return connection;
     }
 
-    /// <summary>Moves the mark when the pending horizon has settled, reads what is new, publishes. True when there is more to read now.</summary>
-    private async Task<(Horizon? Pending, bool More)> StepAsync(Horizon? pending, CancellationToken ct)
+    /// <summary>
+    /// Checks the pending horizon; returns the new stable mark when it has settled (then starts the next horizon).
+    /// The very first settled horizon publishes the first view: the buffer starts there, anything older is read from
+    /// the database on demand.
+    /// </summary>
+    private async Task<(Horizon? Pending, long? Moved)> HorizonStepAsync(Horizon? pending, CancellationToken ct)
     {
-        var view = Current;
-        var mark = view?.Mark ?? -1;
-        await using (var connection = store.Storage.Database.CreateConnection())
+        long? moved = null;
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        if (pending is not null && await SettledAsync(connection, pending, ct))
         {
-            await connection.OpenAsync(ct);
-            if (pending is not null && await SettledAsync(connection, pending, ct))
-            {
-                mark = Math.Max(mark, pending.Seq);
-                pending = null;
-            }
-            pending ??= await HorizonAsync(connection, ct);
+            moved = pending.Seq;
+            pending = null;
         }
-
-        if (view is null)
+        pending ??= await HorizonAsync(connection, ct);
+        if (Current is null && moved is { } first)
         {
-            if (mark < 0)
-                return (pending, false);
-            // The first stable mark: the buffer starts there; anything older is read from the database on demand.
-            Publish(new FeedView(mark, mark, []));
+            Publish(new FeedView(first, first, []));
             _ready.TrySetResult(Current!);
-            return (pending, false);
+            moved = null;
         }
+        return (pending, moved);
+    }
 
-        // Read after the mark moved: everything committed at or below it is visible now.
+    /// <summary>
+    /// Reads what committed since the last read and publishes it, with the mark moved to <paramref name="settled"/> when
+    /// given: read after the horizon settled, so everything at or below it is visible now. True when there is more to
+    /// read at once.
+    /// </summary>
+    private async Task<bool> ReadStepAsync(long? settled, CancellationToken ct)
+    {
+        var view = Current!;
+        var mark = Math.Max(view.Mark, settled ?? view.Mark);
         await using var session = store.QuerySession();
         var known = view.Changes.Select(c => c.Seq).ToHashSet();
         var top = view.Changes.IsEmpty ? view.Mark : Math.Max(view.Mark, view.Changes[^1].Seq);
@@ -180,10 +206,10 @@ public sealed class FeedHub(IDocumentStore store, FeedOptions options, ILogger<F
         var more = fresh.Count == options.PageSize;
         if (more)
             // Not everything up to the mark has been read yet: the published mark must not pass what the buffer holds.
-            mark = Math.Min(mark, fresh[^1].Sequence);
+            mark = Math.Max(view.Mark, Math.Min(mark, fresh[^1].Sequence));
         var added = late.Where(e => !known.Contains(e.Sequence)).Concat(fresh).ToList();
         if (added.Count == 0 && mark == view.Mark)
-            return (pending, more);
+            return more;
 
         var changes = view.Changes;
         if (added.Count > 0)
@@ -197,7 +223,7 @@ public sealed class FeedHub(IDocumentStore store, FeedOptions options, ILogger<F
             changes = changes.RemoveRange(0, drop);
         }
         Publish(new FeedView(mark, floor, changes));
-        return (pending, more);
+        return more;
     }
 
     /// <summary>

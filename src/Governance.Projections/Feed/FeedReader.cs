@@ -28,8 +28,11 @@ public static class FeedReader
     /// <summary>The changes for these events, with one query per kind of state.</summary>
     public static async Task<IReadOnlyList<FeedChange>> ChangesAsync(IQuerySession session, IReadOnlyList<IEvent> events, CancellationToken ct)
     {
-        async Task<Dictionary<string, T>> Load<T>(Func<object, bool> kind, Func<T, string> id) where T : notnull =>
-            (await session.LoadManyAsync<T>(ct, events.Where(e => kind(e.Data)).Select(e => e.StreamKey!).Distinct())).ToDictionary(id);
+        async Task<Dictionary<string, T>> Load<T>(Func<object, bool> kind, Func<T, string> id) where T : notnull
+        {
+            var ids = events.Where(e => kind(e.Data)).Select(e => e.StreamKey!).Distinct().ToList();
+            return ids.Count == 0 ? [] : (await session.LoadManyAsync<T>(ct, ids)).ToDictionary(id);
+        }
 
         var keys = await Load<VirtualKey>(d => d is KeyIssued or KeyRevoked or KeySuspended or KeyResumed or KeyRotated or KeyScopeChanged or KeyPolicyChanged, k => k.Id);
         var budgets = await Load<Budget>(d => d is BudgetSet, b => b.Id);
