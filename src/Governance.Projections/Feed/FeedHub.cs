@@ -1,21 +1,11 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
 using Marten;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Governance.Projections.Feed;
-
-public sealed record FeedOptions(TimeSpan PollInterval, TimeSpan HeartbeatInterval, int BufferSize, int PageSize)
-{
-    public static FeedOptions From(IConfiguration configuration) => new(
-        TimeSpan.FromMilliseconds(configuration.GetValue("Feed:PollIntervalMs", 250)),
-        TimeSpan.FromSeconds(configuration.GetValue("Feed:HeartbeatSeconds", 10)),
-        configuration.GetValue("Feed:BufferSize", 10_000),
-        configuration.GetValue("Feed:PageSize", 500));
-}
 
 /// <summary>
 /// What the hub has published. <see cref="Mark"/> is stable: every event with a sequence at or below it has either
@@ -36,7 +26,8 @@ public sealed record FeedView(long Mark, long Floor, ImmutableArray<FeedChange> 
 /// could hold a lower, still invisible number is open: read the highest visible sequence V, then list the virtual
 /// transaction ids of every open transaction in this database (pg_locks); once none of them is still open, every
 /// number ≤ V was taken by a transaction that has ended (it was open before V committed), so V is stable. A virtual
-/// transaction id exists from a transaction's first statement, before it takes any sequence number.
+/// transaction id exists from a transaction's first statement, before it takes any sequence number, and Marten's
+/// event sequence has no per-session cache, so numbers are handed out in one global order.
 /// </remarks>
 public sealed class FeedHub(IDocumentStore store, FeedOptions options, ILogger<FeedHub> logger) : BackgroundService
 {
@@ -198,7 +189,6 @@ public sealed class FeedHub(IDocumentStore store, FeedOptions options, ILogger<F
         var view = Current!;
         var mark = Math.Max(view.Mark, settled ?? view.Mark);
         await using var session = store.QuerySession();
-        var known = view.Changes.Select(c => c.Seq).ToHashSet();
         var top = view.Changes.IsEmpty ? view.Mark : Math.Max(view.Mark, view.Changes[^1].Seq);
         // Late commits can only land between the old mark and the newest change seen; new ones come after it.
         var late = top > view.Mark ? await FeedReader.EventsAsync(session, view.Mark, top, int.MaxValue, ct) : [];
@@ -207,6 +197,7 @@ public sealed class FeedHub(IDocumentStore store, FeedOptions options, ILogger<F
         if (more)
             // Not everything up to the mark has been read yet: the published mark must not pass what the buffer holds.
             mark = Math.Max(view.Mark, Math.Min(mark, fresh[^1].Sequence));
+        var known = late.Count == 0 ? [] : view.Changes.Select(c => c.Seq).ToHashSet();
         var added = late.Where(e => !known.Contains(e.Sequence)).Concat(fresh).ToList();
         if (added.Count == 0 && mark == view.Mark)
             return more;
