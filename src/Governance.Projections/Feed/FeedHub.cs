@@ -23,17 +23,22 @@ public sealed record FeedView(long Mark, long Floor, ImmutableArray<FeedChange> 
 /// <remarks>
 /// Why a mark at all: sequence numbers are taken before commit, so seq 105 can commit while 103 is still open. A
 /// cursor that jumped to 105 would skip 103 when it commits. The mark only passes a sequence once no transaction that
-/// could hold a lower, still invisible number is open: read the highest visible sequence V, then list the virtual
-/// transaction ids of every open transaction in this database (pg_locks); once none of them is still open, every
-/// number ≤ V was taken by a transaction that has ended (it was open before V committed), so V is stable. A virtual
-/// transaction id exists from a transaction's first statement, before it takes any sequence number, and Marten's
-/// event sequence has no per-session cache, so numbers are handed out in one global order.
+/// could hold a lower, still invisible number is open: read the highest visible sequence V, then list (pg_locks) every
+/// transaction holding the lock that taking a number from <c>mt_events_sequence</c> leaves until the transaction ends;
+/// once none of them is still open (its virtual transaction id lock is gone), every number ≤ V was taken by a
+/// transaction that has ended — it took its number before V's, so before V committed, so it held that lock when the
+/// list was read — and V is stable. Marten's event sequence has no per-session cache, so numbers are handed out in one
+/// global order. Transactions that never append events (other schemas, readers) never hold the mark back.
 /// </remarks>
 public sealed class FeedHub(IDocumentStore store, FeedOptions options, ILogger<FeedHub> logger) : BackgroundService
 {
-    private const string OpenTransactions = """
-        select coalesce(array_agg(l.virtualxid), '{}') from pg_locks l join pg_stat_activity a on a.pid = l.pid
-         where l.locktype = 'virtualxid' and l.granted and a.datname = current_database() and l.pid <> pg_backend_pid()
+    /// <summary>
+    /// Transactions that have taken a number from this store's event sequence and not ended: nextval locks the
+    /// sequence (RowExclusiveLock) before it hands out a number, and the lock is held until the transaction ends.
+    /// </summary>
+    private string OpenAppenders => $$"""
+        select coalesce(array_agg(virtualtransaction), '{}') from pg_locks
+         where locktype = 'relation' and relation = to_regclass('{{_schema}}.mt_events_sequence') and granted and pid <> pg_backend_pid()
         """;
 
     private const string StillOpen = "select count(*) from pg_locks where locktype = 'virtualxid' and granted and virtualxid = any(@open)";
@@ -218,8 +223,8 @@ public sealed class FeedHub(IDocumentStore store, FeedOptions options, ILogger<F
     }
 
     /// <summary>
-    /// First the highest visible sequence, then every transaction open in this database at a later instant: whoever
-    /// holds a lower number that is not visible yet began before that sequence committed, so it is among them.
+    /// First the highest visible sequence, then, at a later instant, every open transaction that has taken a number:
+    /// whoever holds a lower number that is not visible yet took it before that sequence committed, so it is among them.
     /// </summary>
     private async Task<Horizon> HorizonAsync(NpgsqlConnection connection, CancellationToken ct)
     {
@@ -227,7 +232,7 @@ public sealed class FeedHub(IDocumentStore store, FeedOptions options, ILogger<F
         highest.CommandText = $"select coalesce(max(seq_id), 0) from {_schema}.mt_events";
         var seq = Convert.ToInt64(await highest.ExecuteScalarAsync(ct));
         await using var open = connection.CreateCommand();
-        open.CommandText = OpenTransactions;
+        open.CommandText = OpenAppenders;
         return new Horizon(seq, (string[])(await open.ExecuteScalarAsync(ct))!);
     }
 

@@ -97,7 +97,9 @@ public static class UsageLedger
         var reservations = (await session.LoadManyAsync<Reservation>(ct, reports.Where(r => r.ReservationId is not null).Select(r => r.ReservationId!).Distinct()))
             .ToDictionary(r => r.Id);
         var teams = await BudgetBook.TeamsOfAsync(session, keys.Values.Select(k => k.App), ct);
-        var leases = (await session.LoadManyAsync<BudgetLease>(ct, reports.SelectMany(r => r.LeaseIds).Distinct())).ToDictionary(l => l.Id);
+        var leaseIds = reports.SelectMany(r => r.LeaseIds).Distinct().ToList();
+        // Most batches name no lease (authorize/capture gateways): no round trip for them.
+        var leases = leaseIds.Count == 0 ? [] : (await session.LoadManyAsync<BudgetLease>(ct, leaseIds)).ToDictionary(l => l.Id);
         var leasesOf = new Dictionary<string, List<BudgetLease>>();
 
         var outcomes = new List<UsageOutcome>(reports.Count);

@@ -143,9 +143,13 @@ public sealed class when_adapters_follow_the_feed(GovernanceFixture fx, ITestOut
         // ...while a later one commits with a higher number.
         await fx.Api.Post($"/api/keys/{early.Id}/revoke", new { reason = "leaked" }, 200);
 
+        // The later change is delivered at once; the stable mark must not pass the open transaction's number, however
+        // long we give it (four times the hub's poll interval here).
+        var delivered = await ChangeAppears(start, token, early.Id, "key_revoked");
+        Assert.True(delivered.Seq > lateSeq);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Hub.WaitForMarkAsync(delivered.Seq, TimeSpan.FromSeconds(1)));
         var before = await ChangeAppears(start, token, early.Id, "key_revoked");
         Assert.True(before.Cursor < lateSeq, $"cursor {before.Cursor} passed the open transaction's sequence {lateSeq}");
-        Assert.True(before.Seq > lateSeq);
 
         await transaction.CommitAsync();
         var resumed = await ChangeAppears(before.Cursor, token, late.Id, "key_suspended");
@@ -255,6 +259,31 @@ public sealed class when_adapters_follow_the_feed(GovernanceFixture fx, ITestOut
             page.GetProperty("changes").EnumerateArray().Single(c => c.GetProperty("stream").GetString() == id).GetProperty("key");
         Assert.Equal(JsonValueKind.Null, Issued(asAdmin, key.Id).GetProperty("secretHash").ValueKind);
         Assert.Equal(64, Issued(asAdapter, key.Id).GetProperty("secretHash").GetString()!.Length);
+    }
+
+    /// <summary>
+    /// A second API node on the same database: a cursor from the first node is good on the second, which has its own
+    /// listener, and a quiet connection gets heartbeats carrying the cursor (1 s here, Feed__HeartbeatSeconds).
+    /// </summary>
+    [Fact]
+    public async Task another_api_node_resumes_the_same_cursor_and_heartbeats_while_idle()
+    {
+        await using var second = await AlbaHost.For<Governance.Api.ApiMarker>(web =>
+        {
+            fx.Configure(web);
+            web.UseSetting("Feed:HeartbeatSeconds", "1");
+        });
+        var token = await AdapterToken();
+        var key = await fx.IssueKey(Api.Unique("app"), "gpt-4o-mini");
+        var cursor = (await Snapshot(token)).GetProperty("cursor").GetInt64();
+        await fx.Api.Post($"/api/keys/{key.Id}/revoke", new { reason = "leaked" }, 200);
+
+        await using var feed = await FeedClient.ConnectAsync(second, token, cursor);
+        var revoked = await feed.ChangeAsync("key_revoked", key.Id);
+        var seq = revoked.Data.GetProperty("seq").GetInt64();
+        var beat = await feed.NextAsync(e => e.Type == "heartbeat" && long.Parse(e.Id!) >= seq, timeoutSeconds: 15);
+
+        Assert.Equal(beat.Data.GetProperty("cursor").GetInt64(), long.Parse(beat.Id!));
     }
 
     [Theory]

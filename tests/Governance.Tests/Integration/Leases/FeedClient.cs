@@ -20,10 +20,12 @@ public sealed class FeedClient : IAsyncDisposable
 
     private FeedClient(HttpClient client) => _client = client;
 
-    /// <summary>Connects and waits for the first heartbeat, so the subscription is live when this returns.</summary>
-    public static async Task<FeedClient> ConnectAsync(GovernanceFixture fx, string token, long after)
+    /// <summary>Connects to the fixture's API node and waits for the first heartbeat, so the subscription is live when this returns.</summary>
+    public static Task<FeedClient> ConnectAsync(GovernanceFixture fx, string token, long after) => ConnectAsync(fx.Api, token, after);
+
+    public static async Task<FeedClient> ConnectAsync(IAlbaHost node, string token, long after)
     {
-        var client = fx.Api.Server.CreateClient();
+        var client = node.Server.CreateClient();
         client.DefaultRequestHeaders.Authorization = new("Bearer", token);
         client.Timeout = Timeout.InfiniteTimeSpan;
         var feed = new FeedClient(client);
