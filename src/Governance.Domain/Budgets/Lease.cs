@@ -2,8 +2,9 @@ namespace Governance.Domain.Budgets;
 
 /// <summary>
 /// A lease as its window sees it. <see cref="Remaining"/> counts against the window's limit while the lease runs.
-/// <see cref="Settling"/>: the adapter has returned everything it had not committed, so what remains is in flight
-/// (it will be drawn by usage); a recall would gain nothing. <see cref="Recalled"/>: a recall awaits an answer.
+/// <see cref="Settling"/>: the adapter has returned everything it had not committed and nothing was drawn since, so what
+/// remains is in flight (it will be drawn by usage); a recall would gain nothing. <see cref="Recalled"/>: a recall
+/// awaits an answer.
 /// </summary>
 public sealed record OpenLease(
     string LeaseId, string AdapterId, decimal Remaining, decimal Drawn, decimal Need, DateTimeOffset ExpiresAt, bool Settling, bool Recalled)
@@ -21,10 +22,11 @@ public sealed record OpenLease(
             // New headroom is uncommitted again; a recall still stands until the adapter answers it.
             Settling = l.Settling && e.Added == 0m,
         }),
-        // A draw beyond the remaining is still spend (it is settled); the lease simply has nothing left.
+        // A draw beyond the remaining is still spend (it is settled); the lease simply has nothing left. A request that
+        // cost less than its worst case leaves part of what was in flight unused: the lease is worth recalling again.
         LeaseDrawn e => e.Draws.Aggregate(leases, (all, d) => Update(all, d.LeaseId, l => l with
         {
-            Remaining = Math.Max(0m, l.Remaining - d.Amount), Drawn = l.Drawn + d.Amount,
+            Remaining = Math.Max(0m, l.Remaining - d.Amount), Drawn = l.Drawn + d.Amount, Settling = false,
         })),
         LeaseReturned e => Update(leases, e.LeaseId, l => l with
         {

@@ -175,6 +175,22 @@ public sealed class LeaseDeciderTests
     }
 
     [Fact]
+    public void money_left_over_by_a_request_cheaper_than_its_worst_case_can_be_recalled_again()
+    {
+        var (level, heldByB) = Ask(Level(KeyBudget(0.10m)), B, need: 0.05m);
+        var (level2, heldByA) = Ask(level, A, need: 0.05m);
+        var settling = Apply(level2, LeaseDecider.Return(level2.Window, heldByB.Slices[0].LeaseId, 0m, "op_b", Now));
+        settling = Apply(settling, LeaseDecider.Return(settling.Window, heldByA.Slices[0].LeaseId, 0m, "op_a", Now));
+        // B's request in flight cost $0.02 of its $0.05 worst case: $0.03 sits unused in B's lease now.
+        var drawn = Apply(settling, LeaseDecider.Settle(settling.Budget, settling.Window, [], [new LeaseDraw(heldByB.Slices[0].LeaseId, "q1", 0.02m)], Now));
+
+        var (_, decision) = Ask(drawn, C, need: 0.03m);
+
+        Assert.Equal(LeaseVerdict.Retry, decision.Verdict);
+        Assert.Equal([heldByB.Slices[0].LeaseId], decision.Recalled);
+    }
+
+    [Fact]
     public void an_adapters_own_remainder_counts_as_committed_when_it_asks_for_more()
     {
         var (level, _) = Ask(Level(KeyBudget(0.10m)), A, need: 0.05m, want: 0.10m);
