@@ -11,6 +11,9 @@ public static class OperatorClaims
     public static string Actor(this ClaimsPrincipal user) =>
         user.FindFirstValue(OperatorAuthentication.IdClaim) ?? throw new InvalidOperationException("No authenticated operator.");
 
+    /// <summary>The adapter an adapter token acts as (its issued adapter id, else its token id); null for other tokens.</summary>
+    public static string? AdapterId(this ClaimsPrincipal user) => user.FindFirstValue(OperatorAuthentication.AdapterClaim);
+
     public static IReadOnlyList<string> Roles(this ClaimsPrincipal user) =>
         user.FindAll(OperatorAuthentication.RoleClaim).Select(c => c.Value).ToList();
 

@@ -6,6 +6,7 @@ using Governance.Api.Operators;
 using Governance.Api.Prices;
 using Governance.Projections;
 using Governance.Projections.Alerts;
+using Governance.Projections.Feed;
 using Governance.Projections.Hosting;
 using JasperFx;
 using JasperFx.Events.Daemon;
@@ -43,6 +44,8 @@ builder.Services.AddSingleton(new OperatorConsole(Console.Out));
 builder.Services.AddAttributedHostedService<BootstrapAdmin>(BootstrapAdmin.Actor);
 builder.Services.AddAttributedHostedService<SeedCatalog>(SeedCatalog.Actor);
 builder.Services.AddAuditTrail(builder.Configuration);
+// Budget leases and the change feed for adapters (one feed listener per API node).
+builder.Services.AddLeasesAndFeed(builder.Configuration);
 
 var app = builder.Build();
 

@@ -9,6 +9,8 @@ using Governance.Domain.Operators;
 using Governance.Domain.Usage;
 using Governance.Projections.Audit;
 using Governance.Projections.Dashboards;
+using Governance.Projections.Feed;
+using Governance.Projections.Leases;
 using Governance.Projections.Usage;
 using JasperFx;
 using JasperFx.Events;
@@ -50,6 +52,9 @@ public static class GovernanceStore
         opts.Projections.Add<AccessRequestProjection>(ProjectionLifecycle.Inline);
         // Dashboards are async: the daemon (on one API node, HotCold) folds them behind the writes.
         opts.ConfigureDashboards();
+        // The lease index (inline) and the change feed's NOTIFY trigger on mt_events (docs/leases-and-feed.md).
+        opts.ConfigureLeases();
+        opts.ConfigureFeed();
 
         opts.Schema.For<VirtualKey>().Index(x => x.App);
         opts.Schema.For<Reservation>().Index(x => x.ExpiresAt);
@@ -98,5 +103,11 @@ public static class GovernanceStore
         events.MapEventType<AuditCheckpointed>("audit_checkpoint");
         events.MapEventType<ModelDeploymentsSet>("model_deployments_set");
         events.MapEventType<ModelFallbacksSet>("model_fallbacks_set");
+        events.MapEventType<LeaseGranted>("lease_granted");
+        events.MapEventType<LeaseExtended>("lease_extended");
+        events.MapEventType<LeaseDrawn>("lease_drawn");
+        events.MapEventType<LeaseReturned>("lease_returned");
+        events.MapEventType<LeaseRecalled>("lease_recalled");
+        events.MapEventType<LeaseExpired>("lease_expired");
     }
 }

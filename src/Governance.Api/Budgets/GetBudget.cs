@@ -8,16 +8,24 @@ using Wolverine.Http;
 
 namespace Governance.Api.Budgets;
 
-/// <summary>A budget in its current window. Read from the inline projections: never behind the decisions.</summary>
+/// <summary>
+/// A budget in its current window. Read from the inline projections: never behind the decisions. <see cref="Leased"/>
+/// is what adapters' open leases still hold, apart from <see cref="Held"/> (per-request holds); both count against the limit.
+/// </summary>
 public sealed record BudgetStatus(
     string Level, string Owner, decimal Limit, string Period, IReadOnlyList<int> Thresholds, decimal Settled, decimal Held,
     decimal Remaining, DateTimeOffset WindowStart, DateTimeOffset? WindowEnd)
 {
+    public decimal Leased { get; init; }
+
     public static async Task<BudgetStatus> LoadAsync(IQuerySession session, Budget budget, DateTimeOffset now, CancellationToken ct)
     {
         var standing = await BudgetBook.StandingAsync(session, budget, now, ct);
         return new BudgetStatus(budget.Level.ToString().ToLowerInvariant(), budget.Owner, budget.Limit, budget.Period.ToString().ToLowerInvariant(),
-            budget.Thresholds, standing.Settled, standing.Held, standing.Remaining, standing.Window.Start, standing.Window.End);
+            budget.Thresholds, standing.Settled, standing.Held, standing.Remaining, standing.Window.Start, standing.Window.End)
+        {
+            Leased = standing.Leased,
+        };
     }
 }
 

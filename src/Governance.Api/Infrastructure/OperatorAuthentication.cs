@@ -21,6 +21,7 @@ internal sealed class OperatorAuthentication(
     public const string RoleClaim = "role";
     public const string IdClaim = "sub";
     public const string AppClaim = "app";
+    public const string AdapterClaim = "adapter";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -41,6 +42,7 @@ internal sealed class OperatorAuthentication(
             new(IdClaim, stored.Id),
             .. stored.Roles.Select(role => new Claim(RoleClaim, role)),
             .. stored.Apps.Select(app => new Claim(AppClaim, app)),
+            .. stored.AdapterIdentity is { } adapter ? [new Claim(AdapterClaim, adapter)] : Array.Empty<Claim>(),
         ];
         var identity = new ClaimsIdentity(claims, SchemeName, IdClaim, RoleClaim);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));

@@ -8,7 +8,7 @@ using Wolverine.Http;
 
 namespace Governance.Api.Operators;
 
-public sealed record IssueOperator(string Name, IReadOnlyList<string> Roles, IReadOnlyList<string>? Apps)
+public sealed record IssueOperator(string Name, IReadOnlyList<string> Roles, IReadOnlyList<string>? Apps, string? AdapterId = null)
 {
     public const int MaxApps = 100;
 
@@ -26,6 +26,10 @@ public sealed record IssueOperator(string Name, IReadOnlyList<string> Roles, IRe
                 .WithMessage("'apps' is only for the app-owner role.");
             RuleFor(x => x.Apps).Must(a => a is null || a.Count <= MaxApps).WithMessage($"'apps' may list at most {MaxApps} apps.");
             RuleForEach(x => x.Apps).IsName();
+            RuleFor(x => x.AdapterId!).Matches("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$").When(x => x.AdapterId is not null)
+                .WithMessage("'adapterId' must be 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit.");
+            RuleFor(x => x.AdapterId).Null().When(x => x.Roles?.Contains(OperatorRoles.Adapter) != true)
+                .WithMessage("'adapterId' is only for the adapter role.");
         }
     }
 }
@@ -37,10 +41,15 @@ public static class IssueOperatorEndpoint
 {
     [WolverinePost("/api/operators")]
     [Roles(OperatorRoles.Admin)]
-    public static IResult Post(IssueOperator command, IDocumentSession session, ClaimsPrincipal user, TimeProvider clock)
+    public static async Task<IResult> Post(IssueOperator command, IDocumentSession session, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
     {
+        // Two live tokens with one adapter id would share its leases; a replacement is issued after revoking the old one.
+        if (command.AdapterId is not null
+            && await session.Query<OperatorToken>().AnyAsync(t => t.AdapterId == command.AdapterId && !t.Revoked, ct))
+            return Results.Problem(Problems.Create(409, "Adapter id in use.",
+                $"An active operator token already acts as adapter '{command.AdapterId}'; revoke it first.", "adapter_id_in_use"));
         var token = OperatorToken.NewToken();
-        var issued = OperatorDecider.Issue(token, command.Name, command.Roles, command.Apps, user.Actor(), clock.GetUtcNow());
+        var issued = OperatorDecider.Issue(token, command.Name, command.Roles, command.Apps, user.Actor(), clock.GetUtcNow(), command.AdapterId);
         session.Events.StartStream<OperatorToken>(issued.TokenId, issued);
         return Results.Created($"/api/operators/{issued.TokenId}",
             new IssuedOperator(issued.TokenId, token, OperatorView.From(OperatorToken.Evolve(null, issued)!)));

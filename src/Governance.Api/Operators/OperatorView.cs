@@ -15,7 +15,10 @@ public sealed record OperatorView(
     string? RevokedBy,
     string? RevokeReason)
 {
+    /// <summary>An adapter token's identity for leases and the change feed; null for other tokens.</summary>
+    public string? AdapterId { get; init; }
+
     public static OperatorView From(OperatorToken token) => new(
         token.Id, token.Name, token.Roles, token.Apps, token.Revoked ? "revoked" : "active", token.IssuedAt, token.IssuedBy,
-        token.RevokedAt, token.RevokedBy, token.RevokeReason);
+        token.RevokedAt, token.RevokedBy, token.RevokeReason) { AdapterId = token.AdapterIdentity };
 }

@@ -16,11 +16,17 @@ using Wolverine.Runtime;
 
 namespace Governance.Api.Usage;
 
-/// <summary>One usage record from an adapter. <see cref="OccurredAt"/> defaults to the time it is received.</summary>
+/// <summary>
+/// One usage record from an adapter. <see cref="OccurredAt"/> defaults to the time it is received. A request admitted
+/// under budget leases names them in <see cref="LeaseIds"/> (one per level); its cost is drawn from them.
+/// </summary>
 public sealed record UsageRecord(
     string RequestId, string KeyId, string Model, string? Provider, long InputTokens, long CachedTokens, long OutputTokens,
-    long ReasoningTokens, long LatencyMs, int Status, DateTimeOffset? OccurredAt, string? ReservationId)
+    long ReasoningTokens, long LatencyMs, int Status, DateTimeOffset? OccurredAt, string? ReservationId, IReadOnlyList<string>? LeaseIds = null)
 {
+    /// <summary>Key, app, team and grant: a request draws on at most one lease per level.</summary>
+    public const int MaxLeases = 4;
+
     public sealed class Validator : AbstractValidator<UsageRecord>
     {
         public Validator()
@@ -36,11 +42,16 @@ public sealed record UsageRecord(
                 .LessThanOrEqualTo(x => x.OutputTokens).WithMessage("'reasoningTokens' is part of 'outputTokens' and cannot exceed it.");
             RuleFor(x => x.LatencyMs).GreaterThanOrEqualTo(0);
             RuleFor(x => x.Status).InclusiveBetween(100, 599);
+            RuleFor(x => x.LeaseIds).Must(ids => ids is null || (ids.Count <= MaxLeases && ids.Distinct().Count() == ids.Count))
+                .WithMessage($"'leaseIds' names at most {MaxLeases} distinct leases, one per budget level.");
+            RuleForEach(x => x.LeaseIds).NotEmpty();
+            RuleFor(x => x.LeaseIds).Must(ids => ids is null || ids.Count == 0).When(x => x.ReservationId is not null)
+                .WithMessage("A request is settled either against its reservation or against leases, not both.");
         }
     }
 
     public UsageReport ToReport(DateTimeOffset now) => new(RequestId, KeyId, Model, Provider, InputTokens, CachedTokens, OutputTokens,
-        ReasoningTokens, LatencyMs, Status, OccurredAt ?? now, ReservationId);
+        ReasoningTokens, LatencyMs, Status, OccurredAt ?? now, ReservationId) { LeaseIds = LeaseIds ?? [] };
 }
 
 public sealed record UsageResult(IReadOnlyList<UsageOutcome> Results);

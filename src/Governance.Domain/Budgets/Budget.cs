@@ -18,13 +18,18 @@ public sealed record Budget(string Id, BudgetLevel Level, string Owner, decimal 
 
 public sealed record OpenHold(string ReservationId, decimal Amount, DateTimeOffset ExpiresAt);
 
-/// <summary>Money in one budget window: settled spend and open holds. Folded from the window's stream.</summary>
+/// <summary>Money in one budget window: settled spend, open holds and adapters' leases. Folded from the window's stream.</summary>
 public sealed record BudgetWindowState(
     string Id, string BudgetId, DateTimeOffset WindowStart, DateTimeOffset? WindowEnd, decimal Settled,
     IReadOnlyList<OpenHold> Holds, IReadOnlyList<int> CrossedThresholds)
 {
     /// <summary>Holds count until they are captured, released, or their expiry passes (by time, even before the event).</summary>
     public decimal HeldAt(DateTimeOffset now) => Holds.Where(h => h.ExpiresAt > now).Sum(h => h.Amount);
+
+    /// <summary>Adapters' leases (docs/leases-and-feed.md). Their remaining counts like a hold until drawn, returned or expired.</summary>
+    public IReadOnlyList<OpenLease> Leases { get; init; } = [];
+
+    public decimal LeasedAt(DateTimeOffset now) => Leases.Where(l => l.IsOpenAt(now)).Sum(l => l.Remaining);
 
     public static BudgetWindowState? Evolve(BudgetWindowState? state, string id, object @event) => (state, @event) switch
     {
@@ -39,6 +44,9 @@ public sealed record BudgetWindowState(
         (_, HoldReleased e) => state with { Holds = state.Holds.Where(h => h.ReservationId != e.ReservationId).ToList() },
         (_, SpendSettled e) => state with { Settled = state.Settled + e.Entries.Sum(x => x.Amount) },
         (_, BudgetThresholdCrossed e) => state with { CrossedThresholds = [.. state.CrossedThresholds, e.Percent] },
+        // A draw is spend: settled grows by it, whether or not the lease still had that much.
+        (_, LeaseDrawn e) => state with { Settled = state.Settled + e.Draws.Sum(d => d.Amount), Leases = OpenLease.Evolve(state.Leases, e) },
+        (_, LeaseGranted or LeaseExtended or LeaseReturned or LeaseRecalled or LeaseExpired) => state with { Leases = OpenLease.Evolve(state.Leases, @event) },
         _ => state,
     };
 }

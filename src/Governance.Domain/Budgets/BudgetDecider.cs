@@ -3,14 +3,20 @@ namespace Governance.Domain.Budgets;
 /// <summary>Where a budget stands in its current window.</summary>
 public sealed record BudgetStanding(BudgetLevel Level, string Owner, decimal Limit, decimal Settled, decimal Held, Window Window)
 {
-    public decimal Remaining => Limit - Settled - Held;
+    /// <summary>What adapters' open leases still hold in the window: it counts like a hold.</summary>
+    public decimal Leased { get; init; }
+
+    public decimal Remaining => Limit - Settled - Held - Leased;
 
     public static BudgetStanding Of(Budget budget, BudgetWindowState? window, DateTimeOffset now) => new(
-        budget.Level, budget.Owner, budget.Limit, window?.Settled ?? 0m, window?.HeldAt(now) ?? 0m, budget.WindowAt(now));
+        budget.Level, budget.Owner, budget.Limit, window?.Settled ?? 0m, window?.HeldAt(now) ?? 0m, budget.WindowAt(now))
+    {
+        Leased = window?.LeasedAt(now) ?? 0m,
+    };
 }
 
 /// <summary>
-/// Pure budget rules. The invariant at every level, always: settled + open holds ≤ limit. A hold is placed only
+/// Pure budget rules. The invariant at every level, always: settled + open holds + open leases ≤ limit. A hold is placed only
 /// when it fits every level; callers serialise decisions per window (see the API's budget lock).
 /// </summary>
 public static class BudgetDecider

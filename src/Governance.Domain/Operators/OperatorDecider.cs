@@ -8,7 +8,7 @@ public static class OperatorDecider
     /// (a list that grants nothing would only mislead whoever reads the token later). Duplicates are dropped.
     /// </summary>
     public static OperatorTokenIssued Issue(
-        string token, string name, IReadOnlyList<string> roles, IReadOnlyList<string>? apps, string actor, DateTimeOffset now)
+        string token, string name, IReadOnlyList<string> roles, IReadOnlyList<string>? apps, string actor, DateTimeOffset now, string? adapterId = null)
     {
         var distinctRoles = roles.Distinct(StringComparer.Ordinal).ToArray();
         var distinctApps = (apps ?? []).Distinct(StringComparer.Ordinal).ToArray();
@@ -22,8 +22,11 @@ public static class OperatorDecider
         if (!appOwner && distinctApps.Length > 0)
             throw new DomainException("apps_without_app_owner", "Apps scope the app-owner role only.", DomainErrorKind.Unprocessable);
 
+        if (adapterId is not null && !distinctRoles.Contains(OperatorRoles.Adapter))
+            throw new DomainException("adapter_id_without_adapter", "An adapter id names an adapter token only.", DomainErrorKind.Unprocessable);
+
         return new OperatorTokenIssued(
-            OperatorToken.IdFor(token), name, distinctRoles, distinctApps, OperatorToken.HashOf(token), actor, now);
+            OperatorToken.IdFor(token), name, distinctRoles, distinctApps, OperatorToken.HashOf(token), actor, now) { AdapterId = adapterId };
     }
 
     /// <summary>

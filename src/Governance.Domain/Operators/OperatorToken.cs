@@ -33,7 +33,11 @@ public static class OperatorRoles
 /// </summary>
 public sealed record OperatorTokenIssued(
     string TokenId, string Name, IReadOnlyList<string> Roles, IReadOnlyList<string> Apps, string TokenHash, string IssuedBy,
-    DateTimeOffset IssuedAt);
+    DateTimeOffset IssuedAt)
+{
+    /// <summary>The identity an adapter token acts under (leases, the change feed); null: the token id.</summary>
+    public string? AdapterId { get; init; }
+}
 
 public sealed record OperatorTokenRevoked(string TokenId, string Reason, string RevokedBy, DateTimeOffset RevokedAt);
 
@@ -55,9 +59,14 @@ public sealed record OperatorToken(
 
     public bool IsActiveAdmin => !Revoked && Roles.Contains(OperatorRoles.Admin);
 
+    /// <summary>Who an adapter token is to leases and the change feed: the adapter id it was issued with, else its token id.</summary>
+    public string? AdapterId { get; init; }
+
+    public string? AdapterIdentity => Roles.Contains(OperatorRoles.Adapter) ? AdapterId ?? Id : null;
+
     public static OperatorToken? Evolve(OperatorToken? state, object @event) => (state, @event) switch
     {
-        (null, OperatorTokenIssued e) => new OperatorToken(e.TokenId, e.Name, e.Roles, e.Apps, e.TokenHash, e.IssuedAt, e.IssuedBy),
+        (null, OperatorTokenIssued e) => new OperatorToken(e.TokenId, e.Name, e.Roles, e.Apps, e.TokenHash, e.IssuedAt, e.IssuedBy) { AdapterId = e.AdapterId },
         (null, _) => null,
         (_, OperatorTokenRevoked e) => state with { Revoked = true, RevokedAt = e.RevokedAt, RevokedBy = e.RevokedBy, RevokeReason = e.Reason },
         _ => state,

@@ -1,5 +1,6 @@
 using Governance.Projections.Approvals;
 using Governance.Projections.Budgets;
+using Governance.Projections.Leases;
 using Governance.Projections.Usage;
 using Wolverine;
 
@@ -20,6 +21,7 @@ public static class AuditMessageAttribution
         [typeof(ExpireGrant)] = "grant-expiry",
         [typeof(LapseAccessRequest)] = "access-request-lapse",
         [typeof(CheckSpendAnomaly)] = "anomaly-check",
+        [typeof(ExpireLease)] = "lease-expiry",
     };
 
     public static AuditMessageScope Before(Envelope envelope)

@@ -21,6 +21,8 @@ public sealed record UsageReport(
     public IReadOnlyList<FailedAttempt> FailedAttempts { get; init; } = [];
     public bool Estimated { get; init; }
     public string? RequestedModel { get; init; }
+    /// <summary>The budget leases the adapter admitted the request under, at most one per level: the cost is drawn from them.</summary>
+    public IReadOnlyList<string> LeaseIds { get; init; } = [];
 }
 
 /// <summary>The ledger's answer for one report: the original result when the request id was already recorded.</summary>
@@ -64,7 +66,7 @@ public static class UsageLedger
             await using var settlement = store.LightweightSession(SessionOptions.ForTransaction(transaction, shouldAutoCommit: true));
             try
             {
-                var (outcomes, fresh, reservations) = await PriceAsync(requests, reports, actor, now, ct);
+                var (outcomes, fresh, reservations, leases) = await PriceAsync(requests, reports, actor, now, ct);
                 if (fresh.Count == 0)
                     return outcomes;
                 foreach (var completed in fresh)
@@ -72,7 +74,7 @@ public static class UsageLedger
                 await requests.SaveChangesAsync(ct);
 
                 var outbox = new MartenOutbox(runtime, settlement);
-                await SettleAsync(settlement, outbox, fresh, reservations, now, ct);
+                await SettleAsync(settlement, outbox, fresh, reservations, leases, now, ct);
                 await outbox.PublishAsync(new CheckSpendAnomaly(fresh.Select(r => r.KeyId).Distinct().ToList(), now));
                 // Marten commits only a session that has work; the requests' transaction must commit either way.
                 if (settlement.PendingChanges.Operations().Any() || settlement.PendingChanges.Streams().Any())
@@ -89,7 +91,8 @@ public static class UsageLedger
     }
 
     /// <summary>Prices every report that is new; refuses the whole batch when one cannot be priced or attributed.</summary>
-    private static async Task<(List<UsageOutcome> Outcomes, List<RequestCompleted> Fresh, Dictionary<string, Reservation> Reservations)> PriceAsync(
+    private static async Task<(List<UsageOutcome> Outcomes, List<RequestCompleted> Fresh, Dictionary<string, Reservation> Reservations,
+        Dictionary<string, List<BudgetLease>> Leases)> PriceAsync(
         IQuerySession session, IReadOnlyList<UsageReport> reports, string actor, DateTimeOffset now, CancellationToken ct)
     {
         var existing = (await RequestLog.RecordedAsync(session, reports.Select(r => r.RequestId).Distinct().ToList(), ct))
@@ -99,6 +102,10 @@ public static class UsageLedger
         var reservations = (await session.LoadManyAsync<Reservation>(ct, reports.Where(r => r.ReservationId is not null).Select(r => r.ReservationId!).Distinct()))
             .ToDictionary(r => r.Id);
         var teams = await BudgetBook.TeamsOfAsync(session, keys.Values.Select(k => k.App), ct);
+        var leaseIds = reports.SelectMany(r => r.LeaseIds).Distinct().ToList();
+        // Most batches name no lease (authorize/capture gateways): no round trip for them.
+        var leases = leaseIds.Count == 0 ? [] : (await session.LoadManyAsync<BudgetLease>(ct, leaseIds)).ToDictionary(l => l.Id);
+        var leasesOf = new Dictionary<string, List<BudgetLease>>();
 
         var outcomes = new List<UsageOutcome>(reports.Count);
         var fresh = new Dictionary<string, RequestCompleted>();
@@ -136,16 +143,45 @@ public static class UsageLedger
                 RequestedModel = report.RequestedModel,
             };
             fresh[report.RequestId] = completed;
+            if (report.LeaseIds.Count > 0)
+                leasesOf[report.RequestId] = LeasesOf(i, report, leases, completed);
             outcomes.Add(new UsageOutcome(report.RequestId, false, completed.Cost, completed.PriceVersion));
         }
 
-        return (outcomes, fresh.Values.ToList(), reservations);
+        return (outcomes, fresh.Values.ToList(), reservations, leasesOf);
     }
 
-    /// <summary>Moves the batch's money into every budget window it belongs to: captures for reserved requests, plain settlement otherwise.</summary>
+    /// <summary>The request's leases; each must exist and be for one of the request's own budgets (its key, app, team or grant).</summary>
+    private static List<BudgetLease> LeasesOf(int index, UsageReport report, Dictionary<string, BudgetLease> leases, RequestCompleted request)
+    {
+        var found = new List<BudgetLease>();
+        foreach (var leaseId in report.LeaseIds)
+        {
+            var lease = leases.GetValueOrDefault(leaseId) ?? throw new UsageRejected(index, "leaseIds", $"Lease '{leaseId}' does not exist.");
+            var owner = lease.Level switch
+            {
+                BudgetLevel.Key => request.KeyId,
+                BudgetLevel.App => request.App,
+                BudgetLevel.Team => request.Team,
+                _ => request.GrantId,
+            };
+            if (owner != lease.Owner)
+                throw new UsageRejected(index, "leaseIds",
+                    $"Lease '{leaseId}' is for the {lease.Level.ToString().ToLowerInvariant()} budget of '{lease.Owner}', which request '{report.RequestId}' does not belong to.");
+            if (found.Any(l => l.Window == lease.Window))
+                throw new UsageRejected(index, "leaseIds", $"Request '{report.RequestId}' names two leases of one budget window.");
+            found.Add(lease);
+        }
+        return found;
+    }
+
+    /// <summary>
+    /// Moves the batch's money into every budget window it belongs to: captures for reserved requests, draws on the
+    /// leases a request names in their windows, plain settlement otherwise.
+    /// </summary>
     private static async Task SettleAsync(
         IDocumentSession session, IMessageBus outbox, IReadOnlyList<RequestCompleted> completed, IReadOnlyDictionary<string, Reservation> reservations,
-        DateTimeOffset now, CancellationToken ct)
+        IReadOnlyDictionary<string, List<BudgetLease>> leasesOf, DateTimeOffset now, CancellationToken ct)
     {
         var captures = new List<(Reservation Reservation, RequestCompleted Request)>();
         var plain = new List<RequestCompleted>();
@@ -161,15 +197,19 @@ public static class UsageLedger
         // Where each plain request's money goes: every budget (key, app, team) that exists, in the window of its time.
         static BudgetScope ScopeOf(RequestCompleted r) => new(r.KeyId, r.App, r.Team, r.GrantId);
         var budgetsOf = await BudgetBook.ForAsync(session, plain.Select(ScopeOf).ToHashSet(), ct);
-        var settlements = new Dictionary<string, (Budget Budget, DateTimeOffset At, List<SettledEntry> Entries)>();
+        var settlements = new Dictionary<string, (Budget Budget, DateTimeOffset At, List<SettledEntry> Entries, List<LeaseDraw> Draws)>();
         foreach (var request in plain)
         {
             foreach (var budget in budgetsOf[ScopeOf(request)])
             {
                 var windowId = budget.WindowStreamAt(request.OccurredAt);
                 if (!settlements.TryGetValue(windowId, out var settlement))
-                    settlements[windowId] = settlement = (budget, request.OccurredAt, []);
-                settlement.Entries.Add(new SettledEntry(request.RequestId, request.Cost));
+                    settlements[windowId] = settlement = (budget, request.OccurredAt, [], []);
+                // A lease of another window (the request happened after its window ended) leaves this window's share plain.
+                if (leasesOf.GetValueOrDefault(request.RequestId)?.FirstOrDefault(l => l.Window == windowId) is { } lease)
+                    settlement.Draws.Add(new LeaseDraw(lease.Id, request.RequestId, request.Cost));
+                else
+                    settlement.Entries.Add(new SettledEntry(request.RequestId, request.Cost));
             }
         }
 
@@ -179,11 +219,11 @@ public static class UsageLedger
 
         var windows = new Dictionary<string, BudgetWindowState>();
         var batch = completed.Select(r => r.RequestId).ToList();
-        foreach (var (windowId, (budget, at, entries)) in settlements)
+        foreach (var (windowId, (budget, at, entries, draws)) in settlements)
         {
             // This batch's requests are already written (uncommitted, in this transaction): a window opened now must not count them twice.
             var window = windows[windowId] = await BudgetBook.WindowAsync(session, budget, at, now, ct, batch);
-            await AppendAsync(session, outbox, windows, windowId, BudgetDecider.Settle(budget, window, entries, now));
+            await AppendAsync(session, outbox, windows, windowId, LeaseDecider.Settle(budget, window, entries, draws, now));
         }
         foreach (var (reservation, request) in captures)
         {

@@ -42,7 +42,8 @@ public sealed class GovernanceFixture : IAsyncLifetime
         Proxy = await AlbaHost.For<ProxyMarker>(web => Configure(web));
     }
 
-    private void Configure(IWebHostBuilder web)
+    /// <summary>The settings every node of the test deployment gets (a test may start another API node with them).</summary>
+    public void Configure(IWebHostBuilder web)
     {
         web.UseSetting("ConnectionStrings:Governance", ConnectionString);
         web.UseSetting("Governance:Schema", Schema);

@@ -1,3 +1,4 @@
+using Governance.Projections.Leases;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Governance.Domain.Operators;
@@ -101,6 +102,23 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
         fx.Clock.Advance(TimeSpan.FromMinutes(11));
         await Invoke(new ExpireReservation(hold.GetProperty("reservationId").GetString()!));
 
+        // Budget leases: adapter A leases the headroom, renews, draws on it and returns part of it; adapter B's need recalls
+        // it; what A still holds expires.
+        var edgeA = await Operator(OperatorRoles.Adapter);
+        var edgeB = await Operator(OperatorRoles.Adapter);
+        var lease = await Post("/api/leases", new { adapterId = edgeA.Id, keyId, need = 0.01m, want = 0.40m }, edgeA.Token);
+        var leaseId = lease.GetProperty("slices")[0].GetProperty("leaseId").GetString()!;
+        await Post($"/api/leases/{leaseId}/renew", new { }, edgeA.Token);
+        await Post("/api/usage", new
+        {
+            requestId = Api.Unique("req"), keyId, model, inputTokens = 0, cachedTokens = 0, outputTokens = 1000, reasoningTokens = 0, latencyMs = 5,
+            status = 200, leaseIds = new[] { leaseId },
+        }, edgeA.Token);
+        await Post("/api/leases", new { adapterId = edgeB.Id, keyId, need = 0.05m }, edgeB.Token);
+        await Post($"/api/leases/{leaseId}/return", new { unused = 0.10m }, edgeA.Token);
+        fx.Clock.Advance(TimeSpan.FromMinutes(5));
+        await Invoke(new ExpireLease(leaseId));
+
         // A spend spike ($20 in an hour against nothing before): the anomaly check suspends the key on its own.
         await Post("/api/usage", Usage(keyId, model, 2_000_000), adapter.Token);
         await Eventually(async () => (await Events(start)).Any(e => e.Type == "spend_anomaly_detected" && e.Stream == keyId));
@@ -133,7 +151,7 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
             .Where(t => t.EventType.Namespace!.StartsWith("Governance.", StringComparison.Ordinal)).Select(t => t.EventTypeName).ToHashSet();
         Assert.Empty(mapped.Except(events.Select(e => e.Type)));
 
-        var operators = new[] { GovernanceFixture.AdminToken }.Select(OperatorToken.IdFor).Concat([approver.Id, owner.Id, adapter.Id]).ToHashSet();
+        var operators = new[] { GovernanceFixture.AdminToken }.Select(OperatorToken.IdFor).Concat([approver.Id, owner.Id, adapter.Id, edgeA.Id, edgeB.Id]).ToHashSet();
         Assert.All(events, e =>
         {
             Assert.False(string.IsNullOrEmpty(e.Actor), $"{e.Type} #{e.Sequence} has no actor");
@@ -145,7 +163,8 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
             Assert.NotEqual("system:unattributed", e.Actor);
         });
         string ActorOf(string type) => events.First(e => e.Type == type).Actor!;
-        Assert.Equal(["adapter:test-adapter", adapter.Id], events.Where(e => e.Type == "request_completed").Select(e => e.Actor).Distinct().Order());
+        Assert.Equal(new[] { "adapter:test-adapter", adapter.Id, edgeA.Id }.Order(),
+            events.Where(e => e.Type == "request_completed").Select(e => e.Actor).Distinct().Order());
         Assert.Equal("adapter:test-adapter", events.First(e => e.Type == "hold_captured").Actor);
         Assert.Equal(owner.Id, ActorOf("key_rotated"));
         Assert.Equal(approver.Id, ActorOf("access_approved"));
@@ -153,6 +172,9 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
         Assert.Equal("system:grant-expiry", ActorOf("grant_expired"));
         Assert.Equal("system:access-request-lapse", ActorOf("access_request_lapsed"));
         Assert.Equal("system:anomaly-check", ActorOf("spend_anomaly_detected"));
+        Assert.Equal(edgeA.Id, ActorOf("lease_granted"));
+        Assert.Equal(edgeB.Id, ActorOf("lease_recalled"));
+        Assert.Equal("system:lease-expiry", ActorOf("lease_expired"));
         Assert.True(fx.Verify(await fx.Export()).Intact);
     }
 

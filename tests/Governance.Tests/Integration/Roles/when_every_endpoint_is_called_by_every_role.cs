@@ -69,6 +69,11 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
 
         new("POST", "/api/authorize", [Admin, Adapter], _ => "/api/authorize"),
         new("POST", "/api/usage", [Admin, Adapter], _ => "/api/usage"),
+        new("POST", "/api/leases", [Adapter], _ => "/api/leases"),
+        new("POST", "/api/leases/{id}/renew", [Adapter], _ => "/api/leases/lse_nosuchlease/renew"),
+        new("POST", "/api/leases/{id}/return", [Adapter], _ => "/api/leases/lse_nosuchlease/return"),
+        new("GET", "/api/feed", [Admin, Adapter], _ => "/api/feed?wait=false"),
+        new("GET", "/api/feed/snapshot", [Adapter], _ => "/api/feed/snapshot"),
 
         new("POST", "/api/operators", [Admin], _ => "/api/operators"),
         new("GET", "/api/operators", [Admin, Auditor], _ => "/api/operators"),

@@ -1,0 +1,47 @@
+using System.Data;
+using Governance.Api.Infrastructure;
+using Governance.Domain.Approvals;
+using Governance.Domain.Apps;
+using Governance.Domain.Budgets;
+using Governance.Domain.Catalog;
+using Governance.Domain.Keys;
+using Governance.Domain.Operators;
+using Governance.Projections.Feed;
+using Marten;
+using Wolverine.Http;
+
+namespace Governance.Api.Feed;
+
+/// <summary>
+/// What an adapter needs to start deciding alone, consistent with <see cref="Cursor"/>: every change at or below it is
+/// reflected; follow the feed from it (<c>GET /api/feed?after={cursor}</c>). Changes above it that the snapshot
+/// already reflects are delivered again; applying their state is harmless. Grants: every granted one, active by time.
+/// </summary>
+public sealed record FeedSnapshot(
+    long Cursor, IReadOnlyList<FeedKey> Keys, IReadOnlyList<FeedModel> Models, IReadOnlyList<FeedApp> Apps, IReadOnlyList<FeedBudget> Budgets,
+    IReadOnlyList<FeedGrant> Grants);
+
+[Roles(OperatorRoles.Adapter)]
+public static class SnapshotEndpoint
+{
+    [WolverineGet("/api/feed/snapshot")]
+    public static async Task<FeedSnapshot> Get(FeedHub hub, IDocumentStore store, CancellationToken ct)
+    {
+        // The stable mark before the snapshot's transaction starts: everything at or below it has committed already.
+        await hub.ReadyAsync(ct);
+        var cursor = hub.Current!.Mark;
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        // One consistent view of every document, however long the reads take.
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
+        await using var session = store.QuerySession(Marten.Services.SessionOptions.ForTransaction(transaction));
+
+        var keys = await session.Query<VirtualKey>().ToListAsync(ct);
+        var models = await session.Query<ModelDefinition>().ToListAsync(ct);
+        var apps = await session.Query<App>().ToListAsync(ct);
+        var budgets = await session.Query<Budget>().ToListAsync(ct);
+        var grants = await session.Query<AccessRequest>().Where(r => r.Status == AccessStatus.Granted).ToListAsync(ct);
+        return new FeedSnapshot(cursor, keys.Select(FeedKey.From).ToList(), models.Select(FeedModel.From).ToList(), apps.Select(FeedApp.From).ToList(),
+            budgets.Select(FeedBudget.From).ToList(), grants.Select(FeedGrant.From).ToList());
+    }
+}

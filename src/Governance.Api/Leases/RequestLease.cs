@@ -1,0 +1,88 @@
+using System.Security.Claims;
+using FluentValidation;
+using Governance.Api.Infrastructure;
+using Governance.Domain.Access;
+using Governance.Domain.Budgets;
+using Governance.Domain.Catalog;
+using Governance.Domain.Keys;
+using Governance.Domain.Operators;
+using Governance.Projections;
+using Governance.Projections.Leases;
+using Wolverine.Http;
+using Wolverine.Marten;
+
+namespace Governance.Api.Leases;
+
+/// <summary>
+/// An adapter asks for slices of every budget the key's requests must fit. <see cref="Need"/>: what it must hold in
+/// addition to admit its next request (its worst case, less what its slices still have uncommitted); <see cref="Want"/>:
+/// what it would like (default: need × <c>Leases__WantMultiplier</c>). <see cref="Model"/>, for a restricted model,
+/// adds the level of the access grant that admits it.
+/// </summary>
+public sealed record RequestLease(string AdapterId, string KeyId, string? Model, decimal Need, decimal? Want)
+{
+    public const decimal MaxAmount = 1_000_000m;
+
+    public sealed class Validator : AbstractValidator<RequestLease>
+    {
+        public Validator()
+        {
+            RuleFor(x => x.AdapterId).NotEmpty();
+            RuleFor(x => x.KeyId).NotEmpty();
+            RuleFor(x => x.Model).NotEmpty().When(x => x.Model is not null);
+            RuleFor(x => x.Need).GreaterThan(0m).LessThanOrEqualTo(MaxAmount);
+            RuleFor(x => x.Want).GreaterThanOrEqualTo(x => x.Need).LessThanOrEqualTo(MaxAmount).When(x => x.Want is not null)
+                .WithMessage($"'want' must be at least 'need' and at most {MaxAmount}.");
+        }
+    }
+}
+
+/// <summary>
+/// Always 200 for a decision, like /api/authorize. <see cref="Granted"/> with a slice per budget level (none when the
+/// key has no budget). Otherwise <see cref="Reason"/>: a key or model refusal (<c>revoked</c>, <c>approval_required</c>, …);
+/// <c>retry</c>: other adapters' leases were recalled (<see cref="Recalled"/>), ask again after <see cref="RetryAfterMs"/>;
+/// <c>budget_exceeded</c>: even with them the level in <see cref="Shortfall"/> cannot give the need.
+/// </summary>
+public sealed record LeaseResult(
+    bool Granted, string? Reason, string KeyId, IReadOnlyList<LeaseSliceView> Slices, IReadOnlyList<string> Recalled, int? RetryAfterMs,
+    LeaseShortfall? Shortfall)
+{
+    public const string Retry = "retry";
+
+    public static LeaseResult Refused(string keyId, string reason) => new(false, reason, keyId, [], [], null, null);
+}
+
+[Roles(OperatorRoles.Adapter)]
+public static class RequestLeaseEndpoint
+{
+    [WolverinePost("/api/leases")]
+    public static async Task<IResult> Post(
+        RequestLease command, IMartenOutbox outbox, LeaseOptions options, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
+    {
+        if (user.AdapterId() != command.AdapterId)
+            return Problems.Forbidden($"This token acts as adapter '{user.AdapterId()}', not '{command.AdapterId}'.");
+
+        var session = outbox.Session!;
+        var now = clock.GetUtcNow();
+        var key = await session.LoadAsync<VirtualKey>(command.KeyId, ct);
+        var model = key is null || command.Model is null ? null : await session.LoadAsync<ModelDefinition>(command.Model, ct);
+        var refusal = LeaseDecider.Refusal(key, command.Model, model, now);
+        string? grantId = null;
+        if (refusal is null && model is { IsRestricted: true })
+        {
+            grantId = (await AccessCheck.ActiveGrantAsync(session, key!.Id, key.App, model.Id, now, ct))?.Id;
+            refusal = grantId is null ? DenialReasons.ApprovalRequired : null;
+        }
+        if (refusal is not null)
+            return Results.Ok(LeaseResult.Refused(command.KeyId, refusal));
+
+        var decision = await LeaseBook.RequestAsync(session, outbox,
+            new LeaseRequest(command.AdapterId, key!.Id, key.App, grantId, command.Need, command.Want, user.Actor()), options.Sizing, now, ct);
+        return Results.Ok(decision.Verdict switch
+        {
+            LeaseVerdict.Granted => new LeaseResult(true, null, key.Id, decision.Slices.Select(LeaseSliceView.From).ToList(), [], null, null),
+            LeaseVerdict.Retry => new LeaseResult(false, LeaseResult.Retry, key.Id, [], decision.Recalled, options.RetryAfterMs, null),
+            _ => new LeaseResult(false, DenialReasons.BudgetExceeded, key.Id, [], [], null, LeaseShortfall.From(decision.Shortfall!)),
+        });
+    }
+}

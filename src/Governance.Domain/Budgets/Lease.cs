@@ -1,0 +1,69 @@
+namespace Governance.Domain.Budgets;
+
+/// <summary>
+/// A lease as its window sees it. <see cref="Remaining"/> counts against the window's limit while the lease runs.
+/// <see cref="Settling"/>: the adapter has returned everything it had not committed and nothing was drawn since, so what
+/// remains is in flight (it will be drawn by usage); a recall would gain nothing. <see cref="Recalled"/>: a recall
+/// awaits an answer.
+/// </summary>
+public sealed record OpenLease(
+    string LeaseId, string AdapterId, decimal Remaining, decimal Drawn, decimal Need, DateTimeOffset ExpiresAt, bool Settling, bool Recalled)
+{
+    /// <summary>Leases end by time, like holds: past its expiry a lease counts for nothing, even before the expiry event.</summary>
+    public bool IsOpenAt(DateTimeOffset now) => ExpiresAt > now;
+
+    /// <summary>The window's lease list after one lease event.</summary>
+    public static IReadOnlyList<OpenLease> Evolve(IReadOnlyList<OpenLease> leases, object @event) => @event switch
+    {
+        LeaseGranted e => [.. leases, new OpenLease(e.LeaseId, e.AdapterId, e.Amount, 0m, e.Need, e.ExpiresAt, false, false)],
+        LeaseExtended e => Update(leases, e.LeaseId, l => l with
+        {
+            Remaining = l.Remaining + e.Added, Need = e.Need, ExpiresAt = e.ExpiresAt,
+            // New headroom is uncommitted again; a recall still stands until the adapter answers it.
+            Settling = l.Settling && e.Added == 0m,
+        }),
+        // A draw beyond the remaining is still spend (it is settled); the lease simply has nothing left. A request that
+        // cost less than its worst case leaves part of what was in flight unused: the lease is worth recalling again.
+        LeaseDrawn e => e.Draws.Aggregate(leases, (all, d) => Update(all, d.LeaseId, l => l with
+        {
+            Remaining = Math.Max(0m, l.Remaining - d.Amount), Drawn = l.Drawn + d.Amount, Settling = false,
+        })),
+        LeaseReturned e => Update(leases, e.LeaseId, l => l with
+        {
+            Remaining = Math.Max(0m, l.Remaining - e.Amount), Settling = true, Recalled = false,
+        }),
+        LeaseRecalled e => Update(leases, e.LeaseId, l => l with { Recalled = true }),
+        LeaseExpired e => leases.Where(l => l.LeaseId != e.LeaseId).ToList(),
+        _ => leases,
+    };
+
+    private static IReadOnlyList<OpenLease> Update(IReadOnlyList<OpenLease> leases, string leaseId, Func<OpenLease, OpenLease> change) =>
+        leases.Select(l => l.LeaseId == leaseId ? change(l) : l).ToList();
+}
+
+public enum LeaseStatus
+{
+    Open,
+    Expired,
+}
+
+/// <summary>
+/// Where a lease lives and whose it is, by lease id: folded from the lease's events on its window stream. The money
+/// is in the window (<see cref="BudgetWindowState.Leases"/>); this answers "which window, which adapter, until when".
+/// </summary>
+public sealed record BudgetLease(
+    string Id, string AdapterId, string KeyId, BudgetLevel Level, string Owner, string Window, DateTimeOffset ExpiresAt, LeaseStatus Status)
+{
+    public const string IdPrefix = "lse_";
+
+    public bool IsOpenAt(DateTimeOffset now) => Status == LeaseStatus.Open && ExpiresAt > now;
+
+    public static BudgetLease? Evolve(BudgetLease? state, object @event) => (state, @event) switch
+    {
+        (null, LeaseGranted e) => new BudgetLease(e.LeaseId, e.AdapterId, e.KeyId, e.Level, e.Owner, e.Window, e.ExpiresAt, LeaseStatus.Open),
+        (null, _) => null,
+        (_, LeaseExtended e) => state with { ExpiresAt = e.ExpiresAt },
+        (_, LeaseExpired) => state with { Status = LeaseStatus.Expired },
+        _ => state,
+    };
+}

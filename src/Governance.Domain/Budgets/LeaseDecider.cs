@@ -1,0 +1,213 @@
+using Governance.Domain.Access;
+using Governance.Domain.Catalog;
+using Governance.Domain.Keys;
+
+namespace Governance.Domain.Budgets;
+
+/// <summary>How leases are sized and how long they live.</summary>
+/// <param name="WantMultiplier">A request without <c>want</c> asks for this many times its <c>need</c>.</param>
+/// <param name="NearExhaustionMultiplier">Below this many times <c>need</c> of free headroom, a lease is exactly <c>need</c>.</param>
+public sealed record LeaseSizing(decimal WantMultiplier, decimal NearExhaustionMultiplier, TimeSpan Ttl)
+{
+    public static readonly LeaseSizing Default = new(10m, 4m, TimeSpan.FromSeconds(60));
+}
+
+/// <summary>One budget level of a lease request: the budget and its current window, read under the window's lock.</summary>
+public sealed record LeaseLevel(Budget Budget, BudgetWindowState Window);
+
+/// <summary>An event for one window stream.</summary>
+public sealed record WindowEvent(string Window, object Event);
+
+/// <summary>What one level of a granted request gives the adapter: <see cref="Added"/> now, <see cref="Remaining"/> in all.</summary>
+public sealed record LeaseSlice(
+    string LeaseId, BudgetLevel Level, string Owner, Window Window, decimal Added, decimal Remaining, DateTimeOffset ExpiresAt);
+
+public enum LeaseVerdict
+{
+    Granted,
+    /// <summary>Other adapters' leases were recalled; ask again once they have returned what they do not use.</summary>
+    Retry,
+    Denied,
+}
+
+/// <summary>
+/// The answer to a lease request. <see cref="Shortfall"/> (when denied) is the first level, key first, whose free
+/// headroom plus every other adapter's recallable remainder is below the need; <see cref="Free"/> is its free headroom.
+/// </summary>
+public sealed record LeaseDecision(
+    LeaseVerdict Verdict, IReadOnlyList<WindowEvent> Events, IReadOnlyList<LeaseSlice> Slices, IReadOnlyList<string> Recalled,
+    BudgetStanding? Shortfall);
+
+/// <summary>
+/// Pure lease rules. The window invariant becomes: settled + open holds + open leases' remaining ≤ limit. A lease is
+/// carved out of the window's free headroom (limit − settled − held − leased) only, so it holds by construction; the
+/// caller decides under the window locks (sorted), exactly as for holds.
+/// </summary>
+public static class LeaseDecider
+{
+    /// <summary>Why a key may not get leases (for this model, when one is named), or null. Grants are checked by the caller.</summary>
+    public static string? Refusal(VirtualKey? key, string? model, ModelDefinition? definition, DateTimeOffset now) => key switch
+    {
+        null => DenialReasons.UnknownKey,
+        { Status: KeyStatus.Revoked } => DenialReasons.Revoked,
+        _ when key.IsExpiredAt(now) => DenialReasons.Expired,
+        { Status: KeyStatus.Suspended } => DenialReasons.Suspended,
+        _ when model is null => null,
+        _ when definition is null => DenialReasons.UnknownModel,
+        _ when !key.Allows(model) => DenialReasons.ModelNotAllowed,
+        _ when definition.PriceAt(now) is null => DenialReasons.UnpricedModel,
+        _ => null,
+    };
+
+    /// <summary>Headroom nobody holds: limit − settled − open holds − open leases.</summary>
+    public static decimal Free(LeaseLevel level, DateTimeOffset now) => BudgetStanding.Of(level.Budget, level.Window, now).Remaining;
+
+    /// <summary>
+    /// A slice at every level, or none: all levels must be able to give <paramref name="need"/>. A level whose free
+    /// headroom is short but whose other adapters' uncommitted leases would cover the need recalls those leases
+    /// (<see cref="LeaseVerdict.Retry"/>); a level short even with them denies. An adapter holds at most one lease per
+    /// window: asking again tops its lease up and extends it.
+    /// </summary>
+    public static LeaseDecision Request(
+        IReadOnlyList<LeaseLevel> levels, string adapterId, string keyId, decimal need, decimal? want, LeaseSizing sizing,
+        string actor, DateTimeOffset now, Func<string> newLeaseId)
+    {
+        var wanted = Math.Max(need, want ?? need * sizing.WantMultiplier);
+        var ordered = levels.OrderBy(l => l.Budget.Level).ToList();
+        var plans = ordered.Select(level => (Level: level, Plan: Plan(level, adapterId, need, wanted, sizing, now))).ToList();
+
+        if (plans.FirstOrDefault(p => p.Plan.Verdict == LeaseVerdict.Denied) is { Level: not null } denied)
+            return new LeaseDecision(LeaseVerdict.Denied, [], [], [], BudgetStanding.Of(denied.Level.Budget, denied.Level.Window, now));
+
+        if (plans.Any(p => p.Plan.Verdict == LeaseVerdict.Retry))
+        {
+            var recalls = plans.SelectMany(p => p.Plan.Recallable.Where(l => !l.Recalled).Select(l => new WindowEvent(p.Level.Window.Id,
+                new LeaseRecalled(l.LeaseId, l.AdapterId, p.Level.Budget.Level, p.Level.Budget.Owner, adapterId, actor, now)))).ToList();
+            return new LeaseDecision(LeaseVerdict.Retry, recalls, [],
+                plans.SelectMany(p => p.Plan.Recallable.Select(l => l.LeaseId)).ToList(), null);
+        }
+
+        var events = new List<WindowEvent>();
+        var slices = new List<LeaseSlice>();
+        foreach (var (level, plan) in plans)
+        {
+            var own = OwnLease(level.Window, adapterId, now);
+            var expiresAt = ExpiryOf(level.Window, now, sizing.Ttl, own?.ExpiresAt);
+            var window = level.Budget.WindowAt(now);
+            if (own is null)
+            {
+                var leaseId = newLeaseId();
+                events.Add(new WindowEvent(level.Window.Id, new LeaseGranted(leaseId, adapterId, keyId, level.Budget.Level, level.Budget.Owner,
+                    level.Window.Id, plan.Amount, need, expiresAt, actor, now)));
+                slices.Add(new LeaseSlice(leaseId, level.Budget.Level, level.Budget.Owner, window, plan.Amount, plan.Amount, expiresAt));
+            }
+            else
+            {
+                events.Add(new WindowEvent(level.Window.Id, new LeaseExtended(own.LeaseId, plan.Amount, need, expiresAt, actor, now)));
+                slices.Add(new LeaseSlice(own.LeaseId, level.Budget.Level, level.Budget.Owner, window, plan.Amount, own.Remaining + plan.Amount, expiresAt));
+            }
+        }
+        return new LeaseDecision(LeaseVerdict.Granted, events, slices, [], null);
+    }
+
+    private sealed record LevelPlan(LeaseVerdict Verdict, decimal Amount, IReadOnlyList<OpenLease> Recallable);
+
+    private static LevelPlan Plan(LeaseLevel level, string adapterId, decimal need, decimal wanted, LeaseSizing sizing, DateTimeOffset now)
+    {
+        var free = Free(level, now);
+        var others = level.Window.Leases.Where(l => l.IsOpenAt(now) && l.AdapterId != adapterId && l.Remaining > 0m).ToList();
+        if (need <= free)
+            return new LevelPlan(LeaseVerdict.Granted, Size(free, others.Count, need, wanted, sizing), []);
+        // A settling lease has returned all it had uncommitted: what it still holds is in flight, recalling it gains nothing.
+        var recallable = others.Where(l => !l.Settling).ToList();
+        return need <= free + recallable.Sum(l => l.Remaining)
+            ? new LevelPlan(LeaseVerdict.Retry, 0m, recallable)
+            : new LevelPlan(LeaseVerdict.Denied, 0m, []);
+    }
+
+    /// <summary>
+    /// What to add to a lease: <paramref name="wanted"/>, capped by a fair share of the free headroom among the adapters
+    /// already leasing here and the caller, never below <paramref name="need"/>. Near exhaustion exactly the need, so
+    /// the last few requests' worth is not parked in one adapter while another one needs it.
+    /// </summary>
+    public static decimal Size(decimal free, int otherAdapters, decimal need, decimal wanted, LeaseSizing sizing)
+    {
+        if (free < need)
+            return 0m;
+        if (free < sizing.NearExhaustionMultiplier * need)
+            return need;
+        var fair = RoundDown(free / (otherAdapters + 1));
+        return Math.Clamp(Math.Min(wanted, fair), need, free);
+    }
+
+    /// <summary>
+    /// Extends a running lease and tops it up towards <paramref name="want"/> (default: the lease's need × the
+    /// multiplier) within its fair share. No top-up while a recall of it stands or near exhaustion.
+    /// </summary>
+    public static object[] Renew(LeaseLevel level, string leaseId, decimal? want, LeaseSizing sizing, string actor, DateTimeOffset now)
+    {
+        var lease = level.Window.Leases.FirstOrDefault(l => l.LeaseId == leaseId && l.IsOpenAt(now))
+            ?? throw new DomainException("lease_expired", $"Lease '{leaseId}' has expired; request a new one.");
+        var free = Free(level, now);
+        var added = 0m;
+        if (!lease.Recalled && free >= sizing.NearExhaustionMultiplier * lease.Need)
+        {
+            var others = level.Window.Leases.Count(l => l.IsOpenAt(now) && l.AdapterId != lease.AdapterId && l.Remaining > 0m);
+            var target = Math.Min(want ?? lease.Need * sizing.WantMultiplier, RoundDown(free / (others + 1)));
+            added = Math.Clamp(target - lease.Remaining, 0m, free);
+        }
+        return [new LeaseExtended(leaseId, added, lease.Need, ExpiryOf(level.Window, now, sizing.Ttl, lease.ExpiresAt), actor, now)];
+    }
+
+    /// <summary>
+    /// Gives back what the adapter has not committed (at most what the lease still holds). Idempotent: nothing to give
+    /// and nothing to answer writes nothing; an expired lease has already given everything back.
+    /// </summary>
+    public static object[] Return(BudgetWindowState window, string leaseId, decimal unused, string actor, DateTimeOffset now)
+    {
+        var lease = window.Leases.FirstOrDefault(l => l.LeaseId == leaseId && l.IsOpenAt(now));
+        if (lease is null)
+            return [];
+        var amount = Math.Min(unused, lease.Remaining);
+        return amount == 0m && lease.Settling && !lease.Recalled ? [] : [new LeaseReturned(leaseId, amount, actor, now)];
+    }
+
+    /// <summary>Releases a lease whose time is up. Nothing when it is gone already or not yet due.</summary>
+    public static object[] Expire(BudgetWindowState window, string leaseId, DateTimeOffset now) =>
+        window.Leases.FirstOrDefault(l => l.LeaseId == leaseId) is { } lease && !lease.IsOpenAt(now)
+            ? [new LeaseExpired(leaseId, lease.Remaining, now)]
+            : [];
+
+    /// <summary>
+    /// Settles a batch in one window: plain entries, and draws on leases. A draw on a lease that is no longer open here
+    /// (expired, or of another window) is plain spend: the money was spent either way.
+    /// </summary>
+    public static object[] Settle(Budget budget, BudgetWindowState window, IReadOnlyList<SettledEntry> entries, IReadOnlyList<LeaseDraw> draws, DateTimeOffset now)
+    {
+        var open = draws.Where(d => window.Leases.Any(l => l.LeaseId == d.LeaseId && l.IsOpenAt(now))).ToList();
+        var plain = entries.Concat(draws.Except(open).Select(d => new SettledEntry(d.RequestId, d.Amount))).ToList();
+        var events = new List<object>();
+        if (plain.Count > 0)
+            events.Add(new SpendSettled(plain, now));
+        if (open.Count > 0)
+            events.Add(new LeaseDrawn(open, now));
+        if (events.Count > 0)
+            events.AddRange(BudgetDecider.Thresholds(budget, window, window.Settled + plain.Sum(e => e.Amount) + open.Sum(d => d.Amount), now));
+        return [.. events];
+    }
+
+    private static OpenLease? OwnLease(BudgetWindowState window, string adapterId, DateTimeOffset now) =>
+        window.Leases.FirstOrDefault(l => l.AdapterId == adapterId && l.IsOpenAt(now));
+
+    /// <summary>A lease never outlives its window: requests after the window's end belong to the next one.</summary>
+    private static DateTimeOffset ExpiryOf(BudgetWindowState window, DateTimeOffset now, TimeSpan ttl, DateTimeOffset? current)
+    {
+        var expiry = now + ttl;
+        if (window.WindowEnd is { } end && end < expiry)
+            expiry = end;
+        return current is { } running && running > expiry ? running : expiry;
+    }
+
+    /// <summary>Shares are rounded down to 10 decimal places (prices have at most 10), so a sum of shares never exceeds the whole.</summary>
+    private static decimal RoundDown(decimal amount) => decimal.Round(amount, 10, MidpointRounding.ToZero);
+}

@@ -1,0 +1,75 @@
+using System.Text.Json.Serialization;
+using Governance.Domain.Approvals;
+using Governance.Domain.Apps;
+using Governance.Domain.Budgets;
+using Governance.Domain.Catalog;
+using Governance.Domain.Keys;
+using Governance.Domain.Pricing;
+
+namespace Governance.Projections.Feed;
+
+/// <summary>
+/// One change on the feed: the event's global sequence number, its persisted type, its stream, its time, and the
+/// CURRENT state of what it changed (read after the event committed, so at least as new as the event). Applying the
+/// state rather than the event makes a replay harmless: an adapter that receives a change twice, or after a snapshot
+/// that already reflected it, ends in the same state. Exactly one of the state properties is set.
+/// </summary>
+public sealed record FeedChange(long Seq, string Type, string Stream, DateTimeOffset At)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public FeedKey? Key { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public FeedBudget? Budget { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public FeedApp? App { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public FeedModel? Model { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public FeedGrant? Grant { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public FeedLeaseRecall? Lease { get; init; }
+
+    /// <summary>The change as a caller without the adapter role sees it: no secret hashes.</summary>
+    public FeedChange WithoutSecrets() => Key is null ? this : this with { Key = Key.WithoutSecrets() };
+}
+
+/// <summary>
+/// A key as an adapter needs it to decide alone: status, scope, expiry and the SHA-256 hashes of its current and (during
+/// a rotation's grace) previous secret. Never a plaintext secret.
+/// </summary>
+public sealed record FeedKey(
+    string Id, string App, string Status, IReadOnlyList<string> Models, DateTimeOffset? ExpiresAt, string? SecretHash,
+    string? PreviousSecretHash, DateTimeOffset? PreviousValidUntil)
+{
+    public static FeedKey From(VirtualKey key) => new(
+        key.Id, key.App, key.Status.ToString().ToLowerInvariant(), key.Models, key.ExpiresAt, key.SecretHash, key.PreviousSecretHash,
+        key.PreviousValidUntil);
+
+    public FeedKey WithoutSecrets() => this with { SecretHash = null, PreviousSecretHash = null };
+}
+
+public sealed record FeedBudget(string Id, string Level, string Owner, decimal Limit, string Period)
+{
+    public static FeedBudget From(Budget budget) => new(
+        budget.Id, budget.Level.ToString().ToLowerInvariant(), budget.Owner, budget.Limit, budget.Period.ToString().ToLowerInvariant());
+}
+
+/// <summary>An app and its team: which team budget its keys' requests must also fit.</summary>
+public sealed record FeedApp(string Name, string? Team)
+{
+    public static FeedApp From(App app) => new(app.Name, app.Team);
+}
+
+/// <summary>A model's route, full price history (a future price applies from its effectiveFrom) and whether it needs a grant.</summary>
+public sealed record FeedModel(string Name, string? Provider, string? UpstreamModel, IReadOnlyList<PriceVersion> Prices, bool Restricted)
+{
+    public static FeedModel From(ModelDefinition model) => new(model.Id, model.Provider, model.UpstreamModel, model.Prices, model.IsRestricted);
+}
+
+/// <summary>An access grant: for a key, or for every key of an app when <see cref="KeyId"/> is null; active from start to expiry.</summary>
+public sealed record FeedGrant(
+    string Id, string? KeyId, string App, string Model, string Status, DateTimeOffset? Start, DateTimeOffset? Expiry, decimal? SpendCap)
+{
+    public static FeedGrant From(AccessRequest grant) => new(
+        grant.Id, grant.KeyId, grant.App, grant.Model, grant.Status.ToString().ToLowerInvariant(), grant.GrantStart, grant.GrantExpiry, grant.SpendCap);
+}
+
+/// <summary>A recall, addressed to the adapter holding the lease: return what you have not committed.</summary>
+public sealed record FeedLeaseRecall(string LeaseId, string AdapterId, string Level, string Owner, string RecalledFor)
+{
+    public static FeedLeaseRecall From(LeaseRecalled e) => new(e.LeaseId, e.AdapterId, e.Level.ToString().ToLowerInvariant(), e.Owner, e.RecalledFor);
+}
