@@ -7,6 +7,7 @@ using Governance.Domain.Access;
 using Governance.Domain.Catalog;
 using Governance.Domain.Usage;
 using Governance.Projections;
+using Governance.Projections.Audit;
 using Governance.Projections.Budgets;
 using Governance.Projections.Hosting;
 using Governance.Projections.Usage;
@@ -57,7 +58,10 @@ public static class ChatCompletions
         if (decision.Allowed && definition is not { IsRouted: true })
             decision = decision with { Allowed = false, Reason = DenialReasons.UnknownModel };
         if (!decision.Allowed)
+        {
+            await Denials.RecordAsync(session, RequestDenied.Of(requestId, presentedKey, decision, model, adapter.Actor, now), log);
             return OpenAiErrors.Denied(decision.HttpStatus, decision.Reason!);
+        }
 
         var provider = await session.LoadAsync<Provider>(definition!.Provider!, ct);
         if (provider is null)
@@ -66,10 +70,14 @@ public static class ChatCompletions
         // Worst case: every byte of the body a prompt token (a token is at least one byte), every allowed output token used.
         var maxOutput = MaxOutputTokens(body, ledger.DefaultMaxOutputTokens);
         var price = definition.PriceAt(now)!;
+        var worstCase = Pricing.WorstCase(raw.Length, maxOutput, price);
         var hold = await Holds.PlaceAsync(session, new MartenOutbox(runtime, session), new HoldRequest(decision.KeyId!, decision.App!, grant?.Id, definition.Id,
-            price.Version, Pricing.WorstCase(raw.Length, maxOutput, price), ledger.HoldTtl, adapter.Actor), now, ct);
+            price.Version, worstCase, ledger.HoldTtl, adapter.Actor), now, ct);
         if (!hold.Allowed)
+        {
+            await Denials.RecordAsync(session, RequestDenied.OverBudget(requestId, decision, definition.Id, hold.Shortfall!, worstCase, adapter.Actor, now), log);
             return OpenAiErrors.BudgetExceeded(hold.Shortfall!);
+        }
 
         body["model"] = definition.UpstreamModel;
         using var upstream = new HttpRequestMessage(HttpMethod.Post, provider.BaseUrl + "/chat/completions")

@@ -81,6 +81,10 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
         new("POST", "/api/access-requests/{id}/withdraw", [Admin, AppOwner], w => $"/api/access-requests/{w.AccessRequestId}/withdraw"),
         new("GET", "/api/grants", [Admin, Approver, Auditor, AppOwner], _ => "/api/grants"),
         new("POST", "/api/grants/{id}/revoke", [Admin, Approver], w => $"/api/grants/{w.AccessRequestId}/revoke"),
+        new("GET", "/api/models/{name}/policy", Readers, w => $"/api/models/{w.Model}/policy"),
+
+        new("GET", "/api/requests/{requestId}/explanation", [Admin, Auditor, AppOwner], _ => "/api/requests/req_matrix/explanation"),
+        new("POST", "/api/admin/projections/rebuild", [Admin], _ => "/api/admin/projections/rebuild"),
     ];
 
 
