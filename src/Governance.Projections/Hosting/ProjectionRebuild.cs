@@ -3,6 +3,7 @@ using JasperFx.Events.Daemon;
 using JasperFx.Events.Projections;
 using Marten;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace Governance.Projections.Hosting;
 
@@ -22,24 +23,62 @@ public sealed record RebuildReport(long Events, long Streams, double Seconds, IR
 public static class ProjectionRebuild
 {
     /// <summary>
-    /// Tears each projection down and replays the whole history through it, one projection after another, inline ones
-    /// first (what allow/deny reads), then async ones. Uses <paramref name="daemon"/>, so a running daemon's own agents are
-    /// stopped for the projection being rebuilt rather than racing it; the caller restarts them afterwards.
+    /// Tears each projection down and replays the whole history through it. A projection that is a pure fold of its events
+    /// (all of ours) is rebuilt by <see cref="FoldRebuild"/>: one ordered read, the projection's own Evolve, COPY; any other
+    /// by <paramref name="daemon"/> (Marten's replay, page by page). Projections are independent of each other (each reads
+    /// only events and writes only its own documents), so up to <paramref name="parallelism"/> are rebuilt at once.
+    /// The caller keeps the daemon's own agents stopped meanwhile and restarts them afterwards; async projections resume
+    /// from the last event the rebuild read.
     /// </summary>
-    public static async Task<RebuildReport> RunAsync(IDocumentStore store, IProjectionDaemon daemon, ILogger log, CancellationToken ct)
+    public static async Task<RebuildReport> RunAsync(IDocumentStore store, IProjectionDaemon daemon, ILogger log, CancellationToken ct, int parallelism = 4)
     {
         var before = await store.Advanced.FetchEventStoreStatistics(token: ct);
+        var schema = store.Options.Events.DatabaseSchemaName;
+        var ceiling = await CeilingAsync(store, schema, ct);
         var total = Stopwatch.StartNew();
-        var rebuilt = new List<RebuiltProjection>();
-        var projections = ((DocumentStore)store).Options.Projections.All;
-        foreach (var projection in projections.Where(p => p.Lifecycle != ProjectionLifecycle.Live).OrderBy(p => p.Lifecycle == ProjectionLifecycle.Async))
+        var rebuilt = new System.Collections.Concurrent.ConcurrentBag<RebuiltProjection>();
+        var projections = ((DocumentStore)store).Options.Projections.All.Where(p => p.Lifecycle != ProjectionLifecycle.Live).ToList();
+        await Parallel.ForEachAsync(projections, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = ct }, async (projection, token) =>
         {
             var watch = Stopwatch.StartNew();
-            await daemon.RebuildProjectionAsync(projection.Name, TimeSpan.FromMinutes(30), ct);
+            if (FoldRebuild.For(store, projection) is { } fold)
+            {
+                await fold.RunAsync(schema, ceiling, token);
+                if (projection.Lifecycle == ProjectionLifecycle.Async)
+                    await MarkProgressAsync(store, schema, projection.Shards().Select(s => s.Name.Identity), ceiling, token);
+            }
+            else
+            {
+                await daemon.RebuildProjectionAsync(projection.Name, TimeSpan.FromMinutes(30), token);
+            }
             rebuilt.Add(new RebuiltProjection(projection.Name, projection.Lifecycle.ToString(), watch.Elapsed.TotalSeconds));
             log.LogInformation("Rebuilt projection {Projection} in {Seconds:0.00} s", projection.Name, watch.Elapsed.TotalSeconds);
-        }
+        });
         var after = await store.Advanced.FetchEventStoreStatistics(token: ct);
-        return new RebuildReport(before.EventCount, before.StreamCount, total.Elapsed.TotalSeconds, rebuilt, after.EventCount - before.EventCount);
+        var ordered = projections.Select(p => rebuilt.Single(r => r.Name == p.Name)).ToList();
+        return new RebuildReport(before.EventCount, before.StreamCount, total.Elapsed.TotalSeconds, ordered, after.EventCount - before.EventCount);
+    }
+
+    /// <summary>The last event the rebuild reads; later ones are left to the live projections (and counted as appended during).</summary>
+    private static async Task<long> CeilingAsync(IDocumentStore store, string schema, CancellationToken ct)
+    {
+        await using var connection = (NpgsqlConnection)store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var command = new NpgsqlCommand($"select coalesce(max(seq_id), 0) from {schema}.mt_events", connection);
+        return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>An async projection rebuilt outside the daemon continues from where the rebuild stopped.</summary>
+    private static async Task MarkProgressAsync(IDocumentStore store, string schema, IEnumerable<string> shards, long ceiling, CancellationToken ct)
+    {
+        await using var connection = (NpgsqlConnection)store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        foreach (var shard in shards)
+        {
+            await using var command = new NpgsqlCommand($"select {schema}.mt_mark_event_progression(@name, @ceiling)", connection);
+            command.Parameters.AddWithValue("name", shard);
+            command.Parameters.AddWithValue("ceiling", ceiling);
+            await command.ExecuteNonQueryAsync(ct);
+        }
     }
 }
