@@ -1,5 +1,5 @@
+using System.Threading.Channels;
 using JasperFx.Events;
-using JasperFx.Events.Projections;
 using Marten;
 using Marten.Events.Aggregation;
 using Marten.Events.Projections;
@@ -10,7 +10,7 @@ namespace Governance.Projections.Hosting;
 
 /// <summary>
 /// A multi-stream projection that says which documents an event goes to, so <see cref="FoldRebuild"/> can rebuild it
-/// with one pass over the events instead of the daemon's page-by-page replay.
+/// in its single pass over the events instead of the daemon's page-by-page replay.
 /// </summary>
 public interface IFoldedByIdentity
 {
@@ -18,120 +18,232 @@ public interface IFoldedByIdentity
 }
 
 /// <summary>
-/// The fast rebuild of one projection whose Evolve is a pure fold (all of ours): read its events in one ordered query,
-/// fold them in memory with the projection's own Evolve (the code the live projection runs), and write the documents
-/// with COPY. Marten's daemon replays page by page, loading and upserting documents per page, which costs far more per
-/// event; the rebuild-equivalence test proves both give the live documents.
+/// One projection whose Evolve is a pure fold of its events (all of ours): a single-stream projection keyed by string
+/// that lists its events, or a multi-stream one implementing <see cref="IFoldedByIdentity"/>.
 /// </summary>
-internal sealed class FoldRebuild
+internal sealed class Fold
 {
-    private const int WriteBatch = 10_000;
-    private readonly IDocumentStore _store;
     private readonly object _projection;
-    private readonly Type _document;
-    private readonly IReadOnlyDictionary<string, Type> _eventTypes;
-    private readonly Func<object?, string, object, object?> _evolve;
-    private readonly IFoldedByIdentity? _identities;
+    private readonly System.Reflection.MethodInfo _evolve;
 
-    private FoldRebuild(IDocumentStore store, object projection, Type document, IReadOnlyDictionary<string, Type> eventTypes,
-        Func<object?, string, object, object?> evolve, IFoldedByIdentity? identities)
+    private Fold(object projection, Type document, IReadOnlyList<Type> events, IFoldedByIdentity? identities, System.Reflection.MethodInfo evolve)
     {
-        _store = store;
         _projection = projection;
-        _document = document;
-        _eventTypes = eventTypes;
         _evolve = evolve;
-        _identities = identities;
+        Document = document;
+        Events = events;
+        Identities = identities;
     }
 
-    /// <summary>
-    /// The fold for <paramref name="source"/>, or null when it is not a pure fold this class understands (a single-stream
-    /// projection keyed by string that lists its events, or a multi-stream one implementing <see cref="IFoldedByIdentity"/>):
-    /// such a projection is rebuilt by the daemon instead.
-    /// </summary>
-    public static FoldRebuild? For(IDocumentStore store, object source)
+    public Type Document { get; }
+    public IReadOnlyList<Type> Events { get; }
+    public IFoldedByIdentity? Identities { get; }
+
+    /// <summary>Documents still being folded: streams not yet at their last event, or every document of a multi-stream fold.</summary>
+    public Dictionary<string, object?> Open { get; } = [];
+
+    /// <summary>Null when <paramref name="projection"/> is not a pure fold this class understands: the daemon rebuilds it.</summary>
+    public static Fold? For(object projection)
     {
-        var baseType = source.GetType().BaseType;
-        if (baseType is not { IsGenericType: true })
+        var baseType = projection.GetType().BaseType;
+        if (baseType is not { IsGenericType: true } || baseType.GetGenericArguments() is not [var document, var id] || id != typeof(string))
             return null;
         var definition = baseType.GetGenericTypeDefinition();
-        var identities = source as IFoldedByIdentity;
+        var identities = projection as IFoldedByIdentity;
         if (definition != typeof(SingleStreamProjection<,>) && !(definition == typeof(MultiStreamProjection<,>) && identities is not null))
             return null;
-        var arguments = baseType.GetGenericArguments();
-        if (arguments[1] != typeof(string))
-            return null;
-        var included = (source.GetType().GetProperty("IncludedEventTypes")?.GetValue(source) as IEnumerable<Type>)?.ToList() ?? [];
-        if (included.Count == 0)
-            return null;
-
-        var events = (Marten.Events.EventGraph)((DocumentStore)store).Options.Events;
-        var evolve = source.GetType().GetMethod("Evolve", [arguments[0], typeof(string), typeof(IEvent)])!;
-        return new FoldRebuild(store, source, arguments[0], included.ToDictionary(t => events.EventMappingFor(t).EventTypeName),
-            (state, id, data) => evolve.Invoke(source, [state, id, Wrap(data)]), identities);
+        var events = (projection.GetType().GetProperty("IncludedEventTypes")?.GetValue(projection) as IEnumerable<Type>)?.ToList() ?? [];
+        var evolve = projection.GetType().GetMethod("Evolve", [document, typeof(string), typeof(IEvent)]);
+        return events.Count == 0 || evolve is null ? null : new Fold(projection, document, events, identities, evolve);
     }
 
-    /// <summary>Replaces the projection's documents with the fold of every event up to <paramref name="ceiling"/>.</summary>
-    public async Task RunAsync(string schema, long ceiling, CancellationToken ct)
-    {
-        await _store.Advanced.Clean.DeleteDocumentsByTypeAsync(_document, ct);
-        var serializer = _store.Options.Serializer();
-        await using var connection = (NpgsqlConnection)_store.Storage.Database.CreateConnection();
-        await connection.OpenAsync(ct);
-        // A single-stream projection reads stream by stream (a document is complete when its stream ends); a multi-stream
-        // one reads in the order the events happened and keeps its documents until the end.
-        var order = _identities is null ? "stream_id, version" : "seq_id";
-        await using var command = new NpgsqlCommand(
-            $"select stream_id, type, data from {schema}.mt_events where type = any(@types) and seq_id <= @ceiling and is_archived = false order by {order}",
-            connection);
-        command.Parameters.AddWithValue("types", _eventTypes.Keys.ToArray());
-        command.Parameters.AddWithValue("ceiling", ceiling);
-        await using var reader = await command.ExecuteReaderAsync(ct);
+    /// <summary>The projection's own Evolve: the code the live projection runs.</summary>
+    public object? Evolve(object? state, string id, object data) => _evolve.Invoke(_projection, [state, id, new Event<object>(data)]);
+}
 
-        var pending = new List<object>(WriteBatch);
-        var documents = new Dictionary<string, object?>();
-        string? stream = null;
-        object? state = null;
-        while (await reader.ReadAsync(ct))
+/// <summary>
+/// The fast rebuild of every pure-fold projection at once: one pass over the events in the order they were appended
+/// (one query, no sort), each event folded into every projection that lists it with the projection's own Evolve, and
+/// the documents written with COPY by two writers while the pass goes on. A single-stream document is written as soon
+/// as its stream's last event is folded, so memory holds only streams in progress (and a multi-stream projection's
+/// documents). Marten's daemon instead replays each projection separately, page by page, loading and upserting
+/// documents per page: several times the work per event. The rebuild-equivalence test proves both give the live documents.
+/// </summary>
+internal static class FoldRebuild
+{
+    private const int WriteBatch = 5_000;
+
+    public static async Task RunAsync(IDocumentStore store, IReadOnlyList<Fold> folds, string schema, long ceiling, CancellationToken ct)
+    {
+        var tables = new List<string>();
+        foreach (var document in folds.Select(f => f.Document).Distinct())
         {
-            var streamId = reader.GetString(0);
-            var data = serializer.FromJson(_eventTypes[reader.GetString(1)], reader, 2);
-            if (_identities is not null)
-            {
-                foreach (var id in _identities.IdsFor(data))
-                    documents[id] = _evolve(documents.GetValueOrDefault(id), id, data);
-                continue;
-            }
-            if (streamId != stream)
-            {
-                if (state is not null)
-                    await AddAsync(pending, state, ct);
-                stream = streamId;
-                state = null;
-            }
-            state = _evolve(state, streamId, data);
+            await store.Advanced.Clean.DeleteDocumentsByTypeAsync(document, ct);
+            tables.Add(store.Options.FindOrResolveDocumentType(document).TableName.Name);
         }
-        if (state is not null)
-            pending.Add(state);
-        foreach (var document in documents.Values.OfType<object>())
-            await AddAsync(pending, document, ct);
-        await FlushAsync(pending, ct);
+        // Bulk-load practice: the secondary indexes are dropped while the tables fill, and built once at the end (a sorted
+        // build costs a fraction of maintaining them row by row). They come back even when the rebuild fails; if the
+        // process dies in between, the next start of the API (which applies the schema) recreates them.
+        await using var indexes = await SecondaryIndexes.DropAsync(store, schema, tables, ct);
+
+        var mapping = (Marten.Events.EventGraph)((DocumentStore)store).Options.Events;
+        var byAlias = folds.SelectMany(f => f.Events.Select(type => (type, fold: f)))
+            .GroupBy(x => mapping.EventMappingFor(x.type).EventTypeName)
+            .ToDictionary(g => g.Key, g => (Type: g.First().type, Folds: g.Select(x => x.fold).ToArray()));
+
+        // A failing writer stops the pass, rather than leaving it blocked on a full channel.
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var batches = Channel.CreateBounded<List<object>>(new BoundedChannelOptions(4) { SingleReader = false, SingleWriter = true });
+        var writers = Enumerable.Range(0, 2).Select(_ => Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var batch in batches.Reader.ReadAllAsync(failed.Token))
+                    await store.BulkInsertDocumentsAsync(batch, BulkInsertMode.InsertsOnly, WriteBatch, failed.Token);
+            }
+            catch
+            {
+                await failed.CancelAsync();
+                throw;
+            }
+        }, CancellationToken.None)).ToList();
+
+        var pending = new Dictionary<Type, List<object>>();
+        async Task EmitAsync(Fold fold, object? document)
+        {
+            if (document is null)
+                return;
+            if (!pending.TryGetValue(fold.Document, out var buffer))
+                pending[fold.Document] = buffer = new List<object>(WriteBatch);
+            buffer.Add(document);
+            if (buffer.Count < WriteBatch)
+                return;
+            await batches.Writer.WriteAsync(buffer, failed.Token);
+            pending[fold.Document] = new List<object>(WriteBatch);
+        }
+
+        try
+        {
+            var serializer = store.Options.Serializer();
+            await using var connection = (NpgsqlConnection)store.Storage.Database.CreateConnection();
+            await connection.OpenAsync(ct);
+            // The stream's current version tells when its last event has been folded.
+            await using var command = new NpgsqlCommand(
+                $"""
+                select e.stream_id, e.version, s.version, e.type, e.data
+                from {schema}.mt_events e join {schema}.mt_streams s on s.id = e.stream_id
+                where e.type = any(@types) and e.seq_id <= @ceiling and e.is_archived = false
+                order by e.seq_id
+                """, connection);
+            command.Parameters.AddWithValue("types", byAlias.Keys.ToArray());
+            command.Parameters.AddWithValue("ceiling", ceiling);
+            await using (var reader = await command.ExecuteReaderAsync(failed.Token))
+            {
+                while (await reader.ReadAsync(failed.Token))
+                {
+                    var stream = reader.GetString(0);
+                    var last = reader.GetInt64(1) == reader.GetInt64(2);
+                    var (type, targets) = byAlias[reader.GetString(3)];
+                    var data = serializer.FromJson(type, reader, 4);
+                    foreach (var fold in targets)
+                    {
+                        if (fold.Identities is { } identities)
+                        {
+                            foreach (var id in identities.IdsFor(data))
+                                fold.Open[id] = fold.Evolve(fold.Open.GetValueOrDefault(id), id, data);
+                            continue;
+                        }
+                        var state = fold.Evolve(fold.Open.GetValueOrDefault(stream), stream, data);
+                        if (last)
+                        {
+                            fold.Open.Remove(stream);
+                            await EmitAsync(fold, state);
+                        }
+                        else
+                        {
+                            fold.Open[stream] = state;
+                        }
+                    }
+                }
+            }
+
+            // Streams whose last event lies beyond the ceiling, and the multi-stream documents.
+            foreach (var fold in folds)
+            {
+                foreach (var document in fold.Open.Values)
+                    await EmitAsync(fold, document);
+                fold.Open.Clear();
+            }
+            foreach (var buffer in pending.Values.Where(b => b.Count > 0))
+                await batches.Writer.WriteAsync(buffer, failed.Token);
+        }
+        catch (OperationCanceledException) when (failed.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            // A writer failed: its exception, awaited below, is the one to report.
+        }
+        finally
+        {
+            batches.Writer.TryComplete();
+        }
+        await Task.WhenAll(writers);
+        await indexes.RestoreAsync(ct);
+    }
+}
+
+/// <summary>The non-unique secondary indexes of some tables, dropped until <see cref="RestoreAsync"/> (or disposal) builds them again.</summary>
+internal sealed class SecondaryIndexes : IAsyncDisposable
+{
+    private readonly IDocumentStore _store;
+    private readonly List<string> _definitions;
+
+    private SecondaryIndexes(IDocumentStore store, List<string> definitions)
+    {
+        _store = store;
+        _definitions = definitions;
     }
 
-    private async Task AddAsync(List<object> pending, object document, CancellationToken ct)
+    public static async Task<SecondaryIndexes> DropAsync(IDocumentStore store, string schema, IReadOnlyList<string> tables, CancellationToken ct)
     {
-        pending.Add(document);
-        if (pending.Count >= WriteBatch)
-            await FlushAsync(pending, ct);
+        var found = new List<(string Name, string Definition)>();
+        await using var connection = (NpgsqlConnection)store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using (var list = new NpgsqlCommand(
+            """
+            select i.relname, pg_get_indexdef(i.oid)
+            from pg_index x join pg_class i on i.oid = x.indexrelid join pg_class t on t.oid = x.indrelid join pg_namespace n on n.oid = t.relnamespace
+            where n.nspname = @schema and t.relname = any(@tables) and not x.indisprimary and not x.indisunique
+            """, connection))
+        {
+            list.Parameters.AddWithValue("schema", schema);
+            list.Parameters.AddWithValue("tables", tables.ToArray());
+            await using var reader = await list.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                found.Add((reader.GetString(0), reader.GetString(1)));
+        }
+        var dropped = new List<string>();
+        foreach (var (name, definition) in found)
+        {
+            await using var drop = new NpgsqlCommand($"drop index if exists {schema}.\"{name}\"", connection);
+            await drop.ExecuteNonQueryAsync(ct);
+            dropped.Add(definition);
+        }
+        return new SecondaryIndexes(store, dropped);
     }
 
-    private async Task FlushAsync(List<object> pending, CancellationToken ct)
+    public async Task RestoreAsync(CancellationToken ct)
     {
-        if (pending.Count == 0)
+        if (_definitions.Count == 0)
             return;
-        await _store.BulkInsertDocumentsAsync(pending, BulkInsertMode.InsertsOnly, WriteBatch, ct);
-        pending.Clear();
+        // One connection per index: they build side by side.
+        await Task.WhenAll(_definitions.Select(async definition =>
+        {
+            await using var connection = (NpgsqlConnection)_store.Storage.Database.CreateConnection();
+            await connection.OpenAsync(ct);
+            await using var create = new NpgsqlCommand(definition.Replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", StringComparison.Ordinal), connection);
+            await create.ExecuteNonQueryAsync(ct);
+        }));
+        _definitions.Clear();
     }
 
-    private static IEvent Wrap(object data) => new Event<object>(data);
+    public async ValueTask DisposeAsync() => await RestoreAsync(CancellationToken.None);
 }

@@ -7,7 +7,8 @@ using Npgsql;
 
 namespace Governance.Projections.Hosting;
 
-public sealed record RebuiltProjection(string Name, string Lifecycle, double Seconds);
+/// <summary>One projection rebuilt: by the single pass that folds every pure-fold projection ("fold"), or by the daemon ("replay").</summary>
+public sealed record RebuiltProjection(string Name, string Lifecycle, string Method, double Seconds);
 
 /// <summary>
 /// What a rebuild did. <see cref="Events"/> is the number of events in the store when it started. When
@@ -23,12 +24,11 @@ public sealed record RebuildReport(long Events, long Streams, double Seconds, IR
 public static class ProjectionRebuild
 {
     /// <summary>
-    /// Tears each projection down and replays the whole history through it. A projection that is a pure fold of its events
-    /// (all of ours) is rebuilt by <see cref="FoldRebuild"/>: one ordered read, the projection's own Evolve, COPY; any other
-    /// by <paramref name="daemon"/> (Marten's replay, page by page). Projections are independent of each other (each reads
-    /// only events and writes only its own documents), so up to <paramref name="parallelism"/> are rebuilt at once.
-    /// The caller keeps the daemon's own agents stopped meanwhile and restarts them afterwards; async projections resume
-    /// from the last event the rebuild read.
+    /// Tears each projection down and replays the whole history through it. The projections that are pure folds of their
+    /// events (all of ours) are rebuilt together by <see cref="FoldRebuild"/>: one pass over the events, each projection's
+    /// own Evolve, COPY. Any other goes through <paramref name="daemon"/> (Marten's replay, page by page), up to
+    /// <paramref name="parallelism"/> at once, alongside the pass. The caller keeps the daemon's own agents stopped
+    /// meanwhile and restarts them afterwards; async projections resume after the last event the rebuild read.
     /// </summary>
     public static async Task<RebuildReport> RunAsync(IDocumentStore store, IProjectionDaemon daemon, ILogger log, CancellationToken ct, int parallelism = 4)
     {
@@ -38,22 +38,34 @@ public static class ProjectionRebuild
         var total = Stopwatch.StartNew();
         var rebuilt = new System.Collections.Concurrent.ConcurrentBag<RebuiltProjection>();
         var projections = ((DocumentStore)store).Options.Projections.All.Where(p => p.Lifecycle != ProjectionLifecycle.Live).ToList();
-        await Parallel.ForEachAsync(projections, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = ct }, async (projection, token) =>
+        var folds = projections.Select(p => (Projection: p, Fold: Fold.For(p))).ToList();
+
+        async Task FoldAllAsync(CancellationToken token)
+        {
+            var folded = folds.Where(f => f.Fold is not null).ToList();
+            if (folded.Count == 0)
+                return;
+            var watch = Stopwatch.StartNew();
+            await FoldRebuild.RunAsync(store, folded.Select(f => f.Fold!).ToList(), schema, ceiling, token);
+            foreach (var (projection, _) in folded.Where(f => f.Projection.Lifecycle == ProjectionLifecycle.Async))
+                await MarkProgressAsync(store, schema, projection.Shards().Select(s => s.Name.Identity), ceiling, token);
+            foreach (var (projection, _) in folded)
+                rebuilt.Add(new RebuiltProjection(projection.Name, projection.Lifecycle.ToString(), "fold", watch.Elapsed.TotalSeconds));
+            log.LogInformation("Rebuilt {Count} projections in one pass over the events in {Seconds:0.00} s", folded.Count, watch.Elapsed.TotalSeconds);
+        }
+
+        async Task ReplayAsync(JasperFx.Events.Projections.IProjectionSource<IDocumentOperations, IQuerySession> projection, CancellationToken token)
         {
             var watch = Stopwatch.StartNew();
-            if (FoldRebuild.For(store, projection) is { } fold)
-            {
-                await fold.RunAsync(schema, ceiling, token);
-                if (projection.Lifecycle == ProjectionLifecycle.Async)
-                    await MarkProgressAsync(store, schema, projection.Shards().Select(s => s.Name.Identity), ceiling, token);
-            }
-            else
-            {
-                await daemon.RebuildProjectionAsync(projection.Name, TimeSpan.FromMinutes(30), token);
-            }
-            rebuilt.Add(new RebuiltProjection(projection.Name, projection.Lifecycle.ToString(), watch.Elapsed.TotalSeconds));
-            log.LogInformation("Rebuilt projection {Projection} in {Seconds:0.00} s", projection.Name, watch.Elapsed.TotalSeconds);
-        });
+            await daemon.RebuildProjectionAsync(projection.Name, TimeSpan.FromMinutes(30), token);
+            rebuilt.Add(new RebuiltProjection(projection.Name, projection.Lifecycle.ToString(), "replay", watch.Elapsed.TotalSeconds));
+            log.LogInformation("Rebuilt projection {Projection} through the daemon in {Seconds:0.00} s", projection.Name, watch.Elapsed.TotalSeconds);
+        }
+
+        var replayed = folds.Where(f => f.Fold is null).Select(f => f.Projection).ToList();
+        await Task.WhenAll(
+            FoldAllAsync(ct),
+            Parallel.ForEachAsync(replayed, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = ct }, async (p, t) => await ReplayAsync(p, t)));
         var after = await store.Advanced.FetchEventStoreStatistics(token: ct);
         var ordered = projections.Select(p => rebuilt.Single(r => r.Name == p.Name)).ToList();
         return new RebuildReport(before.EventCount, before.StreamCount, total.Elapsed.TotalSeconds, ordered, after.EventCount - before.EventCount);
