@@ -18,6 +18,7 @@
 #   BENCH_EVENTS         events to generate (default 1000000)
 #   BENCH_RUNS           rebuilds (default 3); the report shows the median
 #   BENCH_REQUESTS_PER_DAY  simulated requests per day (default 12000)
+#   BENCH_BASELINE       on|off: one extra run through Marten's daemon alone, for comparison (default on; adds 1-3 min)
 #   BENCH_OUT            report file (default docs/benchmarks.md; "-" for none)
 #   BENCH_SKIP_BUILD     1: use the existing Release build
 #   BENCH_KEEP_PG        1: leave the bench cluster running afterwards
@@ -99,7 +100,7 @@ fi
 SCHEMA_CREATED=1
 args=(
   --db "$GOVERNANCE_DB" --schema "$SCHEMA" --events "${BENCH_EVENTS:-1000000}" --runs "${BENCH_RUNS:-3}"
-  --requests-per-day "${BENCH_REQUESTS_PER_DAY:-12000}" --pg-data "$GOVERNANCE_PG_DATA"
+  --requests-per-day "${BENCH_REQUESTS_PER_DAY:-12000}" --pg-data "$GOVERNANCE_PG_DATA" --baseline "${BENCH_BASELINE:-on}"
   --quiet "${BENCH_QUIET:-0.25}" --quiet-timeout "${BENCH_QUIET_TIMEOUT:-120}"
   --revision "$REVISION" --command "tests/Benchmarks/rebuild.sh" --out "$OUT"
 )

@@ -29,8 +29,10 @@ public static class ProjectionRebuild
     /// own Evolve, COPY. Any other goes through <paramref name="daemon"/> (Marten's replay, page by page), up to
     /// <paramref name="parallelism"/> at once, alongside the pass. The caller keeps the daemon's own agents stopped
     /// meanwhile and restarts them afterwards; async projections resume after the last event the rebuild read.
+    /// <paramref name="fold"/> false sends every projection through the daemon (the benchmark's baseline).
     /// </summary>
-    public static async Task<RebuildReport> RunAsync(IDocumentStore store, IProjectionDaemon daemon, ILogger log, CancellationToken ct, int parallelism = 4)
+    public static async Task<RebuildReport> RunAsync(
+        IDocumentStore store, IProjectionDaemon daemon, ILogger log, CancellationToken ct, int parallelism = 4, bool fold = true)
     {
         var before = await store.Advanced.FetchEventStoreStatistics(token: ct);
         var schema = store.Options.Events.DatabaseSchemaName;
@@ -38,7 +40,7 @@ public static class ProjectionRebuild
         var total = Stopwatch.StartNew();
         var rebuilt = new System.Collections.Concurrent.ConcurrentBag<RebuiltProjection>();
         var projections = ((DocumentStore)store).Options.Projections.All.Where(p => p.Lifecycle != ProjectionLifecycle.Live).ToList();
-        var folds = projections.Select(p => (Projection: p, Fold: Fold.For(p))).ToList();
+        var folds = projections.Select(p => (Projection: p, Fold: fold ? Fold.For(p) : null)).ToList();
 
         async Task FoldAllAsync(CancellationToken token)
         {

@@ -14,6 +14,8 @@ internal sealed record Options
     public int Seed { get; init; } = 42;
     /// <summary>Projections rebuilt at once (the product's default).</summary>
     public int Parallelism { get; init; } = 4;
+    /// <summary>After the runs, one more through Marten's daemon alone (page-by-page replay), for comparison.</summary>
+    public bool Baseline { get; init; } = true;
     public string? PgData { get; init; }
     public string? Out { get; init; }
     public string Command { get; init; } = "tests/Benchmarks/rebuild.sh";
@@ -44,6 +46,7 @@ internal sealed record Options
             Runs = (int)Number("runs", 3),
             Seed = (int)Number("seed", 42),
             Parallelism = (int)Number("parallelism", 4),
+            Baseline = Optional("baseline") is not ("off" or "0" or "false"),
             PgData = Optional("pg-data"),
             Out = Optional("out") is "-" ? null : Optional("out"),
             Command = Optional("command") ?? "tests/Benchmarks/rebuild.sh",

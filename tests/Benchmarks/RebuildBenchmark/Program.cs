@@ -63,10 +63,22 @@ for (var run = 1; run <= o.Runs; run++)
         + string.Join(", ", report.Projections.Select(p => $"{p.Name} {p.Seconds:0.0}s")));
 }
 
+Run? baseline = null;
+if (o.Baseline)
+{
+    var others = await cpu.WaitQuietAsync(o.QuietCores, TimeSpan.FromSeconds(o.QuietTimeoutSeconds));
+    using var daemon = await store.BuildProjectionDaemonAsync();
+    var before = cpu.Take();
+    var report = await ProjectionRebuild.RunAsync(store, daemon, NullLogger.Instance, CancellationToken.None, o.Parallelism, fold: false);
+    baseline = new Run(0, report, CpuUse.Between(before, cpu.Take(), cores), others);
+    await daemon.StopAllAsync();
+    Console.Error.WriteLine($"rebuild: baseline (daemon replay only): {report.Events:N0} events in {report.Seconds:0.00} s = {report.EventsPerSecond:N0} events/s");
+}
+
 // --- 3. what the rebuild produced: one document per stream of each write model ---------------------------
 var stats = await Database.StatsAsync(o.Db, o.Schema);
 var machine = await Database.MachineAsync(o.Db, cores);
-var markdown = Report.Markdown(o, machine, appended, history.Day, generation.Elapsed.TotalSeconds, runs, stats);
+var markdown = Report.Markdown(o, machine, appended, history.Day, generation.Elapsed.TotalSeconds, runs, baseline, stats);
 Console.WriteLine(markdown);
 if (o.Out is { } path)
 {
@@ -119,7 +131,8 @@ internal static class Database
         string Read(string file, string prefix) =>
             File.Exists(file) ? File.ReadLines(file).FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?" : "?";
         var memory = Read("/proc/meminfo", "MemTotal");
-        return new Machine(cores, Read("/proc/cpuinfo", "model name"), memory, Environment.OSVersion.VersionString,
+        var gib = long.TryParse(memory.Split(' ')[0], CultureInfo.InvariantCulture, out var kb) ? $"{kb / 1048576.0:0.0} GiB" : memory;
+        return new Machine(cores, Read("/proc/cpuinfo", "model name"), gib, Environment.OSVersion.VersionString,
             System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription, pg);
     }
 }

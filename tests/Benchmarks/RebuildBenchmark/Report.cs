@@ -9,7 +9,7 @@ internal static class Report
     private const string End = "<!-- rebuild-benchmark:end -->";
     public const double Goal = 50_000;
 
-    public static string Markdown(Options o, Machine m, long events, int days, double generationSeconds, IReadOnlyList<Run> runs, Stats stats)
+    public static string Markdown(Options o, Machine m, long events, int days, double generationSeconds, IReadOnlyList<Run> runs, Run? baseline, Stats stats)
     {
         var s = new StringBuilder();
         void L(string line = "") => s.Append(line).Append('\n');
@@ -59,6 +59,14 @@ internal static class Report
         foreach (var p in runs[0].Report.Projections)
             L($"| {p.Name} | {p.Lifecycle} | {p.Method} | {Median(runs.Select(r => r.Report.Projections.Single(x => x.Name == p.Name).Seconds)):0.00} |");
         L();
+        if (baseline is not null)
+        {
+            L($"Baseline, one run with every projection replayed by Marten's daemon instead (each projection separately, page by page, "
+                + $"{o.Parallelism} at a time; what Marten's own `projections rebuild` command does): **{N(baseline.Report.EventsPerSecond)} events/s** "
+                + $"({baseline.Report.Seconds:0.0} s; cores: benchmark {baseline.Cpu.Benchmark:0.00}, PostgreSQL {baseline.Cpu.Postgres:0.00}, other {baseline.Cpu.Other:0.00}). "
+                + "Slowest projections: " + string.Join(", ", baseline.Report.Projections.OrderByDescending(p => p.Seconds).Take(4).Select(p => $"{p.Name} {p.Seconds:0.0} s")) + ".");
+            L();
+        }
         L("### Goal");
         L();
         var best = median.Report.EventsPerSecond;
