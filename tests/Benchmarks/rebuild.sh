@@ -11,12 +11,13 @@
 #    product's own rebuild code and writes the results between the rebuild-benchmark markers of docs/benchmarks.md,
 # 4. drops the schema (also on failure or Ctrl-C) and stops the cluster if it started it (BENCH_KEEP_PG=1 leaves it).
 #
-# About 1.5 GB of data for 1M events while it runs. Takes a few minutes: generation ~1 min, each run ~20-60 s.
+# About 1.5 GB of data for 1M events while it runs. Takes 5-10 minutes: generation ~30 s, each run ~15-25 s on a quiet
+# machine, the daemon baseline ~90 s, plus waits for a quiet machine before each run.
 #
 # Environment (all optional):
 #   BENCH_PG_PORT        PostgreSQL port (default 5435)
 #   BENCH_EVENTS         events to generate (default 1000000)
-#   BENCH_RUNS           rebuilds (default 3); the report shows the median
+#   BENCH_RUNS           rebuilds (default 5); the report shows the median of the runs no other process disturbed
 #   BENCH_REQUESTS_PER_DAY  simulated requests per day (default 12000)
 #   BENCH_BASELINE       on|off: one extra run through Marten's daemon alone, for comparison (default on; adds 1-3 min)
 #   BENCH_OUT            report file (default docs/benchmarks.md; "-" for none)
@@ -99,7 +100,7 @@ fi
 
 SCHEMA_CREATED=1
 args=(
-  --db "$GOVERNANCE_DB" --schema "$SCHEMA" --events "${BENCH_EVENTS:-1000000}" --runs "${BENCH_RUNS:-3}"
+  --db "$GOVERNANCE_DB" --schema "$SCHEMA" --events "${BENCH_EVENTS:-1000000}" --runs "${BENCH_RUNS:-5}"
   --requests-per-day "${BENCH_REQUESTS_PER_DAY:-12000}" --pg-data "$GOVERNANCE_PG_DATA" --baseline "${BENCH_BASELINE:-on}"
   --quiet "${BENCH_QUIET:-0.25}" --quiet-timeout "${BENCH_QUIET_TIMEOUT:-120}"
   --revision "$REVISION" --command "tests/Benchmarks/rebuild.sh" --out "$OUT"

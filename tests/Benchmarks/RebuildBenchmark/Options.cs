@@ -10,7 +10,7 @@ internal sealed record Options
     /// <summary>At least this many events are generated (whole simulated days, so a little more).</summary>
     public long Events { get; init; } = 1_000_000;
     public int RequestsPerDay { get; init; } = 12_000;
-    public int Runs { get; init; } = 3;
+    public int Runs { get; init; } = 5;
     public int Seed { get; init; } = 42;
     /// <summary>Projections rebuilt at once (the product's default).</summary>
     public int Parallelism { get; init; } = 4;
@@ -43,7 +43,7 @@ internal sealed record Options
             Schema = Required("schema"),
             Events = (long)Number("events", 1_000_000),
             RequestsPerDay = (int)Number("requests-per-day", 12_000),
-            Runs = (int)Number("runs", 3),
+            Runs = (int)Number("runs", 5),
             Seed = (int)Number("seed", 42),
             Parallelism = (int)Number("parallelism", 4),
             Baseline = Optional("baseline") is not ("off" or "0" or "false"),
