@@ -56,7 +56,7 @@ public static class ProjectionRebuild
             log.LogInformation("Rebuilt {Count} projections in one pass over the events in {Seconds:0.00} s", folded.Count, watch.Elapsed.TotalSeconds);
         }
 
-        async Task ReplayAsync(JasperFx.Events.Projections.IProjectionSource<IDocumentOperations, IQuerySession> projection, CancellationToken token)
+        async Task ReplayAsync(IProjectionSource<IDocumentOperations, IQuerySession> projection, CancellationToken token)
         {
             var watch = Stopwatch.StartNew();
             await daemon.RebuildProjectionAsync(projection.Name, TimeSpan.FromMinutes(30), token);
