@@ -68,7 +68,8 @@ public static class DecisionChecks
             key.StatusReason is null ? Lower(key.Status) : $"{Lower(key.Status)}: {key.StatusReason}"));
         checks.Add(new Check("key_expiry", !key.IsExpiredAt(at),
             key.ExpiresAt is not { } expiry ? "No expiry." : key.IsExpiredAt(at) ? $"Expired at {expiry:O}." : $"Expires at {expiry:O}."));
-        checks.Add(new Check("model_registered", definition is not null,
+        // The proxy also needs a route to forward; a gateway asking /api/authorize does not, so the recorded reason decides.
+        checks.Add(new Check("model_registered", definition is not null && reason != DenialReasons.UnknownModel,
             definition is null ? $"No model '{model}' existed." : definition.IsRouted ? $"Routed to {definition.Provider}/{definition.UpstreamModel}." : "Priced, but not routed to a provider."));
         checks.Add(new Check("model_in_scope", key.Allows(model), $"The key's models: {string.Join(", ", key.Models)}."));
         if (definition is null)

@@ -146,6 +146,22 @@ public sealed class when_a_request_is_explained(GovernanceFixture fx)
     }
 
     [Fact]
+    public async Task a_priced_model_without_a_route_is_explained_as_unknown_to_the_proxy()
+    {
+        // gpt-4o is priced by the default catalog but no provider serves it here.
+        var key = await fx.IssueKey(Api.Unique("app"), "gpt-4o");
+        var (status, requestId) = await Call(key.Key, "gpt-4o");
+        Assert.Equal(HttpStatusCode.NotFound, status);
+
+        var explanation = await Explain(requestId);
+        Assert.Equal("unknown_model", explanation.GetProperty("reason").GetString());
+        Assert.False(Checks(explanation)["model_registered"]);
+        Assert.True(Checks(explanation)["model_in_scope"]);
+        Assert.Equal("Priced, but not routed to a provider.",
+            explanation.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "model_registered").GetProperty("detail").GetString());
+    }
+
+    [Fact]
     public async Task a_garbage_key_is_explained_to_auditors_without_the_key_and_is_unknown_to_app_owners()
     {
         var model = await FiveCentModel();
