@@ -1,3 +1,4 @@
+using Governance.Domain.Access;
 using Governance.Domain.Alerts;
 using Governance.Domain.Apps;
 using Governance.Domain.Approvals;
@@ -33,7 +34,9 @@ public static class GovernanceStore
         opts.Events.StreamIdentity = StreamIdentity.AsString;
         // Quick append: one database function call per stream instead of a read-then-write per stream. It still checks
         // the expected version inside that call, so concurrent writers to one stream get a conflict (409).
-        opts.Events.AppendMode = EventAppendMode.Quick;
+        // "WithServerTimestamps": the event's timestamp comes from Events.TimeProvider (the injected clock, set in
+        // AddGovernanceStore), not PostgreSQL's now(), so "as of" reads agree with the times inside the events.
+        opts.Events.AppendMode = EventAppendMode.QuickWithServerTimestamps;
 
         MapEvents(opts.Events);
         // Actor and correlation id on every event, and the hash chain trigger (docs/audit.md).
@@ -109,5 +112,6 @@ public static class GovernanceStore
         events.MapEventType<LeaseReturned>("lease_returned");
         events.MapEventType<LeaseRecalled>("lease_recalled");
         events.MapEventType<LeaseExpired>("lease_expired");
+        events.MapEventType<RequestDenied>("request_denied");
     }
 }

@@ -66,6 +66,7 @@ public sealed partial class Gateway(
         var admission = await _governor.DecideAsync(presentedKey, shape.Model, now, ct);
         if (!admission.Decision.Allowed)
         {
+            await _governor.RecordDenialAsync(RequestDenied.Of(RequestIds.Of(http), presentedKey, admission.Decision, shape.Model, adapter.Actor, now));
             await errors.Denied(admission.Decision.HttpStatus, admission.Decision.Reason!).ExecuteAsync(http);
             return;
         }
@@ -86,6 +87,8 @@ public sealed partial class Gateway(
             requested.Definition.Id, requested.Price.Version, worstCase, ledger.HoldTtl, adapter.Actor), now, ct);
         if (!hold.Allowed)
         {
+            await _governor.RecordDenialAsync(RequestDenied.OverBudget(
+                RequestIds.Of(http), admission.Decision, requested.Definition.Id, hold.Shortfall!, worstCase, adapter.Actor, now));
             await errors.BudgetExceeded(hold.Shortfall!).ExecuteAsync(http);
             return;
         }

@@ -4,6 +4,7 @@ using Governance.Domain.Catalog;
 using Governance.Domain.Keys;
 using Governance.Domain.Pricing;
 using Governance.Projections;
+using Governance.Projections.Audit;
 using Governance.Projections.Budgets;
 using Governance.Projections.Usage;
 using Marten;
@@ -35,6 +36,9 @@ public interface IGovernor
 
     /// <summary>Captures the actual cost. Never throws: the caller already has its answer.</summary>
     Task RecordAsync(UsageReport report);
+
+    /// <summary>Leaves a trace of a refused call, so it can be explained later. Never throws: the caller's answer is the denial.</summary>
+    Task RecordDenialAsync(RequestDenied denied);
 }
 
 /// <summary>The governor on Marten's inline projections, as in the skeleton: every step is a database round trip.</summary>
@@ -98,6 +102,8 @@ public sealed class MartenGovernor(IDocumentStore store, IWolverineRuntime runti
         await using var session = store.LightweightSession();
         return await Holds.PlaceAsync(session, new MartenOutbox(runtime, session), request, now, ct);
     }
+
+    public Task RecordDenialAsync(RequestDenied denied) => Denials.RecordAsync(store, denied, log);
 
     public async Task RecordAsync(UsageReport report)
     {

@@ -6,6 +6,7 @@ using Governance.Domain.Budgets;
 using Governance.Domain.Operators;
 using Governance.Domain.Usage;
 using Governance.Projections;
+using Governance.Projections.Audit;
 using Governance.Projections.Budgets;
 using Governance.Projections.Hosting;
 using Wolverine.Http;
@@ -39,7 +40,11 @@ public sealed record BudgetRemaining(string Level, string Owner, decimal Limit, 
 /// </summary>
 public sealed record AuthorizeResult(
     bool Allowed, string? Reason, string? KeyId, string? App, string? ReservationId, DateTimeOffset? ExpiresAt,
-    decimal? WorstCaseCost, IReadOnlyList<BudgetRemaining> Remaining, BudgetRemaining? Shortfall);
+    decimal? WorstCaseCost, IReadOnlyList<BudgetRemaining> Remaining, BudgetRemaining? Shortfall)
+{
+    /// <summary>A denial's id: <c>GET /api/requests/{id}/explanation</c> explains it.</summary>
+    public string? DenialId { get; init; }
+}
 
 /// <summary>
 /// Allow/deny for any gateway, ours or a third party's. Always 200; the answer is in the body. An allowed request
@@ -50,13 +55,18 @@ public static class AuthorizeEndpoint
 {
     [WolverinePost("/api/authorize")]
     public static async Task<AuthorizeResult> Post(
-        Authorize command, IMartenOutbox outbox, LedgerOptions options, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
+        Authorize command, IMartenOutbox outbox, LedgerOptions options, ClaimsPrincipal user, TimeProvider clock,
+        ILogger<Authorize> log, CancellationToken ct)
     {
         var session = outbox.Session!;
         var now = clock.GetUtcNow();
         var (decision, model, grant) = await session.DecideAsync(command.Key, command.Model, now, ct);
         if (!decision.Allowed)
-            return new AuthorizeResult(false, decision.Reason, decision.KeyId, decision.App, null, null, null, [], null);
+        {
+            var denied = RequestDenied.Of(NewDenialId(), command.Key, decision, command.Model, user.Actor(), now);
+            await Denials.RecordAsync(session, denied, log);
+            return new AuthorizeResult(false, decision.Reason, decision.KeyId, decision.App, null, null, null, [], null) { DenialId = denied.RequestId };
+        }
 
         var price = model!.PriceAt(now)!;
         var worstCase = Pricing.WorstCase(command.MaxInputTokens ?? options.DefaultMaxInputTokens, command.MaxOutputTokens ?? options.DefaultMaxOutputTokens, price);
@@ -64,9 +74,15 @@ public static class AuthorizeEndpoint
             new HoldRequest(decision.KeyId!, decision.App!, grant?.Id, model.Id, price.Version, worstCase, options.HoldTtl, user.Actor()), now, ct);
 
         var remaining = hold.Standings.Select(BudgetRemaining.From).ToList();
-        return hold.Allowed
-            ? new AuthorizeResult(true, null, decision.KeyId, decision.App, hold.ReservationId, hold.ExpiresAt, worstCase, remaining, null)
-            : new AuthorizeResult(false, DenialReasons.BudgetExceeded, decision.KeyId, decision.App, null, null, worstCase, remaining,
-                BudgetRemaining.From(hold.Shortfall!));
+        if (hold.Allowed)
+            return new AuthorizeResult(true, null, decision.KeyId, decision.App, hold.ReservationId, hold.ExpiresAt, worstCase, remaining, null);
+
+        var shortfall = RequestDenied.OverBudget(NewDenialId(), decision, model.Id, hold.Shortfall!, worstCase, user.Actor(), now);
+        await Denials.RecordAsync(session, shortfall, log);
+        return new AuthorizeResult(false, DenialReasons.BudgetExceeded, decision.KeyId, decision.App, null, null, worstCase, remaining,
+            BudgetRemaining.From(hold.Shortfall!)) { DenialId = shortfall.RequestId };
     }
+
+    /// <summary>A gateway's allowed request gets its id from the gateway (usage report); a denial's id is ours.</summary>
+    private static string NewDenialId() => "req_" + Guid.NewGuid().ToString("N");
 }

@@ -1,3 +1,4 @@
+using Governance.Api.Audit;
 using Governance.Api.Infrastructure;
 using Governance.Domain.Budgets;
 using Governance.Domain.Keys;
@@ -18,25 +19,29 @@ public sealed record BudgetStatus(
 {
     public decimal Leased { get; init; }
 
-    public static async Task<BudgetStatus> LoadAsync(IQuerySession session, Budget budget, DateTimeOffset now, CancellationToken ct)
-    {
-        var standing = await BudgetBook.StandingAsync(session, budget, now, ct);
-        return new BudgetStatus(budget.Level.ToString().ToLowerInvariant(), budget.Owner, budget.Limit, budget.Period.ToString().ToLowerInvariant(),
+    public static async Task<BudgetStatus> LoadAsync(IQuerySession session, Budget budget, DateTimeOffset now, CancellationToken ct) =>
+        Of(budget, await BudgetBook.StandingAsync(session, budget, now, ct));
+
+    public static BudgetStatus Of(Budget budget, BudgetStanding standing) =>
+        new(budget.Level.ToString().ToLowerInvariant(), budget.Owner, budget.Limit, budget.Period.ToString().ToLowerInvariant(),
             budget.Thresholds, standing.Settled, standing.Held, standing.Remaining, standing.Window.Start, standing.Window.End)
         {
             Leased = standing.Leased,
         };
-    }
 }
 
 [Roles(OperatorRoles.Admin, OperatorRoles.Auditor, OperatorRoles.AppOwner)]
 public static class GetBudgetEndpoint
 {
+    /// <summary>The budget in its current window, or with <c>?asOf=</c> in the window containing that instant, as it stood then.</summary>
     [WolverineGet("/api/budgets/{level}/{id}")]
-    public static async Task<IResult> Get(string level, string id, IQuerySession session, HttpContext context, TimeProvider clock, CancellationToken ct)
+    public static async Task<IResult> Get(
+        string level, string id, string? asOf, IQuerySession session, HttpContext context, TimeProvider clock, CancellationToken ct)
     {
         if (!BudgetRoutes.TryLevel(level, out var parsed))
             return Problems.Field("level", "'level' must be one of: key, app, team.");
+        if (!AsOf.TryParse(asOf, clock.GetUtcNow(), out var at, out var problem))
+            return problem;
         var scope = context.AppScope();
         if (scope.IsLimited)
         {
@@ -51,6 +56,11 @@ public static class GetBudgetEndpoint
                 case not (BudgetLevel.Key or BudgetLevel.App):
                     return Problems.Forbidden($"App-owners see key and app budgets only, not {level} budgets.");
             }
+        }
+        if (at is { } instant)
+        {
+            var past = await PastBudgets.StatusAsync(session, BudgetIds.Definition(parsed, id), new Cutoff(instant), instant, ct);
+            return past is null ? Problems.NotFound($"A {level} budget for '{id}' as of {instant:O}") : Results.Ok(past);
         }
         var budget = await session.LoadAsync<Budget>(BudgetIds.Definition(parsed, id), ct);
         if (budget is null)

@@ -69,9 +69,15 @@ public static class ModelQueries
     public static async Task<IReadOnlyList<ModelView>> List(IQuerySession session, TimeProvider clock, CancellationToken ct) =>
         (await session.Query<ModelDefinition>().OrderBy(m => m.Id).ToListAsync(ct)).Select(m => ModelView.From(m, clock.GetUtcNow())).ToList();
 
+    /// <summary>The model now, or with <c>?asOf=</c> as its events had made it then (route, price in effect, history, policy).</summary>
     [WolverineGet("/api/models/{name}")]
-    public static async Task<IResult> Get(string name, IQuerySession session, TimeProvider clock, CancellationToken ct) =>
-        await session.LoadAsync<ModelDefinition>(name, ct) is { } model
-            ? Results.Ok(ModelView.From(model, clock.GetUtcNow()))
-            : Problems.NotFound($"Model '{name}'");
+    public static async Task<IResult> Get(string name, string? asOf, IQuerySession session, TimeProvider clock, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        if (!AsOf.TryParse(asOf, now, out var at, out var problem))
+            return problem;
+        return await PastModels.ViewAsync(session, name, at, now, ct) is { } view
+            ? Results.Ok(view)
+            : Problems.NotFound(at is { } instant ? $"Model '{name}' as of {instant:O}" : $"Model '{name}'");
+    }
 }

@@ -1,3 +1,4 @@
+using Governance.Api.Audit;
 using Governance.Api.Infrastructure;
 using Governance.Domain.Keys;
 using Governance.Domain.Operators;
@@ -14,9 +15,21 @@ public static class GetKeysEndpoints
 {
     public const int MaxPage = 1000;
 
+    /// <summary>The key now, or with <c>?asOf=</c> as it was then, folded from its events.</summary>
     [WolverineGet("/api/keys/{id}")]
-    public static IResult Get([ReadAggregate] VirtualKey key, HttpContext context) =>
-        context.AppScope().Allows(key.App) ? Results.Ok(KeyView.From(key)) : KeyAccess.NotFound();
+    public static async Task<IResult> Get(string id, string? asOf, IQuerySession session, HttpContext context, TimeProvider clock, CancellationToken ct)
+    {
+        if (!AsOf.TryParse(asOf, clock.GetUtcNow(), out var at, out var problem))
+            return problem;
+        // A key's app never changes, so today's document decides who may see its past too.
+        var key = await session.LoadAsync<VirtualKey>(id, ct);
+        if (key is null || !context.AppScope().Allows(key.App))
+            return KeyAccess.NotFound();
+        if (at is not { } instant)
+            return Results.Ok(KeyView.From(key));
+        var past = (await History.LoadAsync(session, [id], new Cutoff(instant), ct)).Fold<VirtualKey>(id, VirtualKey.Evolve);
+        return past is null ? Problems.NotFound($"Key '{id}' as of {instant:O}") : Results.Ok(KeyView.From(past));
+    }
 
     /// <summary>An app-owner sees its own apps' keys only, whatever <paramref name="app"/> asks for.</summary>
     [WolverineGet("/api/keys")]

@@ -1,15 +1,41 @@
 using FluentValidation;
+using Governance.Api.Audit;
+using Governance.Domain.Approvals;
+using Marten;
 using Governance.Domain.Catalog;
 using Governance.Domain.Pricing;
 using Governance.Domain.Usage;
 
 namespace Governance.Api.Prices;
 
-/// <summary>A model as operators see it: route, the price in effect now, and the full price history.</summary>
-public sealed record ModelView(string Name, string? Provider, string? UpstreamModel, PriceVersion? CurrentPrice, IReadOnlyList<PriceVersion> PriceHistory)
+/// <summary>
+/// A model as operators see it: route, the price in effect at <c>now</c> (the present, or the instant of a point-in-time
+/// read), the price history known then, and its approval policy (null when none was ever set).
+/// </summary>
+public sealed record ModelView(
+    string Name, string? Provider, string? UpstreamModel, PriceVersion? CurrentPrice, IReadOnlyList<PriceVersion> PriceHistory, ModelPolicy? Policy)
 {
     public static ModelView From(ModelDefinition model, DateTimeOffset now) =>
-        new(model.Id, model.Provider, model.UpstreamModel, model.PriceAt(now), model.Prices);
+        new(model.Id, model.Provider, model.UpstreamModel, model.PriceAt(now), model.Prices, model.Policy);
+}
+
+/// <summary>A model's approval policy (null: never set, anyone in scope may call it).</summary>
+public sealed record ModelPolicyView(string Model, ModelPolicy? Policy);
+
+internal static class PastModels
+{
+    /// <summary>The model as its events had made it by <paramref name="instant"/>; null when it had no events yet.</summary>
+    public static async Task<ModelDefinition?> AsOfAsync(IQuerySession session, string name, DateTimeOffset instant, CancellationToken ct) =>
+        (await History.LoadAsync(session, [name], new Cutoff(instant), ct)).Fold<ModelDefinition>(name, ModelDefinition.Evolve);
+
+    /// <summary>
+    /// The model now (from its projection) or at <paramref name="at"/> (from its events), viewed at that moment;
+    /// null when it did not exist.
+    /// </summary>
+    public static async Task<ModelView?> ViewAsync(IQuerySession session, string name, DateTimeOffset? at, DateTimeOffset now, CancellationToken ct) =>
+        at is { } instant
+            ? await AsOfAsync(session, name, instant, ct) is { } past ? ModelView.From(past, instant) : null
+            : await session.LoadAsync<ModelDefinition>(name, ct) is { } current ? ModelView.From(current, now) : null;
 }
 
 internal static class PriceRules

@@ -1,4 +1,5 @@
 using Governance.Domain.Usage;
+using Governance.Projections.Hosting;
 using JasperFx.Events;
 using JasperFx.Events.Projections;
 using Marten;
@@ -11,15 +12,20 @@ namespace Governance.Projections.Dashboards;
 /// daemon applies events in sequence order from one node, so concurrent proxies never race on a bucket's sums,
 /// and the ledger append on the hot path does not pay for four extra document upserts.
 /// </summary>
-public sealed partial class SpendBucketProjection : MultiStreamProjection<SpendBucket, string>
+public sealed partial class SpendBucketProjection : MultiStreamProjection<SpendBucket, string>, IFoldedByIdentity
 {
     public SpendBucketProjection()
     {
         Identities<RequestCompleted>(SpendBucket.IdsFor);
+        // Named explicitly: with Evolve overridden, the daemon would otherwise read every event of the store.
+        IncludeType<RequestCompleted>();
     }
 
     public override SpendBucket? Evolve(SpendBucket? snapshot, string id, IEvent e) =>
         e.Data is RequestCompleted completed ? SpendBucket.Add(snapshot, id, completed) : snapshot;
+
+    /// <summary>The same buckets as <c>Identities</c> above, for the fast rebuild.</summary>
+    public IReadOnlyList<string> IdsFor(object @event) => @event is RequestCompleted completed ? SpendBucket.IdsFor(completed) : [];
 }
 
 public static class DashboardStore

@@ -26,6 +26,8 @@ public static class GovernanceServices
             configuration.GetValue("Anomaly:TrailingHours", AnomalyRule.Default.TrailingHours)));
         services.AddSingleton(new AnomalyThrottle(TimeSpan.FromSeconds(configuration.GetValue("Anomaly:CheckIntervalSeconds", 60))));
         services.AddHttpClient(WebhookDelivery.ClientName, client => client.Timeout = TimeSpan.FromSeconds(10));
+        // Event timestamps from the same clock as every decision (see ConfigureGovernance's append mode).
+        services.ConfigureMarten((sp, opts) => opts.Events.TimeProvider = sp.GetRequiredService<TimeProvider>());
         return services.AddMarten(opts => opts.ConfigureGovernance(settings.ConnectionString, settings.Schema))
             .UseLightweightSessions()
             .IntegrateWithWolverine(w => w.MessageStorageSchemaName = settings.Schema + "_wolverine");

@@ -19,6 +19,7 @@ public sealed class RequestLogProjection : FlatTableProjection
     public RequestLogProjection() : base(TableName, SchemaNameSource.EventSchema)
     {
         Table.AddColumn<string>("id").AsPrimaryKey();
+        Options.TeardownDataOnRebuild = true;
         Project<RequestCompleted>(map =>
         {
             map.Map(x => x.KeyId, "key_id");
@@ -29,6 +30,7 @@ public sealed class RequestLogProjection : FlatTableProjection
             map.Map(x => x.Status, "status");
             map.Map(x => x.Cost, "cost");
             map.Map(x => x.OccurredAt, "completed_at");
+            map.Map(x => x.RecordedAt, "recorded_at");
         });
         Table.Indexes.Add(new IndexDefinition("ix_request_log_key") { Columns = ["key_id", "completed_at"] });
         Table.Indexes.Add(new IndexDefinition("ix_request_log_app") { Columns = ["app", "completed_at"] });
@@ -38,12 +40,12 @@ public sealed class RequestLogProjection : FlatTableProjection
 
 /// <summary>
 /// A request log filter: every set field must match; completion time in [From, To) and in (After, Until]; request ids
-/// in <see cref="Except"/> are left out.
+/// in <see cref="Except"/> are left out; with <see cref="RecordedUntil"/>, only what the ledger had learnt by then.
 /// </summary>
 public sealed record RequestFilter(
     string? KeyId = null, string? App = null, string? Team = null, string? GrantId = null, string? Model = null, int? Status = null,
     DateTimeOffset? From = null, DateTimeOffset? To = null, DateTimeOffset? After = null, DateTimeOffset? Until = null,
-    IReadOnlyCollection<string>? Except = null);
+    IReadOnlyCollection<string>? Except = null, DateTimeOffset? RecordedUntil = null);
 
 public static class RequestLog
 {
@@ -64,9 +66,10 @@ public static class RequestLog
 
     /// <summary>Spend of a budget's owner within a window.</summary>
     public static Task<decimal> SpentAsync(
-        IQuerySession session, BudgetLevel level, string owner, Window window, CancellationToken ct, IReadOnlyCollection<string>? except = null)
+        IQuerySession session, BudgetLevel level, string owner, Window window, CancellationToken ct, IReadOnlyCollection<string>? except = null,
+        DateTimeOffset? recordedUntil = null)
     {
-        var within = new RequestFilter(From: window.Start, To: window.End, Except: except);
+        var within = new RequestFilter(From: window.Start, To: window.End, Except: except, RecordedUntil: recordedUntil);
         return TotalCostAsync(session, level switch
         {
             BudgetLevel.Key => within with { KeyId = owner },
@@ -123,6 +126,7 @@ public static class RequestLog
         Add("r.completed_at < ?", filter.To?.ToUniversalTime());
         Add("r.completed_at > ?", filter.After?.ToUniversalTime());
         Add("r.completed_at <= ?", filter.Until?.ToUniversalTime());
+        Add("r.recorded_at <= ?", filter.RecordedUntil?.ToUniversalTime());
         if (filter.Except is { Count: > 0 } except)
             Add("not (r.id = any(?))", except.ToArray());
         return (clauses.Count == 0 ? "" : " where " + string.Join(" and ", clauses), args.ToArray());

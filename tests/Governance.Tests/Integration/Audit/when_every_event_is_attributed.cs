@@ -99,6 +99,8 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
         // An adapter reports usage past the 50% threshold; another holds and never reports, so its hold expires.
         await Post("/api/usage", Usage(keyId, model, 60_000), adapter.Token);
         var hold = await Post("/api/authorize", new { key = secret, model, maxInputTokens = 0, maxOutputTokens = 1000 }, adapter.Token);
+        // A refused call leaves a trace too.
+        await Post("/api/authorize", new { key = secret, model = Api.Unique("no-such-model"), maxInputTokens = 0, maxOutputTokens = 10 }, adapter.Token);
         fx.Clock.Advance(TimeSpan.FromMinutes(11));
         await Invoke(new ExpireReservation(hold.GetProperty("reservationId").GetString()!));
 
@@ -175,6 +177,7 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
         Assert.Equal(edgeA.Id, ActorOf("lease_granted"));
         Assert.Equal(edgeB.Id, ActorOf("lease_recalled"));
         Assert.Equal("system:lease-expiry", ActorOf("lease_expired"));
+        Assert.Equal(adapter.Id, ActorOf("request_denied"));
         Assert.True(fx.Verify(await fx.Export()).Intact);
     }
 

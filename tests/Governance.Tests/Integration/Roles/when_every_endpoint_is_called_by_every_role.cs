@@ -93,6 +93,10 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
         new("GET", "/api/audit/events", [Admin, Auditor], _ => "/api/audit/events?limit=1"),
         new("GET", "/api/audit/streams/{streamId}", [Admin, Auditor], w => $"/api/audit/streams/{w.KeyId}"),
         new("POST", "/api/audit/checkpoints", [Admin], _ => "/api/audit/checkpoints"),
+        new("GET", "/api/models/{name}/policy", Readers, w => $"/api/models/{w.Model}/policy"),
+
+        new("GET", "/api/requests/{requestId}/explanation", [Admin, Auditor, AppOwner], _ => "/api/requests/req_matrix/explanation"),
+        new("POST", "/api/admin/projections/rebuild", [Admin], _ => "/api/admin/projections/rebuild"),
     ];
 
 

@@ -1,0 +1,39 @@
+using Governance.Api.Infrastructure;
+using Governance.Domain.Operators;
+using Governance.Projections.Hosting;
+using JasperFx.Events.Daemon;
+using Marten;
+using Wolverine.Http;
+
+namespace Governance.Api.Admin;
+
+/// <summary>
+/// POST /api/admin/projections/rebuild: every projection torn down and replayed from the events. A maintenance
+/// operation: while a write model is replayed, allow/deny finds no documents and denies (fails closed), and a write
+/// during the rebuild may be overwritten by the replay (the answer's <c>appendedDuring</c> then says so; run it again
+/// while nothing writes). One rebuild at a time across all API nodes.
+/// </summary>
+[Roles(OperatorRoles.Admin)]
+public static class RebuildProjectionsEndpoint
+{
+    [WolverinePost("/api/admin/projections/rebuild")]
+    public static async Task<IResult> Post(IDocumentStore store, IProjectionCoordinator coordinator, ILogger<RebuildReport> log)
+    {
+        // Not the request's token: a rebuild stopped half-way leaves projections torn down. It runs to the end.
+        var ct = CancellationToken.None;
+        await using var guard = await RebuildGuard.TryAcquireAsync(store, ct);
+        if (guard is null)
+            return Results.Problem(Problems.Create(409, "Conflict.", "A projection rebuild is already running.", "rebuild_running"));
+
+        // The daemon's own agents (the dashboards) stay stopped until every projection is rebuilt.
+        await coordinator.PauseAsync();
+        try
+        {
+            return Results.Ok(await ProjectionRebuild.RunAsync(store, coordinator.DaemonForMainDatabase(), log, ct));
+        }
+        finally
+        {
+            await coordinator.ResumeAsync();
+        }
+    }
+}
