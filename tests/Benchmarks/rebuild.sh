@@ -30,23 +30,11 @@ set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 cd "$REPO_ROOT"
-# shellcheck source=../../scripts/pg.sh
-source "$REPO_ROOT/scripts/pg.sh"
+# shellcheck source=bench-cluster.sh
+source "$REPO_ROOT/tests/Benchmarks/bench-cluster.sh"
 
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 say() { printf 'rebuild.sh: %s\n' "$*" >&2; }
-
-# pg.sh knows the clusters "run" and "test"; teach it "bench" as ingest.sh does (its own port, database, data dir).
-if ! (_pg_defaults_for bench) >/dev/null 2>&1; then
-  eval "_pg_defaults_for_base() $(declare -f _pg_defaults_for | tail -n +2)"
-  _pg_defaults_for() {
-    if [[ "$1" == bench ]]; then
-      _PG_DEFPORT=5435 _PG_DEFDB=governance_bench
-    else
-      _pg_defaults_for_base "$@"
-    fi
-  }
-fi
 
 PG_PORT="${BENCH_PG_PORT:-5435}"
 BENCH_DLL="tests/Benchmarks/RebuildBenchmark/bin/Release/net10.0/RebuildBenchmark.dll"

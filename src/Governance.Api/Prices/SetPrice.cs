@@ -49,13 +49,7 @@ public static class GetPriceEndpoint
 {
     [WolverineGet("/api/prices/{model}")]
     [Roles(OperatorRoles.Admin, OperatorRoles.Auditor, OperatorRoles.Approver, OperatorRoles.AppOwner)]
-    public static async Task<IResult> Get(string model, string? asOf, IQuerySession session, TimeProvider clock, CancellationToken ct)
-    {
-        var now = clock.GetUtcNow();
-        if (!AsOf.TryParse(asOf, now, out var at, out var problem))
-            return problem;
-        return await PastModels.ViewAsync(session, model, at, now, ct) is { } view
-            ? Results.Ok(view)
-            : Problems.NotFound(at is { } instant ? $"Model '{model}' as of {instant:O}" : $"Model '{model}'");
-    }
+    public static Task<IResult> Get(string model, string? asOf, IQuerySession session, TimeProvider clock, CancellationToken ct) =>
+        // The price history is part of the model's view: one read, two addresses.
+        Catalog.ModelQueries.Get(model, asOf, session, clock, ct);
 }
