@@ -1,11 +1,7 @@
-using System.Data.Common;
-using System.Security.Cryptography;
-using System.Text;
+using Governance.Projections.Hosting;
 using Marten;
 using Weasel.Core;
 using Weasel.Core.Migrations;
-using Weasel.Postgresql;
-using DbCommandBuilder = Weasel.Core.DbCommandBuilder;
 
 namespace Governance.Projections.Audit;
 
@@ -25,53 +21,14 @@ internal sealed class AuditChainFeature(StoreOptions options)
 }
 
 /// <summary>The functions, the trigger and a one-off backfill for events written before the trigger existed.</summary>
-internal sealed class AuditChainTrigger(string schema) : ISchemaObject
+internal sealed class AuditChainTrigger(string schema) : EventsTableTrigger(schema, TriggerName)
 {
     public const string TriggerName = "gov_audit_chain";
 
-    public DbObjectName Identifier { get; } = new PostgresqlObjectName(schema, TriggerName, SchemaUtils.IdentifierUsage.General);
-
-    /// <summary>Compared with the trigger's comment: a change to the SQL below re-creates everything on the next migration.</summary>
-    private string Version => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(AuditChainSql.Functions(schema) + AuditChainSql.Backfill(schema))))[..16];
-
-    public void WriteCreateStatement(Migrator migrator, TextWriter writer)
-    {
-        writer.WriteLine(AuditChainSql.Functions(schema));
-        writer.WriteLine($"DROP TRIGGER IF EXISTS {TriggerName} ON {schema}.mt_events;");
-        writer.WriteLine($"CREATE TRIGGER {TriggerName} BEFORE INSERT ON {schema}.mt_events FOR EACH ROW EXECUTE FUNCTION {schema}.gov_audit_chain();");
-        writer.WriteLine($"COMMENT ON TRIGGER {TriggerName} ON {schema}.mt_events IS '{Version}';");
-        writer.WriteLine(AuditChainSql.Backfill(schema));
-    }
-
-    public void WriteDropStatement(Migrator rules, TextWriter writer)
-    {
-        writer.WriteLine($"""
-            DO $$ BEGIN
-              IF to_regclass('{schema}.mt_events') IS NOT NULL THEN
-                DROP TRIGGER IF EXISTS {TriggerName} ON {schema}.mt_events;
-              END IF;
-            END $$;
-            """);
-    }
-
-    public void ConfigureQueryCommand(DbCommandBuilder builder)
-    {
-        var table = builder.AddParameter($"{schema}.mt_events").ParameterName;
-        builder.Append($"select obj_description(t.oid, 'pg_trigger'), t.tgenabled::text from pg_trigger t where t.tgrelid = to_regclass(:{table}) and t.tgname = '{TriggerName}';");
-    }
-
-    public async Task<ISchemaObjectDelta> CreateDeltaAsync(DbDataReader reader, CancellationToken ct = default)
-    {
-        if (!await reader.ReadAsync(ct))
-            return new SchemaObjectDelta(this, SchemaPatchDifference.Create);
-        var comment = await reader.IsDBNullAsync(0, ct) ? null : reader.GetString(0);
-        // 'O': fires in origin and local sessions. Anything else means someone disabled it: put it back.
-        var enabled = reader.GetString(1) == "O";
-        return new SchemaObjectDelta(this, comment == Version && enabled ? SchemaPatchDifference.None : SchemaPatchDifference.Update);
-    }
-
-    public IEnumerable<DbObjectName> AllNames()
-    {
-        yield return Identifier;
-    }
+    protected override string CreateSql => $"""
+        {AuditChainSql.Functions(Schema)}
+        DROP TRIGGER IF EXISTS {TriggerName} ON {Schema}.mt_events;
+        CREATE TRIGGER {TriggerName} BEFORE INSERT ON {Schema}.mt_events FOR EACH ROW EXECUTE FUNCTION {Schema}.gov_audit_chain();
+        {AuditChainSql.Backfill(Schema)}
+        """;
 }

@@ -1,11 +1,7 @@
-using System.Data.Common;
-using System.Security.Cryptography;
-using System.Text;
+using Governance.Projections.Hosting;
 using Marten;
 using Weasel.Core;
 using Weasel.Core.Migrations;
-using Weasel.Postgresql;
-using DbCommandBuilder = Weasel.Core.DbCommandBuilder;
 
 namespace Governance.Projections.Feed;
 
@@ -24,66 +20,24 @@ internal sealed class FeedNotifyFeature(StoreOptions options) : FeatureSchemaBas
     }
 }
 
-internal sealed class FeedNotifyTrigger(string schema, IReadOnlyList<string> eventTypes) : ISchemaObject
+internal sealed class FeedNotifyTrigger(string schema, IReadOnlyList<string> eventTypes) : EventsTableTrigger(schema, TriggerName)
 {
     public const string TriggerName = "gov_feed_notify";
 
-    public DbObjectName Identifier { get; } = new PostgresqlObjectName(schema, TriggerName, SchemaUtils.IdentifierUsage.General);
-
-    private string Sql => $$"""
-        CREATE OR REPLACE FUNCTION {{schema}}.{{TriggerName}}() RETURNS trigger
+    // A new feed event type changes this SQL, so the next migration re-creates the trigger.
+    protected override string CreateSql => $$"""
+        CREATE OR REPLACE FUNCTION {{Schema}}.{{TriggerName}}() RETURNS trigger
         LANGUAGE plpgsql AS $$
         BEGIN
-          PERFORM pg_notify('{{FeedEvents.Channel(schema)}}', '');
+          PERFORM pg_notify('{{FeedEvents.Channel(Schema)}}', '');
           RETURN NULL;
         END
         $$;
-        DROP TRIGGER IF EXISTS {{TriggerName}} ON {{schema}}.mt_events;
-        CREATE TRIGGER {{TriggerName}} AFTER INSERT ON {{schema}}.mt_events FOR EACH ROW
+        DROP TRIGGER IF EXISTS {{TriggerName}} ON {{Schema}}.mt_events;
+        CREATE TRIGGER {{TriggerName}} AFTER INSERT ON {{Schema}}.mt_events FOR EACH ROW
           WHEN (NEW.type IN ({{string.Join(", ", eventTypes.Select(t => $"'{t}'"))}}))
-          EXECUTE FUNCTION {{schema}}.{{TriggerName}}();
+          EXECUTE FUNCTION {{Schema}}.{{TriggerName}}();
         """;
-
-    /// <summary>Kept in the trigger's comment: a change to the SQL (a new feed event type) re-creates it on the next migration.</summary>
-    private string Version => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Sql)))[..16];
-
-    public void WriteCreateStatement(Migrator migrator, TextWriter writer)
-    {
-        writer.WriteLine(Sql);
-        writer.WriteLine($"COMMENT ON TRIGGER {TriggerName} ON {schema}.mt_events IS '{Version}';");
-    }
-
-    public void WriteDropStatement(Migrator rules, TextWriter writer)
-    {
-        writer.WriteLine($"""
-            DO $$ BEGIN
-              IF to_regclass('{schema}.mt_events') IS NOT NULL THEN
-                DROP TRIGGER IF EXISTS {TriggerName} ON {schema}.mt_events;
-              END IF;
-            END $$;
-            """);
-    }
-
-    public void ConfigureQueryCommand(DbCommandBuilder builder)
-    {
-        var table = builder.AddParameter($"{schema}.mt_events").ParameterName;
-        builder.Append($"select obj_description(t.oid, 'pg_trigger'), t.tgenabled::text from pg_trigger t where t.tgrelid = to_regclass(:{table}) and t.tgname = '{TriggerName}';");
-    }
-
-    public async Task<ISchemaObjectDelta> CreateDeltaAsync(DbDataReader reader, CancellationToken ct = default)
-    {
-        if (!await reader.ReadAsync(ct))
-            return new SchemaObjectDelta(this, SchemaPatchDifference.Create);
-        var comment = await reader.IsDBNullAsync(0, ct) ? null : reader.GetString(0);
-        // 'O': fires in origin and local sessions. Anything else means someone disabled it: put it back.
-        var enabled = reader.GetString(1) == "O";
-        return new SchemaObjectDelta(this, comment == Version && enabled ? SchemaPatchDifference.None : SchemaPatchDifference.Update);
-    }
-
-    public IEnumerable<DbObjectName> AllNames()
-    {
-        yield return Identifier;
-    }
 }
 
 public static class FeedStore
