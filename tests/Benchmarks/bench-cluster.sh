@@ -15,3 +15,35 @@ if ! (_pg_defaults_for bench) >/dev/null 2>&1; then
     fi
   }
 fi
+
+# Starts (or reuses) the bench cluster on $PG_PORT and defines pgq (one psql query, unaligned). Refuses a cluster that
+# is not durable: the benchmarks measure fsync'd commits. Needs say and die.
+start_bench_cluster() {
+  ensure_postgres bench "$PG_PORT" governance_bench
+  pgq() { "$GOVERNANCE_PG_BIN/psql" -X -qtA "host=127.0.0.1 port=$PG_PORT user=governance dbname=$GOVERNANCE_PG_DATABASE" -c "$1"; }
+  local fsync sync_commit
+  fsync="$(pgq 'show fsync')"
+  sync_commit="$(pgq 'show synchronous_commit')"
+  [[ "$fsync" == on && "$sync_commit" == on ]] ||
+    die "the bench cluster must be durable, but fsync=$fsync synchronous_commit=$sync_commit ($GOVERNANCE_PG_DATA)"
+  say "PostgreSQL $(pgq 'show server_version') on 127.0.0.1:$PG_PORT, fsync=$fsync, synchronous_commit=$sync_commit"
+}
+
+# Builds the solution in Release unless BENCH_SKIP_BUILD=1.
+build_release() {
+  if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
+    say "building Governance.sln (Release) ..."
+    dotnet build Governance.sln -c Release -nologo -v quiet || die "dotnet build Governance.sln -c Release failed"
+  fi
+}
+
+# What to call the measured code in a report: BENCH_REVISION, or git HEAD flagged when src/ has uncommitted changes.
+bench_revision() {
+  if [[ -n "${BENCH_REVISION:-}" ]]; then
+    printf '%s' "$BENCH_REVISION"
+  else
+    printf '%s' "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    [[ -n "$(git status --porcelain -- src 2>/dev/null)" ]] && printf ' (src/ has uncommitted changes)'
+    return 0
+  fi
+}

@@ -105,20 +105,10 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # --- database: durable --------------------------------------------------------------------------------
-ensure_postgres bench "$PG_PORT" governance_bench
-pgq() { "$GOVERNANCE_PG_BIN/psql" -X -qtA "host=127.0.0.1 port=$PG_PORT user=governance dbname=$GOVERNANCE_PG_DATABASE" -c "$1"; }
-FSYNC="$(pgq 'show fsync')"
-SYNC_COMMIT="$(pgq 'show synchronous_commit')"
-if [[ "$FSYNC" != on || "$SYNC_COMMIT" != on ]]; then
-  die "the bench cluster must be durable, but fsync=$FSYNC synchronous_commit=$SYNC_COMMIT ($GOVERNANCE_PG_DATA)"
-fi
-say "PostgreSQL $(pgq 'show server_version') on 127.0.0.1:$PG_PORT, fsync=$FSYNC, synchronous_commit=$SYNC_COMMIT"
+start_bench_cluster
 
 # --- build ----------------------------------------------------------------------------------------------
-if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
-  say "building Governance.sln (Release) ..."
-  dotnet build Governance.sln -c Release -nologo -v quiet || die "dotnet build Governance.sln -c Release failed"
-fi
+build_release
 [[ -f "$API_DIR/Governance.Api.dll" ]] || die "$API_DIR/Governance.Api.dll not found; build first"
 [[ -f "$BENCH_DLL" ]] || die "$BENCH_DLL not found; build first"
 
@@ -157,12 +147,7 @@ done
 curl -fsS -o /dev/null --max-time 2 "$API_URL/health" || die "Governance.Api did not answer $API_URL/health within 60 s"
 
 # --- benchmark ------------------------------------------------------------------------------------------
-if [[ -n "${BENCH_REVISION:-}" ]]; then
-  REVISION="$BENCH_REVISION"
-else
-  REVISION="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  [[ -n "$(git status --porcelain -- src 2>/dev/null)" ]] && REVISION+=" (src/ has uncommitted changes)"
-fi
+REVISION="$(bench_revision)"
 args=(
   --api "$API_URL" --token "$ADMIN_TOKEN" --db "$GOVERNANCE_DB" --schema "$SCHEMA"
   --batches "${BENCH_BATCHES:-1,100,1000}" --senders "${BENCH_SENDERS:-1=4,100=2,1000=2}"

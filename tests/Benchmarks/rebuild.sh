@@ -65,26 +65,12 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-ensure_postgres bench "$PG_PORT" governance_bench
-pgq() { "$GOVERNANCE_PG_BIN/psql" -X -qtA "host=127.0.0.1 port=$PG_PORT user=governance dbname=$GOVERNANCE_PG_DATABASE" -c "$1"; }
-FSYNC="$(pgq 'show fsync')"
-SYNC_COMMIT="$(pgq 'show synchronous_commit')"
-[[ "$FSYNC" == on && "$SYNC_COMMIT" == on ]] ||
-  die "the bench cluster must be durable, but fsync=$FSYNC synchronous_commit=$SYNC_COMMIT ($GOVERNANCE_PG_DATA)"
-say "PostgreSQL $(pgq 'show server_version') on 127.0.0.1:$PG_PORT, fsync=$FSYNC, synchronous_commit=$SYNC_COMMIT"
+start_bench_cluster
 
-if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
-  say "building Governance.sln (Release) ..."
-  dotnet build Governance.sln -c Release -nologo -v quiet || die "dotnet build Governance.sln -c Release failed"
-fi
+build_release
 [[ -f "$BENCH_DLL" ]] || die "$BENCH_DLL not found; build first"
 
-if [[ -n "${BENCH_REVISION:-}" ]]; then
-  REVISION="$BENCH_REVISION"
-else
-  REVISION="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  [[ -n "$(git status --porcelain -- src 2>/dev/null)" ]] && REVISION+=" (src/ has uncommitted changes)"
-fi
+REVISION="$(bench_revision)"
 
 SCHEMA_CREATED=1
 args=(
