@@ -1,4 +1,3 @@
-using Governance.Projections;
 using System.Security.Claims;
 using System.Text.Json;
 using FluentValidation;
@@ -6,12 +5,10 @@ using Governance.Api.Infrastructure;
 using Governance.Domain.Operators;
 using Governance.Domain.Usage;
 using Governance.Projections.Usage;
-using JasperFx.Events;
 using Marten;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Wolverine.Http;
-using Wolverine.Marten;
 using Wolverine.Runtime;
 
 namespace Governance.Api.Usage;
