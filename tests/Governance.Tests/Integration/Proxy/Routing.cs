@@ -69,14 +69,28 @@ public static class Routing
     /// For a request the proxy records after its client has gone (an abort), the test cannot wait on the response:
     /// poll the ledger until the entry is there, up to a generous deadline.
     /// </summary>
-    public static async Task<RequestRecord> RecordedEventually(this GovernanceFixture fx, string requestId)
+    public static Task<RequestRecord> RecordedEventually(this GovernanceFixture fx, string requestId) =>
+        Eventually(() => fx.Recorded(requestId), $"Request {requestId} was never recorded.");
+
+    /// <summary>
+    /// The key's only logged request, once recorded. A streaming client is done when it reads <c>[DONE]</c>, which may
+    /// be before the proxy has written the call to the ledger.
+    /// </summary>
+    public static Task<RequestRecord> OnlyRecordedForKeyEventually(this GovernanceFixture fx, string keyId) =>
+        Eventually(async () =>
+        {
+            await using var session = fx.Store.QuerySession();
+            return (await RequestLog.PageAsync(session, new RequestFilter(KeyId: keyId), null, 2, default))!.SingleOrDefault();
+        }, $"No request of key {keyId} was recorded.");
+
+    private static async Task<T> Eventually<T>(Func<Task<T?>> probe, string failure) where T : class
     {
         var deadline = DateTime.UtcNow.AddSeconds(15);
         while (true)
         {
-            if (await fx.Recorded(requestId) is { } record)
-                return record;
-            Assert.True(DateTime.UtcNow < deadline, $"Request {requestId} was never recorded.");
+            if (await probe() is { } found)
+                return found;
+            Assert.True(DateTime.UtcNow < deadline, failure);
             await Task.Delay(25);
         }
     }

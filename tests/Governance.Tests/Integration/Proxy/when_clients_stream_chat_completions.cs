@@ -46,6 +46,7 @@ public sealed class when_clients_stream_chat_completions(GovernanceFixture fx, F
         // The SDK asks for usage itself, so the usage chunk is the client's and reaches it.
         Assert.NotNull(usage);
         Assert.Equal(prompt.Length, usage.InputTokenCount);
+        await fx.OnlyRecordedForKeyEventually(key.Id);
         var request = await fx.Api.Get($"/api/keys/{key.Id}/requests").Json();
         var logged = Assert.Single(request.EnumerateArray().ToList());
         Assert.Equal(prompt.Length, logged.GetProperty("inputTokens").GetInt64());
