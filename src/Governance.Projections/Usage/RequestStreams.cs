@@ -21,7 +21,8 @@ namespace Governance.Projections.Usage;
 /// The streams go first with <c>on conflict do nothing</c>: a request id a concurrent batch wrote meanwhile (committed, or
 /// waited for until it commits) comes back missing, and the caller retries before any event — and any event sequence
 /// number — is spent. The event sequence therefore only has the gaps Marten's own appends can leave (a transaction that
-/// fails after its inserts).
+/// fails after its inserts). The streams are inserted in id order, so two batches sharing request ids wait for each other
+/// in one order and cannot deadlock.
 /// </remarks>
 internal static class RequestStreams
 {
@@ -37,7 +38,7 @@ internal static class RequestStreams
 
         await using (var streams = new NpgsqlCommand(
             $"insert into {schema}.mt_streams (id, type, version, timestamp, created, tenant_id, is_archived) " +
-            $"select id, @type, 1, now(), now(), @tenant, false from unnest(@ids) as id on conflict (id) do nothing", connection, transaction))
+            $"select id, @type, 1, now(), now(), @tenant, false from unnest(@ids) as id order by id on conflict (id) do nothing", connection, transaction))
         {
             streams.Parameters.AddWithValue("type", graph.AggregateAliasFor(typeof(RequestRecord)));
             streams.Parameters.AddWithValue("tenant", StorageConstants.DefaultTenantId);

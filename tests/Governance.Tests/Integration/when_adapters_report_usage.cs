@@ -106,6 +106,26 @@ public sealed class when_adapters_report_usage(GovernanceFixture fx)
     }
 
     [Fact]
+    public async Task concurrent_batches_sharing_request_ids_in_opposite_orders_all_succeed_and_record_each_once()
+    {
+        var model = await fx.ProviderAndModel();
+        var issued = await fx.IssueKey(Api.Unique("app"), model);
+        var records = Enumerable.Range(0, 20).Select(_ => Record(issued.Id, model, input: 100, output: 10)).ToArray();
+        var client = fx.Api.Server.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", GovernanceFixture.AdminToken);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 6)
+            .Select(i => client.PostAsJsonAsync("/api/usage", i % 2 == 0 ? records : records.Reverse().ToArray())));
+
+        Assert.All(responses, r => Assert.Equal(200, (int)r.StatusCode));
+        var fresh = await Task.WhenAll(responses.Select(async r =>
+            (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("results").EnumerateArray().Count(x => !x.GetProperty("duplicate").GetBoolean())));
+        Assert.Equal(20, fresh.Sum());
+        await using var session = fx.Store.QuerySession();
+        Assert.Equal(20, (await RequestLog.PageAsync(session, new(KeyId: issued.Id), null, 50, default))!.Count);
+    }
+
+    [Fact]
     public async Task concurrent_duplicates_make_one_ledger_entry()
     {
         var model = await fx.ProviderAndModel(inputPrice: 0m, outputPrice: 50m);
