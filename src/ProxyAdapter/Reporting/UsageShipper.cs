@@ -1,0 +1,161 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Governance.Projections.Usage;
+
+namespace ProxyAdapter.Reporting;
+
+/// <summary>
+/// Ships the journal to the governance API in order: reports to <c>POST /api/usage</c>, denials to
+/// <c>POST /api/denials</c>, in batches of <see cref="JournalOptions.BatchSize"/>. Until the API answers (it or its
+/// PostgreSQL may be down) the same batch is retried with capped exponential backoff; request ids make the retries
+/// safe. A batch the API refuses names the bad record (<c>"[i].field"</c>): that record goes to the dead-letter file
+/// and the rest is sent again, so one bad record never holds up the others.
+/// </summary>
+public sealed partial class UsageShipper(UsageJournal journal, IHttpClientFactory clients, JournalOptions options, ILogger<UsageShipper> log)
+    : BackgroundService
+{
+    private enum Answer { Done, Retry }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var backoff = options.MinBackoff;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var batch = journal.ReadPending(options.BatchSize);
+            if (batch.Count == 0)
+            {
+                await journal.WaitForRecordsAsync(TimeSpan.FromSeconds(1), stoppingToken);
+                continue;
+            }
+            var usage = batch.Where(i => i.Entry.Usage is not null).ToList();
+            var denials = batch.Where(i => i.Entry.Denial is not null).ToList();
+            var failures = 0;
+            // Each part is retried until it is handled; a restart in between ships the whole batch again (duplicates).
+            while (usage.Count > 0 && await ShipUsageAsync(usage, stoppingToken) == Answer.Retry)
+                backoff = await BackOffAsync(backoff, ++failures, stoppingToken);
+            while (denials.Count > 0 && await ShipDenialsAsync(denials, stoppingToken) == Answer.Retry)
+                backoff = await BackOffAsync(backoff, ++failures, stoppingToken);
+            backoff = options.MinBackoff;
+            journal.Acknowledge(batch[^1].Seq);
+        }
+    }
+
+    private async Task<TimeSpan> BackOffAsync(TimeSpan backoff, int failures, CancellationToken ct)
+    {
+        // Full jitter keeps a fleet of adapters from hammering an API that just came back in lockstep.
+        await Task.Delay(TimeSpan.FromTicks((long)(backoff.Ticks * (0.5 + Random.Shared.NextDouble() / 2))), ct);
+        if (failures == 1 || failures % 20 == 0)
+            log.LogWarning("The governance API has not taken usage for {Failures} attempts; {Pending} records wait in the journal",
+                failures, journal.Backlog.PendingRecords);
+        return TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, options.MaxBackoff.Ticks));
+    }
+
+    private Task<Answer> ShipUsageAsync(List<JournalItem> items, CancellationToken ct) => ShipAsync("api/usage", items, ct);
+
+    private Task<Answer> ShipDenialsAsync(List<JournalItem> items, CancellationToken ct) => ShipAsync("api/denials", items, ct);
+
+    /// <summary>
+    /// Ships <paramref name="items"/>, removing each record once it is handled, so a retry sends only the rest. A 400
+    /// naming a record quarantines it and the rest is sent again at once; a 400 naming none sends the records one by
+    /// one (a single record refused so is quarantined). Anything else — the API or its PostgreSQL down, a 5xx, a
+    /// 401/403 from a bad token — is retried: nothing is dropped.
+    /// </summary>
+    private async Task<Answer> ShipAsync(string path, List<JournalItem> items, CancellationToken ct)
+    {
+        while (items.Count > 0)
+        {
+            object payload = path == "api/usage" ? items.Select(i => i.Entry.Usage!).ToList() : items.Select(i => i.Entry.Denial!).ToList();
+            var (status, body) = await PostAsync(path, payload, ct);
+            if (status == HttpStatusCode.OK)
+                return Acknowledge(path, items, body);
+            if (status != HttpStatusCode.BadRequest)
+            {
+                if (status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+                    log.LogError("The governance API refuses this adapter's token for {Path} ({Status}); check Proxy:AdapterToken", path, (int)status);
+                return Answer.Retry;
+            }
+            var (index, field, message) = FirstError(body);
+            if (index is null && items.Count == 1)
+                index = 0;
+            if (index is { } bad && bad < items.Count)
+            {
+                journal.Quarantine(items[bad], field, message);
+                items.RemoveAt(bad);
+                continue;
+            }
+            log.LogError("The governance API refused a batch for {Path} without naming a record ({Field}: {Message}); sending it one by one", path, field, message);
+            while (items.Count > 0)
+            {
+                if (await ShipAsync(path, [items[0]], ct) == Answer.Retry)
+                    return Answer.Retry;
+                items.RemoveAt(0);
+            }
+        }
+        return Answer.Done;
+    }
+
+    private Answer Acknowledge(string path, List<JournalItem> items, string body)
+    {
+        if (path == "api/usage")
+        {
+            var outcomes = JsonSerializer.Deserialize<UsageResult>(body, JournalRecord.Json)?.Results;
+            if (outcomes is null || outcomes.Count != items.Count)
+            {
+                log.LogError("The governance API answered a usage batch of {Count} with {Outcomes} outcomes; sending it again", items.Count, outcomes?.Count);
+                return Answer.Retry;
+            }
+            journal.RaiseAcknowledged(items.Select((item, i) => (item.Entry.Usage!, outcomes[i])).ToList());
+        }
+        items.Clear();
+        return Answer.Done;
+    }
+
+    private async Task<(HttpStatusCode Status, string Body)> PostAsync(string path, object records, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(options.RequestTimeout);
+        try
+        {
+            var client = clients.CreateClient(GovernanceApiOptions.ClientName);
+            using var response = await client.PostAsJsonAsync(path, records, JournalRecord.Json, timeout.Token);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync(timeout.Token));
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException || (e is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            log.LogDebug(e, "Could not reach the governance API");
+            return (HttpStatusCode.ServiceUnavailable, "");
+        }
+    }
+
+    private static (int? Index, string Field, string Message) FirstError(string body)
+    {
+        try
+        {
+            using var problem = JsonDocument.Parse(body);
+            if (problem.RootElement.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Object)
+            {
+                foreach (var error in errors.EnumerateObject())
+                {
+                    var message = error.Value.ValueKind == JsonValueKind.Array ? string.Join(" ", error.Value.EnumerateArray().Select(m => m.ToString())) : error.Value.ToString();
+                    var match = IndexedField().Match(error.Name);
+                    if (match.Success)
+                        return (int.Parse(match.Groups[1].ValueSpan, provider: null), match.Groups[2].Value, message);
+                }
+                var first = errors.EnumerateObject().FirstOrDefault();
+                return (null, first.Name ?? "", first.Value.ToString());
+            }
+        }
+        catch (JsonException)
+        {
+        }
+        return (null, "body", "The API answered 400 without problem details.");
+    }
+
+    [GeneratedRegex(@"^\[(\d+)\]\.?(.*)$")]
+    private static partial Regex IndexedField();
+}
+
+/// <summary>The body of <c>POST /api/usage</c>'s answer.</summary>
+public sealed record UsageResult(IReadOnlyList<UsageOutcome> Results);
