@@ -21,24 +21,31 @@ public sealed partial class UsageShipper(UsageJournal journal, IHttpClientFactor
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var backoff = options.MinBackoff;
+        var failures = 0;
+        List<JournalItem> usage = [], denials = [];
+        var last = 0L;
         while (!stoppingToken.IsCancellationRequested)
         {
-            var batch = journal.ReadPending(options.BatchSize);
-            if (batch.Count == 0)
+            // A batch that waits for the API is topped up with what arrived meanwhile, so an outage ends in full batches.
+            foreach (var item in journal.ReadPending(options.BatchSize - usage.Count - denials.Count))
+            {
+                (item.Entry.Usage is not null ? usage : denials).Add(item);
+                last = item.Seq;
+            }
+            if (usage.Count + denials.Count == 0)
             {
                 await journal.WaitForRecordsAsync(TimeSpan.FromSeconds(1), stoppingToken);
                 continue;
             }
-            var usage = batch.Where(i => i.Entry.Usage is not null).ToList();
-            var denials = batch.Where(i => i.Entry.Denial is not null).ToList();
-            var failures = 0;
-            // Each part is retried until it is handled; a restart in between ships the whole batch again (duplicates).
-            while (usage.Count > 0 && await ShipUsageAsync(usage, stoppingToken) == Answer.Retry)
+            // A restart before the acknowledgement ships the whole batch again: the API answers duplicates.
+            if ((usage.Count > 0 && await ShipAsync("api/usage", usage, stoppingToken) == Answer.Retry)
+                || (denials.Count > 0 && await ShipAsync("api/denials", denials, stoppingToken) == Answer.Retry))
+            {
                 backoff = await BackOffAsync(backoff, ++failures, stoppingToken);
-            while (denials.Count > 0 && await ShipDenialsAsync(denials, stoppingToken) == Answer.Retry)
-                backoff = await BackOffAsync(backoff, ++failures, stoppingToken);
-            backoff = options.MinBackoff;
-            journal.Acknowledge(batch[^1].Seq);
+                continue;
+            }
+            (backoff, failures) = (options.MinBackoff, 0);
+            journal.Acknowledge(last);
         }
     }
 
@@ -51,10 +58,6 @@ public sealed partial class UsageShipper(UsageJournal journal, IHttpClientFactor
                 failures, journal.Backlog.PendingRecords);
         return TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, options.MaxBackoff.Ticks));
     }
-
-    private Task<Answer> ShipUsageAsync(List<JournalItem> items, CancellationToken ct) => ShipAsync("api/usage", items, ct);
-
-    private Task<Answer> ShipDenialsAsync(List<JournalItem> items, CancellationToken ct) => ShipAsync("api/denials", items, ct);
 
     /// <summary>
     /// Ships <paramref name="items"/>, removing each record once it is handled, so a retry sends only the rest. A 400
