@@ -48,6 +48,7 @@ public sealed partial class UsageJournal : IUsageSink, IAsyncDisposable
     private long _acked;
     private long _deadLettered;
     private long _oldestPendingMs = long.MinValue;
+    private long _commits;
 
     // The reader's cursor: the segment it is in, the next byte and the next seq it expects.
     private Segment? _readSegment;
@@ -89,6 +90,9 @@ public sealed partial class UsageJournal : IUsageSink, IAsyncDisposable
                 Volatile.Read(ref _deadLettered));
         }
     }
+
+    /// <summary>Group commits (write + fsync) so far: appends ÷ commits is the average group size.</summary>
+    public long Commits => Volatile.Read(ref _commits);
 
     public event Action<IReadOnlyList<(UsageReport Report, UsageOutcome Outcome)>>? Acknowledged;
 
@@ -137,6 +141,7 @@ public sealed partial class UsageJournal : IUsageSink, IAsyncDisposable
                 if (Volatile.Read(ref _acked) >= before)
                     Volatile.Write(ref _oldestPendingMs, now);
                 Volatile.Write(ref _lastSeq, seq);
+                Interlocked.Increment(ref _commits);
                 foreach (var pending in group)
                     pending.Done.TrySetResult();
                 Signal();
