@@ -16,7 +16,9 @@ public sealed class when_postgresql_restarts_under_load(GovernanceFixture fx, IT
     [Fact]
     public async Task every_acknowledged_append_is_in_the_ledger_exactly_once()
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         await using var cluster = await PrivateCluster.CreateAsync("reporting");
+        var created = clock.Elapsed;
         const string schema = "reporting";
         await using var api = await AlbaHost.For<ApiMarker>(web =>
         {
@@ -30,9 +32,16 @@ public sealed class when_postgresql_restarts_under_load(GovernanceFixture fx, IT
         await api.Post("/api/models", new { name = model, provider, upstreamModel = "gpt-4o-mini", inputPricePer1M = 1m, outputPricePer1M = 2m }, 201);
         var key = (await api.Post("/api/keys", new { app = Api.Unique("app"), name = "load", models = new[] { model } }, 201).Json()).GetProperty("id").GetString()!;
 
+        var started = clock.Elapsed;
         var directory = ReportingAdapter.NewDirectory();
         await using var adapter = await ReportingAdapter.StartAsync(api, directory, new ApiLink(), fx.Logs, o => o with { BatchSize = 200 });
         var appended = new ConcurrentQueue<string>();
+        var outcomes = new ConcurrentDictionary<string, List<bool>>();
+        adapter.Journal.Acknowledged += acked =>
+        {
+            foreach (var (report, outcome) in acked)
+                outcomes.GetOrAdd(report.RequestId, _ => []).Add(outcome.Duplicate);
+        };
         using var stop = new CancellationTokenSource();
         var load = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
         {
@@ -58,18 +67,23 @@ public sealed class when_postgresql_restarts_under_load(GovernanceFixture fx, IT
         await Task.Delay(1000);
         await stop.CancelAsync();
         await Task.WhenAll(load);
+        var loaded = clock.Elapsed;
         await adapter.DrainedAsync(TimeSpan.FromSeconds(60));
+        output.WriteLine($"cluster {created.TotalSeconds:N1} s, API up {started.TotalSeconds:N1} s, load done {loaded.TotalSeconds:N1} s, drained {clock.Elapsed.TotalSeconds:N1} s");
 
         var ids = appended.ToList();
         var entries = await Ledger.EntriesAsync(cluster.ConnectionString, schema, ids);
         output.WriteLine($"{ids.Count} records appended; backlog while stopped {pendingWhileStopped}, while killed {pendingWhileKilled}; " +
             $"dead-lettered {adapter.Journal.Backlog.DeadLettered}");
         foreach (var missing in ids.Where(id => !entries.ContainsKey(id)))
-            foreach (var line in fx.Logs.Lines.Where(l => l.Contains(missing)))
-                output.WriteLine(line);
+            output.WriteLine($"missing {missing}: acknowledged as {string.Join(",", outcomes.GetValueOrDefault(missing) ?? [])}");
+        foreach (var line in fx.Logs.Lines.Where(l => l.Contains("damaged") || l.Contains("missing from")))
+            output.WriteLine(line);
         Assert.True(pendingWhileStopped > 0 && pendingWhileKilled > 0, "The outages did not hold anything back: the test proved nothing.");
+        Assert.Equal(ids.Count, ids.Distinct().Count());
         Assert.Equal(ids.Count, entries.Count);
         Assert.All(entries.Values, count => Assert.Equal(1, count));
+        Assert.Equal(ids.Count, outcomes.Count);
         Directory.Delete(directory, recursive: true);
     }
 }
