@@ -26,32 +26,44 @@ public sealed partial class UsageShipper(UsageJournal journal, IHttpClientFactor
         var last = 0L;
         while (!stoppingToken.IsCancellationRequested)
         {
-            // A batch that waits for the API is topped up with what arrived meanwhile, so an outage ends in full batches.
-            foreach (var item in journal.ReadPending(options.BatchSize - usage.Count - denials.Count))
+            try
             {
-                (item.Entry.Usage is not null ? usage : denials).Add(item);
-                last = item.Seq;
+                // A batch that waits for the API is topped up with what arrived meanwhile, so an outage ends in full batches.
+                foreach (var item in journal.ReadPending(options.BatchSize - usage.Count - denials.Count))
+                {
+                    (item.Entry.Usage is not null ? usage : denials).Add(item);
+                    last = item.Seq;
+                }
+                if (usage.Count + denials.Count == 0)
+                {
+                    // Everything read is handled (a no-op unless the last acknowledgement failed to reach the disk).
+                    journal.Acknowledge(last);
+                    await journal.WaitForRecordsAsync(TimeSpan.FromSeconds(1), stoppingToken);
+                    continue;
+                }
+                // A restart before the acknowledgement ships the whole batch again: the API answers duplicates.
+                if ((usage.Count > 0 && await ShipAsync("api/usage", usage, stoppingToken) == Answer.Retry)
+                    || (denials.Count > 0 && await ShipAsync("api/denials", denials, stoppingToken) == Answer.Retry))
+                {
+                    backoff = await BackOffAsync(backoff, ++failures, stoppingToken);
+                    continue;
+                }
+                (backoff, failures) = (options.MinBackoff, 0);
+                journal.Acknowledge(last);
             }
-            if (usage.Count + denials.Count == 0)
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
-                await journal.WaitForRecordsAsync(TimeSpan.FromSeconds(1), stoppingToken);
-                continue;
-            }
-            // A restart before the acknowledgement ships the whole batch again: the API answers duplicates.
-            if ((usage.Count > 0 && await ShipAsync("api/usage", usage, stoppingToken) == Answer.Retry)
-                || (denials.Count > 0 && await ShipAsync("api/denials", denials, stoppingToken) == Answer.Retry))
-            {
+                // The local disk (journal, watermark, dead-letter file) or an unreadable answer: keep the batch and try
+                // again later. An exception escaping here would stop the whole adapter.
+                log.LogError(e, "Shipping usage failed; the batch is kept and sent again");
                 backoff = await BackOffAsync(backoff, ++failures, stoppingToken);
-                continue;
             }
-            (backoff, failures) = (options.MinBackoff, 0);
-            journal.Acknowledge(last);
         }
     }
 
     private async Task<TimeSpan> BackOffAsync(TimeSpan backoff, int failures, CancellationToken ct)
     {
-        // Full jitter keeps a fleet of adapters from hammering an API that just came back in lockstep.
+        // Jitter keeps a fleet of adapters from hammering an API that just came back in lockstep.
         await Task.Delay(TimeSpan.FromTicks((long)(backoff.Ticks * (0.5 + Random.Shared.NextDouble() / 2))), ct);
         if (failures == 1 || failures % 20 == 0)
             log.LogWarning("The governance API has not taken usage for {Failures} attempts; {Pending} records wait in the journal",
