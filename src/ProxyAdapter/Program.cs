@@ -3,6 +3,7 @@ using Governance.Projections.Audit;
 using Governance.Projections.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using ProxyAdapter;
+using ProxyAdapter.Reporting;
 using ProxyAdapter.Routing;
 using ProxyAdapter.Surfaces;
 using Wolverine;
@@ -19,6 +20,9 @@ builder.Services.TryAddSingleton(RouteRandom.Shared);
 builder.Services.AddSingleton<DeploymentHealth>();
 builder.Services.AddSingleton<IGovernor, MartenGovernor>();
 builder.Services.AddSingleton<Gateway>();
+// Completed and refused requests go to a local journal first, then to the governance API in batches (docs/gateway.md).
+builder.Services.AddGovernanceApiClient(GovernanceApiOptions.From(builder.Configuration));
+builder.Services.AddUsageReporting(builder.Configuration, adapter);
 // Deadlines are per attempt (GatewayOptions.UpstreamTimeout, until the response headers): a stream may run as long as it runs.
 builder.Services.AddHttpClient(Upstream.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
 

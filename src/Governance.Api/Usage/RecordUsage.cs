@@ -15,14 +15,22 @@ namespace Governance.Api.Usage;
 
 /// <summary>
 /// One usage record from an adapter. <see cref="OccurredAt"/> defaults to the time it is received. A request admitted
-/// under budget leases names them in <see cref="LeaseIds"/> (one per level); its cost is drawn from them.
+/// under budget leases names them in <see cref="LeaseIds"/> (one per level); its cost is drawn from them. A routing
+/// adapter says how it served the request: the <see cref="Deployment"/> that answered, the attempts that failed before,
+/// whether the tokens are <see cref="Estimated"/>, and the <see cref="RequestedModel"/> when a fallback served it.
 /// </summary>
 public sealed record UsageRecord(
     string RequestId, string KeyId, string Model, string? Provider, long InputTokens, long CachedTokens, long OutputTokens,
-    long ReasoningTokens, long LatencyMs, int Status, DateTimeOffset? OccurredAt, string? ReservationId, IReadOnlyList<string>? LeaseIds = null)
+    long ReasoningTokens, long LatencyMs, int Status, DateTimeOffset? OccurredAt, string? ReservationId, IReadOnlyList<string>? LeaseIds = null,
+    string? Deployment = null, IReadOnlyList<FailedAttempt>? FailedAttempts = null, bool Estimated = false, string? RequestedModel = null)
 {
     /// <summary>Key, app, team and grant: a request draws on at most one lease per level.</summary>
     public const int MaxLeases = 4;
+
+    /// <summary>More than any routing chain makes (fallbacks × attempts per deployment).</summary>
+    public const int MaxFailedAttempts = 64;
+
+    public const int MaxNameLength = 200;
 
     public sealed class Validator : AbstractValidator<UsageRecord>
     {
@@ -44,11 +52,26 @@ public sealed record UsageRecord(
             RuleForEach(x => x.LeaseIds).NotEmpty();
             RuleFor(x => x.LeaseIds).Must(ids => ids is null || ids.Count == 0).When(x => x.ReservationId is not null)
                 .WithMessage("A request is settled either against its reservation or against leases, not both.");
+            RuleFor(x => x.Deployment).NotEmpty().MaximumLength(MaxNameLength).When(x => x.Deployment is not null);
+            RuleFor(x => x.RequestedModel).NotEmpty().MaximumLength(MaxNameLength).When(x => x.RequestedModel is not null);
+            RuleFor(x => x.FailedAttempts).Must(a => a is null || a.Count <= MaxFailedAttempts)
+                .WithMessage($"'failedAttempts' holds at most {MaxFailedAttempts} attempts.");
+            RuleForEach(x => x.FailedAttempts).NotNull().ChildRules(attempt =>
+            {
+                attempt.RuleFor(a => a.Model).NotEmpty().MaximumLength(MaxNameLength);
+                attempt.RuleFor(a => a.Deployment).NotEmpty().MaximumLength(MaxNameLength);
+                attempt.RuleFor(a => a.Reason).NotEmpty().MaximumLength(64);
+                attempt.RuleFor(a => a.Status).InclusiveBetween(100, 599).When(a => a.Status is not null);
+                attempt.RuleFor(a => a.LatencyMs).GreaterThanOrEqualTo(0);
+            });
         }
     }
 
     public UsageReport ToReport(DateTimeOffset now) => new(RequestId, KeyId, Model, Provider, InputTokens, CachedTokens, OutputTokens,
-        ReasoningTokens, LatencyMs, Status, OccurredAt ?? now, ReservationId) { LeaseIds = LeaseIds ?? [] };
+        ReasoningTokens, LatencyMs, Status, OccurredAt ?? now, ReservationId)
+    {
+        LeaseIds = LeaseIds ?? [], Deployment = Deployment, FailedAttempts = FailedAttempts ?? [], Estimated = Estimated, RequestedModel = RequestedModel,
+    };
 }
 
 public sealed record UsageResult(IReadOnlyList<UsageOutcome> Results);

@@ -50,6 +50,8 @@ public sealed class GovernanceFixture : IAsyncLifetime
         web.UseSetting("GOVERNANCE_MASTER_KEY", MasterKey);
         web.UseSetting("GOVERNANCE_ADMIN_TOKEN", AdminToken);
         web.UseSetting("Proxy:AdapterId", "test-adapter");
+        // Each adapter host its own usage journal (one process per journal directory is enforced by a lock).
+        web.UseSetting("Proxy:JournalPath", Path.Combine(Path.GetTempPath(), "governance-journal-tests", Guid.NewGuid().ToString("N")));
         web.UseSetting("Audit:SigningKey", AuditKey);
         // Checkpoints only when a test asks for one (the periodic round is tested directly).
         web.UseSetting("Audit:CheckpointIntervalSeconds", "0");

@@ -1,0 +1,97 @@
+using System.Security.Claims;
+using System.Text.Json;
+using FluentValidation;
+using Governance.Api.Infrastructure;
+using Governance.Domain.Access;
+using Governance.Domain.Operators;
+using Governance.Projections.Audit;
+using Marten;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+using Wolverine.Http;
+
+namespace Governance.Api.Usage;
+
+/// <summary>
+/// One refused request as an adapter recorded it (<see cref="RequestDenied"/> without the actor: the denial is recorded
+/// as the caller's). Never carries the presented key, only the key id embedded in it.
+/// </summary>
+public sealed record DenialRecord(
+    string RequestId, string? KeyId, string? App, string Model, string Reason, string? Level, string? Owner, decimal? Remaining,
+    decimal? WorstCaseCost, DateTimeOffset? DeniedAt)
+{
+    public sealed class Validator : AbstractValidator<DenialRecord>
+    {
+        public Validator()
+        {
+            RuleFor(x => x.RequestId).NotEmpty().MaximumLength(200);
+            RuleFor(x => x.KeyId).MaximumLength(200);
+            RuleFor(x => x.App).MaximumLength(200);
+            RuleFor(x => x.Model).NotNull().MaximumLength(RequestDenied.MaxModelLength);
+            RuleFor(x => x.Reason).NotEmpty().MaximumLength(64);
+            RuleFor(x => x.Level).MaximumLength(32);
+            RuleFor(x => x.Owner).MaximumLength(200);
+            RuleFor(x => x.WorstCaseCost).GreaterThanOrEqualTo(0).When(x => x.WorstCaseCost is not null);
+        }
+    }
+
+    public RequestDenied ToEvent(string deniedBy, DateTimeOffset now) =>
+        new(RequestId, KeyId, App, Model, Reason, Level, Owner, Remaining, WorstCaseCost, deniedBy, DeniedAt ?? now);
+}
+
+public sealed record DenialOutcome(string RequestId, bool Duplicate);
+
+public sealed record DenialsResult(IReadOnlyList<DenialOutcome> Results);
+
+/// <summary>
+/// POST /api/denials: an adapter's refused requests, one or an array of up to 5,000, written in one transaction as the
+/// same <c>request_denied</c> events the gateway writes, so they can be explained. Bad input anywhere rejects the whole
+/// batch (400, errors keyed "[index].field"). A request id that already has a history (denied or completed) is a
+/// duplicate and writes nothing.
+/// </summary>
+[Roles(OperatorRoles.Admin, OperatorRoles.Adapter)]
+public static class RecordDenialsEndpoint
+{
+    [WolverinePost("/api/denials")]
+    public static async Task<IResult> Post(
+        HttpRequest request, IValidator<DenialRecord> validator, IOptions<JsonOptions> json, IDocumentStore store, ClaimsPrincipal user,
+        TimeProvider clock, CancellationToken ct)
+    {
+        var (records, problem) = await ReadAsync(request, json.Value.SerializerOptions, ct);
+        if (problem is not null)
+            return problem;
+        var errors = new Dictionary<string, string[]>();
+        for (var i = 0; i < records!.Count; i++)
+            foreach (var failure in (await validator.ValidateAsync(records[i], ct)).Errors)
+                errors[$"[{i}].{RequestValidation.JsonFieldName(failure.PropertyName)}"] = [failure.ErrorMessage];
+        if (errors.Count > 0)
+            return Problems.Validation(errors);
+
+        var now = clock.GetUtcNow();
+        var duplicates = await Denials.RecordBatchAsync(store, records.Select(r => r.ToEvent(user.Actor(), now)).ToList(), ct);
+        return Results.Ok(new DenialsResult(records.Select((r, i) => new DenialOutcome(r.RequestId, duplicates[i])).ToList()));
+    }
+
+    private static async Task<(List<DenialRecord>?, IResult?)> ReadAsync(HttpRequest request, JsonSerializerOptions options, CancellationToken ct)
+    {
+        try
+        {
+            using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
+            var records = document.RootElement.ValueKind switch
+            {
+                JsonValueKind.Array => document.RootElement.Deserialize<List<DenialRecord?>>(options),
+                JsonValueKind.Object => [document.RootElement.Deserialize<DenialRecord>(options)],
+                _ => null,
+            };
+            if (records is null || records.Count == 0 || records.Any(r => r is null))
+                return (null, Problems.Field("body", "Send one denial (an object) or a non-empty array of them."));
+            if (records.Count > RecordUsageEndpoint.MaxBatch)
+                return (null, Problems.Field("body", $"A batch holds at most {RecordUsageEndpoint.MaxBatch} denials."));
+            return (records.Cast<DenialRecord>().ToList(), null);
+        }
+        catch (JsonException e)
+        {
+            return (null, Problems.Field("body", "The body is not valid JSON for denials: " + e.Message));
+        }
+    }
+}

@@ -1,0 +1,89 @@
+using System.Collections.Concurrent;
+using Alba;
+using Governance.Api;
+using Xunit.Abstractions;
+
+namespace Governance.Tests.Integration.Reporting;
+
+/// <summary>
+/// Issue #5: PostgreSQL stopped (fast shutdown, then kill -9) and restarted while an adapter keeps appending usage →
+/// every record whose append completed is in the ledger exactly once. Runs against a cluster of its own, so stopping
+/// and killing it disturbs no other test.
+/// </summary>
+[Collection(GovernanceCollection.Name)]
+public sealed class when_postgresql_restarts_under_load(GovernanceFixture fx, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task every_acknowledged_append_is_in_the_ledger_exactly_once()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await using var cluster = await PrivateCluster.CreateAsync("reporting");
+        var created = clock.Elapsed;
+        const string schema = "reporting";
+        await using var api = await AlbaHost.For<ApiMarker>(web =>
+        {
+            fx.Configure(web);
+            web.UseSetting("ConnectionStrings:Governance", cluster.ConnectionString);
+            web.UseSetting("Governance:Schema", schema);
+        });
+        var provider = Api.Unique("prov");
+        await api.Post("/api/providers", new { name = provider, kind = "openai", baseUrl = fx.Upstream.BaseUrl, apiKey = "sk-provider-" + provider }, 201);
+        var model = Api.Unique("model");
+        await api.Post("/api/models", new { name = model, provider, upstreamModel = "gpt-4o-mini", inputPricePer1M = 1m, outputPricePer1M = 2m }, 201);
+        var key = (await api.Post("/api/keys", new { app = Api.Unique("app"), name = "load", models = new[] { model } }, 201).Json()).GetProperty("id").GetString()!;
+
+        var started = clock.Elapsed;
+        var directory = ReportingAdapter.NewDirectory();
+        await using var adapter = await ReportingAdapter.StartAsync(api, directory, new ApiLink(), fx.Logs, o => o with { BatchSize = 200 });
+        var appended = new ConcurrentQueue<string>();
+        var outcomes = new ConcurrentDictionary<string, List<bool>>();
+        adapter.Journal.Acknowledged += acked =>
+        {
+            foreach (var (report, outcome) in acked)
+                outcomes.GetOrAdd(report.RequestId, _ => []).Add(outcome.Duplicate);
+        };
+        using var stop = new CancellationTokenSource();
+        var load = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var report = Ledger.Report(key, model, fx.Clock.GetUtcNow());
+                await adapter.Journal.AppendAsync(report, CancellationToken.None);
+                appended.Enqueue(report.RequestId);
+                await Task.Delay(2);
+            }
+        })).ToList();
+
+        await Task.Delay(1000);
+        await cluster.StopFastAsync();
+        await Task.Delay(1000);
+        var pendingWhileStopped = adapter.Journal.Backlog.PendingRecords;
+        await cluster.StartAsync();
+        await Task.Delay(1500);
+        await cluster.KillAsync();
+        await Task.Delay(1000);
+        var pendingWhileKilled = adapter.Journal.Backlog.PendingRecords;
+        await cluster.StartAsync();
+        await Task.Delay(1000);
+        await stop.CancelAsync();
+        await Task.WhenAll(load);
+        var loaded = clock.Elapsed;
+        await adapter.DrainedAsync(TimeSpan.FromSeconds(60));
+        output.WriteLine($"cluster {created.TotalSeconds:N1} s, API up {started.TotalSeconds:N1} s, load done {loaded.TotalSeconds:N1} s, drained {clock.Elapsed.TotalSeconds:N1} s");
+
+        var ids = appended.ToList();
+        var entries = await Ledger.EntriesAsync(cluster.ConnectionString, schema, ids);
+        output.WriteLine($"{ids.Count} records appended; backlog while stopped {pendingWhileStopped}, while killed {pendingWhileKilled}; " +
+            $"dead-lettered {adapter.Journal.Backlog.DeadLettered}");
+        foreach (var missing in ids.Where(id => !entries.ContainsKey(id)))
+            output.WriteLine($"missing {missing}: acknowledged as {string.Join(",", outcomes.GetValueOrDefault(missing) ?? [])}");
+        foreach (var line in fx.Logs.Lines.Where(l => l.Contains("damaged") || l.Contains("missing from")))
+            output.WriteLine(line);
+        Assert.True(pendingWhileStopped > 0 && pendingWhileKilled > 0, "The outages did not hold anything back: the test proved nothing.");
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        Assert.Equal(ids.Count, entries.Count);
+        Assert.All(entries.Values, count => Assert.Equal(1, count));
+        Assert.Equal(ids.Count, outcomes.Count);
+        Directory.Delete(directory, recursive: true);
+    }
+}
