@@ -19,6 +19,8 @@ builder.Services.TryAddSingleton(RouteRandom.Shared);
 builder.Services.AddSingleton<DeploymentHealth>();
 builder.Services.AddSingleton<IGovernor, MartenGovernor>();
 builder.Services.AddSingleton<Gateway>();
+// Per-key requests/min, tokens/min and parallel limits, in memory (docs/gateway.md, "Rate limits").
+builder.Services.AddSingleton(ProxyAdapter.Limits.KeyRateLimiter.FromConfiguration(builder.Configuration));
 // Deadlines are per attempt (GatewayOptions.UpstreamTimeout, until the response headers): a stream may run as long as it runs.
 builder.Services.AddHttpClient(Upstream.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
 

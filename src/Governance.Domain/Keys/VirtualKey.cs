@@ -27,6 +27,11 @@ public sealed record VirtualKey(
 
     public DateTimeOffset? LastAnomalyAt { get; init; }
 
+    /// <summary>Requests/min, tokens/min and parallel requests; null (a key issued before limits existed) means unlimited.</summary>
+    public KeyRateLimits? RateLimits { get; init; }
+
+    public KeyRateLimits Limits => RateLimits ?? KeyRateLimits.None;
+
     public static VirtualKey? Evolve(VirtualKey? state, object @event) => (state, @event) switch
     {
         (null, KeyIssued e) => new VirtualKey(
@@ -39,6 +44,7 @@ public sealed record VirtualKey(
         (_, KeyScopeChanged e) => state with { Models = e.Models },
         (_, KeyPolicyChanged e) => state with { SuspendOnAnomaly = e.SuspendOnAnomaly },
         (_, SpendAnomalyDetected e) => state with { LastAnomalyAt = e.DetectedAt },
+        (_, KeyRateLimitsSet e) => state with { RateLimits = e.Limits.IsUnlimited ? null : e.Limits },
         (_, KeyRotated e) => state with
         {
             PreviousSecretHash = state.SecretHash,
