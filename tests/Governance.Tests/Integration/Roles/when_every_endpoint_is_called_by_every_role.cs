@@ -98,6 +98,13 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
 
         new("GET", "/api/requests/{requestId}/explanation", [Admin, Auditor, AppOwner], _ => "/api/requests/req_matrix/explanation"),
         new("POST", "/api/admin/projections/rebuild", [Admin], _ => "/api/admin/projections/rebuild"),
+
+        new("POST", "/api/migrations/litellm", [Admin], _ => "/api/migrations/litellm"),
+        new("POST", "/key/generate", [Admin], _ => "/key/generate"),
+        new("GET", "/key/info", [Admin], w => $"/key/info?key={w.KeyId}"),
+        new("POST", "/key/delete", [Admin], _ => "/key/delete"),
+        new("POST", "/key/block", [Admin], _ => "/key/block"),
+        new("POST", "/key/unblock", [Admin], _ => "/key/unblock"),
     ];
 
 
