@@ -43,5 +43,6 @@ public sealed record SpendAnomalyDetected(
 public sealed record KeyRateLimitsSet(
     string KeyId, long? RequestsPerMinute, long? TokensPerMinute, int? MaxParallel, string SetBy, DateTimeOffset SetAt)
 {
-    public KeyRateLimits Limits => new(RequestsPerMinute, TokensPerMinute, MaxParallel);
+    // A method, not a property: the persisted event carries its fields once.
+    public KeyRateLimits ToLimits() => new(RequestsPerMinute, TokensPerMinute, MaxParallel);
 }

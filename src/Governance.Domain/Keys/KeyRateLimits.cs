@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Governance.Domain.Keys;
 
 /// <summary>
@@ -13,6 +15,7 @@ public sealed record KeyRateLimits(long? RequestsPerMinute, long? TokensPerMinut
 
     public static readonly KeyRateLimits None = new(null, null, null);
 
+    [JsonIgnore]
     public bool IsUnlimited => RequestsPerMinute is null && TokensPerMinute is null && MaxParallel is null;
 
     /// <summary>The first field out of range, as the API names it, or null when all are acceptable.</summary>
