@@ -80,6 +80,20 @@ public sealed class KeyRateLimiterTests
     }
 
     [Fact]
+    public void a_stream_that_outlives_the_window_counts_its_extra_tokens_when_it_ends()
+    {
+        var limiter = new KeyRateLimiter();
+        var limits = new KeyRateLimits(null, 1000, null);
+        var stream = limiter.TryAcquire(Key, limits, 800, T0);
+
+        // The estimate left the window at T0 + 60 s; the 100 tokens beyond it count from when the stream ended.
+        limiter.Complete(stream.Permit!, 900, T0.AddSeconds(70));
+
+        Assert.False(limiter.TryAcquire(Key, limits, 901, T0.AddSeconds(70)).Allowed);
+        Assert.True(limiter.TryAcquire(Key, limits, 900, T0.AddSeconds(70)).Allowed);
+    }
+
+    [Fact]
     public void a_request_larger_than_the_whole_token_limit_is_refused_with_a_full_window_to_wait()
     {
         var limiter = new KeyRateLimiter();
