@@ -76,6 +76,7 @@ public static class GovernanceStore
         events.MapEventType<KeyScopeChanged>("key_scope_changed");
         events.MapEventType<KeyPolicyChanged>("key_policy_changed");
         events.MapEventType<SpendAnomalyDetected>("spend_anomaly_detected");
+        events.MapEventType<KeyRateLimitsSet>("key_rate_limits_set");
         events.MapEventType<ProviderRegistered>("provider_registered");
         events.MapEventType<ModelRegistered>("model_registered");
         events.MapEventType<RequestCompleted>("request_completed");

@@ -31,6 +31,7 @@ public sealed partial class VirtualKeyProjection : SingleStreamProjection<Virtua
         IncludeType<KeyScopeChanged>();
         IncludeType<KeyPolicyChanged>();
         IncludeType<SpendAnomalyDetected>();
+        IncludeType<KeyRateLimitsSet>();
     }
 
     public override VirtualKey? Evolve(VirtualKey? snapshot, string id, IEvent e) => VirtualKey.Evolve(snapshot, e.Data);

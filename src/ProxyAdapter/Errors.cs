@@ -1,4 +1,5 @@
 using Governance.Domain.Budgets;
+using ProxyAdapter.Limits;
 
 namespace ProxyAdapter;
 
@@ -27,7 +28,21 @@ public abstract class ErrorShape
     public IResult BudgetExceeded(BudgetStanding shortfall) => Result(429, "budget_exceeded",
         $"The {shortfall.Level.ToString().ToLowerInvariant()} budget for '{shortfall.Owner}' has {shortfall.Remaining:0.########} USD left in this window, less than this request's worst-case cost.");
 
+    /// <summary>429 <c>rate_limited</c> naming the key's limit that was reached, with Retry-After in whole seconds.</summary>
+    public IResult RateLimited(RateLimitDecision denial) => new WithRetryAfter(
+        Result(429, KeyRateLimiter.Reason, $"Rate limit reached for this API key: {(denial.Limit ?? "rate").Replace('_', ' ')}. Retry after {denial.RetryAfterSeconds} s."),
+        denial.RetryAfterSeconds);
+
     public IResult BadRequest(string message, string code = "invalid_request") => Result(400, code, message);
+}
+
+internal sealed class WithRetryAfter(IResult inner, int seconds) : IResult
+{
+    public Task ExecuteAsync(HttpContext http)
+    {
+        http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return inner.ExecuteAsync(http);
+    }
 }
 
 /// <summary>OpenAI's shape: <c>{"error":{"message","type","code","param"}}</c>; an exhausted budget is its "insufficient_quota".</summary>
@@ -41,6 +56,7 @@ public sealed class OpenAiErrors : ErrorShape
     private static string TypeOf(int status, string code) => (status, code) switch
     {
         (429, "budget_exceeded") => "insufficient_quota",
+        (429, _) => "rate_limit_exceeded",
         (403, _) => "permission_error",
         (< 500, _) => "invalid_request_error",
         _ => "api_error",

@@ -23,6 +23,8 @@ builder.Services.AddSingleton<Gateway>();
 // Completed and refused requests go to a local journal first, then to the governance API in batches (docs/gateway.md).
 builder.Services.AddGovernanceApiClient(GovernanceApiOptions.From(builder.Configuration));
 builder.Services.AddUsageReporting(builder.Configuration, adapter);
+// Per-key requests/min, tokens/min and parallel limits, in memory (docs/gateway.md, "Rate limits").
+builder.Services.AddSingleton(ProxyAdapter.Limits.KeyRateLimiter.FromConfiguration(builder.Configuration));
 // Deadlines are per attempt (GatewayOptions.UpstreamTimeout, until the response headers): a stream may run as long as it runs.
 builder.Services.AddHttpClient(Upstream.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
 

@@ -8,7 +8,8 @@ using Wolverine.Http;
 
 namespace Governance.Api.Keys;
 
-public sealed record IssueKey(string App, string Name, IReadOnlyList<string> Models, DateTimeOffset? ExpiresAt)
+/// <param name="RateLimits">Optional; omitted or null fields are unlimited (PUT /api/keys/{id}/limits changes them later).</param>
+public sealed record IssueKey(string App, string Name, IReadOnlyList<string> Models, DateTimeOffset? ExpiresAt, KeyRateLimits? RateLimits = null)
 {
     public sealed class Validator : AbstractValidator<IssueKey>
     {
@@ -17,6 +18,7 @@ public sealed record IssueKey(string App, string Name, IReadOnlyList<string> Mod
             RuleFor(x => x.App).IsName();
             RuleFor(x => x.Name).IsName();
             RuleFor(x => x.Models).ValidModels();
+            When(x => x.RateLimits is not null, () => RuleFor(x => x.RateLimits!).ValidLimits());
         }
     }
 }
@@ -37,7 +39,8 @@ public static class IssueKeyEndpoint
         var key = KeyFormat.NewKey(keyId);
         var issued = VirtualKeyDecider.Issue(
             keyId, command.App, command.Name, command.Models, command.ExpiresAt, KeyFormat.Hash(key), user.Actor(), clock.GetUtcNow());
-        session.Events.StartStream<VirtualKey>(keyId, issued);
-        return Results.Created($"/api/keys/{keyId}", new IssuedKey(keyId, key, KeyView.From(VirtualKey.Evolve(null, issued)!)));
+        object[] events = [issued, .. VirtualKeyDecider.InitialLimits(issued, command.RateLimits)];
+        session.Events.StartStream<VirtualKey>(keyId, events);
+        return Results.Created($"/api/keys/{keyId}", new IssuedKey(keyId, key, KeyView.After(VirtualKey.Evolve(null, issued)!, events[1..])));
     }
 }

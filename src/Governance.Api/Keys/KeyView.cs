@@ -16,11 +16,12 @@ public sealed record KeyView(
     DateTimeOffset? RotatedAt,
     DateTimeOffset? PreviousKeyValidUntil,
     bool SuspendOnAnomaly,
-    DateTimeOffset? LastAnomalyAt)
+    DateTimeOffset? LastAnomalyAt,
+    KeyRateLimits RateLimits)
 {
     public static KeyView From(VirtualKey key) => new(
         key.Id, key.App, key.Name, key.Models, key.Status.ToString().ToLowerInvariant(), key.StatusReason,
-        key.ExpiresAt, key.IssuedAt, key.IssuedBy, key.RotatedAt, key.PreviousValidUntil, key.SuspendOnAnomaly, key.LastAnomalyAt);
+        key.ExpiresAt, key.IssuedAt, key.IssuedBy, key.RotatedAt, key.PreviousValidUntil, key.SuspendOnAnomaly, key.LastAnomalyAt, key.Limits);
 
     /// <summary>The key as it is once <paramref name="events"/> are applied: the answer to a command.</summary>
     public static KeyView After(VirtualKey key, IEnumerable<object> events) =>

@@ -38,3 +38,11 @@ public sealed record KeyPolicyChanged(string KeyId, bool SuspendOnAnomaly, strin
 /// </summary>
 public sealed record SpendAnomalyDetected(
     string KeyId, decimal LastHourSpend, decimal TrailingHourlyAverage, decimal Multiplier, decimal Floor, string DetectedBy, DateTimeOffset DetectedAt);
+
+/// <summary>The key's rate limits from now on (null fields: unlimited). Also written right after <see cref="KeyIssued"/> when the issue names limits.</summary>
+public sealed record KeyRateLimitsSet(
+    string KeyId, long? RequestsPerMinute, long? TokensPerMinute, int? MaxParallel, string SetBy, DateTimeOffset SetAt)
+{
+    // A method, not a property: the persisted event carries its fields once.
+    public KeyRateLimits ToLimits() => new(RequestsPerMinute, TokensPerMinute, MaxParallel);
+}

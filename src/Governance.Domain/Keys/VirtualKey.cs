@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Governance.Domain.Keys;
 
 public enum KeyStatus
@@ -27,6 +29,12 @@ public sealed record VirtualKey(
 
     public DateTimeOffset? LastAnomalyAt { get; init; }
 
+    /// <summary>Requests/min, tokens/min and parallel requests; null (a key issued before limits existed) means unlimited.</summary>
+    public KeyRateLimits? RateLimits { get; init; }
+
+    [JsonIgnore]
+    public KeyRateLimits Limits => RateLimits ?? KeyRateLimits.None;
+
     public static VirtualKey? Evolve(VirtualKey? state, object @event) => (state, @event) switch
     {
         (null, KeyIssued e) => new VirtualKey(
@@ -39,6 +47,7 @@ public sealed record VirtualKey(
         (_, KeyScopeChanged e) => state with { Models = e.Models },
         (_, KeyPolicyChanged e) => state with { SuspendOnAnomaly = e.SuspendOnAnomaly },
         (_, SpendAnomalyDetected e) => state with { LastAnomalyAt = e.DetectedAt },
+        (_, KeyRateLimitsSet e) => state with { RateLimits = e.ToLimits().IsUnlimited ? null : e.ToLimits() },
         (_, KeyRotated e) => state with
         {
             PreviousSecretHash = state.SecretHash,

@@ -54,6 +54,28 @@ public static class VirtualKeyDecider
         return key.SuspendOnAnomaly == suspendOnAnomaly ? [] : [new KeyPolicyChanged(key.Id, suspendOnAnomaly, actor, now)];
     }
 
+    /// <summary>Limits at issue: an event after <see cref="KeyIssued"/> when any limit is set, none otherwise.</summary>
+    public static object[] InitialLimits(KeyIssued issued, KeyRateLimits? limits)
+    {
+        if (limits is null || limits.IsUnlimited)
+            return [];
+        EnsureInRange(limits);
+        return [new KeyRateLimitsSet(issued.KeyId, limits.RequestsPerMinute, limits.TokensPerMinute, limits.MaxParallel, issued.IssuedBy, issued.IssuedAt)];
+    }
+
+    public static object[] SetRateLimits(VirtualKey key, KeyRateLimits limits, string actor, DateTimeOffset now)
+    {
+        EnsureNotRevoked(key);
+        EnsureInRange(limits);
+        return key.Limits == limits ? [] : [new KeyRateLimitsSet(key.Id, limits.RequestsPerMinute, limits.TokensPerMinute, limits.MaxParallel, actor, now)];
+    }
+
+    private static void EnsureInRange(KeyRateLimits limits)
+    {
+        if (limits.Problem() is { } problem)
+            throw new DomainException("rate_limit_out_of_range", $"{problem.Field} {problem.Message}.", DomainErrorKind.Unprocessable);
+    }
+
     private static void EnsureNotRevoked(VirtualKey key)
     {
         if (key.Status == KeyStatus.Revoked)

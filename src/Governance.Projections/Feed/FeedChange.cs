@@ -29,15 +29,15 @@ public sealed record FeedChange(long Seq, string Type, string Stream, DateTimeOf
 
 /// <summary>
 /// A key as an adapter needs it to decide alone: status, scope, expiry and the SHA-256 hashes of its current and (during
-/// a rotation's grace) previous secret. Never a plaintext secret.
+/// a rotation's grace) previous secret, and its rate limits (null fields: unlimited). Never a plaintext secret.
 /// </summary>
 public sealed record FeedKey(
     string Id, string App, string Status, IReadOnlyList<string> Models, DateTimeOffset? ExpiresAt, string? SecretHash,
-    string? PreviousSecretHash, DateTimeOffset? PreviousValidUntil)
+    string? PreviousSecretHash, DateTimeOffset? PreviousValidUntil, KeyRateLimits RateLimits)
 {
     public static FeedKey From(VirtualKey key) => new(
         key.Id, key.App, key.Status.ToString().ToLowerInvariant(), key.Models, key.ExpiresAt, key.SecretHash, key.PreviousSecretHash,
-        key.PreviousValidUntil);
+        key.PreviousValidUntil, key.Limits);
 
     public FeedKey WithoutSecrets() => this with { SecretHash = null, PreviousSecretHash = null };
 }

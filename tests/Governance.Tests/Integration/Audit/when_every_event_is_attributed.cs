@@ -80,6 +80,7 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
         await Put($"/api/budgets/key/{keyId}", new { limit = 1m, period = "monthly", thresholds = new[] { 50 } });
         await Put($"/api/keys/{keyId}/models", new { models = new[] { "*" } }, owner.Token);
         await Put($"/api/keys/{keyId}/policy", new { suspendOnAnomaly = true }, owner.Token);
+        await Put($"/api/keys/{keyId}/limits", new { requestsPerMinute = 600, tokensPerMinute = 1_000_000, maxParallel = 20 });
         await Post($"/api/keys/{keyId}/suspend", new { reason = "investigating" }, owner.Token);
         await Post($"/api/keys/{keyId}/resume", null, owner.Token);
         var secret = (await Post($"/api/keys/{keyId}/rotate", new { gracePeriodSeconds = 60 }, owner.Token)).GetProperty("key").GetString()!;

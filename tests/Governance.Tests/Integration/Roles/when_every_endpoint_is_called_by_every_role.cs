@@ -54,6 +54,7 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
         new("POST", "/api/keys/{id}/rotate", [Admin, AppOwner], w => $"/api/keys/{w.KeyId}/rotate"),
         new("PUT", "/api/keys/{id}/models", [Admin, AppOwner], w => $"/api/keys/{w.KeyId}/models"),
         new("PUT", "/api/keys/{id}/policy", [Admin, AppOwner], w => $"/api/keys/{w.KeyId}/policy"),
+        new("PUT", "/api/keys/{id}/limits", [Admin], w => $"/api/keys/{w.KeyId}/limits"),
 
         new("PUT", "/api/budgets/{level}/{id}", [Admin], w => $"/api/budgets/app/{w.App}"),
         new("GET", "/api/budgets/{level}/{id}", [Admin, Auditor, AppOwner], w => $"/api/budgets/key/{w.KeyId}"),
@@ -98,6 +99,13 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
 
         new("GET", "/api/requests/{requestId}/explanation", [Admin, Auditor, AppOwner], _ => "/api/requests/req_matrix/explanation"),
         new("POST", "/api/admin/projections/rebuild", [Admin], _ => "/api/admin/projections/rebuild"),
+
+        new("POST", "/api/migrations/litellm", [Admin], _ => "/api/migrations/litellm"),
+        new("POST", "/key/generate", [Admin], _ => "/key/generate"),
+        new("GET", "/key/info", [Admin], w => $"/key/info?key={w.KeyId}"),
+        new("POST", "/key/delete", [Admin], _ => "/key/delete"),
+        new("POST", "/key/block", [Admin], _ => "/key/block"),
+        new("POST", "/key/unblock", [Admin], _ => "/key/unblock"),
     ];
 
 

@@ -1,0 +1,135 @@
+using System.Globalization;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Governance.Api.Migration;
+
+/// <summary>One <c>model_list</c> entry of a LiteLLM proxy config, its <c>os.environ/NAME</c> key already resolved.</summary>
+public sealed record LiteLlmEntry(
+    int Index, int Line, string ModelName, string Prefix, string UpstreamModel, string? ApiBase, string? ApiKey, string? ApiKeySource,
+    int Weight, decimal? InputPer1M, decimal? OutputPer1M, decimal? CachedInputPer1M)
+{
+    public string Field => $"model_list[{Index}]";
+}
+
+/// <summary>The config cannot be read: the field (as a path into the YAML) and line at fault.</summary>
+public sealed class LiteLlmConfigException(string field, int? line, string message)
+    : Exception(line is { } l ? $"line {l}: {message}" : message)
+{
+    public string Field { get; } = field;
+    public int? Line { get; } = line;
+}
+
+/// <summary>
+/// Reads the part of a LiteLLM proxy <c>config.yaml</c> we migrate: <c>model_list</c> with each entry's
+/// <c>model_name</c>, <c>litellm_params</c> (<c>model</c>, <c>api_base</c>, <c>api_key</c>, <c>weight</c>, costs) and
+/// <c>model_info</c> costs. Everything else in the file (router, general and litellm settings) is ignored.
+/// </summary>
+public static class LiteLlmConfig
+{
+    public const string EnvPrefix = "os.environ/";
+    private const decimal TokensPerMillion = 1_000_000m;
+
+    /// <exception cref="LiteLlmConfigException">Not YAML, no model_list, a required field missing, an unresolved environment variable.</exception>
+    public static IReadOnlyList<LiteLlmEntry> Parse(string yaml, Func<string, string?> environment)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlException e)
+        {
+            throw new LiteLlmConfigException("config", (int)e.Start.Line, "not valid YAML: " + e.Message);
+        }
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+            throw new LiteLlmConfigException("config", null, "the config must be a YAML mapping with a model_list.");
+        if (Child(root, "model_list") is not YamlSequenceNode list)
+            throw new LiteLlmConfigException("model_list", Line(root), "'model_list' is missing or not a list.");
+
+        var entries = new List<LiteLlmEntry>();
+        for (var i = 0; i < list.Children.Count; i++)
+            entries.Add(Entry(i, list.Children[i], environment));
+        return entries;
+    }
+
+    private static LiteLlmEntry Entry(int index, YamlNode node, Func<string, string?> environment)
+    {
+        var field = $"model_list[{index}]";
+        if (node is not YamlMappingNode entry)
+            throw new LiteLlmConfigException(field, Line(node), $"'{field}' must be a mapping.");
+        var name = Required(entry, "model_name", field);
+        if (Child(entry, "litellm_params") is not YamlMappingNode parameters)
+            throw new LiteLlmConfigException(field + ".litellm_params", Line(entry), $"'{field}.litellm_params' is missing.");
+        var info = Child(entry, "model_info") as YamlMappingNode;
+        var paramsField = field + ".litellm_params";
+
+        var model = Required(parameters, "model", paramsField);
+        var slash = model.IndexOf('/');
+        var (prefix, upstream) = slash < 0 ? ("openai", model) : (model[..slash], model[(slash + 1)..]);
+
+        var (apiKey, apiKeySource) = Key(parameters, paramsField, environment);
+        var apiBase = Resolve(Optional(parameters, "api_base", paramsField), paramsField + ".api_base", Line(Child(parameters, "api_base")), environment);
+        if (apiBase is not null && !(Uri.TryCreate(apiBase, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)))
+            throw new LiteLlmConfigException(paramsField + ".api_base", Line(Child(parameters, "api_base")), $"'{paramsField}.api_base' must be an absolute http(s) URL.");
+
+        var weightText = Optional(parameters, "weight", paramsField);
+        var weight = 1;
+        if (weightText is not null && !int.TryParse(weightText, NumberStyles.Integer, CultureInfo.InvariantCulture, out weight))
+            throw new LiteLlmConfigException(paramsField + ".weight", Line(Child(parameters, "weight")), $"'{paramsField}.weight' must be a whole number.");
+
+        decimal? Cost(string key) =>
+            PerMillion(parameters, key, paramsField) ?? (info is null ? null : PerMillion(info, key, field + ".model_info"));
+
+        return new LiteLlmEntry(index, Line(entry) ?? 0, name, prefix, upstream, apiBase, apiKey, apiKeySource, weight,
+            Cost("input_cost_per_token"), Cost("output_cost_per_token"), Cost("cache_read_input_token_cost"));
+    }
+
+    /// <summary>The key, from <c>os.environ/NAME</c> or written in the file; where it came from is shown, the key never.</summary>
+    private static (string? Key, string? Source) Key(YamlMappingNode parameters, string field, Func<string, string?> environment)
+    {
+        var text = Optional(parameters, "api_key", field);
+        if (text is null)
+            return (null, null);
+        var key = Resolve(text, field + ".api_key", Line(Child(parameters, "api_key")), environment);
+        return (key, text.StartsWith(EnvPrefix, StringComparison.Ordinal) ? "env:" + text[EnvPrefix.Length..] : "config file");
+    }
+
+    private static string? Resolve(string? text, string field, int? line, Func<string, string?> environment)
+    {
+        if (text is null || !text.StartsWith(EnvPrefix, StringComparison.Ordinal))
+            return text;
+        var variable = text[EnvPrefix.Length..];
+        var value = environment(variable);
+        return string.IsNullOrEmpty(value)
+            ? throw new LiteLlmConfigException(field, line, $"'{field}' refers to the environment variable {variable}, which is not set.")
+            : value;
+    }
+
+    private static decimal? PerMillion(YamlMappingNode node, string key, string field)
+    {
+        var text = Optional(node, key, field);
+        if (text is null)
+            return null;
+        if (!decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var perToken) || perToken < 0)
+            throw new LiteLlmConfigException($"{field}.{key}", Line(Child(node, key)), $"'{field}.{key}' must be a non-negative number (USD per token).");
+        return perToken * TokensPerMillion;
+    }
+
+    private static string Required(YamlMappingNode node, string key, string field) =>
+        Optional(node, key, field) is { Length: > 0 } value
+            ? value
+            : throw new LiteLlmConfigException($"{field}.{key}", Line(node), $"'{field}.{key}' is missing.");
+
+    private static string? Optional(YamlMappingNode node, string key, string field) => Child(node, key) switch
+    {
+        null => null,
+        YamlScalarNode { Value: var value } => string.IsNullOrWhiteSpace(value) || value is "null" or "~" ? null : value.Trim(),
+        var other => throw new LiteLlmConfigException($"{field}.{key}", Line(other), $"'{field}.{key}' must be a single value."),
+    };
+
+    private static YamlNode? Child(YamlMappingNode node, string key) =>
+        node.Children.TryGetValue(new YamlScalarNode(key), out var child) ? child : null;
+
+    private static int? Line(YamlNode? node) => node is null ? null : (int)node.Start.Line;
+}
