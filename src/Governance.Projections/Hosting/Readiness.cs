@@ -28,9 +28,9 @@ public static class Readiness
     public static IEndpointRouteBuilder MapGovernanceHealth(this IEndpointRouteBuilder app)
     {
         app.MapHealthChecks(LivePath, new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync })
-            .AllowAnonymous().ExcludeFromDescription();
+            .WithMetadata(new HttpMethodMetadata(["GET"])).AllowAnonymous().ExcludeFromDescription();
         app.MapHealthChecks(ReadyPath, new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync })
-            .AllowAnonymous().ExcludeFromDescription();
+            .WithMetadata(new HttpMethodMetadata(["GET"])).AllowAnonymous().ExcludeFromDescription();
         return app;
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Governance.Projections.Audit;
 using JasperFx.OpenTelemetry;
 using Marten;
@@ -49,6 +50,14 @@ public static class Telemetry
                     // Answer every scrape from current values (the default serves a cached answer for 300 ms).
                     o.ScrapeResponseCacheDurationMilliseconds = 0;
                 }));
+        // Meters from IMeterFactory (ours, ASP.NET Core's) belong to one host; where several hosts share a process (tests),
+        // each host reports only its own instead of a sum over all of them.
+        services.ConfigureOpenTelemetryMeterProvider((sp, metrics) =>
+        {
+            if (sp.GetService<IMeterFactory>() is not { } own)
+                return;
+            metrics.AddView(instrument => instrument.Meter.Scope is IMeterFactory factory && factory != own ? MetricStreamConfiguration.Drop : null);
+        });
         // Spans cost on every request; they are only recorded when someone collects them.
         if (otlp)
         {
@@ -104,7 +113,7 @@ public static class Telemetry
     /// </summary>
     public static IEndpointRouteBuilder MapMetrics(this IEndpointRouteBuilder app)
     {
-        app.MapPrometheusScrapingEndpoint(MetricsPath).AllowAnonymous().ExcludeFromDescription();
+        app.MapPrometheusScrapingEndpoint(MetricsPath).WithMetadata(new HttpMethodMetadata(["GET"])).AllowAnonymous().ExcludeFromDescription();
         return app;
     }
 

@@ -36,6 +36,24 @@ public sealed class when_scraping_metrics(GovernanceFixture fx, FakeProvider pro
     }
 
     [Fact]
+    public async Task each_proxy_node_reports_only_its_own_calls()
+    {
+        await using var other = await AlbaHost.For<ProxyAdapter.ProxyMarker>(fx.Configure);
+        var model = await fx.ProviderAndModel();
+        var before = Scrape.Parse(await fx.ProxyClient().MetricsText());
+
+        var client = other.Server.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", "gk-not-a-key");
+        Assert.Equal(401, (int)(await client.PostAsync("/v1/chat/completions", Routing.JsonBody(Routing.ChatJson(model, "hi")))).StatusCode);
+
+        var ours = Scrape.Parse(await fx.ProxyClient().MetricsText());
+        var theirs = Scrape.Parse(await other.Server.CreateClient().MetricsText());
+        (string, string)[] unknownKey = [("decision", "deny"), ("reason", "unknown_key")];
+        Assert.Equal(1, theirs.Value("gov_proxy_decisions_total", unknownKey));
+        Assert.Equal(before.Value("gov_proxy_decisions_total", unknownKey), ours.Value("gov_proxy_decisions_total", unknownKey));
+    }
+
+    [Fact]
     public async Task the_proxy_times_each_deployment_and_counts_its_failures_by_reason()
     {
         var (bad, good) = (await fx.Provider(provider.BaseUrl), await fx.Provider(provider.BaseUrl));
