@@ -1,6 +1,7 @@
 using FluentValidation;
 using Governance.Api;
 using Governance.Api.Audit;
+using Governance.Api.Docs;
 using Governance.Api.Infrastructure;
 using Governance.Api.Operators;
 using Governance.Api.Prices;
@@ -46,9 +47,13 @@ builder.Services.AddAttributedHostedService<SeedCatalog>(SeedCatalog.Actor);
 builder.Services.AddAuditTrail(builder.Configuration);
 // Budget leases and the change feed for adapters (one feed listener per API node).
 builder.Services.AddLeasesAndFeed(builder.Configuration);
+// Traces, /metrics, /health/live and /health/ready, JSON logs on request (docs/observability.md).
+builder.Services.AddApiObservability(builder.Configuration, settings);
+builder.Logging.AddGovernanceLogFormat(builder.Configuration);
 
 var app = builder.Build();
 
+app.UseRequestLogScope(http => http.TraceIdentifier);
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAuthentication();
@@ -57,7 +62,10 @@ app.UseAuthorization();
 app.UseOperatorAuditActor();
 
 app.MapDatabaseHealth(settings.ConnectionString);
+app.MapGovernanceHealth();
+app.MapMetrics();
 app.MapOpenApi().AllowAnonymous();
+app.MapApiDocs();
 app.MapWolverineEndpoints(opts =>
 {
     opts.RequireAuthorizeOnAll();

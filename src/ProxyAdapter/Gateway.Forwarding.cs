@@ -52,6 +52,7 @@ public sealed partial class Gateway
             try
             {
                 response = await gateway._clients.CreateClient(Upstream.ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token);
+                gateway._metrics.UpstreamAnswered(route.Deployment.Id, (int)response.StatusCode, started);
             }
             catch (OperationCanceledException) when (ClientGone.IsCancellationRequested && call.Shape.Streaming)
             {
@@ -160,6 +161,7 @@ public sealed partial class Gateway
                     gateway._log.LogWarning("Stream of {RequestId} from {Deployment} broke after bytes were sent: {Error}",
                         call.RequestId, route.Deployment.Id, outcome.Error?.Message);
                     gateway._health.Failed(route.Deployment.Id);
+                    gateway._metrics.UpstreamFailed(route.Deployment.Id, AttemptFailures.StreamBroken, status, started);
                     await RecordAsync(route, usage, estimated, status);
                     http.Abort();
                     break;
@@ -193,6 +195,7 @@ public sealed partial class Gateway
         {
             _failures.Add(new FailedAttempt(route.Model.Definition.Id, route.Deployment.Id, status, reason, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds));
             gateway._health.Failed(route.Deployment.Id);
+            gateway._metrics.UpstreamFailed(route.Deployment.Id, reason, status, started);
             gateway._log.LogWarning("Attempt {Attempt} of {RequestId} on {Deployment} failed: {Reason} {Status} {Error}",
                 _failures.Count, call.RequestId, route.Deployment.Id, reason, status, error);
         }

@@ -7,6 +7,7 @@ using Governance.Domain.Usage;
 using Governance.Projections;
 using Governance.Projections.Budgets;
 using Governance.Projections.Hosting;
+using ProxyAdapter.Observability;
 using ProxyAdapter.Routing;
 using ProxyAdapter.Surfaces;
 
@@ -18,7 +19,8 @@ namespace ProxyAdapter;
 /// </summary>
 public sealed partial class Gateway(
     IGovernor governor, IHttpClientFactory clients, SecretProtector secrets, LedgerOptions ledger, GatewayOptions options,
-    TimeProvider clock, DeploymentHealth health, RouteRandom random, AdapterIdentity adapter, ILogger<Gateway> log)
+    TimeProvider clock, DeploymentHealth health, RouteRandom random, AdapterIdentity adapter, ILogger<Gateway> log,
+    GatewayMetrics metrics)
 {
     /// <summary>What the log shows for a caller that went away before the answer was complete (nginx's convention).</summary>
     public const int ClientClosedRequest = 499;
@@ -31,13 +33,17 @@ public sealed partial class Gateway(
     private readonly TimeProvider _clock = clock;
     private readonly DeploymentHealth _health = health;
     private readonly ILogger _log = log;
+    private readonly GatewayMetrics _metrics = metrics;
 
     public async Task HandleAsync(HttpContext http, Surface surface)
     {
         var ct = http.RequestAborted;
+        var arrived = Stopwatch.GetTimestamp();
+        _metrics.CountOnCompletion(http, surface.UpstreamPath);
         var errors = surface.Errors;
         if (surface.PresentedKey(http.Request) is not { } presentedKey)
         {
+            _metrics.Decided(DenialReasons.UnknownKey, arrived);
             await errors.Denied(401, DenialReasons.UnknownKey).ExecuteAsync(http);
             return;
         }
@@ -66,6 +72,7 @@ public sealed partial class Gateway(
         var admission = await _governor.DecideAsync(presentedKey, shape.Model, now, ct);
         if (!admission.Decision.Allowed)
         {
+            _metrics.Decided(admission.Decision.Reason, arrived);
             await _governor.RecordDenialAsync(RequestDenied.Of(RequestIds.Of(http), presentedKey, admission.Decision, shape.Model, adapter.Actor, now));
             await errors.Denied(admission.Decision.HttpStatus, admission.Decision.Reason!).ExecuteAsync(http);
             return;
@@ -87,11 +94,13 @@ public sealed partial class Gateway(
             requested.Definition.Id, requested.Price.Version, worstCase, ledger.HoldTtl, adapter.Actor), now, ct);
         if (!hold.Allowed)
         {
+            _metrics.Decided(DenialReasons.BudgetExceeded, arrived);
             await _governor.RecordDenialAsync(RequestDenied.OverBudget(
                 RequestIds.Of(http), admission.Decision, requested.Definition.Id, hold.Shortfall!, worstCase, adapter.Actor, now));
             await errors.BudgetExceeded(hold.Shortfall!).ExecuteAsync(http);
             return;
         }
+        _metrics.Decided(null, arrived);
 
         var call = new Call(RequestIds.Of(http), admission.Decision.KeyId!, requested.Definition.Id, hold.ReservationId, now, Stopwatch.GetTimestamp(), raw.Length, shape);
         await new Forwarding(this, http, surface, call, body).RunAsync(plan);

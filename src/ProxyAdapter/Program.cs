@@ -4,6 +4,7 @@ using Governance.Projections.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using ProxyAdapter;
 using ProxyAdapter.Reporting;
+using ProxyAdapter.Observability;
 using ProxyAdapter.Routing;
 using ProxyAdapter.Surfaces;
 using Wolverine;
@@ -27,11 +28,17 @@ builder.Services.AddUsageReporting(builder.Configuration, adapter);
 builder.Services.AddSingleton(ProxyAdapter.Limits.KeyRateLimiter.FromConfiguration(builder.Configuration));
 // Deadlines are per attempt (GatewayOptions.UpstreamTimeout, until the response headers): a stream may run as long as it runs.
 builder.Services.AddHttpClient(Upstream.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
+// Traces, /metrics, /health/live and /health/ready, JSON logs on request (docs/observability.md).
+builder.Services.AddProxyObservability(builder.Configuration, settings);
+builder.Logging.AddGovernanceLogFormat(builder.Configuration);
 
 var app = builder.Build();
 
 app.UseRequestIds();
+app.UseRequestLogScope(RequestIds.Of);
 app.MapDatabaseHealth(settings.ConnectionString);
+app.MapGovernanceHealth();
+app.MapMetrics();
 // Every event a proxied call appends is recorded as adapter:<id>, with the request's correlation id (docs/audit.md).
 app.UseAuditActor(_ => adapter.Actor);
 app.MapPost("/v1/chat/completions", (HttpContext http, Gateway gateway) => gateway.HandleAsync(http, ChatCompletionsSurface.Instance));

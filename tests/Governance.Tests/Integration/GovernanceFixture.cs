@@ -39,7 +39,13 @@ public sealed class GovernanceFixture : IAsyncLifetime
         await Upstream.StartAsync();
         Api = await AlbaHost.For<ApiMarker>(web => Configure(web));
         // The proxy starts after the API has created the schema, as run.sh does.
-        Proxy = await AlbaHost.For<ProxyMarker>(web => Configure(web));
+        Proxy = await AlbaHost.For<ProxyMarker>(web =>
+        {
+            Configure(web);
+            // The proxy's readiness asks the API (in memory here) whether it answers.
+            web.ConfigureServices(services => services.AddHttpClient(ProxyAdapter.Observability.GovernanceApiLiveness.ClientName)
+                .ConfigurePrimaryHttpMessageHandler(() => Api.Server.CreateHandler()));
+        });
     }
 
     /// <summary>The settings every node of the test deployment gets (a test may start another API node with them).</summary>

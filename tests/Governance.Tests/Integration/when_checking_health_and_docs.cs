@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Governance.Projections.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -27,6 +28,87 @@ public sealed class when_checking_health_and_docs(GovernanceFixture fx)
 
         var response = await app.GetTestClient().GetAsync("/health");
         Assert.Equal(503, (int)response.StatusCode);
+    }
+
+    [Fact]
+    public async Task both_services_are_live_and_ready_naming_what_they_checked()
+    {
+        var api = fx.Api.Server.CreateClient();
+        Assert.Equal(200, (int)(await api.GetAsync("/health/live")).StatusCode);
+        var apiReady = await Ready(api);
+        Assert.Equal("Healthy", apiReady.GetProperty("checks").GetProperty("database").GetProperty("status").GetString());
+        Assert.Equal("Healthy", apiReady.GetProperty("checks").GetProperty("projection_daemon").GetProperty("status").GetString());
+
+        var proxy = fx.ProxyClient();
+        Assert.Equal(200, (int)(await proxy.GetAsync("/health/live")).StatusCode);
+        var proxyReady = await Ready(proxy);
+        Assert.Equal("Healthy", proxyReady.GetProperty("checks").GetProperty("database").GetProperty("status").GetString());
+        Assert.Equal("Healthy", proxyReady.GetProperty("checks").GetProperty("feed").GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task a_node_whose_database_is_unreachable_is_live_but_not_ready()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseTestServer();
+        builder.Services.AddGovernanceHealthChecks("Host=127.0.0.1;Port=9;Database=none;Username=none;Password=none;Timeout=2");
+        await using var app = builder.Build();
+        app.MapGovernanceHealth();
+        await app.StartAsync();
+        var client = app.GetTestClient();
+
+        Assert.Equal(200, (int)(await client.GetAsync("/health/live")).StatusCode);
+        var ready = await client.GetAsync("/health/ready");
+        Assert.Equal(503, (int)ready.StatusCode);
+        var body = JsonDocument.Parse(await ready.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("Unhealthy", body.GetProperty("checks").GetProperty("database").GetProperty("status").GetString());
+        Assert.DoesNotContain("Password", body.GetRawText());
+    }
+
+    [Fact]
+    public async Task a_proxy_that_cannot_reach_the_governance_api_is_not_ready()
+    {
+        await using var proxy = await AlbaHost.For<ProxyAdapter.ProxyMarker>(web =>
+        {
+            fx.Configure(web);
+            web.UseSetting("Proxy:GovernanceUrl", "http://127.0.0.1:9/");
+        });
+        var client = proxy.Server.CreateClient();
+
+        Assert.Equal(200, (int)(await client.GetAsync("/health/live")).StatusCode);
+        var ready = await client.GetAsync("/health/ready");
+        Assert.Equal(503, (int)ready.StatusCode);
+        var body = JsonDocument.Parse(await ready.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("Unhealthy", body.GetProperty("checks").GetProperty("feed").GetProperty("status").GetString());
+        Assert.Equal("Healthy", body.GetProperty("checks").GetProperty("database").GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task the_docs_page_is_an_offline_explorer_of_the_openapi_document()
+    {
+        var client = fx.Api.Server.CreateClient();
+        var page = await client.GetAsync("/docs");
+        Assert.Equal(200, (int)page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Contains("/openapi/v1.json", html);
+        Assert.Contains("src=\"/docs/explorer.js\"", html);
+
+        var script = await client.GetAsync("/docs/explorer.js");
+        Assert.Equal(200, (int)script.StatusCode);
+        var js = await script.Content.ReadAsStringAsync();
+        Assert.Contains("Authorization", js);
+        // Nothing is fetched from elsewhere: the page works without internet.
+        foreach (var text in new[] { html, js, await client.GetStringAsync("/docs/explorer.css") })
+            Assert.DoesNotContain("http", text.Replace("/openapi/v1.json", ""));
+        Assert.Equal(404, (int)(await client.GetAsync("/docs/secrets.txt")).StatusCode);
+    }
+
+    private static async Task<JsonElement> Ready(HttpClient client)
+    {
+        var response = await client.GetAsync("/health/ready");
+        Assert.Equal(200, (int)response.StatusCode);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
     }
 
     [Fact]

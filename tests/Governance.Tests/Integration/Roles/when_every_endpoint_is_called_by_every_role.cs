@@ -31,6 +31,11 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
     [
         new("GET", "/health", Anyone, _ => "/health"),
         new("GET", "/openapi/{documentName}.json", Anyone, _ => "/openapi/v1.json"),
+        new("GET", "/health/live", Anyone, _ => "/health/live"),
+        new("GET", "/health/ready", Anyone, _ => "/health/ready"),
+        new("GET", "/metrics", Anyone, _ => "/metrics"),
+        new("GET", "/docs", Anyone, _ => "/docs"),
+        new("GET", "/docs/{file}", Anyone, _ => "/docs/explorer.js"),
 
         new("POST", "/api/providers", [Admin], _ => "/api/providers"),
         new("GET", "/api/providers", Readers, _ => "/api/providers"),
