@@ -40,6 +40,8 @@
 #   MOCK_CHUNK_DELAY_MS  gap between the paced mock's chunks (default 5)
 #   BENCH_KEYS         keys to issue for the RSS measurement (default 0: skip; the issue's goal is 100000)
 #   BENCH_KEY_CONNECTIONS  parallel POST /api/keys connections (default 16)
+#   BENCH_RSS_ALT_ENV  with BENCH_KEYS: NAME=VALUE settings for a second restart whose RSS is reported too
+#                      (e.g. DOTNET_gcServer=0)
 #   BENCH_PROXY_ENV    extra NAME=VALUE settings for the proxy, space separated (named in the report), for experiments
 #   BENCH_OUT          report file (default docs/benchmarks.md; "-" for none)
 #   BENCH_SKIP_BUILD   1: use the existing Release build
@@ -222,6 +224,7 @@ say "set up provider, models, adapter operator, key $KEY_ID and budgets (key, ap
 PROXY_SETTINGS=(
   "ConnectionStrings__Governance=$GOVERNANCE_DB" "GOVERNANCE_MASTER_KEY=$MASTER_KEY" "Audit__SigningKey=$AUDIT_KEY"
   "Governance__Schema=$SCHEMA" "Proxy__AdapterId=bench-adapter" "Proxy__GovernanceUrl=$API_URL/" "Proxy__AdapterToken=$ADAPTER_TOKEN"
+  "Proxy__JournalPath=$WORK/journal"
 )
 # shellcheck disable=SC2206 # word splitting is the point: NAME=VALUE pairs
 [[ -n "${BENCH_PROXY_ENV:-}" ]] && PROXY_SETTINGS+=(${BENCH_PROXY_ENV})
@@ -233,7 +236,7 @@ if [[ "${BENCH_SETUP_ONLY:-0}" == 1 ]]; then
   printf 'MOCK_URL=%s\nPROXY_URL=%s\nAPI_URL=%s\nPROXY_PID=%s\nKEY=%s\nMODEL=%s\nLOGS=%s\n' \
     "$MOCK_URL" "$PROXY_URL" "$API_URL" "$PROXY_PID" "$KEY" "$MODEL" "$WORK" | tee "${BENCH_SETUP_FILE:-/dev/null}"
   say "BENCH_SETUP_ONLY=1: everything is running; Ctrl-C (or TERM to pid $$) stops it"
-  while sleep 3600; do :; done
+  while :; do sleep 3600 & wait $! || true; done # wait, unlike a foreground sleep, lets the traps run at once
 fi
 body_of() { # mode model
   local stream=false
@@ -261,12 +264,21 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime (the co
 per_request() { awk -v a="$1" -v b="$2" -v n="$(val requests "$3")" -v hz="$CLK_TCK" 'BEGIN {printf "%.0f", (n > 0 ? (b - a) * 1e6 / hz / n : 0)}'; }
 val() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
-# Sanity: one call each way must succeed before anything is measured.
-for mode in $MODES; do
-  code="$(curl -s -o "$WORK/check" -w '%{http_code}' "$PROXY_URL/v1/chat/completions" -H "Authorization: Bearer $KEY" \
-    -H 'Content-Type: application/json' -d "$(body_of "$mode" "$MODEL")")"
-  [[ "$code" == 200 ]] || die "a $mode call through the proxy answered $code: $(head -c 500 "$WORK/check")"
-done
+# One call of each mode must succeed before anything is measured. A proxy that decides from memory answers 503
+# (governance_unavailable) until its copy of the governance state is current: wait for that, up to 60 s.
+wait_admitting() {
+  local mode code i
+  for mode in $MODES; do
+    for ((i = 0; i < 120; i++)); do
+      code="$(curl -s -o "$WORK/check" -w '%{http_code}' "$PROXY_URL/v1/chat/completions" -H "Authorization: Bearer $KEY" \
+        -H 'Content-Type: application/json' -d "$(body_of "$mode" "$MODEL")")"
+      [[ "$code" == 503 ]] || break
+      sleep 0.5
+    done
+    [[ "$code" == 200 ]] || die "a $mode call through the proxy answered $code: $(head -c 500 "$WORK/check")"
+  done
+}
+wait_admitting
 
 if (( JIT_WARMUP > 0 )); then
   combos=$(( $(wc -w <<<"$MODES") * 2 ))
@@ -332,10 +344,22 @@ if (( KEYS > 0 )); then
   stop_pid "$PROXY_PID"
   start_app proxy "$PROXY_DIR" ProxyAdapter.dll "$PROXY_URL" "${PROXY_SETTINGS[@]}"
   PROXY_PID=$LAST_PID
+  wait_admitting
   for mode in $MODES; do run_wrk proxy "$mode" 32 5 >/dev/null; done
   sleep 2
   RSS_KEYS_KB="$(awk '/^VmRSS/ {print $2}' "/proc/$PROXY_PID/status")"
   say "proxy RSS with $KEYS_ISSUED keys: $(( RSS_KEYS_KB / 1024 )) MB"
+  if [[ -n "${BENCH_RSS_ALT_ENV:-}" ]]; then
+    stop_pid "$PROXY_PID"
+    # shellcheck disable=SC2206 # NAME=VALUE pairs
+    start_app proxy "$PROXY_DIR" ProxyAdapter.dll "$PROXY_URL" "${PROXY_SETTINGS[@]}" ${BENCH_RSS_ALT_ENV}
+    PROXY_PID=$LAST_PID
+    wait_admitting
+    for mode in $MODES; do run_wrk proxy "$mode" 32 5 >/dev/null; done
+    sleep 2
+    RSS_ALT_KB="$(awk '/^VmRSS/ {print $2}' "/proc/$PROXY_PID/status")"
+    say "proxy RSS with $KEYS_ISSUED keys and $BENCH_RSS_ALT_ENV: $(( RSS_ALT_KB / 1024 )) MB"
+  fi
 fi
 
 # --- report ---------------------------------------------------------------------------------------------
@@ -394,6 +418,7 @@ LOAD="$(cut -d' ' -f1-3 /proc/loadavg)"
 RSS_LINE="- Proxy RSS after the load above: **$(( RSS_AFTER_LOAD_KB / 1024 )) MB** (peak $(( HWM_AFTER_LOAD_KB / 1024 )) MB)."
 if [[ -n "$RSS_KEYS_KB" ]]; then
   RSS_LINE+=$'\n'"- With **$(fmt_int "$KEYS_ISSUED") keys** in the store (issued through \`POST /api/keys\`, $KEY_CONNECTIONS connections, in $KEYS_SECONDS s), the restarted proxy's RSS after 10 s of load: **$(( RSS_KEYS_KB / 1024 )) MB**."
+  [[ -n "${RSS_ALT_KB:-}" ]] && RSS_LINE+=$'\n'"- The same, restarted with \`${BENCH_RSS_ALT_ENV}\`: **$(( RSS_ALT_KB / 1024 )) MB**."
 else
   RSS_LINE+=$'\n'"- With many keys: not measured in this run (\`BENCH_KEYS=100000\`)."
 fi
