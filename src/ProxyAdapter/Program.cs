@@ -20,7 +20,12 @@ builder.Services.AddSingleton<DeploymentHealth>();
 builder.Services.AddSingleton<IGovernor, MartenGovernor>();
 builder.Services.AddSingleton<Gateway>();
 // Deadlines are per attempt (GatewayOptions.UpstreamTimeout, until the response headers): a stream may run as long as it runs.
-builder.Services.AddHttpClient(Upstream.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
+builder.Services.AddHttpClient(Upstream.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+    .ConfigurePrimaryHttpMessageHandler(Upstream.CreateHandler)
+    // The handler (and its connection pool) lives as long as the process; SocketsHttpHandler recycles connections itself.
+    .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
+    // The factory's default loggers write four Information lines per call; the gateway logs what matters (failures).
+    .RemoveAllLoggers();
 
 var app = builder.Build();
 
