@@ -255,13 +255,16 @@ run_wrk() { # target mode connections seconds; prints the RESULT line
   [[ -n "$line" ]] || die "wrk printed no result ($target $mode $conns)"
   # CPU time per request of each process: robust on a busy host, where latency and throughput are not.
   printf '%s proxy_cpu_us=%s mock_cpu_us=%s api_cpu_us=%s\n' "$line" \
-    "$(per_request "$before_proxy" "$(cpu_ticks "$PROXY_PID")" "$line")" \
-    "$(per_request "$before_mock" "$(cpu_ticks "$MOCK_PID")" "$line")" \
-    "$(per_request "$before_api" "$(cpu_ticks "$API_PID")" "$line")"
+    "$(per_request "$before_proxy" "$(cpu_ticks "$PROXY_PID")" "$line" "${IDLE_PROXY:-0}")" \
+    "$(per_request "$before_mock" "$(cpu_ticks "$MOCK_PID")" "$line" "${IDLE_MOCK:-0}")" \
+    "$(per_request "$before_api" "$(cpu_ticks "$API_PID")" "$line" "${IDLE_API:-0}")"
 }
 CLK_TCK="$(getconf CLK_TCK)"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime (the comm field of a dotnet process has no spaces)
-per_request() { awk -v a="$1" -v b="$2" -v n="$(val requests "$3")" -v hz="$CLK_TCK" 'BEGIN {printf "%.0f", (n > 0 ? (b - a) * 1e6 / hz / n : 0)}'; }
+per_request() { # ticks-before ticks-after result-line idle-ticks-per-second → µs per request, net of idle
+  awk -v a="$1" -v b="$2" -v n="$(val requests "$3")" -v t="$(val seconds "$3")" -v idle="$4" -v hz="$CLK_TCK" \
+    'BEGIN {net = b - a - idle * t; if (net < 0) net = 0; printf "%.0f", (n > 0 ? net * 1e6 / hz / n : 0)}'
+}
 val() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
 # One call of each mode must succeed before anything is measured. A proxy that decides from memory answers 503
@@ -288,6 +291,14 @@ if (( JIT_WARMUP > 0 )); then
     for target in direct proxy; do run_wrk "$target" "$mode" 32 "$slice" >/dev/null; done
   done
 fi
+
+# What each process burns while nothing is asked of it (background loops: feed, journal, durability agents, timers).
+# Per-request CPU below is net of it, so that a slow run does not look expensive just for lasting long per request.
+idle_ticks() { local a b; a="$(cpu_ticks "$1")"; sleep 5; b="$(cpu_ticks "$1")"; awk -v a="$a" -v b="$b" 'BEGIN {print (b - a) / 5}'; }
+say "measuring idle CPU (5 s) ..."
+IDLE_PROXY="$(idle_ticks "$PROXY_PID")"
+IDLE_API="$(idle_ticks "$API_PID")"
+IDLE_MOCK="$(idle_ticks "$MOCK_PID")"
 
 RESULTS="$WORK/results"
 : >"$RESULTS"
@@ -364,6 +375,9 @@ fi
 
 # --- report ---------------------------------------------------------------------------------------------
 REVISION="$(bench_revision)"
+# What the governance side wrote for all of it: events by type (set-up, warm-up and key issue included).
+PROXIED="$(awk '$3 == "proxy" {for (i = 5; i <= NF; i++) if ($i ~ /^requests=/) {split($i, kv, "="); s += kv[2]}} END {print s + 0}' "$RESULTS")"
+EVENTS="$(pgq "select type || ': ' || count(*) from $SCHEMA.mt_events group by type order by count(*) desc" | paste -sd ';' | sed 's/;/; /g')"
 median() { sort -n | awk '{a[NR] = $1} END {if (NR == 0) print ""; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 stat_of() { # mode conns target field → median over the repeats
   awk -v m="$1" -v c="$2" -v t="$3" '$1 == m && $2 == c && $3 == t' "$RESULTS" | while read -r line; do val "$4" "$line"; done | median
@@ -444,7 +458,7 @@ $TABLE
 
 Non-2xx answers and socket errors over all runs: $ERRORS.
 
-CPU time each process spent per request (utime + stime from \`/proc/<pid>/stat\` over the run ÷ requests; medians). Unlike latency and throughput, this hardly depends on what else the host runs:
+CPU time each process spent per request (utime + stime from \`/proc/<pid>/stat\` over the run, less what it burns when idle, ÷ requests; medians). This depends far less than latency and throughput on what else the host runs. Idle, before the runs: proxy $(awk -v t="$IDLE_PROXY" -v hz="$CLK_TCK" 'BEGIN {printf "%.3f", t / hz}') cores, API $(awk -v t="$IDLE_API" -v hz="$CLK_TCK" 'BEGIN {printf "%.3f", t / hz}') cores, mock $(awk -v t="$IDLE_MOCK" -v hz="$CLK_TCK" 'BEGIN {printf "%.3f", t / hz}') cores.
 
 $CPU_TABLE
 
@@ -454,6 +468,8 @@ $RUNS
 ### Streams: no added delay
 
 $(if [[ -n "$PACED_TABLE" ]]; then printf '%s sequential streams per target from a second mock that waits %s ms before each of its %s chunks (curl; medians). The proxy relays and flushes every event as it arrives, so what it adds is its per-call overhead, not a per-chunk delay:\n\n%s' "$PACED" "$CHUNK_DELAY" "$CHUNKS" "$PACED_TABLE"; else echo "Not measured in this run."; fi)
+
+Events the governance API appended during the whole run (set-up and warm-up included; the measured runs proxied $(fmt_int "$PROXIED") requests), by type: $EVENTS.
 
 ### Memory
 
