@@ -1,5 +1,6 @@
 -- wrk script for tests/Benchmarks/proxy.sh's RSS measurement: issues keys through POST /api/keys (the API's own path,
--- one event stream per key) until each thread has BENCH_KEYS_PER_THREAD keys answered 201, then stops.
+-- one event stream per key) until each thread has BENCH_KEYS_PER_THREAD keys answered 201, then stops (wrk itself
+-- waits out its -d; proxy.sh interrupts it once the keys are in).
 local threads = {}
 local counter = 0
 
