@@ -494,14 +494,14 @@ if [[ "$OUT" != - ]]; then
   python3 - "$OUT" "$REPORT" <<'PY'
 import sys
 path, block = sys.argv[1], sys.argv[2]
-text = open(path, encoding="utf-8").read()
+text = open(path, encoding="utf-8", newline="").read()
 begin = text.find("<!-- proxy-benchmark:begin")
 end = text.find("<!-- proxy-benchmark:end -->")
 if begin >= 0 and end > begin:
     text = text[:begin] + block + text[end + len("<!-- proxy-benchmark:end -->"):]
 else:
     text = text.rstrip("\n") + "\n\n# Proxy benchmark: direct vs through the adapter\n\n" + block + "\n"
-open(path, "w", encoding="utf-8").write(text)
+open(path, "w", encoding="utf-8", newline="").write(text)
 PY
   say "wrote the results into $OUT"
 fi
