@@ -255,15 +255,14 @@ run_wrk() { # target mode connections seconds; prints the RESULT line
   [[ -n "$line" ]] || die "wrk printed no result ($target $mode $conns)"
   # CPU time per request of each process: robust on a busy host, where latency and throughput are not.
   printf '%s proxy_cpu_us=%s mock_cpu_us=%s api_cpu_us=%s\n' "$line" \
-    "$(per_request "$before_proxy" "$(cpu_ticks "$PROXY_PID")" "$line" "${IDLE_PROXY:-0}")" \
-    "$(per_request "$before_mock" "$(cpu_ticks "$MOCK_PID")" "$line" "${IDLE_MOCK:-0}")" \
-    "$(per_request "$before_api" "$(cpu_ticks "$API_PID")" "$line" "${IDLE_API:-0}")"
+    "$(per_request "$before_proxy" "$(cpu_ticks "$PROXY_PID")" "$line")" \
+    "$(per_request "$before_mock" "$(cpu_ticks "$MOCK_PID")" "$line")" \
+    "$(per_request "$before_api" "$(cpu_ticks "$API_PID")" "$line")"
 }
 CLK_TCK="$(getconf CLK_TCK)"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime (the comm field of a dotnet process has no spaces)
-per_request() { # ticks-before ticks-after result-line idle-ticks-per-second → µs per request, net of idle
-  awk -v a="$1" -v b="$2" -v n="$(val requests "$3")" -v t="$(val seconds "$3")" -v idle="$4" -v hz="$CLK_TCK" \
-    'BEGIN {net = b - a - idle * t; if (net < 0) net = 0; printf "%.0f", (n > 0 ? net * 1e6 / hz / n : 0)}'
+per_request() { # ticks-before ticks-after result-line → µs per request
+  awk -v a="$1" -v b="$2" -v n="$(val requests "$3")" -v hz="$CLK_TCK" 'BEGIN {printf "%.0f", (n > 0 ? (b - a) * 1e6 / hz / n : 0)}'
 }
 val() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
@@ -292,8 +291,9 @@ if (( JIT_WARMUP > 0 )); then
   done
 fi
 
-# What each process burns while nothing is asked of it (background loops: feed, journal, durability agents, timers).
-# Per-request CPU below is net of it, so that a slow run does not look expensive just for lasting long per request.
+# What each process burns while nothing is asked of it (background loops: feed, journal, durability agents, timers),
+# for context: per-request CPU includes background work, which weighs more the slower a run goes. (Not subtracted:
+# right after the warm-up the "idle" processes still ship usage and finish tiered JIT work the load caused.)
 idle_ticks() { local a b; a="$(cpu_ticks "$1")"; sleep 5; b="$(cpu_ticks "$1")"; awk -v a="$a" -v b="$b" 'BEGIN {print (b - a) / 5}'; }
 say "measuring idle CPU (5 s) ..."
 IDLE_PROXY="$(idle_ticks "$PROXY_PID")"
@@ -469,7 +469,7 @@ $TABLE
 
 Non-2xx answers and socket errors over all runs: $ERRORS.
 
-CPU time each process spent per request (utime + stime from \`/proc/<pid>/stat\` over the run, less what it burns when idle, ÷ requests; medians). This depends far less than latency and throughput on what else the host runs. Idle, before the runs: proxy $(awk -v t="$IDLE_PROXY" -v hz="$CLK_TCK" 'BEGIN {printf "%.3f", t / hz}') cores, API $(awk -v t="$IDLE_API" -v hz="$CLK_TCK" 'BEGIN {printf "%.3f", t / hz}') cores, mock $(awk -v t="$IDLE_MOCK" -v hz="$CLK_TCK" 'BEGIN {printf "%.3f", t / hz}') cores.
+CPU time each process spent per request (utime + stime from \`/proc/<pid>/stat\` over the run ÷ requests; medians). This depends less than latency and throughput on what else the host runs, but includes each process's background work, which weighs more in a slow run. Measured for 5 s after the warm-up, with no load: proxy $(awk -v t="$IDLE_PROXY" -v hz="$CLK_TCK" 'BEGIN {printf "%.3f", t / hz}') cores, API $(awk -v t="$IDLE_API" -v hz="$CLK_TCK" 'BEGIN {printf "%.3f", t / hz}') cores, mock $(awk -v t="$IDLE_MOCK" -v hz="$CLK_TCK" 'BEGIN {printf "%.3f", t / hz}') cores.
 
 $CPU_TABLE
 
