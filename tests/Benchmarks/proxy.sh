@@ -389,7 +389,7 @@ REVISION="$(bench_revision)"
 # What the governance side wrote for all of it: events by type (set-up, warm-up and key issue included).
 PROXIED="$(awk '$3 == "proxy" {for (i = 5; i <= NF; i++) if ($i ~ /^requests=/) {split($i, kv, "="); s += kv[2]}} END {print s + 0}' "$RESULTS")"
 EVENTS="$(pgq "select type || ': ' || count(*) from $SCHEMA.mt_events group by type order by count(*) desc" | paste -sd ';' | sed 's/;/; /g')"
-median() { sort -n | awk '{a[NR] = $1} END {if (NR == 0) print ""; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+median() { sort -n | awk '{a[NR] = $1} END {if (NR == 0) print ""; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.1f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 stat_of() { # mode conns target field → median over the repeats
   awk -v m="$1" -v c="$2" -v t="$3" '$1 == m && $2 == c && $3 == t' "$RESULTS" | while read -r line; do val "$4" "$line"; done | median
 }
