@@ -217,6 +217,8 @@ public sealed partial class Gateway
         {
             http.Response.StatusCode = status;
             http.Response.ContentType = contentType ?? "application/json";
+            // The whole answer is in hand: a length instead of chunked framing, and Kestrel sends it in one write.
+            http.Response.ContentLength = payload.Length;
             if (retryAfter is not null)
                 http.Response.Headers.RetryAfter = retryAfter.ToString();
             try

@@ -108,8 +108,18 @@ public sealed partial class Gateway(
 
     private sealed record Call(string RequestId, string KeyId, string Model, string? ReservationId, DateTimeOffset At, long Started, long InputBytes, CallShape Shape);
 
+    private const int PresizedBodyLimit = 1 << 20;
+
     private static async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken ct)
     {
+        // With a Content-Length (what SDKs send) the body is read straight into an array of its size: no growing buffer,
+        // no second copy. Only up to a size: Kestrel enforces its body limit when reading starts, after this allocation.
+        if (request.ContentLength is { } length and <= PresizedBodyLimit)
+        {
+            var body = new byte[length];
+            await request.Body.ReadExactlyAsync(body, ct);
+            return body;
+        }
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, ct);
         return buffer.ToArray();

@@ -27,7 +27,12 @@ builder.Services.AddUsageReporting(builder.Configuration, adapter);
 // Per-key requests/min, tokens/min and parallel limits, in memory (docs/gateway.md, "Rate limits").
 builder.Services.AddSingleton(ProxyAdapter.Limits.KeyRateLimiter.FromConfiguration(builder.Configuration));
 // Deadlines are per attempt (GatewayOptions.UpstreamTimeout, until the response headers): a stream may run as long as it runs.
-builder.Services.AddHttpClient(Upstream.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
+builder.Services.AddHttpClient(Upstream.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+    .ConfigurePrimaryHttpMessageHandler(Upstream.CreateHandler)
+    // The handler (and its connection pool) lives as long as the process; SocketsHttpHandler recycles connections itself.
+    .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
+    // The factory's default loggers write four Information lines per call; the gateway logs what matters (failures).
+    .RemoveAllLoggers();
 // Traces, /metrics, /health/live and /health/ready, JSON logs on request (docs/observability.md).
 builder.Services.AddProxyObservability(builder.Configuration, settings);
 builder.Logging.AddGovernanceLogFormat(builder.Configuration);

@@ -3,6 +3,19 @@ namespace ProxyAdapter;
 public static class Upstream
 {
     public const string ClientName = "upstream";
+
+    /// <summary>
+    /// The connection pool every provider call goes through. Cookies off: a provider's Set-Cookie must not follow one
+    /// caller's request into another's. No automatic decompression, so no Accept-Encoding is sent: answers arrive
+    /// uncompressed, readable for their usage. Connections are recycled every few minutes, so a provider's DNS change is
+    /// seen although the handler lives as long as the process.
+    /// </summary>
+    public static SocketsHttpHandler CreateHandler() => new()
+    {
+        UseCookies = false,
+        AutomaticDecompression = System.Net.DecompressionMethods.None,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+    };
 }
 
 /// <summary>Which adapter reported an event: the actor on request events it appends.</summary>

@@ -1,0 +1,507 @@
+#!/usr/bin/env bash
+# Proxy benchmark (issue #5; not part of ./test.sh): what the proxy adapter adds to a call, direct vs through it.
+#
+#   tests/Benchmarks/proxy.sh
+#
+# 1. ensures the private, durable PostgreSQL cluster "bench" on 127.0.0.1:5435 (as ingest.sh),
+# 2. builds the solution in Release and installs wrk (Debian package) if it is missing,
+# 3. starts, on free 127.0.0.1 ports: tests/Benchmarks/MockUpstream (a fast stand-in for OpenAI's chat completions:
+#    JSON with a usage object, or an SSE stream of MOCK_CHUNKS chunks and a usage chunk), the governance API (random
+#    master key, admin token and schema bench_<random>) and the proxy adapter, from their Release output directories
+#    as run.sh runs them,
+# 4. sets up through the API what full governance needs: a provider (the mock), a priced model, an adapter operator,
+#    a key allowed that model, and a monthly budget on the key and on its app — so every proxied call is key-checked,
+#    held against the budgets (or drawn from a lease) and recorded as a cost event,
+# 5. warms both servers up, then runs wrk for every combination of {JSON, stream} x {1, 32 connections} x
+#    {direct to the mock, through the proxy}, BENCH_REPEATS times, interleaved, and prints req/s, p50, p99 and the
+#    proxy's overhead against direct-to-mock measured in the same round (medians over the repeats),
+# 6. paced streams (MOCK_CHUNK_DELAY_MS apart, a second mock): time to first byte and to the last byte, direct vs
+#    proxied, sequential curl requests — a proxy that buffered would show it here,
+# 7. the proxy's RSS (VmRSS) after the load; with BENCH_KEYS=N (e.g. 100000) it then issues N more keys through the
+#    API's POST /api/keys (wrk, BENCH_KEY_CONNECTIONS in parallel), restarts the proxy so it loads them, and reports
+#    its RSS again,
+# 8. writes the figures into docs/benchmarks.md between the proxy-benchmark markers, stops everything it started and
+#    drops its schemas (also on failure or Ctrl-C).
+#
+# Load goes to 127.0.0.1 only and is bounded in time: BENCH_JIT_WARMUP + 8 x BENCH_REPEATS x BENCH_DURATION seconds
+# (defaults: 20 + 8 x 3 x 10 s, about 4.5 minutes), plus the paced streams (~20 s) and, with BENCH_KEYS, the key
+# issue (100,000 keys: 2-3 minutes).
+#
+# Environment (all optional):
+#   BENCH_PG_PORT      PostgreSQL port (default 5435)
+#   BENCH_DURATION     measured seconds per wrk run (default 10)
+#   BENCH_REPEATS      runs per configuration (default 3); the report shows medians
+#   BENCH_JIT_WARMUP   seconds of unrecorded load before the first measured run, split over the configurations (default 20)
+#   BENCH_CONNECTIONS  connection counts (default "1 32")
+#   BENCH_MODES        "json stream" (default both)
+#   BENCH_THREADS      wrk threads for more than one connection (default 2; one connection always uses one thread)
+#   MOCK_CHUNKS        SSE chunks per streamed answer (default 20)
+#   BENCH_PACED        paced-stream requests per target (default 30; 0: skip)
+#   MOCK_CHUNK_DELAY_MS  gap between the paced mock's chunks (default 5)
+#   BENCH_KEYS         keys to issue for the RSS measurement (default 0: skip; the issue's goal is 100000)
+#   BENCH_KEY_CONNECTIONS  parallel POST /api/keys connections (default 16)
+#   BENCH_RSS_ALT_ENV  with BENCH_KEYS: NAME=VALUE settings for a second restart whose RSS is reported too
+#                      (e.g. DOTNET_gcServer=0)
+#   BENCH_PROXY_ENV    extra NAME=VALUE settings for the proxy, space separated (named in the report), for experiments
+#   BENCH_OUT          report file (default docs/benchmarks.md; "-" for none)
+#   BENCH_SKIP_BUILD   1: use the existing Release build
+#   BENCH_KEEP_PG      1: leave the bench cluster running afterwards
+#   BENCH_SETUP_ONLY   1: start and set up everything, print the URLs and the key, and wait (for profiling by hand)
+#   BENCH_SETUP_FILE   with BENCH_SETUP_ONLY, also write those NAME=VALUE lines to this file
+#   BENCH_REVISION     what to call the measured code in the report (default: git HEAD, flagged if src/ is dirty)
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
+cd "$REPO_ROOT"
+# shellcheck source=bench-cluster.sh
+source "$REPO_ROOT/tests/Benchmarks/bench-cluster.sh"
+
+die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
+say() { printf 'proxy.sh: %s\n' "$*" >&2; }
+
+PG_PORT="${BENCH_PG_PORT:-5435}"
+API_DIR="src/Governance.Api/bin/Release/net10.0"
+PROXY_DIR="src/ProxyAdapter/bin/Release/net10.0"
+MOCK_DIR="tests/Benchmarks/MockUpstream/bin/Release/net10.0"
+LUA="$REPO_ROOT/tests/Benchmarks/proxy.lua"
+OUT="${BENCH_OUT:-docs/benchmarks.md}"
+DURATION="${BENCH_DURATION:-10}"
+REPEATS="${BENCH_REPEATS:-3}"
+JIT_WARMUP="${BENCH_JIT_WARMUP:-20}"
+CONNECTIONS="${BENCH_CONNECTIONS:-1 32}"
+MODES="${BENCH_MODES:-json stream}"
+THREADS="${BENCH_THREADS:-2}"
+CHUNKS="${MOCK_CHUNKS:-20}"
+PACED="${BENCH_PACED:-30}"
+CHUNK_DELAY="${MOCK_CHUNK_DELAY_MS:-5}"
+KEYS="${BENCH_KEYS:-0}"
+KEY_CONNECTIONS="${BENCH_KEY_CONNECTIONS:-16}"
+MODEL="bench-model"
+PACED_MODEL="bench-paced"
+
+command -v dotnet >/dev/null 2>&1 || die "dotnet is not on PATH; install the .NET 10 SDK"
+command -v curl >/dev/null 2>&1 || die "curl is required"
+command -v python3 >/dev/null 2>&1 || die "python3 is required (JSON answers of the set-up calls)"
+[[ -f Governance.sln ]] || die "Governance.sln not found in $REPO_ROOT"
+for n in "$DURATION" "$REPEATS" "$JIT_WARMUP" "$CHUNKS" "$PACED" "$CHUNK_DELAY" "$KEYS" "$KEY_CONNECTIONS" "$THREADS"; do
+  [[ "$n" =~ ^[0-9]+$ ]] || die "not a number: '$n'"
+done
+if ! command -v wrk >/dev/null 2>&1; then
+  say "installing wrk (apt-get install wrk) ..."
+  (apt-get install -y --no-install-recommends wrk >/dev/null 2>&1 ||
+    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y --no-install-recommends wrk >/dev/null 2>&1; }) ||
+    die "wrk is missing and could not be installed (apt-get install wrk)"
+fi
+
+rand_hex() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+SCHEMA="bench_$(rand_hex 4)"
+MASTER_KEY="$(head -c32 /dev/urandom | base64 | tr -d '\n')"
+AUDIT_KEY="$(head -c32 /dev/urandom | base64 | tr -d '\n')"
+ADMIN_TOKEN="bench-$(rand_hex 24)"
+WORK="$(mktemp -d /tmp/proxy-bench.XXXXXX)"
+
+# --- cleanup: only what this script started ---------------------------------------------------------
+PIDS=()
+GOVERNANCE_PG_STARTED=0
+SCHEMA_CREATED=0
+CLEANED_UP=0
+stop_pid() {
+  local pid=$1 i
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+  local code=$?
+  (( CLEANED_UP )) && return 0
+  CLEANED_UP=1
+  trap - INT TERM
+  local pid
+  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+  if (( SCHEMA_CREATED )) && [[ -n "${GOVERNANCE_PG_BIN:-}" ]]; then
+    say "dropping schemas $SCHEMA, ${SCHEMA}_wolverine"
+    "$GOVERNANCE_PG_BIN/psql" -X -q "host=127.0.0.1 port=$PG_PORT user=governance dbname=$GOVERNANCE_PG_DATABASE" \
+      -c "drop schema if exists $SCHEMA cascade; drop schema if exists ${SCHEMA}_wolverine cascade;" >/dev/null 2>&1 ||
+      say "could not drop the bench schemas (drop them by hand: $SCHEMA, ${SCHEMA}_wolverine)"
+  fi
+  if [[ "$GOVERNANCE_PG_STARTED" == 1 && "${BENCH_KEEP_PG:-0}" != 1 ]]; then
+    stop_postgres bench || true
+  fi
+  rm -rf "$WORK"
+  return "$code"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- database, build ----------------------------------------------------------------------------------
+start_bench_cluster
+build_release
+[[ -f "$API_DIR/Governance.Api.dll" ]] || die "$API_DIR/Governance.Api.dll not found; build first"
+[[ -f "$PROXY_DIR/ProxyAdapter.dll" ]] || die "$PROXY_DIR/ProxyAdapter.dll not found; build first"
+[[ -f "$MOCK_DIR/MockUpstream.dll" ]] || die "$MOCK_DIR/MockUpstream.dll not found; build first"
+
+# --- processes ----------------------------------------------------------------------------------------
+USED_PORTS=" "
+free_port() {
+  local candidate
+  for _ in $(seq 1 50); do
+    candidate=$(( 20000 + RANDOM % 30000 ))
+    if [[ "$USED_PORTS" != *" $candidate "* ]] && ! _pg_port_in_use "$candidate"; then
+      USED_PORTS+="$candidate "
+      printf '%s' "$candidate"
+      return 0
+    fi
+  done
+  die "no free port found"
+}
+wait_healthy() { # name pid url
+  local i c
+  for ((i = 0; i < 120; i++)); do # ~60 s
+    kill -0 "$2" 2>/dev/null || { wait "$2" && c=0 || c=$?; die "$1 exited during start-up (code $c; log: $WORK/$1.log)"; }
+    curl -fsS -o /dev/null --max-time 2 "$3/health" 2>/dev/null && return 0
+    sleep 0.5
+  done
+  die "$1 did not answer $3/health within 60 s"
+}
+LAST_PID=""
+start_app() { # name dir dll url [NAME=VALUE ...]; sets LAST_PID
+  local name=$1 dir=$2 dll=$3 url=$4
+  shift 4
+  (
+    cd "$dir"
+    export ASPNETCORE_URLS="$url" ASPNETCORE_ENVIRONMENT=Production
+    for kv in "$@"; do export "${kv?}"; done
+    exec dotnet "$dll"
+  ) >>"$WORK/$name.log" 2>&1 &
+  LAST_PID=$!
+  PIDS+=("$LAST_PID")
+  wait_healthy "$name" "$LAST_PID" "$url"
+  say "started $name (pid $LAST_PID) on $url"
+}
+
+MOCK_URL="http://127.0.0.1:$(free_port)"
+PACED_URL="http://127.0.0.1:$(free_port)"
+API_URL="http://127.0.0.1:$(free_port)"
+PROXY_URL="http://127.0.0.1:$(free_port)"
+start_app mock "$MOCK_DIR" MockUpstream.dll "$MOCK_URL" "MOCK_CHUNKS=$CHUNKS"
+MOCK_PID=$LAST_PID
+start_app paced "$MOCK_DIR" MockUpstream.dll "$PACED_URL" "MOCK_CHUNKS=$CHUNKS" "MOCK_CHUNK_DELAY_MS=$CHUNK_DELAY"
+SCHEMA_CREATED=1 # from here on the API may create it
+start_app api "$API_DIR" Governance.Api.dll "$API_URL" \
+  "ConnectionStrings__Governance=$GOVERNANCE_DB" "GOVERNANCE_MASTER_KEY=$MASTER_KEY" "Audit__SigningKey=$AUDIT_KEY" \
+  "GOVERNANCE_ADMIN_TOKEN=$ADMIN_TOKEN" "Governance__Schema=$SCHEMA"
+API_PID=$LAST_PID
+
+# --- set-up through the API ----------------------------------------------------------------------------
+api() { # method path [json]; prints the body, dies on a non-2xx answer
+  local out status
+  out="$(curl -sS -w '\n%{http_code}' -X "$1" "$API_URL$2" -H "Authorization: Bearer $ADMIN_TOKEN" \
+    -H 'Content-Type: application/json' ${3:+-d "$3"})" || die "$1 $2 failed"
+  status="${out##*$'\n'}"
+  [[ "$status" == 2* ]] || die "$1 $2 answered $status: ${out%$'\n'*}"
+  printf '%s' "${out%$'\n'*}"
+}
+field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+
+api POST /api/providers '{"name":"mock","kind":"openai","baseUrl":"'"$MOCK_URL"'/v1","apiKey":"sk-bench-upstream"}' >/dev/null
+api POST /api/providers '{"name":"mock-paced","kind":"openai","baseUrl":"'"$PACED_URL"'/v1","apiKey":"sk-bench-upstream"}' >/dev/null
+api POST /api/models '{"name":"'$MODEL'","provider":"mock","upstreamModel":"mock","inputPricePer1M":0.15,"outputPricePer1M":0.60}' >/dev/null
+api POST /api/models '{"name":"'$PACED_MODEL'","provider":"mock-paced","upstreamModel":"mock","inputPricePer1M":0.15,"outputPricePer1M":0.60}' >/dev/null
+ADAPTER_TOKEN="$(api POST /api/operators '{"name":"bench-adapter","roles":["adapter"],"adapterId":"bench-adapter"}' | field token)"
+ISSUED="$(api POST /api/keys '{"app":"bench-app","name":"bench-key","models":["'$MODEL'","'$PACED_MODEL'"]}')"
+KEY="$(field key <<<"$ISSUED")"
+KEY_ID="$(field id <<<"$ISSUED")"
+api PUT "/api/budgets/key/$KEY_ID" '{"limit":1000000,"period":"monthly"}' >/dev/null
+api PUT /api/budgets/app/bench-app '{"limit":1000000,"period":"monthly"}' >/dev/null
+say "set up provider, models, adapter operator, key $KEY_ID and budgets (key, app)"
+
+PROXY_SETTINGS=(
+  "ConnectionStrings__Governance=$GOVERNANCE_DB" "GOVERNANCE_MASTER_KEY=$MASTER_KEY" "Audit__SigningKey=$AUDIT_KEY"
+  "Governance__Schema=$SCHEMA" "Proxy__AdapterId=bench-adapter" "Proxy__GovernanceUrl=$API_URL/" "Proxy__AdapterToken=$ADAPTER_TOKEN"
+  "Proxy__JournalPath=$WORK/journal"
+)
+# shellcheck disable=SC2206 # word splitting is the point: NAME=VALUE pairs
+[[ -n "${BENCH_PROXY_ENV:-}" ]] && PROXY_SETTINGS+=(${BENCH_PROXY_ENV})
+start_app proxy "$PROXY_DIR" ProxyAdapter.dll "$PROXY_URL" "${PROXY_SETTINGS[@]}"
+PROXY_PID=$LAST_PID
+
+# --- load ------------------------------------------------------------------------------------------------
+if [[ "${BENCH_SETUP_ONLY:-0}" == 1 ]]; then
+  printf 'MOCK_URL=%s\nPROXY_URL=%s\nAPI_URL=%s\nPROXY_PID=%s\nKEY=%s\nMODEL=%s\nLOGS=%s\n' \
+    "$MOCK_URL" "$PROXY_URL" "$API_URL" "$PROXY_PID" "$KEY" "$MODEL" "$WORK" | tee "${BENCH_SETUP_FILE:-/dev/null}"
+  say "BENCH_SETUP_ONLY=1: everything is running; Ctrl-C (or TERM to pid $$) stops it"
+  while :; do sleep 3600 & wait $! || true; done # wait, unlike a foreground sleep, lets the traps run at once
+fi
+body_of() { # mode model
+  local stream=false
+  [[ "$1" == stream ]] && stream=true
+  printf '{"model":"%s","stream":%s,"max_tokens":100,"messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"Say hello in one short sentence, please."}]}' "$2" "$stream"
+}
+url_of() { [[ "$1" == direct ]] && printf '%s' "$MOCK_URL/v1/chat/completions" || printf '%s' "$PROXY_URL/v1/chat/completions"; }
+run_wrk() { # target mode connections seconds; prints the RESULT line
+  local target=$1 mode=$2 conns=$3 seconds=$4 threads=1 auth="" line
+  (( conns > 1 )) && threads=$THREADS
+  [[ "$target" == proxy ]] && auth="$KEY"
+  local before_proxy before_mock before_api
+  before_proxy="$(cpu_ticks "$PROXY_PID")"; before_mock="$(cpu_ticks "$MOCK_PID")"; before_api="$(cpu_ticks "$API_PID")"
+  line="$(BENCH_BODY="$(body_of "$mode" "$MODEL")" BENCH_AUTH="$auth" \
+    wrk -t"$threads" -c"$conns" -d"${seconds}s" --timeout 10s -s "$LUA" "$(url_of "$target")" 2>&1 | grep '^RESULT ' || true)"
+  [[ -n "$line" ]] || die "wrk printed no result ($target $mode $conns)"
+  # CPU time per request of each process: robust on a busy host, where latency and throughput are not.
+  printf '%s proxy_cpu_us=%s mock_cpu_us=%s api_cpu_us=%s\n' "$line" \
+    "$(per_request "$before_proxy" "$(cpu_ticks "$PROXY_PID")" "$line")" \
+    "$(per_request "$before_mock" "$(cpu_ticks "$MOCK_PID")" "$line")" \
+    "$(per_request "$before_api" "$(cpu_ticks "$API_PID")" "$line")"
+}
+CLK_TCK="$(getconf CLK_TCK)"
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime (the comm field of a dotnet process has no spaces)
+per_request() { # ticks-before ticks-after result-line → µs per request
+  awk -v a="$1" -v b="$2" -v n="$(val requests "$3")" -v hz="$CLK_TCK" 'BEGIN {printf "%.0f", (n > 0 ? (b - a) * 1e6 / hz / n : 0)}'
+}
+val() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+
+# One call of each mode must succeed before anything is measured. A proxy that decides from memory answers 503
+# (governance_unavailable) until its copy of the governance state is current: wait for that, up to 60 s.
+wait_admitting() {
+  local mode code i
+  for mode in $MODES; do
+    for ((i = 0; i < 120; i++)); do
+      code="$(curl -s -o "$WORK/check" -w '%{http_code}' "$PROXY_URL/v1/chat/completions" -H "Authorization: Bearer $KEY" \
+        -H 'Content-Type: application/json' -d "$(body_of "$mode" "$MODEL")")"
+      [[ "$code" == 503 ]] || break
+      sleep 0.5
+    done
+    [[ "$code" == 200 ]] || die "a $mode call through the proxy answered $code: $(head -c 500 "$WORK/check")"
+  done
+}
+wait_admitting
+
+if (( JIT_WARMUP > 0 )); then
+  combos=$(( $(wc -w <<<"$MODES") * 2 ))
+  slice=$(( JIT_WARMUP / combos > 0 ? JIT_WARMUP / combos : 1 ))
+  say "warming up (${JIT_WARMUP} s, unrecorded) ..."
+  for mode in $MODES; do
+    for target in direct proxy; do run_wrk "$target" "$mode" 32 "$slice" >/dev/null; done
+  done
+fi
+
+# What each process burns while nothing is asked of it (background loops: feed, journal, durability agents, timers),
+# for context: per-request CPU includes background work, which weighs more the slower a run goes. (Not subtracted:
+# right after the warm-up the "idle" processes still ship usage and finish tiered JIT work the load caused.)
+idle_ticks() { local a b; a="$(cpu_ticks "$1")"; sleep 5; b="$(cpu_ticks "$1")"; awk -v a="$a" -v b="$b" 'BEGIN {print (b - a) / 5}'; }
+say "measuring idle CPU (5 s) ..."
+IDLE_PROXY="$(idle_ticks "$PROXY_PID")"
+IDLE_API="$(idle_ticks "$API_PID")"
+IDLE_MOCK="$(idle_ticks "$MOCK_PID")"
+
+RESULTS="$WORK/results"
+: >"$RESULTS"
+for ((r = 1; r <= REPEATS; r++)); do
+  for mode in $MODES; do
+    for conns in $CONNECTIONS; do
+      for target in direct proxy; do
+        line="$(run_wrk "$target" "$mode" "$conns" "$DURATION")"
+        printf '%s %s %s %s %s\n' "$mode" "$conns" "$target" "$r" "$line" >>"$RESULTS"
+        say "run $r/$REPEATS $mode c=$conns $target: $(val rps "$line") req/s, p50 $(val p50_us "$line") us, p99 $(val p99_us "$line") us, non-2xx $(val non2xx "$line"), socket errors $(val socket_errors "$line"), CPU us/request proxy $(val proxy_cpu_us "$line") mock $(val mock_cpu_us "$line") api $(val api_cpu_us "$line")"
+      done
+    done
+  done
+done
+RSS_AFTER_LOAD_KB="$(awk '/^VmRSS/ {print $2}' "/proc/$PROXY_PID/status")"
+HWM_AFTER_LOAD_KB="$(awk '/^VmHWM/ {print $2}' "/proc/$PROXY_PID/status")"
+
+# --- paced streams: first byte and last byte -----------------------------------------------------------
+PACED_RESULTS="$WORK/paced"
+: >"$PACED_RESULTS"
+if (( PACED > 0 )); then
+  say "paced streams ($CHUNKS chunks, $CHUNK_DELAY ms apart), $PACED sequential requests per target ..."
+  paced_body="$(body_of stream "$PACED_MODEL")"
+  for ((i = 0; i < PACED + 3; i++)); do # the first 3 of each are warm-up
+    for target in direct proxy; do
+      if [[ "$target" == direct ]]; then
+        t="$(curl -sS -o /dev/null -w '%{http_code} %{time_starttransfer} %{time_total}' "$PACED_URL/v1/chat/completions" \
+          -H 'Content-Type: application/json' -d "$paced_body")"
+      else
+        t="$(curl -sS -o /dev/null -w '%{http_code} %{time_starttransfer} %{time_total}' "$PROXY_URL/v1/chat/completions" \
+          -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d "$paced_body")"
+      fi
+      [[ "$t" == 200* ]] || die "paced stream ($target) answered ${t%% *}"
+      (( i >= 3 )) && printf '%s %s\n' "$target" "${t#* }" >>"$PACED_RESULTS"
+    done
+  done
+fi
+
+# --- RSS with many keys ---------------------------------------------------------------------------------
+KEYS_ISSUED=0
+KEYS_SECONDS=0
+RSS_KEYS_KB=""
+if (( KEYS > 0 )); then
+  say "issuing $KEYS keys through POST /api/keys ($KEY_CONNECTIONS connections) ..."
+  started=$(date +%s.%N)
+  per_thread=$(( (KEYS + 1) / 2 ))
+  keys_before="$(pgq "select count(*) from $SCHEMA.mt_doc_virtualkey")"
+  # A wrk thread stops at its quota, but wrk itself waits out -d: stop it (SIGINT: it still reports) once the keys are in.
+  BENCH_KEYS_PER_THREAD="$per_thread" wrk -t2 -c"$KEY_CONNECTIONS" -d3600s --timeout 30s \
+    -s "$REPO_ROOT/tests/Benchmarks/proxy-keys.lua" -H "Authorization: Bearer $ADMIN_TOKEN" "$API_URL/api/keys" >"$WORK/keys.out" 2>&1 &
+  WRK_PID=$!
+  PIDS+=("$WRK_PID")
+  while kill -0 "$WRK_PID" 2>/dev/null && (( $(pgq "select count(*) from $SCHEMA.mt_doc_virtualkey") - keys_before < KEYS )); do
+    sleep 2
+  done
+  sleep 1
+  kill -INT "$WRK_PID" 2>/dev/null || true
+  wait "$WRK_PID" 2>/dev/null || true
+  line="$(grep '^RESULT ' "$WORK/keys.out" || true)"
+  KEYS_SECONDS="$(awk -v s="$started" -v e="$(date +%s.%N)" 'BEGIN {printf "%.0f", e - s}')"
+  [[ -n "$line" ]] || die "the key issue run printed no result"
+  [[ "$(val non2xx "$line")" == 0 ]] || die "issuing keys: $(val non2xx "$line") answers were not 201"
+  KEYS_ISSUED="$(pgq "select count(*) from $SCHEMA.mt_doc_virtualkey")"
+  say "$KEYS_ISSUED keys in the store after $KEYS_SECONDS s; restarting the proxy so it loads them ..."
+  stop_pid "$PROXY_PID"
+  start_app proxy "$PROXY_DIR" ProxyAdapter.dll "$PROXY_URL" "${PROXY_SETTINGS[@]}"
+  PROXY_PID=$LAST_PID
+  wait_admitting
+  for mode in $MODES; do run_wrk proxy "$mode" 32 5 >/dev/null; done
+  sleep 2
+  RSS_KEYS_KB="$(awk '/^VmRSS/ {print $2}' "/proc/$PROXY_PID/status")"
+  say "proxy RSS with $KEYS_ISSUED keys: $(( RSS_KEYS_KB / 1024 )) MB"
+  if [[ -n "${BENCH_RSS_ALT_ENV:-}" ]]; then
+    stop_pid "$PROXY_PID"
+    # shellcheck disable=SC2206 # NAME=VALUE pairs
+    start_app proxy "$PROXY_DIR" ProxyAdapter.dll "$PROXY_URL" "${PROXY_SETTINGS[@]}" ${BENCH_RSS_ALT_ENV}
+    PROXY_PID=$LAST_PID
+    wait_admitting
+    for mode in $MODES; do run_wrk proxy "$mode" 32 5 >/dev/null; done
+    sleep 2
+    RSS_ALT_KB="$(awk '/^VmRSS/ {print $2}' "/proc/$PROXY_PID/status")"
+    say "proxy RSS with $KEYS_ISSUED keys and $BENCH_RSS_ALT_ENV: $(( RSS_ALT_KB / 1024 )) MB"
+  fi
+fi
+
+# --- report ---------------------------------------------------------------------------------------------
+REVISION="$(bench_revision)"
+# What the governance side wrote for all of it: events by type (set-up, warm-up and key issue included).
+PROXIED="$(awk '$3 == "proxy" {for (i = 5; i <= NF; i++) if ($i ~ /^requests=/) {split($i, kv, "="); s += kv[2]}} END {print s + 0}' "$RESULTS")"
+EVENTS="$(pgq "select type || ': ' || count(*) from $SCHEMA.mt_events group by type order by count(*) desc" | paste -sd ';' | sed 's/;/; /g')"
+median() { sort -n | awk '{a[NR] = $1} END {if (NR == 0) print ""; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.1f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+stat_of() { # mode conns target field → median over the repeats
+  awk -v m="$1" -v c="$2" -v t="$3" '$1 == m && $2 == c && $3 == t' "$RESULTS" | while read -r line; do val "$4" "$line"; done | median
+}
+ms() { awk -v us="$1" 'BEGIN {printf "%.2f", us / 1000}'; }
+fmt_int() { printf '%s' "${1%.*}" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
+
+TABLE="| mode | connections | direct req/s | proxy req/s | proxy ÷ direct | direct p50 / p99 ms | proxy p50 / p99 ms | added p50 / p99 ms |
+|---|---:|---:|---:|---:|---:|---:|---:|"
+for mode in $MODES; do
+  for conns in $CONNECTIONS; do
+    d_rps="$(stat_of "$mode" "$conns" direct rps)"; p_rps="$(stat_of "$mode" "$conns" proxy rps)"
+    d50="$(stat_of "$mode" "$conns" direct p50_us)"; d99="$(stat_of "$mode" "$conns" direct p99_us)"
+    p50="$(stat_of "$mode" "$conns" proxy p50_us)"; p99="$(stat_of "$mode" "$conns" proxy p99_us)"
+    ratio="$(awk -v a="$p_rps" -v b="$d_rps" 'BEGIN {printf "%.1f %%", 100 * a / b}')"
+    TABLE+=$'\n'"| $mode | $conns | $(fmt_int "$d_rps") | **$(fmt_int "$p_rps")** | $ratio | $(ms "$d50") / $(ms "$d99") | $(ms "$p50") / $(ms "$p99") | $(ms $(( ${p50%.*} - ${d50%.*} ))) / **$(ms $(( ${p99%.*} - ${d99%.*} )))** |"
+  done
+done
+CPU_TABLE="| mode | connections | mock CPU µs/request (direct) | proxy CPU µs/request | mock CPU µs/request (proxied) | API CPU µs/request (proxied) |
+|---|---:|---:|---:|---:|---:|"
+for mode in $MODES; do
+  for conns in $CONNECTIONS; do
+    CPU_TABLE+=$'\n'"| $mode | $conns | $(stat_of "$mode" "$conns" direct mock_cpu_us) | **$(stat_of "$mode" "$conns" proxy proxy_cpu_us)** | $(stat_of "$mode" "$conns" proxy mock_cpu_us) | $(stat_of "$mode" "$conns" proxy api_cpu_us) |"
+  done
+done
+RUNS=""
+for mode in $MODES; do
+  for conns in $CONNECTIONS; do
+    for target in direct proxy; do
+      RUNS+="- $mode, $conns connection(s), $target: $(awk -v m="$mode" -v c="$conns" -v t="$target" '$1 == m && $2 == c && $3 == t' "$RESULTS" |
+        while read -r line; do printf '%s (%s / %s), ' "$(fmt_int "$(val rps "$line")")" "$(ms "$(val p50_us "$line")")" "$(ms "$(val p99_us "$line")")"; done | sed 's/, $//')"$'\n'
+    done
+  done
+done
+ERRORS="$(awk '{for (i = 5; i <= NF; i++) if ($i ~ /^(non2xx|socket_errors)=/) {split($i, kv, "="); s += kv[2]}} END {print s + 0}' "$RESULTS")"
+
+PACED_TABLE=""
+if [[ -s "$PACED_RESULTS" ]]; then
+  p_stat() { awk -v t="$1" -v f="$2" '$1 == t {print $f * 1000}' "$PACED_RESULTS" | median; }
+  dt="$(p_stat direct 2)"; pt="$(p_stat proxy 2)"; dl="$(p_stat direct 3)"; pl="$(p_stat proxy 3)"
+  PACED_TABLE="| target | first byte ms (median) | last byte ms (median) |
+|---|---:|---:|
+| direct | $(printf '%.1f' "$dt") | $(printf '%.1f' "$dl") |
+| proxy | $(printf '%.1f' "$pt") | $(printf '%.1f' "$pl") |
+| added | $(awk -v a="$pt" -v b="$dt" 'BEGIN {printf "%.1f", a - b}') | $(awk -v a="$pl" -v b="$dl" 'BEGIN {printf "%.1f", a - b}') |"
+fi
+
+MEM_GIB="$(awk '/^MemTotal/ {printf "%.1f", $2 / 1048576}' /proc/meminfo)"
+CPU_MODEL="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+DOTNET_VERSION="$(dotnet --list-runtimes 2>/dev/null | awk '/Microsoft.NETCore.App/ {v = $2} END {print v}')"
+LOAD="$(cut -d' ' -f1-3 /proc/loadavg)"
+RSS_LINE="- Proxy RSS after the load above: **$(( RSS_AFTER_LOAD_KB / 1024 )) MB** (peak $(( HWM_AFTER_LOAD_KB / 1024 )) MB)."
+if [[ -n "$RSS_KEYS_KB" ]]; then
+  RSS_LINE+=$'\n'"- With **$(fmt_int "$KEYS_ISSUED") keys** in the store (issued through \`POST /api/keys\`, $KEY_CONNECTIONS connections, in $KEYS_SECONDS s), the restarted proxy's RSS after 10 s of load: **$(( RSS_KEYS_KB / 1024 )) MB**."
+  [[ -n "${RSS_ALT_KB:-}" ]] && RSS_LINE+=$'\n'"- The same, restarted with \`${BENCH_RSS_ALT_ENV}\`: **$(( RSS_ALT_KB / 1024 )) MB**."
+else
+  RSS_LINE+=$'\n'"- With many keys: not measured in this run (\`BENCH_KEYS=100000\`)."
+fi
+PROXY_NOTE=""
+[[ -n "${BENCH_PROXY_ENV:-}" ]] && PROXY_NOTE=" Proxy settings for this run: \`${BENCH_PROXY_ENV}\`."
+
+REPORT="<!-- proxy-benchmark:begin (generated by tests/Benchmarks/proxy.sh; edit outside these markers) -->
+_Last run: $(date -u '+%Y-%m-%d %H:%M UTC'), revision $REVISION._
+
+### Machine
+
+- $(nproc) cores (\`nproc\`), $MEM_GIB GiB memory, CPU: $CPU_MODEL; Linux $(uname -r); .NET $DOTNET_VERSION; $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)
+- PostgreSQL $(pgq 'show server_version') on 127.0.0.1:$PG_PORT, durable (fsync and synchronous_commit on).
+- wrk, the mock upstream, the proxy, the governance API and PostgreSQL all share these cores. Load average at the end: $LOAD (other work on the host included).
+
+### Method
+
+Full governance on every proxied call: the key (\`$KEY_ID\`) is checked, the call's worst case (100 output tokens) is held against a monthly budget on the key and on its app, and its cost is recorded as a \`request_completed\` event. The body is a small chat request (\`max_tokens\` 100); the mock answers JSON with a usage object, or $CHUNKS SSE chunks plus a usage chunk and \`[DONE]\` (the proxy adds \`stream_options.include_usage\` and drops the usage chunk for a client that did not ask for it). Each configuration ran $REPEATS × $DURATION s after ${JIT_WARMUP} s of unrecorded warm-up; direct and proxied runs alternate, so both see the same host. wrk measures to a response's last byte; one connection uses one wrk thread, more use $THREADS.$PROXY_NOTE
+
+### Results (medians of $REPEATS)
+
+$TABLE
+
+Non-2xx answers and socket errors over all runs: $ERRORS.
+
+CPU time each process spent per request (utime + stime from \`/proc/<pid>/stat\` over the run ÷ requests; medians). This depends less than latency and throughput on what else the host runs, but includes each process's background work, which weighs more in a slow run. Measured for 5 s after the warm-up, with no load: proxy $(awk -v t="$IDLE_PROXY" -v hz="$CLK_TCK" 'BEGIN {printf "%.3f", t / hz}') cores, API $(awk -v t="$IDLE_API" -v hz="$CLK_TCK" 'BEGIN {printf "%.3f", t / hz}') cores, mock $(awk -v t="$IDLE_MOCK" -v hz="$CLK_TCK" 'BEGIN {printf "%.3f", t / hz}') cores.
+
+$CPU_TABLE
+
+Every run (req/s, p50 / p99 ms):
+
+$RUNS
+### Streams: no added delay
+
+$(if [[ -n "$PACED_TABLE" ]]; then printf '%s sequential streams per target from a second mock that waits %s ms before each of its %s chunks (curl; medians). The proxy relays and flushes every event as it arrives, so what it adds is its per-call overhead, not a per-chunk delay:\n\n%s' "$PACED" "$CHUNK_DELAY" "$CHUNKS" "$PACED_TABLE"; else echo "Not measured in this run."; fi)
+
+Events the governance API appended during the whole run (set-up and warm-up included; the measured runs proxied $(fmt_int "$PROXIED") requests), by type: $EVENTS.
+
+### Memory
+
+$RSS_LINE
+<!-- proxy-benchmark:end -->"
+
+printf '\n%s\n' "$REPORT"
+
+if [[ "$OUT" != - ]]; then
+  [[ -f "$OUT" ]] || printf '# Benchmarks\n' >"$OUT"
+  python3 - "$OUT" "$REPORT" <<'PY'
+import sys
+path, block = sys.argv[1], sys.argv[2]
+text = open(path, encoding="utf-8", newline="").read()
+begin = text.find("<!-- proxy-benchmark:begin")
+end = text.find("<!-- proxy-benchmark:end -->")
+if begin >= 0 and end > begin:
+    text = text[:begin] + block + text[end + len("<!-- proxy-benchmark:end -->"):]
+else:
+    text = text.rstrip("\n") + "\n\n# Proxy benchmark: direct vs through the adapter\n\n" + block + "\n"
+open(path, "w", encoding="utf-8", newline="").write(text)
+PY
+  say "wrote the results into $OUT"
+fi
