@@ -3,6 +3,7 @@ using Governance.Projections.Audit;
 using Governance.Projections.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using ProxyAdapter;
+using ProxyAdapter.Governance;
 using ProxyAdapter.Routing;
 using ProxyAdapter.Surfaces;
 using Wolverine;
@@ -17,7 +18,9 @@ builder.Services.AddSingleton(adapter);
 builder.Services.AddSingleton(GatewayOptions.From(builder.Configuration));
 builder.Services.TryAddSingleton(RouteRandom.Shared);
 builder.Services.AddSingleton<DeploymentHealth>();
-builder.Services.AddSingleton<IGovernor, MartenGovernor>();
+builder.Services.AddGovernanceApiClient(GovernanceApiOptions.From(builder.Configuration));
+// Decides from memory: the change feed's copy and budget leases (docs/gateway.md, "Deciding from memory").
+builder.Services.AddLeaseGovernor(builder.Configuration);
 builder.Services.AddSingleton<Gateway>();
 // Deadlines are per attempt (GatewayOptions.UpstreamTimeout, until the response headers): a stream may run as long as it runs.
 builder.Services.AddHttpClient(Upstream.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
