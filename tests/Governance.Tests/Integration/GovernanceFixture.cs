@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using Alba;
 using Governance.Api;
+using Governance.Domain.Operators;
+using Governance.Tests.Integration.Adapter;
 using Marten;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,6 +12,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using ProxyAdapter;
+using ProxyAdapter.Reporting;
 using Wolverine;
 
 namespace Governance.Tests.Integration;
@@ -39,7 +42,33 @@ public sealed class GovernanceFixture : IAsyncLifetime
         await Upstream.StartAsync();
         Api = await AlbaHost.For<ApiMarker>(web => Configure(web));
         // The proxy starts after the API has created the schema, as run.sh does.
-        Proxy = await AlbaHost.For<ProxyMarker>(web => Configure(web));
+        Proxy = await StartProxyAsync("test-adapter");
+    }
+
+    /// <summary>
+    /// An adapter node: its own adapter id and token (issued by the admin, as run.sh does), talking to the API node over
+    /// the test server's in-memory transport. <paramref name="outage"/> lets a test cut it off the API; with
+    /// <paramref name="catchUp"/>, every proxied request first waits until the adapter has applied the feed so far.
+    /// </summary>
+    public async Task<IAlbaHost> StartProxyAsync(string adapterId, GovernanceOutage? outage = null, bool catchUp = true)
+    {
+        var issued = await Api.Post("/api/operators", new { name = adapterId, roles = new[] { OperatorRoles.Adapter }, adapterId }, 201).Json();
+        var token = issued.GetProperty("token").GetString()!;
+        return await AlbaHost.For<ProxyMarker>(web =>
+        {
+            Configure(web);
+            web.UseSetting("Proxy:AdapterId", adapterId);
+            web.UseSetting("Proxy:GovernanceUrl", "http://localhost/");
+            web.UseSetting("Proxy:AdapterToken", token);
+            web.ConfigureServices(services =>
+            {
+                services.AddHttpClient(GovernanceApiOptions.ClientName)
+                    .ConfigurePrimaryHttpMessageHandler(() => outage is null ? Api.Server.CreateHandler() : outage.Wrap(Api.Server.CreateHandler()));
+                services.AddSingleton<IUsageSink, DirectUsageSink>();
+                if (catchUp)
+                    services.AddSingleton<IStartupFilter>(new AdapterCatchUp(this));
+            });
+        });
     }
 
     /// <summary>The settings every node of the test deployment gets (a test may start another API node with them).</summary>

@@ -96,6 +96,15 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
             Assert.Equal(200, (int)(await proxy.SendAsync(call)).StatusCode);
         }
 
+        // A third-party gateway holds the worst case and reports against its reservation: hold, capture. (The proxy
+        // itself decides under budget leases.)
+        var held = await Post("/api/authorize", new { key = secret, model, maxInputTokens = 0, maxOutputTokens = 100 }, adapter.Token);
+        await Post("/api/usage", new
+        {
+            requestId = Api.Unique("req"), keyId, model, inputTokens = 0, cachedTokens = 0, outputTokens = 10, reasoningTokens = 0, latencyMs = 5, status = 200,
+            reservationId = held.GetProperty("reservationId").GetString(),
+        }, adapter.Token);
+
         // An adapter reports usage past the 50% threshold; another holds and never reports, so its hold expires.
         await Post("/api/usage", Usage(keyId, model, 60_000), adapter.Token);
         var hold = await Post("/api/authorize", new { key = secret, model, maxInputTokens = 0, maxOutputTokens = 1000 }, adapter.Token);
