@@ -95,14 +95,17 @@ public sealed class AdapterState(TimeProvider clock)
     public void CaughtUp(long cursor) => Advance(cursor);
 
     /// <summary>Completes once <see cref="Seen"/> has reached <paramref name="seq"/>.</summary>
-    public async Task WaitForAsync(long seq, CancellationToken ct)
+    public Task WaitForAsync(long seq, CancellationToken ct) => WaitUntilAsync(state => state.Seen >= seq, ct);
+
+    /// <summary>Completes once <paramref name="condition"/> holds, checked after every change applied (no polling).</summary>
+    public async Task WaitUntilAsync(Func<AdapterState, bool> condition, CancellationToken ct)
     {
         while (true)
         {
             Task changed;
             lock (_signal)
             {
-                if (Seen >= seq)
+                if (condition(this))
                     return;
                 changed = _changed.Task;
             }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Governance.Projections.Audit;
 using Governance.Projections.Feed;
 
 namespace ProxyAdapter.Governance;
@@ -31,14 +32,21 @@ public sealed class GovernanceClient(IHttpClientFactory clients, AdapterOptions 
 
     public Task<FeedPageDto> PageAsync(long after, CancellationToken ct) => GetAsync<FeedPageDto>($"api/feed?wait=false&after={after}", ct);
 
+    /// <summary>Asked on behalf of a client's request: the lease's events carry that request's correlation id.</summary>
     public Task<LeaseAnswer> RequestLeaseAsync(string adapterId, string keyId, string? model, decimal need, CancellationToken ct) =>
-        PostAsync<LeaseAnswer>("api/leases", new { adapterId, keyId, model, need }, ct)!;
+        PostAsync<LeaseAnswer>("api/leases", new { adapterId, keyId, model, need }, AuditContext.Current?.CorrelationId ?? Own("lease"), ct)!;
 
     /// <summary>Null when the lease has expired (409 <c>lease_expired</c>): ask for a new one.</summary>
-    public Task<LeaseViewDto?> RenewAsync(string leaseId, CancellationToken ct) => PostAsync<LeaseViewDto>($"api/leases/{leaseId}/renew", new { }, ct);
+    public Task<LeaseViewDto?> RenewAsync(string leaseId, CancellationToken ct) =>
+        PostAsync<LeaseViewDto>($"api/leases/{leaseId}/renew", new { }, Own("renew"), ct);
 
     public Task<LeaseViewDto?> ReturnAsync(string leaseId, decimal unused, CancellationToken ct) =>
-        PostAsync<LeaseViewDto>($"api/leases/{leaseId}/return", new { unused }, ct);
+        PostAsync<LeaseViewDto>($"api/leases/{leaseId}/return", new { unused }, Own("return"), ct);
+
+    /// <summary>The correlation id of the adapter's own background work (renewals, recall answers, shutdown returns).</summary>
+    public static string Own(string what) => $"{OwnCorrelationPrefix}{what}-{Guid.NewGuid():N}";
+
+    public const string OwnCorrelationPrefix = "adapter-";
 
     private async Task<T> GetAsync<T>(string url, CancellationToken ct)
     {
@@ -46,10 +54,12 @@ public sealed class GovernanceClient(IHttpClientFactory clients, AdapterOptions 
         return (await Http().GetFromJsonAsync<T>(url, Json, timeout.Token))!;
     }
 
-    private async Task<T?> PostAsync<T>(string url, object body, CancellationToken ct) where T : class
+    private async Task<T?> PostAsync<T>(string url, object body, string correlationId, CancellationToken ct) where T : class
     {
         using var timeout = Deadline(ct);
-        using var response = await Http().PostAsJsonAsync(url, body, Json, timeout.Token);
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = JsonContent.Create(body, options: Json) };
+        request.Headers.TryAddWithoutValidation(AuditHttp.CorrelationHeader, correlationId);
+        using var response = await Http().SendAsync(request, timeout.Token);
         if (response.StatusCode == HttpStatusCode.Conflict)
             return null;
         response.EnsureSuccessStatusCode();

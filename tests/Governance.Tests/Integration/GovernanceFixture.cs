@@ -37,6 +37,9 @@ public sealed class GovernanceFixture : IAsyncLifetime
     public IAlbaHost Api { get; private set; } = null!;
     public IAlbaHost Proxy { get; private set; } = null!;
 
+    /// <summary>The operator id of each adapter node's token, by adapter id: the actor of what it asks the API to write.</summary>
+    public ConcurrentDictionary<string, string> AdapterOperators { get; } = new();
+
     public async Task InitializeAsync()
     {
         await Upstream.StartAsync();
@@ -54,6 +57,7 @@ public sealed class GovernanceFixture : IAsyncLifetime
     {
         var issued = await Api.Post("/api/operators", new { name = adapterId, roles = new[] { OperatorRoles.Adapter }, adapterId }, 201).Json();
         var token = issued.GetProperty("token").GetString()!;
+        AdapterOperators[adapterId] = issued.GetProperty("id").GetString()!;
         return await AlbaHost.For<ProxyMarker>(web =>
         {
             Configure(web);
