@@ -24,7 +24,8 @@ public static class PastBudgets
     /// so a decision can be shown against what was left before it.
     /// </summary>
     public static async Task<IReadOnlyList<PastStanding>> StandingsAsync(
-        IQuerySession session, IReadOnlyList<string> definitionIds, Cutoff cutoff, DateTimeOffset at, string? withoutReservation, CancellationToken ct)
+        IQuerySession session, IReadOnlyList<string> definitionIds, Cutoff cutoff, DateTimeOffset at, string? withoutReservation, CancellationToken ct,
+        IReadOnlyList<string>? withoutLeases = null)
     {
         var definitions = await History.LoadAsync(session, definitionIds, cutoff, ct);
         var budgets = definitionIds.Select(id => definitions.Fold<Budget>(id, Budget.Evolve)).OfType<Budget>().ToList();
@@ -37,6 +38,9 @@ public static class PastBudgets
             var window = windows.Fold<BudgetWindowState>(windowId, (state, e) => BudgetWindowState.Evolve(state, windowId, e));
             if (window is not null && withoutReservation is not null)
                 window = window with { Holds = window.Holds.Where(h => h.ReservationId != withoutReservation).ToList() };
+            // The request's own leases are what it was admitted from, as its own hold would be: not counted against it.
+            if (window is not null && withoutLeases is { Count: > 0 })
+                window = window with { Leases = window.Leases.Where(l => !withoutLeases.Contains(l.LeaseId)).ToList() };
             var standing = window is not null
                 ? BudgetStanding.Of(budget, window, at)
                 // Nobody had touched the window yet: its spend was what the ledger held for it then.

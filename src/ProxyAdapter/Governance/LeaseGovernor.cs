@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Governance.Domain.Access;
 using Governance.Domain.Budgets;
 using Governance.Domain.Catalog;
@@ -22,6 +23,8 @@ public sealed class LeaseGovernor : IGovernor
     private readonly LeaseWallet _wallet;
     private readonly IUsageSink _sink;
     private readonly ILogger<LeaseGovernor> _log;
+    // Admitted and not yet reported: what each was admitted for, and the feed sequence its decision rested on.
+    private readonly ConcurrentDictionary<string, (decimal WorstCase, long DecidedAt)> _admitted = new();
 
     public LeaseGovernor(AdapterState state, FeedFollower feed, LeaseWallet wallet, IUsageSink sink, ILogger<LeaseGovernor> log)
     {
@@ -86,10 +89,11 @@ public sealed class LeaseGovernor : IGovernor
         Need(BudgetLevel.Grant, request.GrantId);
 
         var admissionId = AdmissionPrefix + Guid.NewGuid().ToString("N");
+        var decidedAt = _state.Seen;
         var outcome = await _wallet.AdmitAsync(admissionId, request.KeyId, request.Model, levels, request.Amount, ct);
         return outcome switch
         {
-            { Allowed: true } => new HoldOutcome(true, admissionId, null, [], null),
+            { Allowed: true } => Admitted(admissionId, request.Amount, decidedAt),
             { Shortfall: { } shortfall } => new HoldOutcome(false, null, null, [shortfall], shortfall),
             _ => new HoldOutcome(false, null, null, [], null) { Refusal = outcome.Refusal },
         };
@@ -98,9 +102,14 @@ public sealed class LeaseGovernor : IGovernor
     public async Task RecordAsync(UsageReport report)
     {
         // The admission id stood in for a reservation: the request's cost is drawn from the leases it was admitted under.
-        var leases = report.ReservationId is { } id && id.StartsWith(AdmissionPrefix, StringComparison.Ordinal) ? _wallet.Bind(id, report.RequestId) : null;
-        if (leases is not null)
-            report = report with { ReservationId = null, LeaseIds = leases };
+        if (report.ReservationId is { } id && id.StartsWith(AdmissionPrefix, StringComparison.Ordinal))
+        {
+            _admitted.TryRemove(id, out var admitted);
+            report = report with
+            {
+                ReservationId = null, LeaseIds = _wallet.Bind(id, report.RequestId), WorstCaseCost = admitted.WorstCase, DecidedAtSequence = admitted.DecidedAt,
+            };
+        }
         try
         {
             await _sink.AppendAsync(report, CancellationToken.None);
@@ -121,6 +130,12 @@ public sealed class LeaseGovernor : IGovernor
         {
             _log.LogError(e, "Could not record the denial of request {RequestId}", denied.RequestId);
         }
+    }
+
+    private HoldOutcome Admitted(string admissionId, decimal worstCase, long decidedAt)
+    {
+        _admitted[admissionId] = (worstCase, decidedAt);
+        return new HoldOutcome(true, admissionId, null, [], null);
     }
 
     private async ValueTask<AccessDecision?> Unavailable(string presentedKey, CancellationToken ct) =>

@@ -182,7 +182,8 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
         string ActorOf(string type) => events.First(e => e.Type == type).Actor!;
         Assert.Equal(new[] { "adapter:test-adapter", adapter.Id, edgeA.Id }.Order(),
             events.Where(e => e.Type == "request_completed").Select(e => e.Actor).Distinct().Order());
-        Assert.Equal("adapter:test-adapter", events.First(e => e.Type == "hold_captured").Actor);
+        // Per-request holds are the third-party gateway path; the proxy leases.
+        Assert.Equal(adapter.Id, events.First(e => e.Type == "hold_captured").Actor);
         Assert.Equal(owner.Id, ActorOf("key_rotated"));
         Assert.Equal(approver.Id, ActorOf("access_approved"));
         Assert.Equal("system:hold-expiry", ActorOf("reservation_expired"));
