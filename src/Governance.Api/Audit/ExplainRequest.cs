@@ -61,7 +61,8 @@ internal static class Explainer
         var key = past.Fold<VirtualKey>(c.KeyId, VirtualKey.Evolve);
         var model = past.Fold<ModelDefinition>(c.Model, ModelDefinition.Evolve);
         var grant = c.GrantId is null ? null : past.Fold<AccessRequest>(c.GrantId, AccessRequest.Evolve);
-        var budgets = await PastBudgets.StandingsAsync(session, Definitions(c.KeyId, c.App, c.Team, c.GrantId), cutoff, cutoff.At, c.ReservationId, ct, c.LeaseIds);
+        var budgets = await PastBudgets.StandingsAsync(session, Definitions(c.KeyId, c.App, c.Team, c.GrantId), cutoff, cutoff.At, c.ReservationId, ct, c.LeaseIds,
+            c.DecidedAtSequence is null ? null : c);
 
         return new Explanation(
             c.RequestId, "allowed", null, cutoff.At, c.ReportedBy, c.KeyId, c.App, c.Team, c.Model,

@@ -25,7 +25,7 @@ public static class PastBudgets
     /// </summary>
     public static async Task<IReadOnlyList<PastStanding>> StandingsAsync(
         IQuerySession session, IReadOnlyList<string> definitionIds, Cutoff cutoff, DateTimeOffset at, string? withoutReservation, CancellationToken ct,
-        IReadOnlyList<string>? withoutLeases = null)
+        IReadOnlyList<string>? withoutLeases = null, RequestCompleted? withoutRequest = null)
     {
         var definitions = await History.LoadAsync(session, definitionIds, cutoff, ct);
         var budgets = definitionIds.Select(id => definitions.Fold<Budget>(id, Budget.Evolve)).OfType<Budget>().ToList();
@@ -44,11 +44,17 @@ public static class PastBudgets
             var standing = window is not null
                 ? BudgetStanding.Of(budget, window, at)
                 // Nobody had touched the window yet: its spend was what the ledger held for it then.
-                : BudgetStanding.Of(budget, null, at) with { Settled = await LedgerSpendAsync(session, budget, budget.WindowAt(at), cutoff, ct) };
+                : BudgetStanding.Of(budget, null, at) with { Settled = await LedgerSpendAsync(session, budget, budget.WindowAt(at), cutoff, ct) - Own(withoutRequest, cutoff) };
             standings.Add(new PastStanding(budget, standing));
         }
         return standings.OrderBy(s => s.Budget.Level).ToList();
     }
+
+    /// <summary>
+    /// The request being explained, when the ledger had it by the cutoff's time: an adapter deciding from memory is judged
+    /// at its copy's sequence, but a window nobody had touched falls back to the ledger by time, which may include it.
+    /// </summary>
+    private static decimal Own(RequestCompleted? request, Cutoff cutoff) => request is not null && request.RecordedAt <= cutoff.At ? request.Cost : 0m;
 
     /// <summary>Spend the ledger had recorded by the cutoff for the budget's owner within the window (the request log's recording time).</summary>
     private static Task<decimal> LedgerSpendAsync(IQuerySession session, Budget budget, Window window, Cutoff cutoff, CancellationToken ct) =>
