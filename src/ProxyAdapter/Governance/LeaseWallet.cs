@@ -44,7 +44,9 @@ public sealed class LeaseWallet : IDisposable
     {
         if (levels.Count == 0)
             return WalletOutcome.Admitted([]);
-        for (var attempt = 0; attempt < _options.MaxLeaseAttempts; attempt++)
+        // Wall clock: the API's retry-after and the network run on it, whatever clock decisions use.
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (System.Diagnostics.Stopwatch.GetElapsedTime(started) < _options.LeaseWait)
         {
             if (TryAdmit(admissionId, levels, worstCase, out _) is { } admitted)
                 return admitted;
@@ -89,6 +91,7 @@ public sealed class LeaseWallet : IDisposable
                 asking.Release();
             }
         }
+        _log.LogWarning("Gave up waiting for a lease for key {KeyId} after {Wait}", keyId, _options.LeaseWait);
         return WalletOutcome.Refused(DenialReasons.GovernanceUnavailable);
     }
 

@@ -39,6 +39,8 @@ public sealed class when_adapters_decide_from_memory(GovernanceFixture fx, ITest
         await Task.WhenAll(a.CaughtUpAsync(fx), b.CaughtUpAsync(fx));
 
         var answers = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => (i % 2 == 0 ? a : b).ChatAsync(key.Key, model, MaxTokens)));
+        foreach (var line in fx.Logs.Lines.Where(l => l.StartsWith("Warning ProxyAdapter.Governance", StringComparison.Ordinal) && l.Contains(key.Id)))
+            output.WriteLine(line);
 
         // $0.70 covers exactly 20 requests of $0.035: no more (no overspend), and no fewer (no request was turned away
         // while the other adapter sat on headroom it did not use).
