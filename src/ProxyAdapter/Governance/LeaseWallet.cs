@@ -18,6 +18,9 @@ public sealed class LeaseWallet : IDisposable
     private readonly List<Slice> _slices = [];
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _asking = new();
     private readonly ConcurrentDictionary<string, LeasedAdmission> _pending = new();
+    // The last budget_exceeded answer per key, with when it came (wall clock) and the need it was for: requests that
+    // queued behind that ask share its answer instead of asking again one by one.
+    private readonly ConcurrentDictionary<string, (long At, decimal Need, BudgetStanding Shortfall)> _exhausted = new();
     private readonly GovernanceClient _api;
     private readonly AdapterIdentity _adapter;
     private readonly AdapterOptions _options;
@@ -51,12 +54,15 @@ public sealed class LeaseWallet : IDisposable
             if (TryAdmit(admissionId, levels, worstCase, out _) is { } admitted)
                 return admitted;
             var asking = _asking.GetOrAdd(keyId, _ => new SemaphoreSlim(1, 1));
+            var queued = System.Diagnostics.Stopwatch.GetTimestamp();
             await asking.WaitAsync(ct);
             try
             {
                 // Another request of this key may have leased while this one waited.
                 if (TryAdmit(admissionId, levels, worstCase, out var need) is { } meanwhile)
                     return meanwhile;
+                if (_exhausted.TryGetValue(keyId, out var exhausted) && exhausted.At > queued && need >= exhausted.Need)
+                    return WalletOutcome.OverBudget(exhausted.Shortfall);
                 LeaseAnswer answer;
                 try
                 {
@@ -83,7 +89,11 @@ public sealed class LeaseWallet : IDisposable
                     continue;
                 }
                 if (answer is { Reason: DenialReasons.BudgetExceeded, Shortfall: { } s })
-                    return WalletOutcome.OverBudget(Standing(s));
+                {
+                    var shortfall = Standing(s);
+                    _exhausted[keyId] = (System.Diagnostics.Stopwatch.GetTimestamp(), need, shortfall);
+                    return WalletOutcome.OverBudget(shortfall);
+                }
                 return WalletOutcome.Refused(answer.Reason ?? DenialReasons.GovernanceUnavailable);
             }
             finally

@@ -83,9 +83,6 @@ public sealed class GovernanceFixture : IAsyncLifetime
         web.UseSetting("GOVERNANCE_MASTER_KEY", MasterKey);
         web.UseSetting("GOVERNANCE_ADMIN_TOKEN", AdminToken);
         web.UseSetting("Proxy:AdapterId", "test-adapter");
-        // Scheduled lease expiries run on the wall clock (60 s by default) and would land in the middle of long tests;
-        // tests move the fake clock instead, and a lease past its expiresAt counts for nothing by time alone.
-        web.UseSetting("Leases:TtlSeconds", "600");
         web.UseSetting("Audit:SigningKey", AuditKey);
         // Checkpoints only when a test asks for one (the periodic round is tested directly).
         web.UseSetting("Audit:CheckpointIntervalSeconds", "0");

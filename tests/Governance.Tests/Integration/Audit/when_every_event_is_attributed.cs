@@ -128,8 +128,7 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
         }, edgeA.Token);
         await Post("/api/leases", new { adapterId = edgeB.Id, keyId, need = 0.05m }, edgeB.Token);
         await Post($"/api/leases/{leaseId}/return", new { unused = 0.10m }, edgeA.Token);
-        // Past the lease's TTL (the fixture's Leases:TtlSeconds).
-        fx.Clock.Advance(TimeSpan.FromMinutes(11));
+        fx.Clock.Advance(TimeSpan.FromMinutes(5));
         await Invoke(new ExpireLease(leaseId));
 
         // A spend spike ($20 in an hour against nothing before): the anomaly check suspends the key on its own.
