@@ -23,15 +23,30 @@ internal static class AuditChainSql
           SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
         $$;
 
+        -- The record written out with each value computed once: the data's text (jsonb → text, the dearest step) and the
+        -- timestamp's. Composing gov_audit_field instead inlines its argument twice and renders the data twice per event.
         CREATE OR REPLACE FUNCTION {{schema}}.gov_audit_hash(
           previous bytea, seq bigint, stream text, version bigint, type text, ts timestamptz,
           actor text, correlation text, causation text, data jsonb) RETURNS bytea
-        LANGUAGE sql STABLE PARALLEL SAFE AS $$
-          SELECT sha256(previous
-            || {{schema}}.gov_audit_field(seq::text) || {{schema}}.gov_audit_field(stream) || {{schema}}.gov_audit_field(version::text)
-            || {{schema}}.gov_audit_field(type) || {{schema}}.gov_audit_field({{schema}}.gov_audit_timestamp(ts))
-            || {{schema}}.gov_audit_field(actor) || {{schema}}.gov_audit_field(correlation) || {{schema}}.gov_audit_field(causation)
-            || {{schema}}.gov_audit_field(data::text))
+        LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+        DECLARE
+          body bytea := convert_to(data::text, 'UTF8');
+          stamp bytea := convert_to({{schema}}.gov_audit_timestamp(ts), 'UTF8');
+          seq_text bytea := convert_to(seq::text, 'UTF8');
+          version_text bytea := convert_to(version::text, 'UTF8');
+          stream_text bytea := convert_to(coalesce(stream, ''), 'UTF8');
+          type_text bytea := convert_to(coalesce(type, ''), 'UTF8');
+          actor_text bytea := convert_to(coalesce(actor, ''), 'UTF8');
+          correlation_text bytea := convert_to(coalesce(correlation, ''), 'UTF8');
+          causation_text bytea := convert_to(coalesce(causation, ''), 'UTF8');
+        BEGIN
+          RETURN sha256(previous
+            || int4send(octet_length(seq_text)) || seq_text || int4send(octet_length(stream_text)) || stream_text
+            || int4send(octet_length(version_text)) || version_text || int4send(octet_length(type_text)) || type_text
+            || int4send(octet_length(stamp)) || stamp || int4send(octet_length(actor_text)) || actor_text
+            || int4send(octet_length(correlation_text)) || correlation_text || int4send(octet_length(causation_text)) || causation_text
+            || int4send(octet_length(body)) || body);
+        END
         $$;
 
         -- A stream's first event needs no lookup; a later one reads the hash of the event before it through Marten's

@@ -4,6 +4,7 @@ using Governance.Domain.Keys;
 using Governance.Domain.Usage;
 using Governance.Projections.Budgets;
 using Marten;
+using Marten.Exceptions;
 using Marten.Services;
 using Wolverine;
 using Wolverine.Marten;
@@ -73,9 +74,13 @@ public static class UsageLedger
                 var (outcomes, fresh, reservations, leases) = await PriceAsync(requests, reports, actor, now, ct);
                 if (fresh.Count == 0)
                     return outcomes;
-                foreach (var completed in fresh)
-                    requests.Events.StartStream<RequestRecord>(completed.RequestId, completed);
-                await requests.SaveChangesAsync(ct);
+                // One statement per table for the whole batch (what StartStream<RequestRecord> per request would write).
+                if (!await RequestStreams.StartAsync(store, connection, transaction, fresh, ct))
+                {
+                    if (attempt < Attempts)
+                        continue;
+                    throw new ExistingStreamIdCollisionException(fresh[0].RequestId, typeof(RequestRecord));
+                }
 
                 var outbox = new MartenOutbox(runtime, settlement);
                 await SettleAsync(settlement, outbox, fresh, reservations, leases, now, ct);

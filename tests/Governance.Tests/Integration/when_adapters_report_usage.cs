@@ -75,6 +75,57 @@ public sealed class when_adapters_report_usage(GovernanceFixture fx)
     }
 
     [Fact]
+    public async Task each_recorded_request_is_a_stream_marten_reads_like_one_it_started_itself()
+    {
+        var model = await fx.ProviderAndModel();
+        var issued = await fx.IssueKey(Api.Unique("app"), model);
+        var ids = Enumerable.Range(0, 3).Select(_ => Api.Unique("req")).ToArray();
+
+        await fx.Api.Post("/api/usage", ids.Select(id => Record(issued.Id, model, requestId: id, input: 100, output: 10)).ToArray(), 200);
+
+        await using var session = fx.Store.QuerySession();
+        var sequences = new List<long>();
+        foreach (var id in ids)
+        {
+            var state = await session.Events.FetchStreamStateAsync(id);
+            Assert.Equal(1, state!.Version);
+            Assert.Equal(typeof(RequestRecord), state.AggregateType);
+            var e = Assert.Single(await session.Events.FetchStreamAsync(id));
+            Assert.Equal(1, e.Version);
+            Assert.Equal("request_completed", e.EventTypeName);
+            Assert.Equal(fx.Clock.GetUtcNow(), e.Timestamp);
+            Assert.False(string.IsNullOrEmpty(e.UserName) || e.UserName == Governance.Projections.Audit.AuditContext.Unattributed, e.UserName);
+            var completed = Assert.IsType<RequestCompleted>(e.Data);
+            Assert.Equal((id, issued.Id, model, 100L), (completed.RequestId, completed.KeyId, completed.Model, completed.InputTokens));
+            sequences.Add(e.Sequence);
+        }
+        // Numbered from Marten's event sequence, in the order of the batch.
+        Assert.Equal(sequences.Order(), sequences);
+        Assert.Equal(3, sequences.Distinct().Count());
+        Assert.Equal(3, (await RequestLog.PageAsync(session, new(KeyId: issued.Id), null, 10, default))!.Count);
+    }
+
+    [Fact]
+    public async Task concurrent_batches_sharing_request_ids_in_opposite_orders_all_succeed_and_record_each_once()
+    {
+        var model = await fx.ProviderAndModel();
+        var issued = await fx.IssueKey(Api.Unique("app"), model);
+        var records = Enumerable.Range(0, 20).Select(_ => Record(issued.Id, model, input: 100, output: 10)).ToArray();
+        var client = fx.Api.Server.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", GovernanceFixture.AdminToken);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 6)
+            .Select(i => client.PostAsJsonAsync("/api/usage", i % 2 == 0 ? records : records.Reverse().ToArray())));
+
+        Assert.All(responses, r => Assert.Equal(200, (int)r.StatusCode));
+        var fresh = await Task.WhenAll(responses.Select(async r =>
+            (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("results").EnumerateArray().Count(x => !x.GetProperty("duplicate").GetBoolean())));
+        Assert.Equal(20, fresh.Sum());
+        await using var session = fx.Store.QuerySession();
+        Assert.Equal(20, (await RequestLog.PageAsync(session, new(KeyId: issued.Id), null, 50, default))!.Count);
+    }
+
+    [Fact]
     public async Task concurrent_duplicates_make_one_ledger_entry()
     {
         var model = await fx.ProviderAndModel(inputPrice: 0m, outputPrice: 50m);
