@@ -60,8 +60,9 @@ public sealed class FeedFollower(
                 }
             }
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or JsonException)
+        catch (Exception e)
         {
+            // Whatever went wrong, the copy is not proven current: the caller fails closed.
             log.LogWarning("The governance API did not answer a catch-up read: {Error}", e.Message);
             return false;
         }
@@ -77,8 +78,9 @@ public sealed class FeedFollower(
                     await LoadSnapshotAsync(stoppingToken);
                 await FollowAsync(stoppingToken);
             }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested && e is HttpRequestException or IOException or JsonException or OperationCanceledException)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
+                // Never let the follower die: without it the copy goes stale and the adapter fails closed for good.
                 log.LogWarning("The change feed was lost, reconnecting: {Error}", e.Message);
             }
             try

@@ -204,7 +204,7 @@ public sealed class LeaseWallet : IDisposable
                 }
             }
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException)
+        catch (Exception e)
         {
             _log.LogWarning("Could not renew leases: {Error}", e.Message);
         }
@@ -240,7 +240,7 @@ public sealed class LeaseWallet : IDisposable
                 lock (_gate)
                     slice.Remaining += unused - returned.Changed;
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException)
+        catch (Exception e)
         {
             // What was taken out stays out: the API may have applied the return, so it must not be admitted from again.
             _log.LogWarning("Could not return lease {LeaseId}: {Error}", leaseId, e.Message);
