@@ -8,7 +8,9 @@
 #   GOVERNANCE_PG_PORT      PostgreSQL port (default 5433)
 #   GOVERNANCE_MASTER_KEY   master key (default: read from / generated into .data/master.key)
 #   Audit__SigningKey       audit checkpoint signing key (default: read from / generated into .data/audit.key)
-#   GOVERNANCE_ADMIN_TOKEN  passed through untouched (the API prints a generated one if unset)
+#   GOVERNANCE_ADMIN_TOKEN  admin token (default: read from / generated into .data/admin.token)
+#   Proxy__AdapterId        the proxy's adapter id (default local-proxy)
+#   Proxy__AdapterToken     the proxy's adapter token (default: issued with the admin token once, kept in .data/adapter.token)
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -99,6 +101,8 @@ dev_key() {
 dev_key GOVERNANCE_MASTER_KEY .data/master.key "master key"
 # Audit checkpoints are signed with this key; auditors verify with it.
 dev_key Audit__SigningKey .data/audit.key "audit signing key"
+# The proxy's adapter token is issued with it at start-up (below).
+dev_key GOVERNANCE_ADMIN_TOKEN .data/admin.token "admin token"
 
 # --- build --------------------------------------------------------------------------------------
 say "building $SOLUTION (Release) ..."
@@ -140,6 +144,33 @@ wait_healthy() { # name pid port
 API_PID=$!
 say "started Governance.Api (pid $API_PID)"
 wait_healthy Governance.Api "$API_PID" "$API_PORT"
+
+# --- the proxy's adapter credential ---------------------------------------------------------------
+# The proxy decides from the API's change feed and budget leases, as an operator with the adapter role. The token is
+# issued once and kept in .data/adapter.token (an adapter id has one live token at a time); it is never printed and
+# never put on a command line.
+export Proxy__AdapterId="${Proxy__AdapterId:-local-proxy}"
+export Proxy__GovernanceUrl="http://127.0.0.1:$API_PORT/"
+api_call() { # token method path [json-body] — the token reaches curl on stdin, not in its arguments
+  local token=$1 method=$2 path=$3 body=${4:-}
+  printf 'header = "Authorization: Bearer %s"\n' "$token" |
+    curl -fsS --max-time 10 --config - -X "$method" -H 'Content-Type: application/json' ${body:+--data "$body"} \
+      "http://127.0.0.1:$API_PORT$path"
+}
+if [[ -z "${Proxy__AdapterToken:-}" ]]; then
+  token_file=.data/adapter.token
+  if ! [[ -s "$token_file" ]] || ! api_call "$(cat "$token_file")" GET "/api/feed?wait=false&limit=1" >/dev/null 2>&1; then
+    issued=$(api_call "$GOVERNANCE_ADMIN_TOKEN" POST /api/operators \
+      "{\"name\":\"$Proxy__AdapterId\",\"roles\":[\"adapter\"],\"adapterId\":\"$Proxy__AdapterId\"}") ||
+      die "could not issue the proxy's adapter token: is GOVERNANCE_ADMIN_TOKEN this database's admin token? If adapter id '$Proxy__AdapterId' still has a live token, revoke it (POST /api/operators/{id}/revoke) or set Proxy__AdapterId"
+    token=$(printf '%s' "$issued" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+    [[ -n "$token" ]] || die "the API's answer to issuing the adapter token had no token"
+    (umask 077 && printf '%s' "$token" >"$token_file")
+    say "issued the proxy's adapter token (adapter id $Proxy__AdapterId) into $token_file"
+  fi
+  Proxy__AdapterToken=$(cat "$token_file")
+  export Proxy__AdapterToken
+fi
 
 (
   cd "$PROXY_DIR"

@@ -22,6 +22,7 @@ public abstract class ErrorShape
         "unknown_model" => "The requested model does not exist.",
         "unpriced_model" => "The requested model has no price configured, so this gateway will not forward it.",
         "approval_required" => "The requested model is restricted: ask for access with POST /api/access-requests on the governance API, and use it once an approver grants it.",
+        "governance_unavailable" => "This gateway cannot reach its governance service to check this request, so it refuses it; retry shortly.",
         _ => "Request denied.",
     });
 

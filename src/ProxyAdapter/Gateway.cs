@@ -92,6 +92,13 @@ public sealed partial class Gateway(
         var worstCase = plan.Select(r => r.Model).Distinct().Max(m => Pricing.WorstCase(raw.Length, shape.MaxOutput, m.Price));
         var hold = await _governor.HoldAsync(new HoldRequest(admission.Decision.KeyId!, admission.Decision.App!, admission.Grant?.Id,
             requested.Definition.Id, requested.Price.Version, worstCase, ledger.HoldTtl, adapter.Actor), now, ct);
+        if (!hold.Allowed && hold.Shortfall is null)
+        {
+            var refusal = admission.Decision with { Allowed = false, Reason = hold.Refusal ?? DenialReasons.GovernanceUnavailable };
+            await _governor.RecordDenialAsync(RequestDenied.Of(RequestIds.Of(http), presentedKey, refusal, shape.Model, adapter.Actor, now));
+            await errors.Denied(refusal.HttpStatus, refusal.Reason!).ExecuteAsync(http);
+            return;
+        }
         if (!hold.Allowed)
         {
             _metrics.Decided(DenialReasons.BudgetExceeded, arrived);

@@ -3,8 +3,9 @@ using Governance.Projections.Audit;
 using Governance.Projections.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using ProxyAdapter;
-using ProxyAdapter.Reporting;
+using ProxyAdapter.Governance;
 using ProxyAdapter.Observability;
+using ProxyAdapter.Reporting;
 using ProxyAdapter.Routing;
 using ProxyAdapter.Surfaces;
 using Wolverine;
@@ -19,10 +20,11 @@ builder.Services.AddSingleton(adapter);
 builder.Services.AddSingleton(GatewayOptions.From(builder.Configuration));
 builder.Services.TryAddSingleton(RouteRandom.Shared);
 builder.Services.AddSingleton<DeploymentHealth>();
-builder.Services.AddSingleton<IGovernor, MartenGovernor>();
+builder.Services.AddGovernanceApiClient(GovernanceApiOptions.From(builder.Configuration));
+// Decides from memory: the change feed's copy and budget leases (docs/gateway.md, "Deciding from memory").
+builder.Services.AddLeaseGovernor(builder.Configuration);
 builder.Services.AddSingleton<Gateway>();
 // Completed and refused requests go to a local journal first, then to the governance API in batches (docs/gateway.md).
-builder.Services.AddGovernanceApiClient(GovernanceApiOptions.From(builder.Configuration));
 builder.Services.AddUsageReporting(builder.Configuration, adapter);
 // Per-key requests/min, tokens/min and parallel limits, in memory (docs/gateway.md, "Rate limits").
 builder.Services.AddSingleton(ProxyAdapter.Limits.KeyRateLimiter.FromConfiguration(builder.Configuration));

@@ -53,20 +53,23 @@ internal static class Explainer
             ? null
             : (await session.Events.FetchStreamAsync(c.ReservationId, token: ct)).FirstOrDefault(e => e.Data is ReservationOpened);
         var reservation = opened?.Data as ReservationOpened;
-        var cutoff = opened is null ? new Cutoff(c.OccurredAt) : new Cutoff(reservation!.OpenedAt, opened.Sequence);
+        // An adapter deciding from memory says which sequence its copy had reached: the decision is judged there.
+        var cutoff = opened is null ? new Cutoff(c.OccurredAt, c.DecidedAtSequence) : new Cutoff(reservation!.OpenedAt, opened.Sequence);
+        var worstCase = reservation?.Amount ?? c.WorstCaseCost;
 
         var past = await History.LoadAsync(session, OfNonNull(c.KeyId, c.Model, c.GrantId), cutoff, ct);
         var key = past.Fold<VirtualKey>(c.KeyId, VirtualKey.Evolve);
         var model = past.Fold<ModelDefinition>(c.Model, ModelDefinition.Evolve);
         var grant = c.GrantId is null ? null : past.Fold<AccessRequest>(c.GrantId, AccessRequest.Evolve);
-        var budgets = await PastBudgets.StandingsAsync(session, Definitions(c.KeyId, c.App, c.Team, c.GrantId), cutoff, cutoff.At, c.ReservationId, ct);
+        var budgets = await PastBudgets.StandingsAsync(session, Definitions(c.KeyId, c.App, c.Team, c.GrantId), cutoff, cutoff.At, c.ReservationId, ct, c.LeaseIds,
+            c.DecidedAtSequence is null ? null : c);
 
         return new Explanation(
             c.RequestId, "allowed", null, cutoff.At, c.ReportedBy, c.KeyId, c.App, c.Team, c.Model,
             key is null ? null : KeyView.From(key), model?.Policy, model?.Prices.FirstOrDefault(p => p.Version == c.PriceVersion),
-            grant is null ? null : AccessRequestView.From(grant, cutoff.At), c.ReservationId, reservation?.Amount,
+            grant is null ? null : AccessRequestView.From(grant, cutoff.At), c.ReservationId, worstCase,
             budgets.Select(b => b.Status).ToList(), null,
-            DecisionChecks.Evaluate(null, key, c.Model, model, grant, budgets, reservation?.Amount, cutoff.At),
+            DecisionChecks.Evaluate(null, key, c.Model, model, grant, budgets, worstCase, cutoff.At),
             new RequestOutcome(c.Status, c.InputTokens, c.CachedTokens, c.OutputTokens, c.ReasoningTokens, c.Cost, c.PriceVersion, c.LatencyMs,
                 c.OccurredAt, c.RecordedAt));
     }

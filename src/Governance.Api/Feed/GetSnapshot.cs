@@ -12,15 +12,6 @@ using Wolverine.Http;
 
 namespace Governance.Api.Feed;
 
-/// <summary>
-/// What an adapter needs to start deciding alone, consistent with <see cref="Cursor"/>: every change at or below it is
-/// reflected; follow the feed from it (<c>GET /api/feed?after={cursor}</c>). Changes above it that the snapshot
-/// already reflects are delivered again; applying their state is harmless. Grants: every granted one, active by time.
-/// </summary>
-public sealed record FeedSnapshot(
-    long Cursor, IReadOnlyList<FeedKey> Keys, IReadOnlyList<FeedModel> Models, IReadOnlyList<FeedApp> Apps, IReadOnlyList<FeedBudget> Budgets,
-    IReadOnlyList<FeedGrant> Grants);
-
 [Roles(OperatorRoles.Adapter)]
 public static class SnapshotEndpoint
 {
@@ -41,7 +32,11 @@ public static class SnapshotEndpoint
         var apps = await session.Query<App>().ToListAsync(ct);
         var budgets = await session.Query<Budget>().ToListAsync(ct);
         var grants = await session.Query<AccessRequest>().Where(r => r.Status == AccessStatus.Granted).ToListAsync(ct);
+        var providers = await session.Query<Provider>().ToListAsync(ct);
         return new FeedSnapshot(cursor, keys.Select(FeedKey.From).ToList(), models.Select(FeedModel.From).ToList(), apps.Select(FeedApp.From).ToList(),
-            budgets.Select(FeedBudget.From).ToList(), grants.Select(FeedGrant.From).ToList());
+            budgets.Select(FeedBudget.From).ToList(), grants.Select(FeedGrant.From).ToList())
+        {
+            Providers = providers.Select(FeedProvider.From).ToList(),
+        };
     }
 }

@@ -15,6 +15,8 @@ public static class DenialReasons
     public const string UnpricedModel = "unpriced_model";
     public const string BudgetExceeded = "budget_exceeded";
     public const string ApprovalRequired = "approval_required";
+    /// <summary>An adapter deciding from memory cannot vouch for its copy (feed lost beyond its staleness bound, API unreachable): fail closed.</summary>
+    public const string GovernanceUnavailable = "governance_unavailable";
 }
 
 public sealed record AccessDecision(bool Allowed, string? Reason, string? KeyId, string? App)
@@ -28,6 +30,7 @@ public sealed record AccessDecision(bool Allowed, string? Reason, string? KeyId,
         DenialReasons.ModelNotAllowed or DenialReasons.Suspended or DenialReasons.UnpricedModel or DenialReasons.ApprovalRequired => 403,
         DenialReasons.UnknownModel => 404,
         DenialReasons.BudgetExceeded => 429,
+        DenialReasons.GovernanceUnavailable => 503,
         _ => 401,
     };
 

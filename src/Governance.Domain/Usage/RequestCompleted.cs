@@ -41,6 +41,15 @@ public sealed record RequestCompleted(
     /// <summary>The model the caller asked for, when a fallback model (<see cref="Model"/>) answered instead.</summary>
     public string? RequestedModel { get; init; }
 
+    /// <summary>The budget leases the request was admitted under (an adapter deciding from memory); empty for holds.</summary>
+    public IReadOnlyList<string> LeaseIds { get; init; } = [];
+
+    /// <summary>The worst case it was admitted for, when no reservation records it (leases).</summary>
+    public decimal? WorstCaseCost { get; init; }
+
+    /// <summary>The event sequence the adapter's copy had reached when it decided: the moment an explanation judges.</summary>
+    public long? DecidedAtSequence { get; init; }
+
     public TokenUsage Usage => new(InputTokens, CachedTokens, OutputTokens, ReasoningTokens);
 }
 

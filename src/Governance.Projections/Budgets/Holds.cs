@@ -6,8 +6,14 @@ namespace Governance.Projections.Budgets;
 
 public sealed record HoldRequest(string KeyId, string App, string? GrantId, string Model, int PriceVersion, decimal Amount, TimeSpan Ttl, string Actor);
 
-/// <summary>The result of an authorization hold. <see cref="Standings"/> are after the hold (or as they stood, when denied).</summary>
-public sealed record HoldOutcome(bool Allowed, string? ReservationId, DateTimeOffset? ExpiresAt, IReadOnlyList<BudgetStanding> Standings, BudgetStanding? Shortfall);
+/// <summary>
+/// The result of an authorization hold. <see cref="Standings"/> are after the hold (or as they stood, when denied).
+/// <see cref="Refusal"/>: a denial that is not a budget's (an adapter's lease answer, or <c>governance_unavailable</c>).
+/// </summary>
+public sealed record HoldOutcome(bool Allowed, string? ReservationId, DateTimeOffset? ExpiresAt, IReadOnlyList<BudgetStanding> Standings, BudgetStanding? Shortfall)
+{
+    public string? Refusal { get; init; }
+}
 
 /// <summary>The scheduled end of an unsettled hold.</summary>
 public sealed record ExpireReservation(string ReservationId);

@@ -22,9 +22,10 @@ public sealed record FeedChange(long Seq, string Type, string Stream, DateTimeOf
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public FeedModel? Model { get; init; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public FeedGrant? Grant { get; init; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public FeedLeaseRecall? Lease { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public FeedProvider? Provider { get; init; }
 
-    /// <summary>The change as a caller without the adapter role sees it: no secret hashes.</summary>
-    public FeedChange WithoutSecrets() => Key is null ? this : this with { Key = Key.WithoutSecrets() };
+    /// <summary>The change as a caller without the adapter role sees it: no secret hashes, no provider key ciphertext.</summary>
+    public FeedChange WithoutSecrets() => this with { Key = Key?.WithoutSecrets(), Provider = Provider?.WithoutSecrets() };
 }
 
 /// <summary>
@@ -54,10 +55,34 @@ public sealed record FeedApp(string Name, string? Team)
     public static FeedApp From(App app) => new(app.Name, app.Team);
 }
 
-/// <summary>A model's route, full price history (a future price applies from its effectiveFrom) and whether it needs a grant.</summary>
+/// <summary>
+/// A model's route, full price history (a future price applies from its effectiveFrom) and whether it needs a grant;
+/// <see cref="Deployments"/> (where calls go, in weight order as the proxy routes them) and <see cref="Fallbacks"/>.
+/// </summary>
 public sealed record FeedModel(string Name, string? Provider, string? UpstreamModel, IReadOnlyList<PriceVersion> Prices, bool Restricted)
 {
-    public static FeedModel From(ModelDefinition model) => new(model.Id, model.Provider, model.UpstreamModel, model.Prices, model.IsRestricted);
+    /// <summary>The effective routes: the deployments set, or the registration's single route with weight 1.</summary>
+    public IReadOnlyList<Deployment> Deployments { get; init; } = [];
+    public IReadOnlyList<string> Fallbacks { get; init; } = [];
+    public DateTimeOffset? RegisteredAt { get; init; }
+
+    public static FeedModel From(ModelDefinition model) => new(model.Id, model.Provider, model.UpstreamModel, model.Prices, model.IsRestricted)
+    {
+        RegisteredAt = model.RegisteredAt,
+        Deployments = model.Routes(),
+        Fallbacks = model.Fallbacks,
+    };
+}
+
+/// <summary>
+/// A provider as an adapter needs it to forward: kind, base URL and its API key as the stored AES-GCM ciphertext (the
+/// adapter decrypts it with the deployment's master key). Callers without the adapter role get no ciphertext.
+/// </summary>
+public sealed record FeedProvider(string Name, string Kind, string BaseUrl, string? EncryptedApiKey)
+{
+    public static FeedProvider From(Provider provider) => new(provider.Id, provider.Kind, provider.BaseUrl, provider.EncryptedApiKey);
+
+    public FeedProvider WithoutSecrets() => this with { EncryptedApiKey = null };
 }
 
 /// <summary>An access grant: for a key, or for every key of an app when <see cref="KeyId"/> is null; active from start to expiry.</summary>

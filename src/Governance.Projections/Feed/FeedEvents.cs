@@ -15,7 +15,8 @@ public static class FeedEvents
         typeof(KeyIssued), typeof(KeyRevoked), typeof(KeySuspended), typeof(KeyResumed), typeof(KeyRotated), typeof(KeyScopeChanged),
         typeof(KeyPolicyChanged), typeof(KeyRateLimitsSet),
         typeof(BudgetSet), typeof(AppTeamAssigned),
-        typeof(ModelRegistered), typeof(PriceSet), typeof(ModelPolicySet),
+        typeof(ModelRegistered), typeof(PriceSet), typeof(ModelPolicySet), typeof(ModelDeploymentsSet), typeof(ModelFallbacksSet),
+        typeof(ProviderRegistered),
         typeof(AccessGranted), typeof(GrantExpired), typeof(GrantRevoked),
         typeof(LeaseRecalled),
     ];

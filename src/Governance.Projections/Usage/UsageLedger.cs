@@ -24,6 +24,10 @@ public sealed record UsageReport(
     public string? RequestedModel { get; init; }
     /// <summary>The budget leases the adapter admitted the request under, at most one per level: the cost is drawn from them.</summary>
     public IReadOnlyList<string> LeaseIds { get; init; } = [];
+    /// <summary>The worst case the request was admitted for, when it was admitted without a reservation (leases).</summary>
+    public decimal? WorstCaseCost { get; init; }
+    /// <summary>The change-feed sequence the adapter's in-memory decision rested on: what explains the decision later.</summary>
+    public long? DecidedAtSequence { get; init; }
 }
 
 /// <summary>The ledger's answer for one report: the original result when the request id was already recorded.</summary>
@@ -145,7 +149,8 @@ public static class UsageLedger
                 report.Status, report.ReservationId, actor, report.OccurredAt.ToUniversalTime(), now)
             {
                 GrantId = grantId, Deployment = report.Deployment, FailedAttempts = report.FailedAttempts, Estimated = report.Estimated,
-                RequestedModel = report.RequestedModel,
+                RequestedModel = report.RequestedModel, LeaseIds = report.LeaseIds, WorstCaseCost = report.WorstCaseCost,
+                DecidedAtSequence = report.DecidedAtSequence,
             };
             fresh[report.RequestId] = completed;
             if (report.LeaseIds.Count > 0)

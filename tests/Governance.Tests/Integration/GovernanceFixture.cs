@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using Alba;
 using Governance.Api;
+using Governance.Domain.Operators;
+using Governance.Tests.Integration.Adapter;
 using Marten;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,6 +12,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using ProxyAdapter;
+using ProxyAdapter.Reporting;
 using Wolverine;
 
 namespace Governance.Tests.Integration;
@@ -34,17 +37,44 @@ public sealed class GovernanceFixture : IAsyncLifetime
     public IAlbaHost Api { get; private set; } = null!;
     public IAlbaHost Proxy { get; private set; } = null!;
 
+    /// <summary>The operator id of each adapter node's token, by adapter id: the actor of what it asks the API to write.</summary>
+    public ConcurrentDictionary<string, string> AdapterOperators { get; } = new();
+
     public async Task InitializeAsync()
     {
         await Upstream.StartAsync();
         Api = await AlbaHost.For<ApiMarker>(web => Configure(web));
         // The proxy starts after the API has created the schema, as run.sh does.
-        Proxy = await AlbaHost.For<ProxyMarker>(web =>
+        Proxy = await StartProxyAsync("test-adapter");
+    }
+
+    /// <summary>
+    /// An adapter node: its own adapter id and token (issued by the admin, as run.sh does), talking to the API node over
+    /// the test server's in-memory transport. <paramref name="outage"/> lets a test cut it off the API; with
+    /// <paramref name="catchUp"/>, every proxied request first waits until the adapter has applied the feed so far.
+    /// </summary>
+    public async Task<IAlbaHost> StartProxyAsync(string adapterId, GovernanceOutage? outage = null, bool catchUp = true)
+    {
+        var issued = await Api.Post("/api/operators", new { name = adapterId, roles = new[] { OperatorRoles.Adapter }, adapterId }, 201).Json();
+        var token = issued.GetProperty("token").GetString()!;
+        AdapterOperators[adapterId] = issued.GetProperty("id").GetString()!;
+        return await AlbaHost.For<ProxyMarker>(web =>
         {
             Configure(web);
-            // The proxy's readiness asks the API (in memory here) whether it answers.
-            web.ConfigureServices(services => services.AddHttpClient(ProxyAdapter.Observability.GovernanceApiLiveness.ClientName)
-                .ConfigurePrimaryHttpMessageHandler(() => Api.Server.CreateHandler()));
+            web.UseSetting("Proxy:AdapterId", adapterId);
+            web.UseSetting("Proxy:GovernanceUrl", "http://localhost/");
+            web.UseSetting("Proxy:AdapterToken", token);
+            web.ConfigureServices(services =>
+            {
+                services.AddHttpClient(GovernanceApiOptions.ClientName)
+                    .ConfigurePrimaryHttpMessageHandler(() => outage is null ? Api.Server.CreateHandler() : outage.Wrap(Api.Server.CreateHandler()));
+                services.AddSingleton<IUsageSink, DirectUsageSink>();
+                // The proxy's readiness asks the API (in memory here) whether it answers.
+                services.AddHttpClient(ProxyAdapter.Observability.GovernanceApiLiveness.ClientName)
+                    .ConfigurePrimaryHttpMessageHandler(() => Api.Server.CreateHandler());
+                if (catchUp)
+                    services.AddSingleton<IStartupFilter>(new AdapterCatchUp(this));
+            });
         });
     }
 

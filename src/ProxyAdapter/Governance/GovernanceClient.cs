@@ -1,0 +1,75 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Governance.Projections.Audit;
+using Governance.Projections.Feed;
+
+namespace ProxyAdapter.Governance;
+
+public sealed record LeaseSliceDto(
+    string LeaseId, string Level, string Owner, DateTimeOffset WindowStart, DateTimeOffset? WindowEnd, decimal Amount, decimal Remaining, DateTimeOffset ExpiresAt);
+
+public sealed record LeaseShortfallDto(string Level, string Owner, decimal Limit, decimal Settled, decimal Held, decimal Leased, decimal Remaining);
+
+/// <summary>The answer of <c>POST /api/leases</c> (docs/leases-and-feed.md).</summary>
+public sealed record LeaseAnswer(
+    bool Granted, string? Reason, string KeyId, IReadOnlyList<LeaseSliceDto> Slices, IReadOnlyList<string> Recalled, int? RetryAfterMs,
+    LeaseShortfallDto? Shortfall);
+
+/// <summary>A lease after a renewal or a return: <see cref="Changed"/> was added (renew) or given back (return).</summary>
+public sealed record LeaseViewDto(string LeaseId, decimal Changed, decimal Remaining, DateTimeOffset ExpiresAt, string Status);
+
+public sealed record FeedPageDto(IReadOnlyList<FeedChange> Changes, long Cursor, bool More);
+
+/// <summary>The governance API calls the adapter makes, over the named client (base URL and adapter token set there).</summary>
+public sealed class GovernanceClient(IHttpClientFactory clients, AdapterOptions options)
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public HttpClient Http() => clients.CreateClient(GovernanceApiOptions.ClientName);
+
+    public Task<FeedSnapshot> SnapshotAsync(CancellationToken ct) => GetAsync<FeedSnapshot>("api/feed/snapshot", ct);
+
+    public Task<FeedPageDto> PageAsync(long after, CancellationToken ct) => GetAsync<FeedPageDto>($"api/feed?wait=false&after={after}", ct);
+
+    /// <summary>Asked on behalf of a client's request: the lease's events carry that request's correlation id.</summary>
+    public Task<LeaseAnswer> RequestLeaseAsync(string adapterId, string keyId, string? model, decimal need, CancellationToken ct) =>
+        PostAsync<LeaseAnswer>("api/leases", new { adapterId, keyId, model, need }, AuditContext.Current?.CorrelationId ?? Own("lease"), ct)!;
+
+    /// <summary>Null when the lease has expired (409 <c>lease_expired</c>): ask for a new one.</summary>
+    public Task<LeaseViewDto?> RenewAsync(string leaseId, CancellationToken ct) =>
+        PostAsync<LeaseViewDto>($"api/leases/{leaseId}/renew", new { }, Own("renew"), ct);
+
+    public Task<LeaseViewDto?> ReturnAsync(string leaseId, decimal unused, CancellationToken ct) =>
+        PostAsync<LeaseViewDto>($"api/leases/{leaseId}/return", new { unused }, Own("return"), ct);
+
+    /// <summary>The correlation id of the adapter's own background work (renewals, recall answers, shutdown returns).</summary>
+    public static string Own(string what) => $"{OwnCorrelationPrefix}{what}-{Guid.NewGuid():N}";
+
+    public const string OwnCorrelationPrefix = "adapter-";
+
+    private async Task<T> GetAsync<T>(string url, CancellationToken ct)
+    {
+        using var timeout = Deadline(ct);
+        return (await Http().GetFromJsonAsync<T>(url, Json, timeout.Token))!;
+    }
+
+    private async Task<T?> PostAsync<T>(string url, object body, string correlationId, CancellationToken ct) where T : class
+    {
+        using var timeout = Deadline(ct);
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = JsonContent.Create(body, options: Json) };
+        request.Headers.TryAddWithoutValidation(AuditHttp.CorrelationHeader, correlationId);
+        using var response = await Http().SendAsync(request, timeout.Token);
+        if (response.StatusCode == HttpStatusCode.Conflict)
+            return null;
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<T>(Json, timeout.Token);
+    }
+
+    private CancellationTokenSource Deadline(CancellationToken ct)
+    {
+        var source = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        source.CancelAfter(options.CallTimeout);
+        return source;
+    }
+}

@@ -1,0 +1,155 @@
+using System.Collections.Concurrent;
+using Governance.Domain.Access;
+using Governance.Domain.Budgets;
+using Governance.Domain.Catalog;
+using Governance.Domain.Keys;
+using Governance.Projections.Budgets;
+using Governance.Projections.Usage;
+using ProxyAdapter.Reporting;
+
+namespace ProxyAdapter.Governance;
+
+/// <summary>
+/// The governor that decides from memory: the feed's copy of keys, models, grants and providers, the domain's pure
+/// decisions on it, and budget leases for money. Nothing on the hot path waits for PostgreSQL; usage and denials go to
+/// the <see cref="IUsageSink"/>, and acknowledged usage settles the leases. Fails closed: a copy not known to be
+/// current within <c>Proxy:MaxStalenessSeconds</c> admits nothing (503 <c>governance_unavailable</c>).
+/// </summary>
+public sealed class LeaseGovernor : IGovernor
+{
+    private const string AdmissionPrefix = "adm_";
+    private readonly AdapterState _state;
+    private readonly FeedFollower _feed;
+    private readonly LeaseWallet _wallet;
+    private readonly IUsageSink _sink;
+    private readonly ILogger<LeaseGovernor> _log;
+    // Admitted and not yet reported: what each was admitted for, and the feed sequence its decision rested on.
+    private readonly ConcurrentDictionary<string, (decimal WorstCase, long DecidedAt)> _admitted = new();
+
+    public LeaseGovernor(AdapterState state, FeedFollower feed, LeaseWallet wallet, IUsageSink sink, ILogger<LeaseGovernor> log)
+    {
+        (_state, _feed, _wallet, _sink, _log) = (state, feed, wallet, sink, log);
+        sink.Acknowledged += wallet.Settle;
+    }
+
+    public async Task<Admission> DecideAsync(string presentedKey, string model, DateTimeOffset now, CancellationToken ct)
+    {
+        if (await Unavailable(presentedKey, ct) is { } unavailable)
+            return new Admission(unavailable, null, []);
+        var key = KeyFormat.TryGetKeyId(presentedKey) is { } keyId ? _state.Key(keyId) : null;
+        var definition = key is null ? null : _state.Model(model);
+        var decision = AccessDecision.Decide(presentedKey, key, model, definition, now);
+        // A restricted model needs an active grant for the key or its app, checked by time (as AccessCheck does).
+        var grant = decision.Allowed && definition!.IsRestricted ? _state.ActiveGrant(key!.Id, key.App, model, now) : null;
+        if (decision.Allowed && definition!.IsRestricted && grant is null)
+            decision = decision with { Allowed = false, Reason = DenialReasons.ApprovalRequired };
+        if (decision.Allowed && definition is not { IsRouted: true })
+            decision = decision with { Allowed = false, Reason = DenialReasons.UnknownModel };
+        if (!decision.Allowed)
+            return new Admission(decision, null, []);
+
+        // Fallbacks, depth-first, as the operator routed them; a restricted fallback is left out (its grant and spend cap
+        // could not be held up front).
+        var models = RoutingRules.Chain(model, m => _state.Model(m)?.Fallbacks ?? [])
+            .Select(_state.Model)
+            .Where(d => d is not null && (d.Id == model || d is { IsRouted: true, IsRestricted: false }))
+            .Select(d => d!)
+            .ToList();
+        return new Admission(decision, grant, Candidates(models, now));
+    }
+
+    public async Task<(AccessDecision Key, IReadOnlyList<CandidateModel> Models)> ModelsForAsync(string presentedKey, DateTimeOffset now, CancellationToken ct)
+    {
+        if (await Unavailable(presentedKey, ct) is { } unavailable)
+            return (unavailable, []);
+        var key = KeyFormat.TryGetKeyId(presentedKey) is { } keyId ? _state.Key(keyId) : null;
+        // Asked about no model, a usable key is refused only for that: unknown_model.
+        var standing = AccessDecision.Decide(presentedKey, key, "", null, now);
+        if (standing.Reason != DenialReasons.UnknownModel)
+            return (standing, []);
+        var allowed = _state.Models
+            .Where(m => m.IsRouted && AccessDecision.Decide(presentedKey, key, m.Id, m, now).Allowed)
+            .Where(m => !m.IsRestricted || _state.ActiveGrant(key!.Id, key.App, m.Id, now) is not null)
+            .OrderBy(m => m.Id, StringComparer.Ordinal)
+            .ToList();
+        return (standing with { Allowed = true, Reason = null }, Candidates(allowed, now));
+    }
+
+    public async Task<HoldOutcome> HoldAsync(HoldRequest request, DateTimeOffset now, CancellationToken ct)
+    {
+        var levels = new List<(BudgetLevel, string)>();
+        void Need(BudgetLevel level, string? owner)
+        {
+            if (owner is not null && _state.Budget(level, owner) is not null)
+                levels.Add((level, owner));
+        }
+        Need(BudgetLevel.Key, request.KeyId);
+        Need(BudgetLevel.App, request.App);
+        Need(BudgetLevel.Team, _state.TeamOf(request.App));
+        Need(BudgetLevel.Grant, request.GrantId);
+
+        var admissionId = AdmissionPrefix + Guid.NewGuid().ToString("N");
+        var decidedAt = _state.Seen;
+        var outcome = await _wallet.AdmitAsync(admissionId, request.KeyId, request.Model, levels, request.Amount, ct);
+        return outcome switch
+        {
+            { Allowed: true } => Admitted(admissionId, request.Amount, decidedAt),
+            { Shortfall: { } shortfall } => new HoldOutcome(false, null, null, [shortfall], shortfall),
+            _ => new HoldOutcome(false, null, null, [], null) { Refusal = outcome.Refusal },
+        };
+    }
+
+    public async Task RecordAsync(UsageReport report)
+    {
+        // The admission id stood in for a reservation: the request's cost is drawn from the leases it was admitted under.
+        if (report.ReservationId is { } id && id.StartsWith(AdmissionPrefix, StringComparison.Ordinal))
+        {
+            _admitted.TryRemove(id, out var admitted);
+            report = report with
+            {
+                ReservationId = null, LeaseIds = _wallet.Bind(id, report.RequestId), WorstCaseCost = admitted.WorstCase, DecidedAtSequence = admitted.DecidedAt,
+            };
+        }
+        try
+        {
+            await _sink.AppendAsync(report, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            _log.LogError(e, "Could not record request {RequestId} for key {KeyId}", report.RequestId, report.KeyId);
+        }
+    }
+
+    public async Task RecordDenialAsync(RequestDenied denied)
+    {
+        try
+        {
+            await _sink.AppendAsync(denied, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            _log.LogError(e, "Could not record the denial of request {RequestId}", denied.RequestId);
+        }
+    }
+
+    private HoldOutcome Admitted(string admissionId, decimal worstCase, long decidedAt)
+    {
+        _admitted[admissionId] = (worstCase, decidedAt);
+        return new HoldOutcome(true, admissionId, null, [], null);
+    }
+
+    private async ValueTask<AccessDecision?> Unavailable(string presentedKey, CancellationToken ct) =>
+        await _feed.EnsureFreshAsync(ct)
+            ? null
+            : new AccessDecision(false, DenialReasons.GovernanceUnavailable, KeyFormat.TryGetKeyId(presentedKey), null);
+
+    private IReadOnlyList<CandidateModel> Candidates(IReadOnlyList<ModelDefinition> models, DateTimeOffset now) =>
+        models
+            .Where(m => m.PriceAt(now) is not null)
+            .Select(m => new CandidateModel(m, m.PriceAt(now)!, m.Routes()
+                .Select(d => (Deployment: d, Provider: _state.Provider(d.Provider)))
+                .Where(r => r.Provider is not null)
+                .Select(r => new ProviderRoute(r.Deployment, r.Provider!))
+                .ToList()))
+            .ToList();
+}

@@ -1,0 +1,29 @@
+namespace ProxyAdapter.Governance;
+
+/// <summary>Returns every lease's unused part when the adapter stops (docs/leases-and-feed.md, "Keeping and giving back").</summary>
+internal sealed class LeaseReturns(LeaseWallet wallet) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => wallet.ReturnAllAsync().WaitAsync(cancellationToken);
+}
+
+public static class LeaseGovernorServices
+{
+    /// <summary>
+    /// The in-memory governor and what it runs on: the feed's copy, the follower that keeps it current, the lease wallet
+    /// and its shutdown returns. Needs an <see cref="Reporting.IUsageSink"/> and the governance API client.
+    /// </summary>
+    public static IServiceCollection AddLeaseGovernor(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(AdapterOptions.From(configuration));
+        services.AddSingleton<AdapterState>();
+        services.AddSingleton<GovernanceClient>();
+        services.AddSingleton<FeedFollower>();
+        services.AddHostedService(sp => sp.GetRequiredService<FeedFollower>());
+        services.AddSingleton<LeaseWallet>();
+        services.AddHostedService<LeaseReturns>();
+        services.AddSingleton<IGovernor, LeaseGovernor>();
+        return services;
+    }
+}

@@ -1,0 +1,269 @@
+using System.Collections.Concurrent;
+using Governance.Domain.Access;
+using Governance.Domain.Budgets;
+using Governance.Projections.Feed;
+using Governance.Projections.Usage;
+
+namespace ProxyAdapter.Governance;
+
+/// <summary>
+/// The adapter's budget leases (docs/leases-and-feed.md): admits a request when, at every level it must fit, a slice
+/// has its worst case uncommitted; leases the shortfall otherwise (one ask per key at a time); settles acknowledged
+/// usage; renews in the background; answers recalls and returns what is unused on shutdown. All money moves under one
+/// lock, so concurrent requests never admit more than a slice holds.
+/// </summary>
+public sealed class LeaseWallet : IDisposable
+{
+    private readonly object _gate = new();
+    private readonly List<Slice> _slices = [];
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _asking = new();
+    private readonly ConcurrentDictionary<string, LeasedAdmission> _pending = new();
+    // The last budget_exceeded answer per key, with when it came (wall clock) and the need it was for: requests that
+    // queued behind that ask share its answer instead of asking again one by one.
+    private readonly ConcurrentDictionary<string, (long At, decimal Need, BudgetStanding Shortfall)> _exhausted = new();
+    private readonly GovernanceClient _api;
+    private readonly AdapterIdentity _adapter;
+    private readonly AdapterOptions _options;
+    private readonly AdapterState _state;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<LeaseWallet> _log;
+    private ITimer? _renewals;
+
+    public LeaseWallet(GovernanceClient api, AdapterIdentity adapter, AdapterOptions options, AdapterState state, TimeProvider clock, ILogger<LeaseWallet> log)
+    {
+        (_api, _adapter, _options, _state, _clock, _log) = (api, adapter, options, state, clock, log);
+        state.Recalled += OnRecalled;
+    }
+
+    /// <summary>What slices hold in all, per lease id (tests and diagnostics).</summary>
+    public IReadOnlyDictionary<string, (decimal Remaining, decimal InFlight)> Holdings()
+    {
+        lock (_gate)
+            return _slices.ToDictionary(s => s.LeaseId, s => (s.Remaining, s.InFlight));
+    }
+
+    internal async Task<WalletOutcome> AdmitAsync(
+        string admissionId, string keyId, string? model, IReadOnlyList<(BudgetLevel Level, string Owner)> levels, decimal worstCase, CancellationToken ct)
+    {
+        if (levels.Count == 0)
+            return WalletOutcome.Admitted([]);
+        // Wall clock: the API's retry-after and the network run on it, whatever clock decisions use.
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (System.Diagnostics.Stopwatch.GetElapsedTime(started) < _options.LeaseWait)
+        {
+            if (TryAdmit(admissionId, levels, worstCase, out _) is { } admitted)
+                return admitted;
+            var asking = _asking.GetOrAdd(keyId, _ => new SemaphoreSlim(1, 1));
+            var queued = System.Diagnostics.Stopwatch.GetTimestamp();
+            await asking.WaitAsync(ct);
+            try
+            {
+                // Another request of this key may have leased while this one waited.
+                if (TryAdmit(admissionId, levels, worstCase, out var need) is { } meanwhile)
+                    return meanwhile;
+                if (_exhausted.TryGetValue(keyId, out var exhausted) && exhausted.At > queued && need >= exhausted.Need)
+                    return WalletOutcome.OverBudget(exhausted.Shortfall);
+                LeaseAnswer answer;
+                try
+                {
+                    answer = await _api.RequestLeaseAsync(_adapter.Id, keyId, model, need, ct);
+                }
+                catch (Exception e) when (!ct.IsCancellationRequested && e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException)
+                {
+                    _log.LogWarning("Could not lease budget for key {KeyId}: {Error}", keyId, e.Message);
+                    return WalletOutcome.Refused(DenialReasons.GovernanceUnavailable);
+                }
+                if (answer.Granted)
+                {
+                    // No slice: the API knows no budget for this key (our copy lags); nothing to hold.
+                    if (answer.Slices.Count == 0)
+                        return WalletOutcome.Admitted([]);
+                    Merge(answer.Slices);
+                    // The API's levels are authoritative for this request: they are the ones its usage will draw on.
+                    levels = answer.Slices.Select(s => (Enum.Parse<BudgetLevel>(s.Level, ignoreCase: true), s.Owner)).ToList();
+                    continue;
+                }
+                if (answer.Reason == "retry")
+                {
+                    await Task.Delay(Math.Max(1, answer.RetryAfterMs ?? 50), ct);
+                    continue;
+                }
+                if (answer is { Reason: DenialReasons.BudgetExceeded, Shortfall: { } s })
+                {
+                    var shortfall = Standing(s);
+                    _exhausted[keyId] = (System.Diagnostics.Stopwatch.GetTimestamp(), need, shortfall);
+                    return WalletOutcome.OverBudget(shortfall);
+                }
+                return WalletOutcome.Refused(answer.Reason ?? DenialReasons.GovernanceUnavailable);
+            }
+            finally
+            {
+                asking.Release();
+            }
+        }
+        _log.LogWarning("Gave up waiting for a lease for key {KeyId} after {Wait}", keyId, _options.LeaseWait);
+        return WalletOutcome.Refused(DenialReasons.GovernanceUnavailable);
+    }
+
+    private WalletOutcome? TryAdmit(string admissionId, IReadOnlyList<(BudgetLevel Level, string Owner)> levels, decimal worstCase, out decimal need)
+    {
+        var now = _clock.GetUtcNow();
+        lock (_gate)
+        {
+            var chosen = new List<Slice>(levels.Count);
+            var least = decimal.MaxValue;
+            foreach (var (level, owner) in levels)
+            {
+                var slice = _slices.Where(s => s.Level == level && s.Owner == owner && s.CoversAt(now)).MaxBy(s => s.Available);
+                var available = slice?.Available ?? 0m;
+                least = Math.Min(least, available);
+                if (slice is not null && available >= worstCase)
+                    chosen.Add(slice);
+            }
+            need = Math.Max(worstCase - least, 0.00000001m);
+            if (chosen.Count < levels.Count)
+                return null;
+            foreach (var slice in chosen)
+                slice.InFlight += worstCase;
+            _pending[admissionId] = new LeasedAdmission(admissionId, worstCase, chosen);
+            return WalletOutcome.Admitted(chosen);
+        }
+    }
+
+    /// <summary>The leases an admission drew on, moved from its admission id to the request it became (for settlement).</summary>
+    internal IReadOnlyList<string> Bind(string admissionId, string requestId)
+    {
+        if (!_pending.TryRemove(admissionId, out var admission))
+            return [];
+        _pending[requestId] = admission;
+        return admission.LeaseIds;
+    }
+
+    /// <summary>The API acknowledged usage: its cost leaves the slices, its worst case is no longer in flight.</summary>
+    public void Settle(IReadOnlyList<(UsageReport Report, UsageOutcome Outcome)> acknowledged)
+    {
+        foreach (var (report, outcome) in acknowledged)
+        {
+            if (!_pending.TryRemove(report.RequestId, out var admission))
+                continue;
+            lock (_gate)
+                foreach (var slice in admission.Slices)
+                {
+                    slice.Remaining -= outcome.Cost;
+                    slice.InFlight -= admission.WorstCase;
+                }
+        }
+    }
+
+    private void Merge(IReadOnlyList<LeaseSliceDto> granted)
+    {
+        lock (_gate)
+        {
+            foreach (var g in granted)
+            {
+                var slice = _slices.FirstOrDefault(s => s.LeaseId == g.LeaseId);
+                if (slice is null)
+                    _slices.Add(slice = new Slice(g.LeaseId, Enum.Parse<BudgetLevel>(g.Level, ignoreCase: true), g.Owner, g.WindowStart, g.WindowEnd));
+                slice.Remaining += g.Amount;
+                slice.ExpiresAt = g.ExpiresAt;
+            }
+            _renewals ??= _clock.CreateTimer(_ => _ = RenewAsync(), null, _options.RenewEvery, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private BudgetStanding Standing(LeaseShortfallDto s)
+    {
+        var level = Enum.Parse<BudgetLevel>(s.Level, ignoreCase: true);
+        var period = _state.Budget(level, s.Owner)?.Period ?? BudgetPeriod.Lifetime;
+        return new BudgetStanding(level, s.Owner, s.Limit, s.Settled, s.Held, Window.For(period, _clock.GetUtcNow())) { Leased = s.Leased };
+    }
+
+    private async Task RenewAsync()
+    {
+        try
+        {
+            List<Slice> due;
+            var now = _clock.GetUtcNow();
+            lock (_gate)
+            {
+                _slices.RemoveAll(s => s.ExpiresAt <= now && s.InFlight <= 0m);
+                due = _slices.Where(s => s.ExpiresAt > now && s.ExpiresAt - now <= 2 * _options.RenewEvery).ToList();
+            }
+            foreach (var slice in due)
+            {
+                var renewed = await _api.RenewAsync(slice.LeaseId, CancellationToken.None);
+                lock (_gate)
+                {
+                    if (renewed is null)
+                        slice.ExpiresAt = now;
+                    else
+                    {
+                        slice.Remaining += renewed.Changed;
+                        slice.ExpiresAt = renewed.ExpiresAt;
+                    }
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            _log.LogWarning("Could not renew leases: {Error}", e.Message);
+        }
+        finally
+        {
+            lock (_gate)
+                _renewals?.Change(_options.RenewEvery, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void OnRecalled(FeedLeaseRecall recall)
+    {
+        if (recall.AdapterId == _adapter.Id)
+            _ = ReturnUnusedAsync(recall.LeaseId);
+    }
+
+    /// <summary>Gives back what the lease holds uncommitted, taken out of the local slice first so nothing is admitted from it meanwhile.</summary>
+    public async Task ReturnUnusedAsync(string leaseId)
+    {
+        Slice? slice;
+        decimal unused;
+        lock (_gate)
+        {
+            slice = _slices.FirstOrDefault(s => s.LeaseId == leaseId);
+            unused = slice?.Available ?? 0m;
+            if (slice is not null)
+                slice.Remaining -= unused;
+        }
+        try
+        {
+            var returned = await _api.ReturnAsync(leaseId, unused, CancellationToken.None);
+            if (returned is not null && slice is not null)
+                lock (_gate)
+                    slice.Remaining += unused - returned.Changed;
+        }
+        catch (Exception e)
+        {
+            // What was taken out stays out: the API may have applied the return, so it must not be admitted from again.
+            _log.LogWarning("Could not return lease {LeaseId}: {Error}", leaseId, e.Message);
+        }
+    }
+
+    /// <summary>Shutdown: every open lease gives back its unused part.</summary>
+    public async Task ReturnAllAsync()
+    {
+        List<string> open;
+        var now = _clock.GetUtcNow();
+        lock (_gate)
+        {
+            _renewals?.Dispose();
+            _renewals = null;
+            open = _slices.Where(s => s.ExpiresAt > now && s.Available > 0m).Select(s => s.LeaseId).ToList();
+        }
+        await Task.WhenAll(open.Select(ReturnUnusedAsync));
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+            _renewals?.Dispose();
+    }
+}

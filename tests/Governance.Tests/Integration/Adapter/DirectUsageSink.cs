@@ -1,0 +1,29 @@
+using Governance.Domain.Access;
+using Governance.Projections.Audit;
+using Governance.Projections.Usage;
+using Marten;
+using Microsoft.Extensions.Logging;
+using ProxyAdapter;
+using ProxyAdapter.Reporting;
+using Wolverine.Runtime;
+
+namespace Governance.Tests.Integration.Adapter;
+
+/// <summary>
+/// A non-durable stand-in for the adapter's usage journal (issue #5b builds the durable one): each report goes straight
+/// into the ledger, as <c>POST /api/usage</c> writes it, and is acknowledged with the ledger's outcome at once; each
+/// denial is recorded as the API records them.
+/// </summary>
+public sealed class DirectUsageSink(IDocumentStore store, IWolverineRuntime runtime, AdapterIdentity adapter, TimeProvider clock, ILogger<DirectUsageSink> log)
+    : IUsageSink
+{
+    public event Action<IReadOnlyList<(UsageReport Report, UsageOutcome Outcome)>>? Acknowledged;
+
+    public async ValueTask AppendAsync(UsageReport report, CancellationToken ct)
+    {
+        var outcomes = await UsageLedger.RecordAsync(store, runtime, [report], adapter.Actor, clock.GetUtcNow(), ct);
+        Acknowledged?.Invoke([(report, outcomes[0])]);
+    }
+
+    public async ValueTask AppendAsync(RequestDenied denied, CancellationToken ct) => await Denials.RecordAsync(store, denied, log);
+}

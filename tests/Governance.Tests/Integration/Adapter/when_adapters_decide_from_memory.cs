@@ -1,0 +1,182 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using Governance.Domain.Keys;
+using Governance.Tests.Integration.Proxy;
+using Xunit.Abstractions;
+
+namespace Governance.Tests.Integration.Adapter;
+
+/// <summary>
+/// Proxy adapters deciding from their in-memory copy and budget leases (docs/leases-and-feed.md, docs/gateway.md): money
+/// stays within the limit across adapters, revocations reach every adapter, and an adapter cut off from the governance
+/// API spends only what it already leased, then refuses clearly until it is back.
+/// </summary>
+[Collection(GovernanceCollection.Name)]
+public sealed class when_adapters_decide_from_memory(GovernanceFixture fx, ITestOutputHelper output)
+{
+    /// <summary>
+    /// $5,000 per 1M output tokens, no input price: with max_tokens equal to what the fake upstream answers (7), a
+    /// request's worst case and its actual cost are both exactly $0.035.
+    /// </summary>
+    private const decimal WorstCase = 0.035m;
+
+    private const int MaxTokens = FakeUpstream.CompletionTokens;
+
+    private Task<string> Model() => fx.ProviderAndModel(inputPrice: 0m, outputPrice: 5_000m);
+
+    private async Task<JsonElement> Budget(string level, string owner) => await fx.Api.Get($"/api/budgets/{level}/{owner}").Json();
+
+    [Fact]
+    public async Task two_adapters_under_200_concurrent_requests_admit_exactly_what_the_budget_covers()
+    {
+        await using var a = await AdapterNode.StartAsync(fx);
+        await using var b = await AdapterNode.StartAsync(fx);
+        var model = await Model();
+        var key = await fx.IssueKey(Api.Unique("app"), model);
+        await fx.Api.Put($"/api/budgets/key/{key.Id}", new { limit = 0.70m, period = "monthly" }, 200);
+        await Task.WhenAll(a.CaughtUpAsync(fx), b.CaughtUpAsync(fx));
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => (i % 2 == 0 ? a : b).ChatAsync(key.Key, model, MaxTokens)));
+        foreach (var line in fx.Logs.Lines.Where(l => l.StartsWith("Warning ProxyAdapter.Governance", StringComparison.Ordinal) && l.Contains(key.Id)))
+            output.WriteLine(line);
+
+        // $0.70 covers exactly 20 requests of $0.035: no more (no overspend), and no fewer (no request was turned away
+        // while the other adapter sat on headroom it did not use).
+        Assert.Equal(20, answers.Count(r => r.Status == HttpStatusCode.OK));
+        Assert.All(answers.Where(r => r.Status != HttpStatusCode.OK), r => Assert.Equal((HttpStatusCode.TooManyRequests, "budget_exceeded"), r));
+        var budget = await Budget("key", key.Id);
+        Assert.True(budget.GetProperty("settled").GetDecimal() <= 0.70m, budget.ToString());
+        Assert.Equal(0.70m, budget.GetProperty("settled").GetDecimal());
+    }
+
+    [Fact]
+    public async Task a_revoked_key_is_refused_by_every_adapter_and_the_delay_is_measured_under_load()
+    {
+        await using var a = await AdapterNode.StartAsync(fx);
+        await using var b = await AdapterNode.StartAsync(fx);
+        var model = await Model();
+        var app = Api.Unique("app");
+        var busy = await fx.IssueKey(app, model);
+        using var stop = new CancellationTokenSource();
+        // Load: other traffic through both adapters all along.
+        var load = Task.WhenAll(Enumerable.Range(0, 4).Select(async i =>
+        {
+            while (!stop.IsCancellationRequested)
+                await (i % 2 == 0 ? a : b).ChatAsync(busy.Key, model, MaxTokens);
+        }));
+
+        var delays = new ConcurrentBag<double>();
+        var copies = new ConcurrentBag<double>();
+        for (var round = 0; round < 25; round++)
+        {
+            var key = await fx.IssueKey(app, model);
+            await Task.WhenAll(a.CaughtUpAsync(fx), b.CaughtUpAsync(fx));
+            Assert.Equal(HttpStatusCode.OK, (await a.ChatAsync(key.Key, model, MaxTokens)).Status);
+            Assert.Equal(HttpStatusCode.OK, (await b.ChatAsync(key.Key, model, MaxTokens)).Status);
+
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            var applied = new[] { a, b }.Select(async node =>
+            {
+                await node.State.WaitUntilAsync(s => s.Key(key.Id)?.Status == KeyStatus.Revoked, deadline.Token);
+                return Stopwatch.GetTimestamp();
+            }).ToList();
+            await fx.Api.Post($"/api/keys/{key.Id}/revoke", new { reason = "leaked" }, 200);
+            var committed = Stopwatch.GetTimestamp();
+            foreach (var at in await Task.WhenAll(applied))
+                copies.Add(Math.Max(0, Stopwatch.GetElapsedTime(committed, at).TotalMilliseconds));
+            await Task.WhenAll(new[] { a, b }.Select(async node =>
+            {
+                // Calls the adapter as a client would until it refuses; every refusal must be the revocation.
+                while (true)
+                {
+                    var (status, code) = await node.ChatAsync(key.Key, model, MaxTokens);
+                    if (status == HttpStatusCode.OK)
+                    {
+                        Assert.True(Stopwatch.GetElapsedTime(committed) < TimeSpan.FromSeconds(10), "A revoked key was still admitted after 10 s.");
+                        continue;
+                    }
+                    delays.Add(Stopwatch.GetElapsedTime(committed).TotalMilliseconds);
+                    Assert.Equal((HttpStatusCode.Unauthorized, "revoked"), (status, code));
+                    return;
+                }
+            }));
+        }
+        await stop.CancelAsync();
+        await load;
+
+        Report("revocation committed (its HTTP answer received) → adapter's copy shows it", copies);
+        Report("revocation committed → a call through the adapter is refused", delays);
+    }
+
+    private void Report(string what, IEnumerable<double> samples)
+    {
+        var sorted = samples.Order().ToList();
+        output.WriteLine($"{what}: {sorted.Count} samples over 2 adapters under load: " +
+            $"p50 {Percentile(sorted, 0.50):0.0} ms, p99 {Percentile(sorted, 0.99):0.0} ms, max {sorted[^1]:0.0} ms");
+    }
+
+    [Fact]
+    public async Task cut_off_from_the_api_an_adapter_spends_only_its_leases_then_refuses_until_it_is_back()
+    {
+        var outage = new GovernanceOutage();
+        await using var node = await AdapterNode.StartAsync(fx, outage);
+        var model = await Model();
+        var app = Api.Unique("app");
+        var budgeted = await fx.IssueKey(app, model);
+        var free = await fx.IssueKey(app, model);
+        await fx.Api.Put($"/api/budgets/key/{budgeted.Id}", new { limit = 10m, period = "monthly" }, 200);
+        await node.CaughtUpAsync(fx);
+        Assert.Equal(HttpStatusCode.OK, (await node.ChatAsync(budgeted.Key, model, MaxTokens)).Status);
+        var leased = (await Budget("key", budgeted.Id)).GetProperty("leased").GetDecimal();
+        Assert.True(leased > 0m);
+
+        outage.Start();
+        var admitted = 0;
+        (HttpStatusCode Status, string? Code) answer;
+        while ((answer = await node.ChatAsync(budgeted.Key, model, MaxTokens)).Status == HttpStatusCode.OK)
+            Assert.True(++admitted * WorstCase <= leased, $"Admitted {admitted} requests on a ${leased} lease while the API was down.");
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "governance_unavailable"), answer);
+        // A key with no budget needs no lease: admitted from memory while the copy is within its staleness bound…
+        Assert.Equal(HttpStatusCode.OK, (await node.ChatAsync(free.Key, model, MaxTokens)).Status);
+        // …and refused once nothing has been heard for longer than that.
+        fx.Clock.Advance(TimeSpan.FromSeconds(6));
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "governance_unavailable"), await node.ChatAsync(free.Key, model, MaxTokens));
+
+        outage.End();
+        Assert.Equal(HttpStatusCode.OK, (await node.ChatAsync(free.Key, model, MaxTokens)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await node.ChatAsync(budgeted.Key, model, MaxTokens)).Status);
+    }
+
+    [Fact]
+    public async Task a_stale_copy_is_refreshed_before_it_decides_so_a_quiet_feed_alone_refuses_nothing()
+    {
+        await using var node = await AdapterNode.StartAsync(fx);
+        var model = await Model();
+        var key = await fx.IssueKey(Api.Unique("app"), model);
+        await node.CaughtUpAsync(fx);
+        fx.Clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(HttpStatusCode.OK, (await node.ChatAsync(key.Key, model, MaxTokens)).Status);
+    }
+
+    [Fact]
+    public async Task an_adapter_that_stops_returns_what_it_leased()
+    {
+        var node = await AdapterNode.StartAsync(fx);
+        var model = await Model();
+        var key = await fx.IssueKey(Api.Unique("app"), model);
+        await fx.Api.Put($"/api/budgets/key/{key.Id}", new { limit = 10m, period = "monthly" }, 200);
+        await node.CaughtUpAsync(fx);
+        Assert.Equal(HttpStatusCode.OK, (await node.ChatAsync(key.Key, model, MaxTokens)).Status);
+        Assert.True((await Budget("key", key.Id)).GetProperty("leased").GetDecimal() > 0m);
+
+        await node.DisposeAsync();
+
+        var budget = await Budget("key", key.Id);
+        Assert.Equal(0m, budget.GetProperty("leased").GetDecimal());
+        Assert.Equal(WorstCase, budget.GetProperty("settled").GetDecimal());
+    }
+
+    private static double Percentile(IReadOnlyList<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+}
