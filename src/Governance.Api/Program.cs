@@ -1,6 +1,7 @@
 using FluentValidation;
 using Governance.Api;
 using Governance.Api.Audit;
+using Governance.Api.Ui;
 using Governance.Api.Infrastructure;
 using Governance.Api.Operators;
 using Governance.Api.Prices;
@@ -58,6 +59,8 @@ app.UseOperatorAuditActor();
 
 app.MapDatabaseHealth(settings.ConnectionString);
 app.MapOpenApi().AllowAnonymous();
+// The operator dashboard: static files at /ui that call /api with the operator's token.
+app.MapDashboard();
 app.MapWolverineEndpoints(opts =>
 {
     opts.RequireAuthorizeOnAll();
