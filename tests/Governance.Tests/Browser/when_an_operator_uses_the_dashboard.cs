@@ -31,6 +31,7 @@ public sealed class when_an_operator_uses_the_dashboard(DashboardFixture fx)
         var approverToken = (await Send(HttpMethod.Post, "/api/operators", new { name = "alice", roles = new[] { "approver" } }))
             .GetProperty("token").GetString()!;
         var hostileKey = (await Send(HttpMethod.Post, "/api/keys", new { app, name = Hostile, models = new[] { model } })).GetProperty("id").GetString()!;
+        await SeedEarlierSpend(model);
 
         await using var context = await fx.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new() { Width = 1280, Height = 800 } });
         var page = await context.NewPageAsync();
@@ -81,6 +82,8 @@ public sealed class when_an_operator_uses_the_dashboard(DashboardFixture fx)
         await Expect(page.Locator($"#budgets [data-owner='app:{app}']")).ToContainTextAsync("$0.000031 settled");
         await Expect(page.Locator("#alerts")).ToContainTextAsync($"50% of $0.000050 reached");
         await Screenshot(page);
+        await page.SelectOptionAsync("#spend-by", "model");
+        await Expect(page.Locator("#spend-chart .legend")).ToHaveTextAsync(model);
 
         // An approver approves a pending request; it leaves the queue for the decisions, granted.
         var requestId = (await Send(HttpMethod.Post, "/api/access-requests",
@@ -118,6 +121,27 @@ public sealed class when_an_operator_uses_the_dashboard(DashboardFixture fx)
 
         Assert.Null(await page.EvaluateAsync<int?>("() => window.__xss ?? null"));
         Assert.True(consoleErrors.Count == 0, "The page logged errors:\n" + string.Join("\n", consoleErrors));
+    }
+
+    /// <summary>
+    /// Two other apps' spend over the last 20 hours, recorded as a proxy records it (request_completed events), so the
+    /// chart has a history to show.
+    /// </summary>
+    private async Task SeedEarlierSpend(string model)
+    {
+        var now = DateTimeOffset.UtcNow;
+        await using var session = fx.Store.LightweightSession();
+        foreach (var (name, scale) in new[] { ("support-bot", 1m), ("search", 0.5m) })
+        {
+            var app = Integration.Api.Unique(name);
+            var key = (await Send(HttpMethod.Post, "/api/keys", new { app, name = name + "-prod", models = new[] { model } })).GetProperty("id").GetString()!;
+            for (var hour = 20; hour >= 1; hour--)
+            {
+                var request = Integration.Dashboards.Ledger.Request(key, app, model, scale * (0.000010m + 0.000003m * (hour % 7)), now.AddHours(-hour));
+                session.Events.StartStream<Governance.Domain.Usage.RequestRecord>(request.RequestId, request);
+            }
+        }
+        await session.SaveChangesAsync();
     }
 
     private static async Task SignIn(IPage page, string token)
