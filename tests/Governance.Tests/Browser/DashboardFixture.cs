@@ -32,9 +32,6 @@ public sealed class DashboardFixture : IAsyncLifetime
     private IPlaywright? _playwright;
 
     public FakeUpstream Upstream { get; } = new();
-
-    /// <summary>Warnings and errors of both services, shown when the test fails.</summary>
-    public CapturedLogs Logs { get; } = new();
     public string BaseUrl { get; private set; } = "";
     public HttpClient Admin { get; private set; } = null!;
     public IAlbaHost Proxy { get; private set; } = null!;
@@ -79,7 +76,7 @@ public sealed class DashboardFixture : IAsyncLifetime
         web.UseSetting("Audit:CheckpointIntervalSeconds", "0");
         web.ConfigureServices(services =>
         {
-            services.AddLogging(logging => logging.ClearProviders().AddProvider(Logs).SetMinimumLevel(LogLevel.Warning));
+            services.AddLogging(logging => logging.ClearProviders());
             services.RunWolverineInSoloMode();
             services.DisableAllExternalWolverineTransports();
         });
