@@ -102,7 +102,11 @@ public sealed class DashboardFixture : IAsyncLifetime
     }
 }
 
-[CollectionDefinition(Name)]
+/// <summary>
+/// Runs alone, after the parallel collections: a browser, two more hosts and their connection pools would otherwise
+/// compete with the load tests of the other collection (and slow this one down).
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class DashboardCollection : ICollectionFixture<DashboardFixture>
 {
     public const string Name = "dashboard";
