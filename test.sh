@@ -6,8 +6,11 @@
 # The test cluster is left running so that re-runs are fast; stop it with
 #   scripts/pg.sh stop test
 #
+# Installs what the tests need when missing (as root, with apt-get): PostgreSQL and Chromium.
+#
 # Environment:
 #   GOVERNANCE_PG_PORT  PostgreSQL port (default 5434)
+#   GOVERNANCE_CHROMIUM Chromium binary for the browser test (default /usr/bin/chromium)
 # Exports to the tests:
 #   GOVERNANCE_TEST_DB  Npgsql connection string (database governance_test)
 set -euo pipefail
@@ -16,6 +19,8 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 cd "$REPO_ROOT"
 # shellcheck source=scripts/pg.sh
 source "$REPO_ROOT/scripts/pg.sh"
+# shellcheck source=scripts/chromium.sh
+source "$REPO_ROOT/scripts/chromium.sh"
 
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 
@@ -30,6 +35,8 @@ fi
 
 ensure_postgres test
 export GOVERNANCE_TEST_DB="$GOVERNANCE_DB"
+# The dashboard's browser test drives headless Chromium (Debian's package).
+ensure_chromium
 
 mkdir -p -m 0755 .data
 LOG=.data/test-last.log

@@ -2,6 +2,7 @@ using FluentValidation;
 using Governance.Api;
 using Governance.Api.Audit;
 using Governance.Api.Docs;
+using Governance.Api.Ui;
 using Governance.Api.Infrastructure;
 using Governance.Api.Operators;
 using Governance.Api.Prices;
@@ -66,6 +67,8 @@ app.MapGovernanceHealth();
 app.MapMetrics();
 app.MapOpenApi().AllowAnonymous();
 app.MapApiDocs();
+// The operator dashboard: static files at /ui that call /api with the operator's token.
+app.MapDashboard();
 app.MapWolverineEndpoints(opts =>
 {
     opts.RequireAuthorizeOnAll();

@@ -36,6 +36,9 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
         new("GET", "/metrics", Anyone, _ => "/metrics"),
         new("GET", "/docs", Anyone, _ => "/docs"),
         new("GET", "/docs/{file}", Anyone, _ => "/docs/explorer.js"),
+        new("GET", "/ui", Anyone, _ => "/ui"),
+        new("GET", "/ui/{file}", Anyone, _ => "/ui/app.js"),
+        new("GET", "/api/me", [Admin, Approver, Auditor, AppOwner, Adapter], _ => "/api/me"),
 
         new("POST", "/api/providers", [Admin], _ => "/api/providers"),
         new("GET", "/api/providers", Readers, _ => "/api/providers"),
@@ -63,6 +66,7 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
 
         new("PUT", "/api/budgets/{level}/{id}", [Admin], w => $"/api/budgets/app/{w.App}"),
         new("GET", "/api/budgets/{level}/{id}", [Admin, Auditor, AppOwner], w => $"/api/budgets/key/{w.KeyId}"),
+        new("GET", "/api/budgets", [Admin, Auditor, AppOwner], _ => "/api/budgets"),
         new("PUT", "/api/apps/{app}", [Admin], w => $"/api/apps/{w.App}"),
         new("GET", "/api/apps/{app}", [Admin, Auditor, AppOwner], w => $"/api/apps/{w.App}"),
         new("PUT", "/api/webhooks/global", [Admin], _ => "/api/webhooks/global"),
@@ -72,6 +76,7 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
         new("GET", "/api/spend", [Admin, Auditor], _ => "/api/spend?by=app"),
         new("GET", "/api/spend/top", [Admin, Auditor], _ => "/api/spend/top?by=app"),
         new("GET", "/api/requests", [Admin, Auditor], _ => "/api/requests"),
+        new("GET", "/api/alerts", [Admin, Auditor], _ => "/api/alerts"),
 
         new("POST", "/api/authorize", [Admin, Adapter], _ => "/api/authorize"),
         new("POST", "/api/usage", [Admin, Adapter], _ => "/api/usage"),
