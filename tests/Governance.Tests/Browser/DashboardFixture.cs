@@ -7,7 +7,12 @@ using Marten;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Playwright;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Governance.Tests.Integration.Adapter;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using ProxyAdapter.Reporting;
 using ProxyAdapter;
 using Wolverine;
 
@@ -52,8 +57,24 @@ public sealed class DashboardFixture : IAsyncLifetime
         BaseUrl = _relay.BaseUrl;
         Admin = new HttpClient { BaseAddress = new Uri(BaseUrl) };
         Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
-        // The proxy starts after the API has created the schema, as run.sh does.
-        Proxy = await AlbaHost.For<ProxyMarker>(Configure);
+        // The proxy starts after the API has created the schema, as run.sh does, with an adapter token of its own.
+        var adapter = await (await Admin.PostAsJsonAsync("/api/operators", new { name = "browser-adapter", roles = new[] { "adapter" }, adapterId = "browser-adapter" }))
+            .EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>();
+        Proxy = await AlbaHost.For<ProxyMarker>(web =>
+        {
+            Configure(web);
+            web.UseSetting("Proxy:GovernanceUrl", "http://localhost/");
+            web.UseSetting("Proxy:AdapterToken", adapter.GetProperty("token").GetString());
+            web.UseSetting("Proxy:JournalPath", Path.Combine(Path.GetTempPath(), "governance-journal-tests", Guid.NewGuid().ToString("N")));
+            web.ConfigureServices(services =>
+            {
+                services.AddHttpClient(GovernanceApiOptions.ClientName).ConfigurePrimaryHttpMessageHandler(() => Api.Server.CreateHandler());
+                services.AddHttpClient(ProxyAdapter.Observability.GovernanceApiLiveness.ClientName).ConfigurePrimaryHttpMessageHandler(() => Api.Server.CreateHandler());
+                services.AddSingleton<IUsageSink, DirectUsageSink>();
+                // Each proxied call first waits until the adapter has applied what the page just changed.
+                services.AddSingleton<IStartupFilter>(new AdapterCatchUp(TestDatabase.ConnectionString, _schema, () => Store));
+            });
+        });
 
         // Playwright's own driver (shipped in its NuGet package, no download) drives Debian's Chromium.
         _playwright = await Playwright.CreateAsync();

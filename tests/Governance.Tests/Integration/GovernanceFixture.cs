@@ -51,9 +51,10 @@ public sealed class GovernanceFixture : IAsyncLifetime
     /// <summary>
     /// An adapter node: its own adapter id and token (issued by the admin, as run.sh does), talking to the API node over
     /// the test server's in-memory transport. <paramref name="outage"/> lets a test cut it off the API; with
-    /// <paramref name="catchUp"/>, every proxied request first waits until the adapter has applied the feed so far.
+    /// <paramref name="catchUp"/>, every proxied request first waits until the adapter has applied the feed so far;
+    /// <paramref name="configure"/> adds a test's own settings.
     /// </summary>
-    public async Task<IAlbaHost> StartProxyAsync(string adapterId, GovernanceOutage? outage = null, bool catchUp = true)
+    public async Task<IAlbaHost> StartProxyAsync(string adapterId, GovernanceOutage? outage = null, bool catchUp = true, Action<IWebHostBuilder>? configure = null)
     {
         var issued = await Api.Post("/api/operators", new { name = adapterId, roles = new[] { OperatorRoles.Adapter }, adapterId }, 201).Json();
         var token = issued.GetProperty("token").GetString()!;
@@ -75,6 +76,7 @@ public sealed class GovernanceFixture : IAsyncLifetime
                 if (catchUp)
                     services.AddSingleton<IStartupFilter>(new AdapterCatchUp(this));
             });
+            configure?.Invoke(web);
         });
     }
 

@@ -41,9 +41,8 @@ public sealed class JsonLogCapture(IEnumerable<ConsoleFormatter> formatters, IOp
     public static async Task<(IAlbaHost Proxy, JsonLogCapture Logs)> StartProxy(GovernanceFixture fx)
     {
         JsonLogCapture? capture = null;
-        var proxy = await AlbaHost.For<ProxyMarker>(web =>
+        var proxy = await fx.StartProxyAsync(Api.Unique("json-logs"), configure: web =>
         {
-            fx.Configure(web);
             web.UseSetting("Logging:Format", "json");
             web.ConfigureServices(services => services.AddSingleton<ILoggerProvider>(sp => capture = new JsonLogCapture(
                 sp.GetServices<ConsoleFormatter>(), sp.GetRequiredService<IOptions<ConsoleLoggerOptions>>())));

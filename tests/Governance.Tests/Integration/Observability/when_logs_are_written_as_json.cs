@@ -7,17 +7,18 @@ namespace Governance.Tests.Integration.Observability;
 public sealed class when_logs_are_written_as_json(GovernanceFixture fx)
 {
     [Fact]
-    public async Task each_line_is_a_json_object_and_a_proxied_calls_lines_carry_its_request_id()
+    public async Task each_line_is_a_json_object_and_a_failing_proxied_calls_lines_carry_its_request_id()
     {
         var (proxy, logs) = await JsonLogCapture.StartProxy(fx);
         await using var host = proxy;
-        var model = await fx.ProviderAndModel();
+        // A provider nobody listens on: the call fails, and the gateway logs each failed attempt while serving it.
+        var model = await fx.ProviderAndModel(baseUrl: "http://127.0.0.1:9/v1");
         var key = await fx.IssueKey(Api.Unique("app"), model);
 
         var client = proxy.Server.CreateClient();
         client.DefaultRequestHeaders.Authorization = new("Bearer", key.Key);
         var response = await client.PostAsync("/v1/chat/completions", Routing.JsonBody(Routing.ChatJson(model, "hi")));
-        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Equal(502, (int)response.StatusCode);
         var requestId = response.RequestId();
 
         Assert.Equal("json", logs.FormatterName);

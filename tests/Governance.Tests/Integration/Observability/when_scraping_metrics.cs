@@ -38,7 +38,7 @@ public sealed class when_scraping_metrics(GovernanceFixture fx, FakeProvider pro
     [Fact]
     public async Task each_proxy_node_reports_only_its_own_calls()
     {
-        await using var other = await AlbaHost.For<ProxyAdapter.ProxyMarker>(fx.Configure);
+        await using var other = await fx.StartProxyAsync(Api.Unique("edge"));
         var model = await fx.ProviderAndModel();
         var before = Scrape.Parse(await fx.ProxyClient().MetricsText());
 
