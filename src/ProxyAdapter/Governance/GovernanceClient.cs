@@ -28,13 +28,20 @@ public sealed class GovernanceClient(IHttpClientFactory clients, AdapterOptions 
 
     public HttpClient Http() => clients.CreateClient(GovernanceApiOptions.ClientName);
 
-    public Task<FeedSnapshot> SnapshotAsync(CancellationToken ct) => GetAsync<FeedSnapshot>("api/feed/snapshot", ct);
+    /// <summary>The snapshot grows with the number of keys (about 24 MB for 100,000), so it has a deadline of its own.</summary>
+    public Task<FeedSnapshot> SnapshotAsync(CancellationToken ct) => GetAsync<FeedSnapshot>("api/feed/snapshot", ct, options.SnapshotTimeout);
 
     public Task<FeedPageDto> PageAsync(long after, CancellationToken ct) => GetAsync<FeedPageDto>($"api/feed?wait=false&after={after}", ct);
 
     /// <summary>Asked on behalf of a client's request: the lease's events carry that request's correlation id.</summary>
+    /// <remarks>
+    /// <c>want</c> is <see cref="AdapterOptions.LeaseWantMultiplier"/> × need: usage is acknowledged in batches, so
+    /// a busy adapter's admitted requests stay in flight for a while, and a small slice would mean a lease call every
+    /// few requests. The API's fair share and near-exhaustion rules still cap what is granted.
+    /// </remarks>
     public Task<LeaseAnswer> RequestLeaseAsync(string adapterId, string keyId, string? model, decimal need, CancellationToken ct) =>
-        PostAsync<LeaseAnswer>("api/leases", new { adapterId, keyId, model, need }, AuditContext.Current?.CorrelationId ?? Own("lease"), ct)!;
+        PostAsync<LeaseAnswer>("api/leases", new { adapterId, keyId, model, need, want = need * options.LeaseWantMultiplier },
+            AuditContext.Current?.CorrelationId ?? Own("lease"), ct)!;
 
     /// <summary>Null when the lease has expired (409 <c>lease_expired</c>): ask for a new one.</summary>
     public Task<LeaseViewDto?> RenewAsync(string leaseId, CancellationToken ct) =>
@@ -48,9 +55,9 @@ public sealed class GovernanceClient(IHttpClientFactory clients, AdapterOptions 
 
     public const string OwnCorrelationPrefix = "adapter-";
 
-    private async Task<T> GetAsync<T>(string url, CancellationToken ct)
+    private async Task<T> GetAsync<T>(string url, CancellationToken ct, TimeSpan? deadline = null)
     {
-        using var timeout = Deadline(ct);
+        using var timeout = Deadline(ct, deadline);
         return (await Http().GetFromJsonAsync<T>(url, Json, timeout.Token))!;
     }
 
@@ -66,10 +73,10 @@ public sealed class GovernanceClient(IHttpClientFactory clients, AdapterOptions 
         return await response.Content.ReadFromJsonAsync<T>(Json, timeout.Token);
     }
 
-    private CancellationTokenSource Deadline(CancellationToken ct)
+    private CancellationTokenSource Deadline(CancellationToken ct, TimeSpan? deadline = null)
     {
         var source = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        source.CancelAfter(options.CallTimeout);
+        source.CancelAfter(deadline ?? options.CallTimeout);
         return source;
     }
 }
