@@ -202,6 +202,9 @@ public sealed partial class Gateway
 
         private Task RecordAsync(PlannedRoute? servedBy, TokenUsage usage, bool estimated, int status)
         {
+            // The call is over: the key's parallel slot is free and its tokens are what was used, before the ledger write
+            // (and, for a complete answer, before the client has it).
+            gateway._limiter.Complete(call.Permit, usage.Input + usage.Output, gateway._clock.GetUtcNow());
             var model = servedBy?.Model.Definition.Id ?? call.Model;
             return gateway._governor.RecordAsync(new UsageReport(call.RequestId, call.KeyId, model, servedBy?.Provider.Id, usage.Input, usage.Cached,
                 usage.Output, usage.Reasoning, (long)Stopwatch.GetElapsedTime(call.Started).TotalMilliseconds, status, call.At, call.ReservationId)
