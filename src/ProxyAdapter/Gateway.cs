@@ -75,8 +75,9 @@ public sealed partial class Gateway(
         if (!admission.Decision.Allowed)
         {
             _metrics.Decided(admission.Decision.Reason, arrived);
-            await _governor.RecordDenialAsync(RequestDenied.Of(RequestIds.Of(http), presentedKey, admission.Decision, shape.Model, adapter.Actor, now));
-            await errors.Denied(admission.Decision.HttpStatus, admission.Decision.Reason!).ExecuteAsync(http);
+            var denied = _governor.RecordDenialAsync(RequestDenied.Of(RequestIds.Of(http), presentedKey, admission.Decision, shape.Model, adapter.Actor, now));
+            await AnswerAsync(http, errors.Denied(admission.Decision.HttpStatus, admission.Decision.Reason!));
+            await denied;
             return;
         }
         var requested = admission.Models[0];
@@ -96,8 +97,9 @@ public sealed partial class Gateway(
         {
             _metrics.Decided(DenialReasons.RateLimited, arrived);
             var refusal = admission.Decision with { Allowed = false, Reason = DenialReasons.RateLimited };
-            await _governor.RecordDenialAsync(RequestDenied.Of(RequestIds.Of(http), presentedKey, refusal, shape.Model, adapter.Actor, now));
-            await errors.RateLimited(limited).ExecuteAsync(http);
+            var denied = _governor.RecordDenialAsync(RequestDenied.Of(RequestIds.Of(http), presentedKey, refusal, shape.Model, adapter.Actor, now));
+            await AnswerAsync(http, errors.RateLimited(limited));
+            await denied;
             return;
         }
         try
@@ -110,18 +112,20 @@ public sealed partial class Gateway(
             if (!hold.Allowed && hold.Shortfall is null)
             {
                 var refusal = admission.Decision with { Allowed = false, Reason = hold.Refusal ?? DenialReasons.GovernanceUnavailable };
-                await _governor.RecordDenialAsync(RequestDenied.Of(RequestIds.Of(http), presentedKey, refusal, shape.Model, adapter.Actor, now));
                 _limiter.Complete(permit, 0, now);
-                await errors.Denied(refusal.HttpStatus, refusal.Reason!).ExecuteAsync(http);
+                var denied = _governor.RecordDenialAsync(RequestDenied.Of(RequestIds.Of(http), presentedKey, refusal, shape.Model, adapter.Actor, now));
+                await AnswerAsync(http, errors.Denied(refusal.HttpStatus, refusal.Reason!));
+                await denied;
                 return;
             }
             if (!hold.Allowed)
             {
                 _metrics.Decided(DenialReasons.BudgetExceeded, arrived);
-                await _governor.RecordDenialAsync(RequestDenied.OverBudget(
-                    RequestIds.Of(http), admission.Decision, requested.Definition.Id, hold.Shortfall!, worstCase, adapter.Actor, now));
                 _limiter.Complete(permit, 0, now);
-                await errors.BudgetExceeded(hold.Shortfall!).ExecuteAsync(http);
+                var denied = _governor.RecordDenialAsync(RequestDenied.OverBudget(
+                    RequestIds.Of(http), admission.Decision, requested.Definition.Id, hold.Shortfall!, worstCase, adapter.Actor, now));
+                await AnswerAsync(http, errors.BudgetExceeded(hold.Shortfall!));
+                await denied;
                 return;
             }
             _metrics.Decided(null, arrived);
@@ -134,6 +138,22 @@ public sealed partial class Gateway(
             // Whatever ended the call (an exception, a path that recorded nothing), its parallel slot is given back; its
             // tokens stay as estimated. A no-op once the call's record has completed the permit with the actual tokens.
             _limiter.Complete(permit, permit.EstimatedTokens, _clock.GetUtcNow());
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="answer"/> and completes the response, so the caller has it all while the handler still
+    /// awaits its record (whose journal append commits with an fsync). A caller that left is no error.
+    /// </summary>
+    private static async Task AnswerAsync(HttpContext http, IResult answer)
+    {
+        try
+        {
+            await answer.ExecuteAsync(http);
+            await http.Response.CompleteAsync();
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException)
+        {
         }
     }
 
