@@ -106,10 +106,12 @@ public sealed partial class Gateway
                 var estimated = usage is null;
                 if (response.IsSuccessStatusCode)
                     gateway._health.Succeeded(route.Deployment.Id);
-                await RecordAsync(route, usage ?? new TokenUsage(Estimate.Tokens(call.InputBytes), 0,
+                // The client has its whole answer while the journal commits the record; the handler returns once both are done.
+                var recorded = RecordAsync(route, usage ?? new TokenUsage(Estimate.Tokens(call.InputBytes), 0,
                     Estimate.Output(surface.GeneratedTextBytes(answer), 0, call.Shape.MaxOutput), 0), estimated,
                     ClientGone.IsCancellationRequested ? ClientClosedRequest : status);
                 await WriteAsync(status, response.Content.Headers.ContentType?.ToString(), answer, null);
+                await recorded;
                 return true;
             }
         }
@@ -179,16 +181,18 @@ public sealed partial class Gateway
             // Every deployment rate-limited us: the provider's own 429 (with its retry-after) tells SDKs to back off.
             if (_lastRateLimit is { } limited && _failures.All(f => f.Reason == AttemptFailures.RateLimited))
             {
-                await RecordAsync(null, TokenUsage.None, false, limited.Status);
+                var recordedLimit = RecordAsync(null, TokenUsage.None, false, limited.Status);
                 await WriteAsync(limited.Status, limited.ContentType, limited.Body, limited.RetryAfter);
+                await recordedLimit;
                 return;
             }
-            await RecordAsync(null, TokenUsage.None, false, 502);
+            var recorded = RecordAsync(null, TokenUsage.None, false, 502);
             var result = _failures.All(f => f.Reason == AttemptFailures.Unreachable)
                 ? surface.Errors.Result(502, "provider_unreachable", "The upstream provider could not be reached.")
                 : surface.Errors.Result(502, "upstream_failed",
                     $"Every upstream attempt failed ({_failures.Count}); the request log entry {call.RequestId} lists them.");
-            await result.ExecuteAsync(http);
+            await AnswerAsync(http, result);
+            await recorded;
         }
 
         private void Fail(PlannedRoute route, int? status, string reason, long started, string? error)
@@ -202,6 +206,9 @@ public sealed partial class Gateway
 
         private Task RecordAsync(PlannedRoute? servedBy, TokenUsage usage, bool estimated, int status)
         {
+            // The call is over: the key's parallel slot is free and its tokens are what was used, before the ledger write
+            // (and, for a complete answer, before the client has it).
+            gateway._limiter.Complete(call.Permit, usage.Input + usage.Output, gateway._clock.GetUtcNow());
             var model = servedBy?.Model.Definition.Id ?? call.Model;
             return gateway._governor.RecordAsync(new UsageReport(call.RequestId, call.KeyId, model, servedBy?.Provider.Id, usage.Input, usage.Cached,
                 usage.Output, usage.Reasoning, (long)Stopwatch.GetElapsedTime(call.Started).TotalMilliseconds, status, call.At, call.ReservationId)
@@ -224,6 +231,8 @@ public sealed partial class Gateway
             try
             {
                 await http.Response.Body.WriteAsync(payload, CancellationToken.None);
+                // Sent and done: the client need not wait for what the handler still does (the journal's commit).
+                await http.Response.CompleteAsync();
             }
             catch (Exception e) when (e is IOException or OperationCanceledException)
             {

@@ -7,6 +7,7 @@ using Governance.Domain.Usage;
 using Governance.Projections;
 using Governance.Projections.Budgets;
 using Governance.Projections.Hosting;
+using ProxyAdapter.Limits;
 using ProxyAdapter.Observability;
 using ProxyAdapter.Routing;
 using ProxyAdapter.Surfaces;
@@ -20,7 +21,7 @@ namespace ProxyAdapter;
 public sealed partial class Gateway(
     IGovernor governor, IHttpClientFactory clients, SecretProtector secrets, LedgerOptions ledger, GatewayOptions options,
     TimeProvider clock, DeploymentHealth health, RouteRandom random, AdapterIdentity adapter, ILogger<Gateway> log,
-    GatewayMetrics metrics)
+    GatewayMetrics metrics, KeyRateLimiter limiter)
 {
     /// <summary>What the log shows for a caller that went away before the answer was complete (nginx's convention).</summary>
     public const int ClientClosedRequest = 499;
@@ -34,6 +35,7 @@ public sealed partial class Gateway(
     private readonly DeploymentHealth _health = health;
     private readonly ILogger _log = log;
     private readonly GatewayMetrics _metrics = metrics;
+    private readonly KeyRateLimiter _limiter = limiter;
 
     public async Task HandleAsync(HttpContext http, Surface surface)
     {
@@ -73,8 +75,9 @@ public sealed partial class Gateway(
         if (!admission.Decision.Allowed)
         {
             _metrics.Decided(admission.Decision.Reason, arrived);
-            await _governor.RecordDenialAsync(RequestDenied.Of(RequestIds.Of(http), presentedKey, admission.Decision, shape.Model, adapter.Actor, now));
-            await errors.Denied(admission.Decision.HttpStatus, admission.Decision.Reason!).ExecuteAsync(http);
+            var denied = _governor.RecordDenialAsync(RequestDenied.Of(RequestIds.Of(http), presentedKey, admission.Decision, shape.Model, adapter.Actor, now));
+            await AnswerAsync(http, errors.Denied(admission.Decision.HttpStatus, admission.Decision.Reason!));
+            await denied;
             return;
         }
         var requested = admission.Models[0];
@@ -87,33 +90,75 @@ public sealed partial class Gateway(
             return;
         }
 
-        // Worst case: every byte of the body a prompt token (a token is at least one byte), every allowed output token
-        // used, at the dearest model the call may fall back to.
-        var worstCase = plan.Select(r => r.Model).Distinct().Max(m => Pricing.WorstCase(raw.Length, shape.MaxOutput, m.Price));
-        var hold = await _governor.HoldAsync(new HoldRequest(admission.Decision.KeyId!, admission.Decision.App!, admission.Grant?.Id,
-            requested.Definition.Id, requested.Price.Version, worstCase, ledger.HoldTtl, adapter.Actor), now, ct);
-        if (!hold.Allowed && hold.Shortfall is null)
+        // The key's own limits, counted in this adapter's memory: the input estimate and every allowed output token as the
+        // worst case (the actual tokens replace it when the call is recorded).
+        var limited = _limiter.TryAcquire(admission.Decision.KeyId!, admission.Limits, Estimate.Tokens(raw.Length) + shape.MaxOutput, now);
+        if (limited.Permit is not { } permit)
         {
-            var refusal = admission.Decision with { Allowed = false, Reason = hold.Refusal ?? DenialReasons.GovernanceUnavailable };
-            await _governor.RecordDenialAsync(RequestDenied.Of(RequestIds.Of(http), presentedKey, refusal, shape.Model, adapter.Actor, now));
-            await errors.Denied(refusal.HttpStatus, refusal.Reason!).ExecuteAsync(http);
+            _metrics.Decided(DenialReasons.RateLimited, arrived);
+            var refusal = admission.Decision with { Allowed = false, Reason = DenialReasons.RateLimited };
+            var denied = _governor.RecordDenialAsync(RequestDenied.Of(RequestIds.Of(http), presentedKey, refusal, shape.Model, adapter.Actor, now));
+            await AnswerAsync(http, errors.RateLimited(limited));
+            await denied;
             return;
         }
-        if (!hold.Allowed)
+        try
         {
-            _metrics.Decided(DenialReasons.BudgetExceeded, arrived);
-            await _governor.RecordDenialAsync(RequestDenied.OverBudget(
-                RequestIds.Of(http), admission.Decision, requested.Definition.Id, hold.Shortfall!, worstCase, adapter.Actor, now));
-            await errors.BudgetExceeded(hold.Shortfall!).ExecuteAsync(http);
-            return;
-        }
-        _metrics.Decided(null, arrived);
+            // Worst case: every byte of the body a prompt token (a token is at least one byte), every allowed output token
+            // used, at the dearest model the call may fall back to.
+            var worstCase = plan.Select(r => r.Model).Distinct().Max(m => Pricing.WorstCase(raw.Length, shape.MaxOutput, m.Price));
+            var hold = await _governor.HoldAsync(new HoldRequest(admission.Decision.KeyId!, admission.Decision.App!, admission.Grant?.Id,
+                requested.Definition.Id, requested.Price.Version, worstCase, ledger.HoldTtl, adapter.Actor), now, ct);
+            if (!hold.Allowed && hold.Shortfall is null)
+            {
+                var refusal = admission.Decision with { Allowed = false, Reason = hold.Refusal ?? DenialReasons.GovernanceUnavailable };
+                _limiter.Complete(permit, 0, now);
+                var denied = _governor.RecordDenialAsync(RequestDenied.Of(RequestIds.Of(http), presentedKey, refusal, shape.Model, adapter.Actor, now));
+                await AnswerAsync(http, errors.Denied(refusal.HttpStatus, refusal.Reason!));
+                await denied;
+                return;
+            }
+            if (!hold.Allowed)
+            {
+                _metrics.Decided(DenialReasons.BudgetExceeded, arrived);
+                _limiter.Complete(permit, 0, now);
+                var denied = _governor.RecordDenialAsync(RequestDenied.OverBudget(
+                    RequestIds.Of(http), admission.Decision, requested.Definition.Id, hold.Shortfall!, worstCase, adapter.Actor, now));
+                await AnswerAsync(http, errors.BudgetExceeded(hold.Shortfall!));
+                await denied;
+                return;
+            }
+            _metrics.Decided(null, arrived);
 
-        var call = new Call(RequestIds.Of(http), admission.Decision.KeyId!, requested.Definition.Id, hold.ReservationId, now, Stopwatch.GetTimestamp(), raw.Length, shape);
-        await new Forwarding(this, http, surface, call, body).RunAsync(plan);
+            var call = new Call(RequestIds.Of(http), admission.Decision.KeyId!, requested.Definition.Id, hold.ReservationId, now, Stopwatch.GetTimestamp(), raw.Length, shape, permit);
+            await new Forwarding(this, http, surface, call, body).RunAsync(plan);
+        }
+        finally
+        {
+            // Whatever ended the call (an exception, a path that recorded nothing), its parallel slot is given back; its
+            // tokens stay as estimated. A no-op once the call's record has completed the permit with the actual tokens.
+            _limiter.Complete(permit, permit.EstimatedTokens, _clock.GetUtcNow());
+        }
     }
 
-    private sealed record Call(string RequestId, string KeyId, string Model, string? ReservationId, DateTimeOffset At, long Started, long InputBytes, CallShape Shape);
+    /// <summary>
+    /// Writes <paramref name="answer"/> and completes the response, so the caller has it all while the handler still
+    /// awaits its record (whose journal append commits with an fsync). A caller that left is no error.
+    /// </summary>
+    private static async Task AnswerAsync(HttpContext http, IResult answer)
+    {
+        try
+        {
+            await answer.ExecuteAsync(http);
+            await http.Response.CompleteAsync();
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException)
+        {
+        }
+    }
+
+    private sealed record Call(
+        string RequestId, string KeyId, string Model, string? ReservationId, DateTimeOffset At, long Started, long InputBytes, CallShape Shape, RateLimitPermit Permit);
 
     private const int PresizedBodyLimit = 1 << 20;
 

@@ -1,6 +1,7 @@
 using Governance.Domain.Access;
 using Governance.Domain.Approvals;
 using Governance.Domain.Catalog;
+using Governance.Domain.Keys;
 using Governance.Domain.Pricing;
 using Governance.Projections.Budgets;
 using Governance.Projections.Usage;
@@ -13,7 +14,11 @@ public sealed record CandidateModel(ModelDefinition Definition, PriceVersion Pri
 public sealed record ProviderRoute(Deployment Deployment, Provider Provider);
 
 /// <summary>Allow/deny for the requested model, the grant that admits it, and every model the call may reach (requested one first).</summary>
-public sealed record Admission(AccessDecision Decision, AccessRequest? Grant, IReadOnlyList<CandidateModel> Models);
+public sealed record Admission(AccessDecision Decision, AccessRequest? Grant, IReadOnlyList<CandidateModel> Models)
+{
+    /// <summary>The admitted key's requests/min, tokens/min and parallel limits, as the governor's copy shows them now.</summary>
+    public KeyRateLimits Limits { get; init; } = KeyRateLimits.None;
+}
 
 /// <summary>
 /// The proxy's three governance steps — decide, hold the worst case, record what happened — behind one seam. The

@@ -37,6 +37,7 @@ builder.Services.AddHttpClient(Upstream.ClientName, client => client.Timeout = T
     .RemoveAllLoggers();
 // Traces, /metrics, /health/live and /health/ready, JSON logs on request (docs/observability.md).
 builder.Services.AddProxyObservability(builder.Configuration, settings);
+builder.Services.AddHostedService<AdapterGauges>();
 builder.Logging.AddGovernanceLogFormat(builder.Configuration);
 
 var app = builder.Build();

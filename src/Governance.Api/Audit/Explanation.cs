@@ -72,6 +72,10 @@ public static class DecisionChecks
         checks.Add(new Check("model_registered", definition is not null && reason != DenialReasons.UnknownModel,
             definition is null ? $"No model '{model}' existed." : definition.IsRouted ? $"Routed to {definition.Provider}/{definition.UpstreamModel}." : "Priced, but not routed to a provider."));
         checks.Add(new Check("model_in_scope", key.Allows(model), $"The key's models: {string.Join(", ", key.Models)}."));
+        // Counts live in the adapter's memory only; the recorded reason says a limit was reached, the key shows which limits it had.
+        if (reason == DenialReasons.RateLimited)
+            checks.Add(new Check("rate_limits", false, $"The key's limits were reached: {Limit(key.Limits.RequestsPerMinute, "requests/min")}, "
+                + $"{Limit(key.Limits.TokensPerMinute, "tokens/min")}, {Limit(key.Limits.MaxParallel, "in parallel")}."));
         if (definition is null)
             return checks;
 
@@ -92,6 +96,8 @@ public static class DecisionChecks
         }
         return checks;
     }
+
+    private static string Limit(long? limit, string unit) => limit is { } l ? $"{l} {unit}" : $"unlimited {unit}";
 
     private static string Lower<T>(T value) where T : struct, Enum => value.ToString().ToLowerInvariant();
 }

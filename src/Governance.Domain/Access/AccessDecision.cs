@@ -17,6 +17,8 @@ public static class DenialReasons
     public const string ApprovalRequired = "approval_required";
     /// <summary>An adapter deciding from memory cannot vouch for its copy (feed lost beyond its staleness bound, API unreachable): fail closed.</summary>
     public const string GovernanceUnavailable = "governance_unavailable";
+    /// <summary>The key's own requests/min, tokens/min or parallel limit was reached (429 with Retry-After).</summary>
+    public const string RateLimited = "rate_limited";
 }
 
 public sealed record AccessDecision(bool Allowed, string? Reason, string? KeyId, string? App)
@@ -29,7 +31,7 @@ public sealed record AccessDecision(bool Allowed, string? Reason, string? KeyId,
     {
         DenialReasons.ModelNotAllowed or DenialReasons.Suspended or DenialReasons.UnpricedModel or DenialReasons.ApprovalRequired => 403,
         DenialReasons.UnknownModel => 404,
-        DenialReasons.BudgetExceeded => 429,
+        DenialReasons.BudgetExceeded or DenialReasons.RateLimited => 429,
         DenialReasons.GovernanceUnavailable => 503,
         _ => 401,
     };

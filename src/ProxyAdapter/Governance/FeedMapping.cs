@@ -15,7 +15,10 @@ internal static class FeedMapping
 {
     public static VirtualKey ToKey(FeedKey k) => new(
         k.Id, k.App, "", k.Models, k.ExpiresAt, Enum.Parse<KeyStatus>(k.Status, ignoreCase: true), k.SecretHash ?? "", k.PreviousSecretHash,
-        k.PreviousValidUntil, default, "", null, null);
+        k.PreviousValidUntil, default, "", null, null)
+    {
+        RateLimits = k.RateLimits is { IsUnlimited: false } limits ? limits : null,
+    };
 
     public static ModelDefinition ToModel(FeedModel m) => new(m.Name, m.Provider, m.UpstreamModel, m.Prices, m.RegisteredAt)
     {

@@ -24,6 +24,8 @@ public static class LeaseGovernorServices
         services.AddSingleton<LeaseWallet>();
         services.AddHostedService<LeaseReturns>();
         services.AddSingleton<IGovernor, LeaseGovernor>();
+        // Readiness is the copy's freshness (AddProxyObservability's default only asks whether the API answers).
+        services.AddSingleton<Observability.IFeedHealth, FeedFreshness>();
         return services;
     }
 }

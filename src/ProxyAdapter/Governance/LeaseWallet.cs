@@ -42,6 +42,19 @@ public sealed class LeaseWallet : IDisposable
             return _slices.ToDictionary(s => s.LeaseId, s => (s.Remaining, s.InFlight));
     }
 
+    /// <summary>
+    /// The leases held now per scope kind (key, app, team, grant; every kind, zero when none) and their uncommitted
+    /// headroom: what new requests may still be admitted against. For the lease gauges: one short lock, no I/O.
+    /// </summary>
+    public IReadOnlyList<Observability.LeaseReading> Readings()
+    {
+        lock (_gate)
+            return Enum.GetValues<BudgetLevel>()
+                .Select(level => new Observability.LeaseReading(level.ToString().ToLowerInvariant(),
+                    _slices.Count(s => s.Level == level), _slices.Where(s => s.Level == level).Sum(s => s.Available)))
+                .ToList();
+    }
+
     internal async Task<WalletOutcome> AdmitAsync(
         string admissionId, string keyId, string? model, IReadOnlyList<(BudgetLevel Level, string Owner)> levels, decimal worstCase, CancellationToken ct)
     {

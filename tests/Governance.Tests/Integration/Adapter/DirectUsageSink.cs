@@ -19,8 +19,13 @@ public sealed class DirectUsageSink(IDocumentStore store, IWolverineRuntime runt
 {
     public event Action<IReadOnlyList<(UsageReport Report, UsageOutcome Outcome)>>? Acknowledged;
 
+    /// <summary>When set, every report waits for it before it is written: a journal whose commit has not finished yet.</summary>
+    public Task? Holding { get; set; }
+
     public async ValueTask AppendAsync(UsageReport report, CancellationToken ct)
     {
+        if (Holding is { } holding)
+            await holding;
         var outcomes = await UsageLedger.RecordAsync(store, runtime, [report], adapter.Actor, clock.GetUtcNow(), ct);
         Acknowledged?.Invoke([(report, outcomes[0])]);
     }
