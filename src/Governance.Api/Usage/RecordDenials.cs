@@ -57,41 +57,12 @@ public static class RecordDenialsEndpoint
         HttpRequest request, IValidator<DenialRecord> validator, IOptions<JsonOptions> json, IDocumentStore store, ClaimsPrincipal user,
         TimeProvider clock, CancellationToken ct)
     {
-        var (records, problem) = await ReadAsync(request, json.Value.SerializerOptions, ct);
+        var (records, problem) = await BatchBody.ReadAsync(request, json.Value.SerializerOptions, validator, "denial", RecordUsageEndpoint.MaxBatch, ct);
         if (problem is not null)
             return problem;
-        var errors = new Dictionary<string, string[]>();
-        for (var i = 0; i < records!.Count; i++)
-            foreach (var failure in (await validator.ValidateAsync(records[i], ct)).Errors)
-                errors[$"[{i}].{RequestValidation.JsonFieldName(failure.PropertyName)}"] = [failure.ErrorMessage];
-        if (errors.Count > 0)
-            return Problems.Validation(errors);
 
         var now = clock.GetUtcNow();
-        var duplicates = await Denials.RecordBatchAsync(store, records.Select(r => r.ToEvent(user.Actor(), now)).ToList(), ct);
-        return Results.Ok(new DenialsResult(records.Select((r, i) => new DenialOutcome(r.RequestId, duplicates[i])).ToList()));
-    }
-
-    private static async Task<(List<DenialRecord>?, IResult?)> ReadAsync(HttpRequest request, JsonSerializerOptions options, CancellationToken ct)
-    {
-        try
-        {
-            using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
-            var records = document.RootElement.ValueKind switch
-            {
-                JsonValueKind.Array => document.RootElement.Deserialize<List<DenialRecord?>>(options),
-                JsonValueKind.Object => [document.RootElement.Deserialize<DenialRecord>(options)],
-                _ => null,
-            };
-            if (records is null || records.Count == 0 || records.Any(r => r is null))
-                return (null, Problems.Field("body", "Send one denial (an object) or a non-empty array of them."));
-            if (records.Count > RecordUsageEndpoint.MaxBatch)
-                return (null, Problems.Field("body", $"A batch holds at most {RecordUsageEndpoint.MaxBatch} denials."));
-            return (records.Cast<DenialRecord>().ToList(), null);
-        }
-        catch (JsonException e)
-        {
-            return (null, Problems.Field("body", "The body is not valid JSON for denials: " + e.Message));
-        }
+        var duplicates = await Denials.RecordBatchAsync(store, records!.Select(r => r.ToEvent(user.Actor(), now)).ToList(), ct);
+        return Results.Ok(new DenialsResult(records!.Select((r, i) => new DenialOutcome(r.RequestId, duplicates[i])).ToList()));
     }
 }

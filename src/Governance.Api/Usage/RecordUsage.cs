@@ -91,47 +91,18 @@ public static class RecordUsageEndpoint
         HttpRequest request, IValidator<UsageRecord> validator, IOptions<JsonOptions> json, IDocumentStore store, IWolverineRuntime runtime,
         ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
     {
-        var (records, problem) = await ReadAsync(request, json.Value.SerializerOptions, ct);
+        var (records, problem) = await BatchBody.ReadAsync(request, json.Value.SerializerOptions, validator, "usage record", MaxBatch, ct);
         if (problem is not null)
             return problem;
-        var errors = new Dictionary<string, string[]>();
-        for (var i = 0; i < records!.Count; i++)
-            foreach (var failure in (await validator.ValidateAsync(records[i], ct)).Errors)
-                errors[$"[{i}].{RequestValidation.JsonFieldName(failure.PropertyName)}"] = [failure.ErrorMessage];
-        if (errors.Count > 0)
-            return Problems.Validation(errors);
 
         var now = clock.GetUtcNow();
         try
         {
-            return Results.Ok(new UsageResult(await UsageLedger.RecordAsync(store, runtime, records.Select(r => r.ToReport(now)).ToList(), user.Actor(), now, ct)));
+            return Results.Ok(new UsageResult(await UsageLedger.RecordAsync(store, runtime, records!.Select(r => r.ToReport(now)).ToList(), user.Actor(), now, ct)));
         }
         catch (UsageRejected e)
         {
             return Problems.Field($"[{e.Index}].{e.Field}", e.Message);
-        }
-    }
-
-    private static async Task<(List<UsageRecord>?, IResult?)> ReadAsync(HttpRequest request, JsonSerializerOptions options, CancellationToken ct)
-    {
-        try
-        {
-            using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
-            var records = document.RootElement.ValueKind switch
-            {
-                JsonValueKind.Array => document.RootElement.Deserialize<List<UsageRecord?>>(options),
-                JsonValueKind.Object => [document.RootElement.Deserialize<UsageRecord>(options)],
-                _ => null,
-            };
-            if (records is null || records.Count == 0 || records.Any(r => r is null))
-                return (null, Problems.Field("body", "Send one usage record (an object) or a non-empty array of them."));
-            if (records.Count > MaxBatch)
-                return (null, Problems.Field("body", $"A batch holds at most {MaxBatch} records."));
-            return (records.Cast<UsageRecord>().ToList(), null);
-        }
-        catch (JsonException e)
-        {
-            return (null, Problems.Field("body", "The body is not valid JSON for usage records: " + e.Message));
         }
     }
 }
