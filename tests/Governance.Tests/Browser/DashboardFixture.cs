@@ -63,17 +63,10 @@ public sealed class DashboardFixture : IAsyncLifetime
         Proxy = await AlbaHost.For<ProxyMarker>(web =>
         {
             Configure(web);
-            web.UseSetting("Proxy:GovernanceUrl", "http://localhost/");
-            web.UseSetting("Proxy:AdapterToken", adapter.GetProperty("token").GetString());
             web.UseSetting("Proxy:JournalPath", Path.Combine(Path.GetTempPath(), "governance-journal-tests", Guid.NewGuid().ToString("N")));
-            web.ConfigureServices(services =>
-            {
-                services.AddHttpClient(GovernanceApiOptions.ClientName).ConfigurePrimaryHttpMessageHandler(() => Api.Server.CreateHandler());
-                services.AddHttpClient(ProxyAdapter.Observability.GovernanceApiLiveness.ClientName).ConfigurePrimaryHttpMessageHandler(() => Api.Server.CreateHandler());
-                services.AddSingleton<IUsageSink, DirectUsageSink>();
-                // Each proxied call first waits until the adapter has applied what the page just changed.
-                services.AddSingleton<IStartupFilter>(new AdapterCatchUp(TestDatabase.ConnectionString, _schema, () => Store));
-            });
+            // Each proxied call first waits until the adapter has applied what the page just changed.
+            AdapterProxy.Configure(web, Api, "browser-adapter", adapter.GetProperty("token").GetString()!,
+                new AdapterCatchUp(TestDatabase.ConnectionString, _schema, () => Store));
         });
 
         // Playwright's own driver (shipped in its NuGet package, no download) drives Debian's Chromium.

@@ -62,20 +62,7 @@ public sealed class GovernanceFixture : IAsyncLifetime
         return await AlbaHost.For<ProxyMarker>(web =>
         {
             Configure(web);
-            web.UseSetting("Proxy:AdapterId", adapterId);
-            web.UseSetting("Proxy:GovernanceUrl", "http://localhost/");
-            web.UseSetting("Proxy:AdapterToken", token);
-            web.ConfigureServices(services =>
-            {
-                services.AddHttpClient(GovernanceApiOptions.ClientName)
-                    .ConfigurePrimaryHttpMessageHandler(() => outage is null ? Api.Server.CreateHandler() : outage.Wrap(Api.Server.CreateHandler()));
-                services.AddSingleton<IUsageSink, DirectUsageSink>();
-                // The proxy's readiness asks the API (in memory here) whether it answers.
-                services.AddHttpClient(ProxyAdapter.Observability.GovernanceApiLiveness.ClientName)
-                    .ConfigurePrimaryHttpMessageHandler(() => Api.Server.CreateHandler());
-                if (catchUp)
-                    services.AddSingleton<IStartupFilter>(new AdapterCatchUp(this));
-            });
+            AdapterProxy.Configure(web, Api, adapterId, token, catchUp ? new AdapterCatchUp(this) : null, outage is null ? null : outage.Wrap);
             configure?.Invoke(web);
         });
     }
