@@ -12,7 +12,7 @@ namespace ProxyAdapter.Governance;
 public sealed record AdapterOptions(TimeSpan MaxStaleness, TimeSpan RenewEvery, TimeSpan LeaseWait, TimeSpan CallTimeout, TimeSpan ReconnectDelay)
 {
     public TimeSpan SnapshotTimeout { get; init; } = TimeSpan.FromSeconds(60);
-    public decimal LeaseWantMultiplier { get; init; } = 50;
+    public decimal LeaseWantMultiplier { get; init; } = 10;
 
     public static AdapterOptions From(IConfiguration configuration) => new(
         TimeSpan.FromSeconds(configuration.GetValue("Proxy:MaxStalenessSeconds", 5.0)),
@@ -22,6 +22,6 @@ public sealed record AdapterOptions(TimeSpan MaxStaleness, TimeSpan RenewEvery, 
         TimeSpan.FromMilliseconds(configuration.GetValue("Proxy:FeedReconnectMs", 250)))
     {
         SnapshotTimeout = TimeSpan.FromSeconds(configuration.GetValue("Proxy:SnapshotTimeoutSeconds", 60.0)),
-        LeaseWantMultiplier = Math.Clamp(configuration.GetValue("Proxy:LeaseWantMultiplier", 50m), 1m, 10_000m),
+        LeaseWantMultiplier = Math.Clamp(configuration.GetValue("Proxy:LeaseWantMultiplier", 10m), 1m, 10_000m),
     };
 }
