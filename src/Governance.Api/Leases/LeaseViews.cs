@@ -5,13 +5,14 @@ namespace Governance.Api.Leases;
 /// <summary>
 /// One level's slice: <see cref="Amount"/> was added by this call, <see cref="Remaining"/> is what the lease holds in
 /// all. Valid for requests the adapter admits before <see cref="ExpiresAt"/> (never after <see cref="WindowEnd"/>).
+/// <see cref="Grants"/>: how many times the lease has been given money, this time included (a return names it).
 /// </summary>
 public sealed record LeaseSliceView(
     string LeaseId, string Level, string Owner, DateTimeOffset WindowStart, DateTimeOffset? WindowEnd, decimal Amount, decimal Remaining,
-    DateTimeOffset ExpiresAt)
+    DateTimeOffset ExpiresAt, int Grants)
 {
     public static LeaseSliceView From(LeaseSlice slice) => new(slice.LeaseId, LevelName(slice.Level), slice.Owner, slice.Window.Start,
-        slice.Window.End, slice.Added, slice.Remaining, slice.ExpiresAt);
+        slice.Window.End, slice.Added, slice.Remaining, slice.ExpiresAt, slice.Grants);
 
     public static string LevelName(BudgetLevel level) => level.ToString().ToLowerInvariant();
 }

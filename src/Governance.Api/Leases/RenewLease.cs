@@ -19,11 +19,12 @@ public sealed record RenewLease(decimal? Want)
 }
 
 /// <summary>A lease after a renewal or a return: <see cref="Changed"/> is what was added (renew) or given back (return).</summary>
-public sealed record LeaseView(string LeaseId, string AdapterId, string Level, string Owner, decimal Changed, decimal Remaining, DateTimeOffset ExpiresAt, string Status)
+public sealed record LeaseView(
+    string LeaseId, string AdapterId, string Level, string Owner, decimal Changed, decimal Remaining, DateTimeOffset ExpiresAt, string Status, int Grants)
 {
     public static LeaseView From(LeaseState state, DateTimeOffset now) => new(state.Lease.Id, state.Lease.AdapterId,
         LeaseSliceView.LevelName(state.Lease.Level), state.Lease.Owner, state.Changed, state.Open?.Remaining ?? 0m, state.Lease.ExpiresAt,
-        state.Open is not null && state.Lease.IsOpenAt(now) ? "open" : "expired");
+        state.Open is not null && state.Lease.IsOpenAt(now) ? "open" : "expired", state.Open?.Grants ?? 0);
 }
 
 internal static class LeaseAccess

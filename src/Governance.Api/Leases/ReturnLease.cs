@@ -8,12 +8,20 @@ using Wolverine.Http;
 
 namespace Governance.Api.Leases;
 
-/// <summary><see cref="Unused"/>: what the adapter holds in the lease and has not committed to any request.</summary>
-public sealed record ReturnLease(decimal Unused)
+/// <summary>
+/// <see cref="Unused"/>: what the adapter holds in the lease and has not committed to any request. <see cref="Grants"/>
+/// (optional): how many of the lease's grants and top-ups (<c>grants</c> in lease answers) the adapter had merged when
+/// it counted <see cref="Unused"/>; fewer than the lease has makes the return partial, and the lease stays recallable.
+/// </summary>
+public sealed record ReturnLease(decimal Unused, int? Grants)
 {
     public sealed class Validator : AbstractValidator<ReturnLease>
     {
-        public Validator() => RuleFor(x => x.Unused).GreaterThanOrEqualTo(0m).LessThanOrEqualTo(RequestLease.MaxAmount);
+        public Validator()
+        {
+            RuleFor(x => x.Unused).GreaterThanOrEqualTo(0m).LessThanOrEqualTo(RequestLease.MaxAmount);
+            RuleFor(x => x.Grants).GreaterThan(0).When(x => x.Grants is not null);
+        }
     }
 }
 
@@ -32,6 +40,6 @@ public static class ReturnLeaseEndpoint
         if (problem is not null)
             return problem;
         var now = clock.GetUtcNow();
-        return Results.Ok(LeaseView.From(await LeaseBook.ReturnAsync(session, lease!, command.Unused, user.Actor(), now, ct), now));
+        return Results.Ok(LeaseView.From(await LeaseBook.ReturnAsync(session, lease!, command.Unused, command.Grants, user.Actor(), now, ct), now));
     }
 }

@@ -4,10 +4,12 @@ namespace Governance.Domain.Budgets;
 /// A lease as its window sees it. <see cref="Remaining"/> counts against the window's limit while the lease runs.
 /// <see cref="Settling"/>: the adapter has returned everything it had not committed and nothing was drawn since, so what
 /// remains is in flight (it will be drawn by usage); a recall would gain nothing. <see cref="Recalled"/>: a recall
-/// awaits an answer.
+/// awaits an answer. <see cref="Grants"/>: how many times money was put into the lease (its grant and every top-up),
+/// so a return can tell whether the adapter had seen all of it.
 /// </summary>
 public sealed record OpenLease(
-    string LeaseId, string AdapterId, decimal Remaining, decimal Drawn, decimal Need, DateTimeOffset ExpiresAt, bool Settling, bool Recalled)
+    string LeaseId, string AdapterId, decimal Remaining, decimal Drawn, decimal Need, DateTimeOffset ExpiresAt, bool Settling, bool Recalled,
+    int Grants = 1)
 {
     /// <summary>Leases end by time, like holds: past its expiry a lease counts for nothing, even before the expiry event.</summary>
     public bool IsOpenAt(DateTimeOffset now) => ExpiresAt > now;
@@ -20,7 +22,7 @@ public sealed record OpenLease(
         {
             Remaining = l.Remaining + e.Added, Need = e.Need, ExpiresAt = e.ExpiresAt,
             // New headroom is uncommitted again; a recall still stands until the adapter answers it.
-            Settling = l.Settling && e.Added == 0m,
+            Settling = l.Settling && e.Added == 0m, Grants = e.Added > 0m ? l.Grants + 1 : l.Grants,
         }),
         // A draw beyond the remaining is still spend (it is settled); the lease simply has nothing left. A request that
         // cost less than its worst case leaves part of what was in flight unused: the lease is worth recalling again.
@@ -28,9 +30,11 @@ public sealed record OpenLease(
         {
             Remaining = Math.Max(0m, l.Remaining - d.Amount), Drawn = l.Drawn + d.Amount, Settling = false,
         })),
+        // A partial return was computed before the adapter saw a top-up: what the top-up added may be unused, so the
+        // lease stays recallable (and the recall counts as answered, so the next shortfall recalls it again).
         LeaseReturned e => Update(leases, e.LeaseId, l => l with
         {
-            Remaining = Math.Max(0m, l.Remaining - e.Amount), Settling = true, Recalled = false,
+            Remaining = Math.Max(0m, l.Remaining - e.Amount), Settling = !e.Partial, Recalled = false,
         }),
         LeaseRecalled e => Update(leases, e.LeaseId, l => l with { Recalled = true }),
         LeaseExpired e => leases.Where(l => l.LeaseId != e.LeaseId).ToList(),

@@ -18,9 +18,12 @@ public sealed record LeaseLevel(Budget Budget, BudgetWindowState Window);
 /// <summary>An event for one window stream.</summary>
 public sealed record WindowEvent(string Window, object Event);
 
-/// <summary>What one level of a granted request gives the adapter: <see cref="Added"/> now, <see cref="Remaining"/> in all.</summary>
+/// <summary>
+/// What one level of a granted request gives the adapter: <see cref="Added"/> now, <see cref="Remaining"/> in all;
+/// <see cref="Grants"/>: how many times the lease has been given money, this time included.
+/// </summary>
 public sealed record LeaseSlice(
-    string LeaseId, BudgetLevel Level, string Owner, Window Window, decimal Added, decimal Remaining, DateTimeOffset ExpiresAt);
+    string LeaseId, BudgetLevel Level, string Owner, Window Window, decimal Added, decimal Remaining, DateTimeOffset ExpiresAt, int Grants);
 
 public enum LeaseVerdict
 {
@@ -99,12 +102,12 @@ public static class LeaseDecider
                 var leaseId = newLeaseId();
                 events.Add(new WindowEvent(level.Window.Id, new LeaseGranted(leaseId, adapterId, keyId, level.Budget.Level, level.Budget.Owner,
                     level.Window.Id, plan.Amount, need, expiresAt, actor, now)));
-                slices.Add(new LeaseSlice(leaseId, level.Budget.Level, level.Budget.Owner, window, plan.Amount, plan.Amount, expiresAt));
+                slices.Add(new LeaseSlice(leaseId, level.Budget.Level, level.Budget.Owner, window, plan.Amount, plan.Amount, expiresAt, 1));
             }
             else
             {
                 events.Add(new WindowEvent(level.Window.Id, new LeaseExtended(own.LeaseId, plan.Amount, need, expiresAt, actor, now)));
-                slices.Add(new LeaseSlice(own.LeaseId, level.Budget.Level, level.Budget.Owner, window, plan.Amount, own.Remaining + plan.Amount, expiresAt));
+                slices.Add(new LeaseSlice(own.LeaseId, level.Budget.Level, level.Budget.Owner, window, plan.Amount, own.Remaining + plan.Amount, expiresAt, own.Grants + 1));
             }
         }
         return new LeaseDecision(LeaseVerdict.Granted, events, slices, [], null);
@@ -160,16 +163,19 @@ public static class LeaseDecider
     }
 
     /// <summary>
-    /// Gives back what the adapter has not committed (at most what the lease still holds). Idempotent: nothing to give
-    /// and nothing to answer writes nothing; an expired lease has already given everything back.
+    /// Gives back what the adapter has not committed (at most what the lease still holds). <paramref name="grantsSeen"/>:
+    /// how many of the lease's grants and top-ups the adapter had merged when it counted <paramref name="unused"/>
+    /// (null: all of them); fewer than the lease has makes the return partial. Idempotent: nothing to give and nothing
+    /// to answer writes nothing; an expired lease has already given everything back.
     /// </summary>
-    public static object[] Return(BudgetWindowState window, string leaseId, decimal unused, string actor, DateTimeOffset now)
+    public static object[] Return(BudgetWindowState window, string leaseId, decimal unused, int? grantsSeen, string actor, DateTimeOffset now)
     {
         var lease = window.Leases.FirstOrDefault(l => l.LeaseId == leaseId && l.IsOpenAt(now));
         if (lease is null)
             return [];
         var amount = Math.Min(unused, lease.Remaining);
-        return amount == 0m && lease.Settling && !lease.Recalled ? [] : [new LeaseReturned(leaseId, amount, actor, now)];
+        var partial = grantsSeen < lease.Grants;
+        return amount == 0m && lease.Settling && !lease.Recalled && !partial ? [] : [new LeaseReturned(leaseId, amount, actor, now, partial)];
     }
 
     /// <summary>Releases a lease whose time is up. Nothing when it is gone already or not yet due.</summary>

@@ -21,8 +21,12 @@ public sealed record LeaseDraw(string LeaseId, string RequestId, decimal Amount)
 /// <summary>Requests' actual costs settled out of leases: the money moves from leased to settled. One event per window per batch.</summary>
 public sealed record LeaseDrawn(IReadOnlyList<LeaseDraw> Draws, DateTimeOffset DrawnAt);
 
-/// <summary>The adapter gave back <paramref name="Amount"/> it had not committed; what it still has in flight stays leased.</summary>
-public sealed record LeaseReturned(string LeaseId, decimal Amount, string ReturnedBy, DateTimeOffset ReturnedAt);
+/// <summary>
+/// The adapter gave back <paramref name="Amount"/> it had not committed; what it still has in flight stays leased.
+/// <paramref name="Partial"/>: the adapter had not yet seen every top-up of the lease when it counted what it had not
+/// committed (a top-up crossed the return), so the lease may still hold unused money.
+/// </summary>
+public sealed record LeaseReturned(string LeaseId, decimal Amount, string ReturnedBy, DateTimeOffset ReturnedAt, bool Partial = false);
 
 /// <summary>
 /// Another adapter needs headroom this lease may be sitting on: its holder should return what it has not committed.

@@ -54,8 +54,8 @@ public static class LeaseBook
         ChangeAsync(session, lease, (level, _) => LeaseDecider.Renew(level, lease.Id, want, sizing, actor, now), now, ct);
 
     public static Task<LeaseState> ReturnAsync(
-        IDocumentSession session, BudgetLease lease, decimal unused, string actor, DateTimeOffset now, CancellationToken ct) =>
-        ChangeAsync(session, lease, (_, window) => LeaseDecider.Return(window, lease.Id, unused, actor, now), now, ct);
+        IDocumentSession session, BudgetLease lease, decimal unused, int? grantsSeen, string actor, DateTimeOffset now, CancellationToken ct) =>
+        ChangeAsync(session, lease, (_, window) => LeaseDecider.Return(window, lease.Id, unused, grantsSeen, actor, now), now, ct);
 
     /// <summary>
     /// Releases a lease whose time is up; returns how long until it is, when it is not yet (then nothing is written).

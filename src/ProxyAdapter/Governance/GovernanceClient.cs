@@ -7,7 +7,8 @@ using Governance.Projections.Feed;
 namespace ProxyAdapter.Governance;
 
 public sealed record LeaseSliceDto(
-    string LeaseId, string Level, string Owner, DateTimeOffset WindowStart, DateTimeOffset? WindowEnd, decimal Amount, decimal Remaining, DateTimeOffset ExpiresAt);
+    string LeaseId, string Level, string Owner, DateTimeOffset WindowStart, DateTimeOffset? WindowEnd, decimal Amount, decimal Remaining, DateTimeOffset ExpiresAt,
+    int Grants);
 
 public sealed record LeaseShortfallDto(string Level, string Owner, decimal Limit, decimal Settled, decimal Held, decimal Leased, decimal Remaining);
 
@@ -47,8 +48,12 @@ public sealed class GovernanceClient(IHttpClientFactory clients, AdapterOptions 
     public Task<LeaseViewDto?> RenewAsync(string leaseId, CancellationToken ct) =>
         PostAsync<LeaseViewDto>($"api/leases/{leaseId}/renew", new { }, Own("renew"), ct);
 
-    public Task<LeaseViewDto?> ReturnAsync(string leaseId, decimal unused, CancellationToken ct) =>
-        PostAsync<LeaseViewDto>($"api/leases/{leaseId}/return", new { unused }, Own("return"), ct);
+    /// <summary>
+    /// <paramref name="grants"/>: how many of the lease's grants and top-ups were merged when <paramref name="unused"/>
+    /// was counted; null for a lease this process does not know (then what it holds counts as in flight).
+    /// </summary>
+    public Task<LeaseViewDto?> ReturnAsync(string leaseId, decimal unused, int? grants, CancellationToken ct) =>
+        PostAsync<LeaseViewDto>($"api/leases/{leaseId}/return", new { unused, grants }, Own("return"), ct);
 
     /// <summary>The correlation id of the adapter's own background work (renewals, recall answers, shutdown returns).</summary>
     public static string Own(string what) => $"{OwnCorrelationPrefix}{what}-{Guid.NewGuid():N}";

@@ -176,7 +176,13 @@ public sealed class LeaseWallet : IDisposable
             {
                 var slice = _slices.FirstOrDefault(s => s.LeaseId == g.LeaseId);
                 if (slice is null)
+                {
+                    // A lease new to this process (or one it held before a restart): the API's count of its grants.
                     _slices.Add(slice = new Slice(g.LeaseId, Enum.Parse<BudgetLevel>(g.Level, ignoreCase: true), g.Owner, g.WindowStart, g.WindowEnd));
+                    slice.Grants = g.Grants - 1;
+                }
+                if (g.Amount > 0m)
+                    slice.Grants++;
                 slice.Remaining += g.Amount;
                 slice.ExpiresAt = g.ExpiresAt;
             }
@@ -213,6 +219,8 @@ public sealed class LeaseWallet : IDisposable
                     {
                         slice.Remaining += renewed.Changed;
                         slice.ExpiresAt = renewed.ExpiresAt;
+                        if (renewed.Changed > 0m)
+                            slice.Grants++;
                     }
                 }
             }
@@ -239,16 +247,19 @@ public sealed class LeaseWallet : IDisposable
     {
         Slice? slice;
         decimal unused;
+        int? grants;
         lock (_gate)
         {
             slice = _slices.FirstOrDefault(s => s.LeaseId == leaseId);
             unused = slice?.Available ?? 0m;
+            grants = slice?.Grants;
             if (slice is not null)
                 slice.Remaining -= unused;
         }
         try
         {
-            var returned = await _api.ReturnAsync(leaseId, unused, CancellationToken.None);
+            // A top-up this process has not merged yet makes the API count the return as partial: the lease stays recallable.
+            var returned = await _api.ReturnAsync(leaseId, unused, grants, CancellationToken.None);
             if (returned is not null && slice is not null)
                 lock (_gate)
                     slice.Remaining += unused - returned.Changed;

@@ -5,7 +5,9 @@ namespace ProxyAdapter.Governance;
 /// <summary>
 /// This adapter's share of one budget window: a lease. <see cref="Remaining"/> is what the lease holds (as the API
 /// counts it, less what this adapter took out to return); <see cref="InFlight"/> the worst cases of admitted requests
-/// whose usage has not been acknowledged yet. Guarded by the wallet's lock.
+/// whose usage has not been acknowledged yet; <see cref="Grants"/> how many of the lease's grants and top-ups are in
+/// <see cref="Remaining"/> (a return names it, so the API can tell a return that crossed a top-up). Guarded by the
+/// wallet's lock.
 /// </summary>
 internal sealed class Slice(string leaseId, BudgetLevel level, string owner, DateTimeOffset windowStart, DateTimeOffset? windowEnd)
 {
@@ -16,6 +18,7 @@ internal sealed class Slice(string leaseId, BudgetLevel level, string owner, Dat
     public DateTimeOffset? WindowEnd { get; } = windowEnd;
     public decimal Remaining { get; set; }
     public decimal InFlight { get; set; }
+    public int Grants { get; set; }
     public DateTimeOffset ExpiresAt { get; set; }
 
     /// <summary>Uncommitted: what a new request may still be admitted against, or returned.</summary>

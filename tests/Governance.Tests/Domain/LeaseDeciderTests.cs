@@ -150,7 +150,7 @@ public sealed class LeaseDeciderTests
         var (level, held) = Ask(Level(KeyBudget(1.00m)), B, need: 0.05m, want: 1.00m);
         var (recalled, _) = Ask(level, A, need: 0.05m);
         // B has one request of 0.05 in flight; it returns the rest.
-        var returned = Apply(recalled, LeaseDecider.Return(recalled.Window, held.Slices[0].LeaseId, 0.95m, "op_b", Now));
+        var returned = Apply(recalled, LeaseDecider.Return(recalled.Window, held.Slices[0].LeaseId, 0.95m, null, "op_b", Now));
         var (_, retry) = Ask(returned, A, need: 0.05m);
 
         Assert.Equal(LeaseVerdict.Granted, retry.Verdict);
@@ -164,8 +164,8 @@ public sealed class LeaseDeciderTests
         var (level, heldByB) = Ask(Level(KeyBudget(0.10m)), B, need: 0.05m);
         var (level2, heldByA) = Ask(level, A, need: 0.05m);
         // Both answered a recall: all they hold is in flight. Nothing can be gained from them.
-        var settling = Apply(level2, LeaseDecider.Return(level2.Window, heldByB.Slices[0].LeaseId, 0m, "op_b", Now));
-        settling = Apply(settling, LeaseDecider.Return(settling.Window, heldByA.Slices[0].LeaseId, 0m, "op_a", Now));
+        var settling = Apply(level2, LeaseDecider.Return(level2.Window, heldByB.Slices[0].LeaseId, 0m, null, "op_b", Now));
+        settling = Apply(settling, LeaseDecider.Return(settling.Window, heldByA.Slices[0].LeaseId, 0m, null, "op_a", Now));
 
         var (_, decision) = Ask(settling, C, need: 0.05m);
 
@@ -179,8 +179,8 @@ public sealed class LeaseDeciderTests
     {
         var (level, heldByB) = Ask(Level(KeyBudget(0.10m)), B, need: 0.05m);
         var (level2, heldByA) = Ask(level, A, need: 0.05m);
-        var settling = Apply(level2, LeaseDecider.Return(level2.Window, heldByB.Slices[0].LeaseId, 0m, "op_b", Now));
-        settling = Apply(settling, LeaseDecider.Return(settling.Window, heldByA.Slices[0].LeaseId, 0m, "op_a", Now));
+        var settling = Apply(level2, LeaseDecider.Return(level2.Window, heldByB.Slices[0].LeaseId, 0m, null, "op_b", Now));
+        settling = Apply(settling, LeaseDecider.Return(settling.Window, heldByA.Slices[0].LeaseId, 0m, null, "op_a", Now));
         // B's request in flight cost $0.02 of its $0.05 worst case: $0.03 sits unused in B's lease now.
         var drawn = Apply(settling, LeaseDecider.Settle(settling.Budget, settling.Window, [], [new LeaseDraw(heldByB.Slices[0].LeaseId, "q1", 0.02m)], Now));
 
@@ -188,6 +188,31 @@ public sealed class LeaseDeciderTests
 
         Assert.Equal(LeaseVerdict.Retry, decision.Verdict);
         Assert.Equal([heldByB.Slices[0].LeaseId], decision.Recalled);
+    }
+
+    [Fact]
+    public void a_return_that_crossed_a_top_up_leaves_the_lease_recallable_until_a_return_has_seen_every_grant()
+    {
+        var (level, heldByB) = Ask(Level(KeyBudget(0.10m)), B, need: 0.02m, want: 0.06m);
+        var leaseId = heldByB.Slices[0].LeaseId;
+        // A's shortfall recalls B's lease; before B's answer reaches the API, B tops its lease up for a request of its own.
+        var (recalled, _) = Ask(level, A, need: 0.05m);
+        var (toppedUp, topUp) = Ask(recalled, B, need: 0.02m);
+        Assert.Equal((0.02m, 2), (topUp.Slices[0].Added, topUp.Slices[0].Grants));
+        // B's answer was counted before it saw the top-up: all of the first $0.06 in flight, nothing unused.
+        var returned = LeaseDecider.Return(toppedUp.Window, leaseId, 0m, grantsSeen: 1, "op_b", Now);
+        var crossed = Apply(toppedUp, returned);
+
+        // The $0.02 top-up may be unused: the lease is recalled again rather than A being denied.
+        Assert.True(Assert.IsType<LeaseReturned>(Assert.Single(returned)).Partial);
+        var (_, retry) = Ask(crossed, A, need: 0.03m);
+        Assert.Equal(LeaseVerdict.Retry, retry.Verdict);
+        Assert.Equal([leaseId], retry.Recalled);
+
+        // B's next answer has seen both grants and gives the top-up back: A gets it.
+        var answered = Apply(crossed, LeaseDecider.Return(crossed.Window, leaseId, 0.02m, grantsSeen: 2, "op_b", Now));
+        var (_, granted) = Ask(answered, A, need: 0.03m);
+        Assert.Equal(LeaseVerdict.Granted, granted.Verdict);
     }
 
     [Fact]
@@ -245,13 +270,13 @@ public sealed class LeaseDeciderTests
         var (level, held) = Ask(Level(KeyBudget(1.00m)), A, need: 0.05m, want: 0.30m);
         var leaseId = held.Slices[0].LeaseId;
 
-        var first = LeaseDecider.Return(level.Window, leaseId, 5m, "op_a", Now);
+        var first = LeaseDecider.Return(level.Window, leaseId, 5m, null, "op_a", Now);
         var after = Apply(level, first);
 
         Assert.Equal(0.30m, Assert.IsType<LeaseReturned>(Assert.Single(first)).Amount);
         Assert.Equal(0m, after.Window.LeasedAt(Now));
-        Assert.Empty(LeaseDecider.Return(after.Window, leaseId, 1m, "op_a", Now));
-        Assert.Empty(LeaseDecider.Return(after.Window, leaseId, 1m, "op_a", Now + Sizing.Ttl));
+        Assert.Empty(LeaseDecider.Return(after.Window, leaseId, 1m, null, "op_a", Now));
+        Assert.Empty(LeaseDecider.Return(after.Window, leaseId, 1m, null, "op_a", Now + Sizing.Ttl));
     }
 
     [Fact]
@@ -420,7 +445,7 @@ public sealed class LeaseDeciderTests
                     // Returns, including answers to recalls: keep a random part as "in flight".
                     for (var i = 0; i < levels.Length; i++)
                         if (levels[i].Window.Leases.FirstOrDefault(x => x.AdapterId == adapter && x.IsOpenAt(now)) is { } lease)
-                            levels[i] = Apply(levels[i], LeaseDecider.Return(levels[i].Window, lease.LeaseId, Math.Round(lease.Remaining * (decimal)random.NextDouble(), 6), "op", now));
+                            levels[i] = Apply(levels[i], LeaseDecider.Return(levels[i].Window, lease.LeaseId, Math.Round(lease.Remaining * (decimal)random.NextDouble(), 6), null, "op", now));
                     returned++;
                     break;
                 }

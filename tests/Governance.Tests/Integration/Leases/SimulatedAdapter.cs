@@ -15,6 +15,7 @@ public sealed class SimulatedAdapter : IAsyncDisposable
         public string Id { get; } = id;
         public decimal Remaining { get; set; }
         public decimal InFlight { get; set; }
+        public int Grants { get; set; }
         public decimal Available => Remaining - InFlight;
     }
 
@@ -87,8 +88,9 @@ public sealed class SimulatedAdapter : IAsyncDisposable
                         {
                             var leaseId = slice.GetProperty("leaseId").GetString()!;
                             if (!_leases.TryGetValue(leaseId, out var lease))
-                                _leases[leaseId] = lease = new LocalLease(leaseId);
+                                _leases[leaseId] = lease = new LocalLease(leaseId) { Grants = slice.GetProperty("grants").GetInt32() - 1 };
                             lease.Remaining += slice.GetProperty("amount").GetDecimal();
+                            lease.Grants++;
                             ids.Add(leaseId);
                         }
                         _leasesOfKey[keyId] = ids;
@@ -173,14 +175,16 @@ public sealed class SimulatedAdapter : IAsyncDisposable
     public async Task ReturnUnusedAsync(string leaseId)
     {
         decimal unused;
+        int grants;
         lock (_gate)
         {
             if (!_leases.TryGetValue(leaseId, out var lease))
                 return;
             unused = Math.Max(0m, lease.Available);
+            grants = lease.Grants;
             lease.Remaining -= unused;
         }
-        var response = await Http.PostAsJsonAsync($"/api/leases/{leaseId}/return", new { unused });
+        var response = await Http.PostAsJsonAsync($"/api/leases/{leaseId}/return", new { unused, grants });
         response.EnsureSuccessStatusCode();
         var returned = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("changed").GetDecimal();
         lock (_gate)

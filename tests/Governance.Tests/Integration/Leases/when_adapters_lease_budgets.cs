@@ -159,6 +159,34 @@ public sealed class when_adapters_lease_budgets(GovernanceFixture fx, ITestOutpu
     }
 
     [Fact]
+    public async Task a_return_that_crossed_a_top_up_is_partial_and_the_lease_is_recalled_again_instead_of_denying()
+    {
+        var model = await FiveCentModel();
+        var key = await fx.IssueKey(Api.Unique("app"), model);
+        await SetBudget("key", key.Id, 0.10m);
+        var a = await RawAdapter();
+        var b = await RawAdapter();
+        var held = (await Lease(b, key.Id, need: 0.02m, want: 0.06m)).GetProperty("slices")[0];
+        var leaseId = held.GetProperty("leaseId").GetString()!;
+        Assert.Equal(1, held.GetProperty("grants").GetInt32());
+        Assert.Equal("retry", (await Lease(a, key.Id, need: 0.05m)).GetProperty("reason").GetString());
+        // B tops its recalled lease up for a request of its own while its answer to the recall is on the way.
+        var topUp = (await Lease(b, key.Id, need: 0.02m)).GetProperty("slices")[0];
+        Assert.Equal((0.02m, 2), (topUp.GetProperty("amount").GetDecimal(), topUp.GetProperty("grants").GetInt32()));
+
+        // B's answer was counted from the first grant alone: all of it in flight.
+        await Post(b, $"/api/leases/{leaseId}/return", new { unused = 0m, grants = 1 });
+        var again = await Lease(a, key.Id, need: 0.03m);
+        Assert.Equal("retry", again.GetProperty("reason").GetString());
+        Assert.Equal([leaseId], again.GetProperty("recalled").EnumerateArray().Select(r => r.GetString()));
+
+        // Its next answer has seen both grants and gives the unused top-up back: A's request fits.
+        await Post(b, $"/api/leases/{leaseId}/return", new { unused = 0.02m, grants = 2 });
+        Assert.True((await Lease(a, key.Id, need: 0.03m)).GetProperty("granted").GetBoolean());
+        await Post(b, $"/api/leases/{leaseId}/return", new { unused = 0m, grants = 0 }, 400);
+    }
+
+    [Fact]
     public async Task every_budget_level_of_the_key_gets_a_slice_and_a_key_without_budgets_needs_none()
     {
         var model = await FiveCentModel();
