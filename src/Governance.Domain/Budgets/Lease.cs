@@ -25,10 +25,12 @@ public sealed record OpenLease(
             Settling = l.Settling && e.Added == 0m, Grants = e.Added > 0m ? l.Grants + 1 : l.Grants,
         }),
         // A draw beyond the remaining is still spend (it is settled); the lease simply has nothing left. A request that
-        // cost less than its worst case leaves part of what was in flight unused: the lease is worth recalling again.
+        // cost less than its worst case (or did not say what that was) leaves part of what was in flight unused: the
+        // lease is worth recalling again. One that cost its whole worst case freed nothing: a settling lease stays so.
         LeaseDrawn e => e.Draws.Aggregate(leases, (all, d) => Update(all, d.LeaseId, l => l with
         {
-            Remaining = Math.Max(0m, l.Remaining - d.Amount), Drawn = l.Drawn + d.Amount, Settling = false,
+            Remaining = Math.Max(0m, l.Remaining - d.Amount), Drawn = l.Drawn + d.Amount,
+            Settling = l.Settling && d.WorstCase is { } worst && d.Amount >= worst,
         })),
         // A partial return was computed before the adapter saw a top-up: what the top-up added may be unused, so the
         // lease stays recallable (and the recall counts as answered, so the next shortfall recalls it again).

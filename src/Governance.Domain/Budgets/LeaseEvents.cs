@@ -16,7 +16,8 @@ public sealed record LeaseGranted(
 /// <summary>A renewal: the lease lives until <paramref name="ExpiresAt"/> and gained <paramref name="Added"/> (possibly 0).</summary>
 public sealed record LeaseExtended(string LeaseId, decimal Added, decimal Need, DateTimeOffset ExpiresAt, string ExtendedBy, DateTimeOffset ExtendedAt);
 
-public sealed record LeaseDraw(string LeaseId, string RequestId, decimal Amount);
+/// <summary>A request's cost drawn from a lease; <paramref name="WorstCase"/>: what the adapter admitted it for, when it said.</summary>
+public sealed record LeaseDraw(string LeaseId, string RequestId, decimal Amount, decimal? WorstCase = null);
 
 /// <summary>Requests' actual costs settled out of leases: the money moves from leased to settled. One event per window per batch.</summary>
 public sealed record LeaseDrawn(IReadOnlyList<LeaseDraw> Draws, DateTimeOffset DrawnAt);

@@ -217,7 +217,7 @@ public static class UsageLedger
                     settlements[windowId] = settlement = (budget, request.OccurredAt, [], []);
                 // A lease of another window (the request happened after its window ended) leaves this window's share plain.
                 if (leasesOf.GetValueOrDefault(request.RequestId)?.FirstOrDefault(l => l.Window == windowId) is { } lease)
-                    settlement.Draws.Add(new LeaseDraw(lease.Id, request.RequestId, request.Cost));
+                    settlement.Draws.Add(new LeaseDraw(lease.Id, request.RequestId, request.Cost, request.WorstCaseCost));
                 else
                     settlement.Entries.Add(new SettledEntry(request.RequestId, request.Cost));
             }

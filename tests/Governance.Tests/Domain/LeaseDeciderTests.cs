@@ -191,6 +191,25 @@ public sealed class LeaseDeciderTests
     }
 
     [Fact]
+    public void a_draw_that_cost_its_whole_worst_case_frees_nothing_and_a_settling_lease_is_not_recalled_again()
+    {
+        // B holds $0.06 for three requests in flight, A $0.02 for one; both answered a recall: nothing unused.
+        var (level, heldByB) = Ask(Level(KeyBudget(0.10m)), B, need: 0.02m, want: 0.06m);
+        var (level2, heldByA) = Ask(level, A, need: 0.02m);
+        var settling = Apply(level2, LeaseDecider.Return(level2.Window, heldByB.Slices[0].LeaseId, 0m, null, "op_b", Now));
+        settling = Apply(settling, LeaseDecider.Return(settling.Window, heldByA.Slices[0].LeaseId, 0m, null, "op_a", Now));
+        // One of B's requests cost its whole $0.02 worst case: B's other $0.04 is still in flight.
+        var drawn = Apply(settling, LeaseDecider.Settle(settling.Budget, settling.Window, [],
+            [new LeaseDraw(heldByB.Slices[0].LeaseId, "q1", 0.02m, WorstCase: 0.02m)], Now));
+        Assert.Equal(0.04m, drawn.Window.Leases.Single(l => l.AdapterId == B).Remaining);
+
+        var (_, decision) = Ask(drawn, C, need: 0.03m);
+
+        Assert.Equal(LeaseVerdict.Denied, decision.Verdict);
+        Assert.Empty(decision.Recalled);
+    }
+
+    [Fact]
     public void a_return_that_crossed_a_top_up_leaves_the_lease_recallable_until_a_return_has_seen_every_grant()
     {
         var (level, heldByB) = Ask(Level(KeyBudget(0.10m)), B, need: 0.02m, want: 0.06m);
