@@ -96,9 +96,9 @@ public sealed class FeedFollower(
 
     private async Task LoadSnapshotAsync(CancellationToken ct)
     {
-        var snapshot = await api.SnapshotAsync(ct);
-        state.Load(snapshot);
-        InterlockedMax(ref _resumeFrom, snapshot.Cursor);
+        var cursor = await api.ReadSnapshotAsync(state, ct);
+        state.SnapshotApplied(cursor);
+        InterlockedMax(ref _resumeFrom, cursor);
     }
 
     private async Task FollowAsync(CancellationToken ct)
