@@ -12,7 +12,7 @@ public static class ProxyObservability
     /// </summary>
     public static IServiceCollection AddProxyObservability(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddGovernanceTelemetry(configuration, "governance-proxy", GatewayMetrics.MeterName);
+        services.AddGovernanceTelemetry(configuration, "governance-proxy", GatewayMetrics.MeterName, store: false);
         services.AddSingleton<GatewayMetrics>();
         services.TryAddSingleton<IFeedHealth, GovernanceApiLiveness>();
         services.AddHttpClient(GovernanceApiLiveness.ClientName, client =>
