@@ -121,8 +121,8 @@ check_port_free "$PROXY_PORT" GOVERNANCE_PROXY_PORT
 
 # --- applications -------------------------------------------------------------------------------
 # Each app runs from its output directory so that its appsettings*.json (content root) is found.
-# The API starts first and applies the database schema; the proxy starts once the API is healthy,
-# so two processes never migrate the same schema at once.
+# The API starts first and applies the database schema; the proxy (which never touches the database) starts once
+# the API is healthy, since it loads its copy of the governance state from the API.
 command -v curl >/dev/null 2>&1 || die "curl is required to check /health"
 healthy() { curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$1/health" 2>/dev/null; }
 wait_healthy() { # name pid port
@@ -175,7 +175,7 @@ fi
 (
   cd "$PROXY_DIR"
   export ASPNETCORE_URLS="http://127.0.0.1:$PROXY_PORT"
-  export ConnectionStrings__Governance="$GOVERNANCE_DB"
+  # The proxy talks to the API only (no database): its /health answers once its copy of the governance state is loaded.
   exec dotnet ProxyAdapter.dll
 ) &
 PROXY_PID=$!

@@ -8,13 +8,14 @@ using ProxyAdapter.Observability;
 using ProxyAdapter.Reporting;
 using ProxyAdapter.Routing;
 using ProxyAdapter.Surfaces;
-using Wolverine;
 
 var builder = WebApplication.CreateBuilder(args);
-var settings = GovernanceSettings.From(builder.Configuration);
 
-builder.Services.AddGovernanceStore(settings, builder.Configuration);
-builder.Host.UseWolverine(opts => opts.ConfigureGovernanceMessaging());
+// No document store, no message runtime, no PostgreSQL connection: the adapter talks to the governance API only
+// (docs/gateway.md, "What the proxy runs"). A ConnectionStrings__Governance left in its environment is ignored.
+builder.Services.TryAddSingleton(TimeProvider.System);
+builder.Services.AddSingleton(new SecretProtector(ProxySettings.MasterKey(builder.Configuration)));
+builder.Services.AddSingleton(LedgerOptions.From(builder.Configuration));
 var adapter = new AdapterIdentity(builder.Configuration["Proxy:AdapterId"] ?? Environment.MachineName);
 builder.Services.AddSingleton(adapter);
 builder.Services.AddSingleton(GatewayOptions.From(builder.Configuration));
@@ -36,7 +37,7 @@ builder.Services.AddHttpClient(Upstream.ClientName, client => client.Timeout = T
     // The factory's default loggers write four Information lines per call; the gateway logs what matters (failures).
     .RemoveAllLoggers();
 // Traces, /metrics, /health/live and /health/ready, JSON logs on request (docs/observability.md).
-builder.Services.AddProxyObservability(builder.Configuration, settings);
+builder.Services.AddProxyObservability(builder.Configuration);
 builder.Services.AddHostedService<AdapterGauges>();
 builder.Logging.AddGovernanceLogFormat(builder.Configuration);
 
@@ -44,10 +45,11 @@ var app = builder.Build();
 
 app.UseRequestIds();
 app.UseRequestLogScope(RequestIds.Of);
-app.MapDatabaseHealth(settings.ConnectionString);
 app.MapGovernanceHealth();
+app.MapProxyHealth();
 app.MapMetrics();
-// Every event a proxied call appends is recorded as adapter:<id>, with the request's correlation id (docs/audit.md).
+// The request's correlation id (echoed in x-correlation-id) goes with the lease calls it makes, so the events the API
+// appends for them carry it (docs/audit.md). Nothing here touches a store: AuditContext is an AsyncLocal.
 app.UseAuditActor(_ => adapter.Actor);
 app.MapPost("/v1/chat/completions", (HttpContext http, Gateway gateway) => gateway.HandleAsync(http, ChatCompletionsSurface.Instance));
 app.MapPost("/v1/embeddings", (HttpContext http, Gateway gateway) => gateway.HandleAsync(http, EmbeddingsSurface.Instance));

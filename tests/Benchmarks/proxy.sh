@@ -221,9 +221,9 @@ api PUT "/api/budgets/key/$KEY_ID" '{"limit":1000000,"period":"monthly"}' >/dev/
 api PUT /api/budgets/app/bench-app '{"limit":1000000,"period":"monthly"}' >/dev/null
 say "set up provider, models, adapter operator, key $KEY_ID and budgets (key, app)"
 
+# The proxy talks to the API only: no connection string.
 PROXY_SETTINGS=(
-  "ConnectionStrings__Governance=$GOVERNANCE_DB" "GOVERNANCE_MASTER_KEY=$MASTER_KEY" "Audit__SigningKey=$AUDIT_KEY"
-  "Governance__Schema=$SCHEMA" "Proxy__AdapterId=bench-adapter" "Proxy__GovernanceUrl=$API_URL/" "Proxy__AdapterToken=$ADAPTER_TOKEN"
+  "GOVERNANCE_MASTER_KEY=$MASTER_KEY" "Proxy__AdapterId=bench-adapter" "Proxy__GovernanceUrl=$API_URL/" "Proxy__AdapterToken=$ADAPTER_TOKEN"
   "Proxy__JournalPath=$WORK/journal"
 )
 # shellcheck disable=SC2206 # word splitting is the point: NAME=VALUE pairs

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 using Governance.Projections.Audit;
 using JasperFx.OpenTelemetry;
 using Marten;
@@ -26,17 +27,13 @@ public static class Telemetry
 
     /// <param name="serviceName">OpenTelemetry's <c>service.name</c> (unless <c>OTEL_SERVICE_NAME</c> says otherwise).</param>
     /// <param name="meterName">The node's own meter (its <c>gov_…</c> series).</param>
+    /// <param name="store">False on a node without a Marten store (the proxy): Marten is then never even loaded.</param>
     public static IServiceCollection AddGovernanceTelemetry(
-        this IServiceCollection services, IConfiguration configuration, string serviceName, string meterName)
+        this IServiceCollection services, IConfiguration configuration, string serviceName, string meterName, bool store = true)
     {
         var otlp = !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
-        services.ConfigureMarten(opts =>
-        {
-            // marten_event_append_total by event type.
-            opts.OpenTelemetry.TrackEventCounters();
-            if (otlp)
-                opts.OpenTelemetry.TrackConnections = TrackLevel.Normal;
-        });
+        if (store)
+            TrackMarten(services, otlp);
         var telemetry = services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(configuration["OTEL_SERVICE_NAME"] ?? serviceName))
             .WithMetrics(metrics => metrics
@@ -70,6 +67,17 @@ public static class Telemetry
         }
         return services;
     }
+
+    // Its own method, so a node without a store never loads Marten's assembly for it.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void TrackMarten(IServiceCollection services, bool otlp) =>
+        services.ConfigureMarten(opts =>
+        {
+            // marten_event_append_total by event type.
+            opts.OpenTelemetry.TrackEventCounters();
+            if (otlp)
+                opts.OpenTelemetry.TrackConnections = TrackLevel.Normal;
+        });
 
     /// <summary>
     /// JSON console logs when <c>Logging:Console:FormatterName</c> is <c>json</c> (the framework's own switch) or when

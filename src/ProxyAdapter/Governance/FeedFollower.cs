@@ -14,6 +14,7 @@ namespace ProxyAdapter.Governance;
 public sealed class FeedFollower(
     AdapterState state, GovernanceClient api, AdapterOptions options, TimeProvider clock, ILogger<FeedFollower> log) : BackgroundService
 {
+    private const int LargeSnapshotKeys = 10_000;
     private readonly object _probeGate = new();
     private Task<bool>? _probe;
     private long _resumeFrom;
@@ -96,9 +97,13 @@ public sealed class FeedFollower(
 
     private async Task LoadSnapshotAsync(CancellationToken ct)
     {
-        var snapshot = await api.SnapshotAsync(ct);
-        state.Load(snapshot);
-        InterlockedMax(ref _resumeFrom, snapshot.Cursor);
+        var cursor = await api.ReadSnapshotAsync(state, ct);
+        state.SnapshotApplied(cursor);
+        InterlockedMax(ref _resumeFrom, cursor);
+        // A large snapshot went through short-lived objects (some 60 MB of them for 100,000 keys) that the GC would
+        // keep committed for a while: compact and give that memory back now, once, before the first request.
+        if (state.KeyCount >= LargeSnapshotKeys)
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 
     private async Task FollowAsync(CancellationToken ct)

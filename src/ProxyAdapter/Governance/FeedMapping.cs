@@ -1,7 +1,5 @@
 using Governance.Domain.Approvals;
-using Governance.Domain.Budgets;
 using Governance.Domain.Catalog;
-using Governance.Domain.Keys;
 using Governance.Projections.Feed;
 
 namespace ProxyAdapter.Governance;
@@ -9,17 +7,11 @@ namespace ProxyAdapter.Governance;
 /// <summary>
 /// The feed's states as the domain's records, so the adapter decides with the same pure functions as the API
 /// (<c>AccessDecision</c>, <c>AccessRequest.ActiveGrant</c>, <c>ModelDefinition.PriceAt</c>). Fields the feed does not
-/// carry are ones no decision reads (names, issuers, justifications).
+/// carry are ones no decision reads (names, issuers, justifications). Keys and budgets, which grow into the hundreds of
+/// thousands, are kept compactly instead (<see cref="KeyEntry"/>, <see cref="BudgetEntry"/>).
 /// </summary>
 internal static class FeedMapping
 {
-    public static VirtualKey ToKey(FeedKey k) => new(
-        k.Id, k.App, "", k.Models, k.ExpiresAt, Enum.Parse<KeyStatus>(k.Status, ignoreCase: true), k.SecretHash ?? "", k.PreviousSecretHash,
-        k.PreviousValidUntil, default, "", null, null)
-    {
-        RateLimits = k.RateLimits is { IsUnlimited: false } limits ? limits : null,
-    };
-
     public static ModelDefinition ToModel(FeedModel m) => new(m.Name, m.Provider, m.UpstreamModel, m.Prices, m.RegisteredAt)
     {
         Deployments = m.Deployments,
@@ -30,9 +22,6 @@ internal static class FeedMapping
     public static AccessRequest ToGrant(FeedGrant g) => new(
         g.Id, g.KeyId, g.App, g.Model, "", 0, g.SpendCap, new ModelPolicy(true, 0, 0, null, null), "", default,
         Enum.Parse<AccessStatus>(g.Status, ignoreCase: true), [], g.Start, g.Expiry, null, null, null);
-
-    public static Budget ToBudget(FeedBudget b) => new(
-        b.Id, Enum.Parse<BudgetLevel>(b.Level, ignoreCase: true), b.Owner, b.Limit, Enum.Parse<BudgetPeriod>(b.Period, ignoreCase: true), [], default);
 
     public static Provider ToProvider(FeedProvider p) => new(p.Name, p.Kind, p.BaseUrl, p.EncryptedApiKey ?? "", default);
 }

@@ -29,8 +29,18 @@ public sealed class GovernanceClient(IHttpClientFactory clients, AdapterOptions 
 
     public HttpClient Http() => clients.CreateClient(GovernanceApiOptions.ClientName);
 
-    /// <summary>The snapshot grows with the number of keys (about 24 MB for 100,000), so it has a deadline of its own.</summary>
-    public Task<FeedSnapshot> SnapshotAsync(CancellationToken ct) => GetAsync<FeedSnapshot>("api/feed/snapshot", ct, options.SnapshotTimeout);
+    /// <summary>
+    /// Reads the snapshot into <paramref name="state"/> as it arrives and returns its cursor. It grows with the number of
+    /// keys (about 24 MB for 100,000), so it has a deadline of its own.
+    /// </summary>
+    public async Task<long> ReadSnapshotAsync(AdapterState state, CancellationToken ct)
+    {
+        using var timeout = Deadline(ct, options.SnapshotTimeout);
+        using var response = await Http().GetAsync("api/feed/snapshot", HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        response.EnsureSuccessStatusCode();
+        await using var body = await response.Content.ReadAsStreamAsync(timeout.Token);
+        return await SnapshotReader.ReadAsync(body, state, Json, timeout.Token);
+    }
 
     public Task<FeedPageDto> PageAsync(long after, CancellationToken ct) => GetAsync<FeedPageDto>($"api/feed?wait=false&after={after}", ct);
 
@@ -60,9 +70,9 @@ public sealed class GovernanceClient(IHttpClientFactory clients, AdapterOptions 
 
     public const string OwnCorrelationPrefix = "adapter-";
 
-    private async Task<T> GetAsync<T>(string url, CancellationToken ct, TimeSpan? deadline = null)
+    private async Task<T> GetAsync<T>(string url, CancellationToken ct)
     {
-        using var timeout = Deadline(ct, deadline);
+        using var timeout = Deadline(ct);
         return (await Http().GetFromJsonAsync<T>(url, Json, timeout.Token))!;
     }
 

@@ -80,7 +80,7 @@ public sealed class LeaseGovernor : IGovernor
         var levels = new List<(BudgetLevel, string)>();
         void Need(BudgetLevel level, string? owner)
         {
-            if (owner is not null && _state.Budget(level, owner) is not null)
+            if (owner is not null && _state.BudgetPeriod(level, owner) is not null)
                 levels.Add((level, owner));
         }
         Need(BudgetLevel.Key, request.KeyId);

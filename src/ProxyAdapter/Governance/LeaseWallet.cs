@@ -193,7 +193,7 @@ public sealed class LeaseWallet : IDisposable
     private BudgetStanding Standing(LeaseShortfallDto s)
     {
         var level = Enum.Parse<BudgetLevel>(s.Level, ignoreCase: true);
-        var period = _state.Budget(level, s.Owner)?.Period ?? BudgetPeriod.Lifetime;
+        var period = _state.BudgetPeriod(level, s.Owner) ?? BudgetPeriod.Lifetime;
         return new BudgetStanding(level, s.Owner, s.Limit, s.Settled, s.Held, Window.For(period, _clock.GetUtcNow())) { Leased = s.Leased };
     }
 

@@ -1,8 +1,11 @@
 using System.Text.Json;
 using Governance.Projections.Hosting;
+using Marten;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Wolverine.Runtime;
 
 namespace Governance.Tests.Integration;
 
@@ -10,7 +13,7 @@ namespace Governance.Tests.Integration;
 public sealed class when_checking_health_and_docs(GovernanceFixture fx)
 {
     [Fact]
-    public async Task both_services_are_healthy_when_the_database_answers()
+    public async Task the_api_is_healthy_when_the_database_answers_and_the_proxy_when_it_could_admit_a_call()
     {
         await fx.Api.Get("/health", 200, token: null);
         var proxy = await fx.ProxyClient().GetAsync("/health");
@@ -42,8 +45,24 @@ public sealed class when_checking_health_and_docs(GovernanceFixture fx)
         var proxy = fx.ProxyClient();
         Assert.Equal(200, (int)(await proxy.GetAsync("/health/live")).StatusCode);
         var proxyReady = await Ready(proxy);
-        Assert.Equal("Healthy", proxyReady.GetProperty("checks").GetProperty("database").GetProperty("status").GetString());
         Assert.Equal("Healthy", proxyReady.GetProperty("checks").GetProperty("feed").GetProperty("status").GetString());
+        Assert.Equal("Healthy", proxyReady.GetProperty("checks").GetProperty("journal").GetProperty("status").GetString());
+        // The proxy talks to the governance API only: it has no database to check.
+        Assert.False(proxyReady.GetProperty("checks").TryGetProperty("database", out _));
+    }
+
+    [Fact]
+    public async Task a_proxy_needs_no_database_even_when_a_connection_string_points_nowhere()
+    {
+        await using var proxy = await fx.StartProxyAsync(Api.Unique("nodb"), configure: web =>
+            web.UseSetting("ConnectionStrings:Governance", "Host=127.0.0.1;Port=9;Database=none;Username=none;Password=none;Timeout=2"));
+        var client = proxy.Server.CreateClient();
+
+        Assert.Equal(200, (int)(await client.GetAsync("/health")).StatusCode);
+        var ready = await Ready(client);
+        Assert.Equal("Healthy", ready.GetProperty("checks").GetProperty("feed").GetProperty("status").GetString());
+        Assert.Null(proxy.Services.GetService<IDocumentStore>());
+        Assert.Null(proxy.Services.GetService<IWolverineRuntime>());
     }
 
     [Fact]
@@ -80,7 +99,7 @@ public sealed class when_checking_health_and_docs(GovernanceFixture fx)
         Assert.Equal(503, (int)ready.StatusCode);
         var body = JsonDocument.Parse(await ready.Content.ReadAsStringAsync()).RootElement;
         Assert.Equal("Unhealthy", body.GetProperty("checks").GetProperty("feed").GetProperty("status").GetString());
-        Assert.Equal("Healthy", body.GetProperty("checks").GetProperty("database").GetProperty("status").GetString());
+        Assert.Equal(503, (int)(await client.GetAsync("/health")).StatusCode);
     }
 
     [Fact]

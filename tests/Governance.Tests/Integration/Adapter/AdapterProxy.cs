@@ -1,6 +1,7 @@
 using Alba;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using ProxyAdapter;
 using ProxyAdapter.Reporting;
 
@@ -9,7 +10,7 @@ namespace Governance.Tests.Integration.Adapter;
 /// <summary>
 /// What makes a proxy host an adapter of an in-memory API host: its adapter id and token, the governance client and
 /// the readiness probe on the API's in-memory handler (<paramref name="governance"/> may wrap it), the direct usage
-/// sink, and the catch-up wait before each proxied request.
+/// sink (it writes through the API host's store), and the catch-up wait before each proxied request.
 /// </summary>
 public static class AdapterProxy
 {
@@ -24,7 +25,9 @@ public static class AdapterProxy
         {
             services.AddHttpClient(GovernanceApiOptions.ClientName)
                 .ConfigurePrimaryHttpMessageHandler(() => governance is null ? api.Server.CreateHandler() : governance(api.Server.CreateHandler()));
-            services.AddSingleton<IUsageSink, DirectUsageSink>();
+            services.AddSingleton<IUsageSink>(sp => new DirectUsageSink(
+                api.Services, sp.GetRequiredService<AdapterIdentity>(), sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<DirectUsageSink>>()));
             // The proxy's readiness asks the API (in memory here) whether it answers.
             services.AddHttpClient(ProxyAdapter.Observability.GovernanceApiLiveness.ClientName)
                 .ConfigurePrimaryHttpMessageHandler(() => api.Server.CreateHandler());
