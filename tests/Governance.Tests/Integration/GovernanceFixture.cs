@@ -52,9 +52,11 @@ public sealed class GovernanceFixture : IAsyncLifetime
     /// An adapter node: its own adapter id and token (issued by the admin, as run.sh does), talking to the API node over
     /// the test server's in-memory transport. <paramref name="outage"/> lets a test cut it off the API; with
     /// <paramref name="catchUp"/>, every proxied request first waits until the adapter has applied the feed so far;
-    /// <paramref name="configure"/> adds a test's own settings.
+    /// <paramref name="configure"/> adds a test's own settings; <paramref name="api"/> is the API node it talks to
+    /// (default: the fixture's).
     /// </summary>
-    public async Task<IAlbaHost> StartProxyAsync(string adapterId, GovernanceOutage? outage = null, bool catchUp = true, Action<IWebHostBuilder>? configure = null)
+    public async Task<IAlbaHost> StartProxyAsync(
+        string adapterId, GovernanceOutage? outage = null, bool catchUp = true, Action<IWebHostBuilder>? configure = null, IAlbaHost? api = null)
     {
         var issued = await Api.Post("/api/operators", new { name = adapterId, roles = new[] { OperatorRoles.Adapter }, adapterId }, 201).Json();
         var token = issued.GetProperty("token").GetString()!;
@@ -62,7 +64,7 @@ public sealed class GovernanceFixture : IAsyncLifetime
         return await AlbaHost.For<ProxyMarker>(web =>
         {
             Configure(web);
-            AdapterProxy.Configure(web, Api, adapterId, token, catchUp ? new AdapterCatchUp(this) : null, outage is null ? null : outage.Wrap);
+            AdapterProxy.Configure(web, api ?? Api, adapterId, token, catchUp ? new AdapterCatchUp(this) : null, outage is null ? null : outage.Wrap);
             configure?.Invoke(web);
         });
     }

@@ -13,8 +13,9 @@ public sealed class AdapterNode(IAlbaHost host) : IAsyncDisposable
     public IAlbaHost Host { get; } = host;
     public AdapterState State => Host.Services.GetRequiredService<AdapterState>();
 
-    public static async Task<AdapterNode> StartAsync(GovernanceFixture fx, GovernanceOutage? outage = null) =>
-        new(await fx.StartProxyAsync(Api.Unique("edge"), outage, catchUp: false));
+    /// <summary>An adapter of <paramref name="api"/> (default: the fixture's API node).</summary>
+    public static async Task<AdapterNode> StartAsync(GovernanceFixture fx, GovernanceOutage? outage = null, IAlbaHost? api = null) =>
+        new(await fx.StartProxyAsync(Api.Unique("edge"), outage, catchUp: false, api: api));
 
     /// <summary>Waits until this adapter has applied every feed event committed so far.</summary>
     public Task CaughtUpAsync(GovernanceFixture fx) => AdapterCatchUp.WaitAsync(fx, State);

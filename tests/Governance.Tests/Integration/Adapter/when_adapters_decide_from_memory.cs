@@ -1,3 +1,4 @@
+using Alba;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
@@ -33,12 +34,27 @@ public sealed class when_adapters_decide_from_memory(GovernanceFixture fx, ITest
     {
         await using var a = await AdapterNode.StartAsync(fx);
         await using var b = await AdapterNode.StartAsync(fx);
+        await AdmitExactlyWhatTheBudgetCovers(a, b, requests: 200, budget: 0.70m);
+    }
+
+    /// <summary>N adapters and M API nodes on one PostgreSQL (docs/deployment.md): each adapter follows the feed and leases through its own node.</summary>
+    [Fact]
+    public async Task two_adapters_on_two_api_nodes_admit_exactly_what_the_budget_covers()
+    {
+        await using var second = await AlbaHost.For<Governance.Api.ApiMarker>(fx.Configure);
+        await using var a = await AdapterNode.StartAsync(fx);
+        await using var b = await AdapterNode.StartAsync(fx, api: second);
+        await AdmitExactlyWhatTheBudgetCovers(a, b, requests: 100, budget: 0.35m);
+    }
+
+    private async Task AdmitExactlyWhatTheBudgetCovers(AdapterNode a, AdapterNode b, int requests, decimal budget)
+    {
         var model = await Model();
         var key = await fx.IssueKey(Api.Unique("app"), model);
-        await fx.Api.Put($"/api/budgets/key/{key.Id}", new { limit = 0.70m, period = "monthly" }, 200);
+        await fx.Api.Put($"/api/budgets/key/{key.Id}", new { limit = budget, period = "monthly" }, 200);
         await Task.WhenAll(a.CaughtUpAsync(fx), b.CaughtUpAsync(fx));
 
-        var answers = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => (i % 2 == 0 ? a : b).ChatAsync(key.Key, model, MaxTokens)));
+        var answers = await Task.WhenAll(Enumerable.Range(0, requests).Select(i => (i % 2 == 0 ? a : b).ChatAsync(key.Key, model, MaxTokens)));
         // On failure, what the adapters said: lease trouble for this key, and any usage they could not record.
         foreach (var line in fx.Logs.Lines.Where(l => (l.StartsWith("Warning ProxyAdapter.Governance", StringComparison.Ordinal) && l.Contains(key.Id))
             || l.StartsWith("Error ProxyAdapter", StringComparison.Ordinal)))
@@ -46,12 +62,12 @@ public sealed class when_adapters_decide_from_memory(GovernanceFixture fx, ITest
         foreach (var group in answers.GroupBy(r => r).OrderBy(g => g.Key.Status))
             output.WriteLine($"{group.Key}: {group.Count()}");
 
-        // $0.70 covers exactly 20 requests of $0.035: no more (no overspend), and no fewer (no request was turned away
-        // while the other adapter sat on headroom it did not use).
-        Assert.Equal(20, answers.Count(r => r.Status == HttpStatusCode.OK));
+        // The budget covers exactly budget / $0.035 requests: no more (no overspend), and no fewer (no request was
+        // turned away while the other adapter sat on headroom it did not use).
+        Assert.Equal((int)(budget / WorstCase), answers.Count(r => r.Status == HttpStatusCode.OK));
         Assert.All(answers.Where(r => r.Status != HttpStatusCode.OK), r => Assert.Equal((HttpStatusCode.TooManyRequests, "budget_exceeded"), r));
-        var budget = await Budget("key", key.Id);
-        Assert.True(budget.GetProperty("settled").GetDecimal() == 0.70m, budget.ToString());
+        var standing = await Budget("key", key.Id);
+        Assert.True(standing.GetProperty("settled").GetDecimal() == budget, standing.ToString());
     }
 
     [Fact]
