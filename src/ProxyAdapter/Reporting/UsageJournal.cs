@@ -44,6 +44,7 @@ public sealed partial class UsageJournal : IUsageSink, IAsyncDisposable
     private readonly ArrayBufferWriter<byte> _record = new(4096);
     // Appends waiting for their fsync (Fsync durability), in seq order.
     private readonly ConcurrentQueue<(long Seq, TaskCompletionSource Done)> _unsynced = new();
+    private readonly Lock _completing = new();
     private readonly Lock _gate = new();
     private readonly List<Segment> _segments = [];
     private readonly FileStream _lock;
@@ -210,13 +211,21 @@ public sealed partial class UsageJournal : IUsageSink, IAsyncDisposable
         }
         Volatile.Write(ref _syncedSeq, target);
         Interlocked.Increment(ref _commits);
-        while (_unsynced.TryPeek(out var waiting) && waiting.Seq <= target && _unsynced.TryDequeue(out waiting))
-        {
-            if (failed is null)
-                waiting.Done.TrySetResult();
-            else
-                waiting.Done.TrySetException(failed);
-        }
+        CompleteUnsynced(target, failed);
+    }
+
+    /// <summary>Completes the appends waiting for an fsync up to <paramref name="seq"/>, or fails them when it failed.</summary>
+    private void CompleteUnsynced(long seq, Exception? failed)
+    {
+        // The syncer and a roll may both complete waiters: one at a time, so what is peeked is what is taken.
+        lock (_completing)
+            while (_unsynced.TryPeek(out var waiting) && waiting.Seq <= seq && _unsynced.TryDequeue(out waiting))
+            {
+                if (failed is null)
+                    waiting.Done.TrySetResult();
+                else
+                    waiting.Done.TrySetException(failed);
+            }
     }
 
     private static void Signal(SemaphoreSlim signal)
@@ -260,6 +269,12 @@ public sealed partial class UsageJournal : IUsageSink, IAsyncDisposable
                 try
                 {
                     RandomAccess.FlushToDisk(closing);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Its records may be lost on a power cut: appends waiting for their fsync learn it now.
+                    _log.LogError(e, "Could not fsync journal segment {Segment} as it was closed", _activeSegment.Path);
+                    CompleteUnsynced(Volatile.Read(ref _lastSeq), e);
                 }
                 finally
                 {
