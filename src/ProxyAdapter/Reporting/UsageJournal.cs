@@ -14,10 +14,11 @@ namespace ProxyAdapter.Reporting;
 /// when <see cref="AppendAsync(UsageReport, CancellationToken)"/> returns the record is in the file: it survives a crash
 /// or kill of the process. A background thread fsyncs what was written, group-committed: one fsync covers every record
 /// written before it started. With <see cref="JournalDurability.Fsync"/> an append completes only after the fsync that
-/// covers it (it survives a power loss too); with <see cref="JournalDurability.Write"/> (the default) it completes after
-/// the write, and a power loss can lose what the last fsync did not cover yet. Records carry consecutive sequence numbers;
-/// the API's acknowledgement moves a watermark, and a segment whose records are all acknowledged is deleted. On start,
-/// everything above the watermark is shipped again.
+/// covers it (it survives a power loss too) and fsyncs follow each other back to back; with
+/// <see cref="JournalDurability.Write"/> (the default) it completes after the write, fsyncs are
+/// <see cref="JournalOptions.SyncInterval"/> apart, and a power loss can lose what the last fsync did not cover yet.
+/// Records carry consecutive sequence numbers; the API's acknowledgement moves a watermark, and a segment whose records
+/// are all acknowledged is deleted. On start, everything above the watermark is shipped again.
 /// </summary>
 /// <remarks>One reader (the <see cref="UsageShipper"/>) calls <see cref="ReadPending"/>, <see cref="Acknowledge"/> and
 /// <see cref="Quarantine"/>; appends may come from any thread.</remarks>
@@ -39,6 +40,7 @@ public sealed partial class UsageJournal : IUsageSink, IAsyncDisposable
     private readonly ILogger<UsageJournal> _log;
     private readonly SemaphoreSlim _appended = new(0, 1);
     private readonly SemaphoreSlim _syncWanted = new(0, 1);
+    private readonly ManualResetEventSlim _closing = new();
     // Appends: the next seq, the record buffer and the active segment's file. Taken before _gate, never after it.
     private readonly Lock _writeGate = new();
     private readonly ArrayBufferWriter<byte> _record = new(4096);
@@ -183,6 +185,10 @@ public sealed partial class UsageJournal : IUsageSink, IAsyncDisposable
                 Sync(target, file);
             if (closed)
                 return;
+            // A write into the page an fsync is flushing waits for that fsync: pausing between fsyncs keeps appends that do
+            // not wait for an fsync from waiting for one after all.
+            if (_options.Durability == JournalDurability.Write && _options.SyncInterval > TimeSpan.Zero)
+                _closing.Wait(_options.SyncInterval);
         }
     }
 
@@ -421,6 +427,7 @@ public sealed partial class UsageJournal : IUsageSink, IAsyncDisposable
             _closed = true;
         }
         // The syncer fsyncs what is left and stops.
+        _closing.Set();
         Signal(_syncWanted);
         await _syncer;
         lock (_writeGate)
@@ -430,6 +437,7 @@ public sealed partial class UsageJournal : IUsageSink, IAsyncDisposable
                 _active = null;
             }
         _readHandle?.Dispose();
+        _closing.Dispose();
         _lock.Dispose();
     }
 }

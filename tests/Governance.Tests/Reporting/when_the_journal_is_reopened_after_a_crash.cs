@@ -141,6 +141,27 @@ public sealed class when_the_journal_is_reopened_after_a_crash(ITestOutputHelper
     }
 
     [Fact]
+    public async Task with_write_durability_appends_do_not_wait_for_the_paced_fsync_and_closing_fsyncs_the_rest()
+    {
+        var journal = Open(Options with { Durability = JournalDurability.Write, SyncInterval = TimeSpan.FromMinutes(10) });
+        await journal.AppendAsync(Report(1), CancellationToken.None);
+        for (var waited = 0; journal.Synced < 1; waited += 10)
+        {
+            Assert.True(waited < 10_000, "The first append was never fsynced.");
+            await Task.Delay(10);
+        }
+
+        // The next fsync is ten minutes away: these complete without one, and are readable (shippable) at once.
+        for (var i = 2; i <= 5; i++)
+            await journal.AppendAsync(Report(i), CancellationToken.None);
+        Assert.Equal(1, journal.Synced);
+        Assert.Equal(5, ReadAll(journal).Count);
+
+        await journal.DisposeAsync();
+        Assert.Equal(5, journal.Synced);
+    }
+
+    [Fact]
     public void an_unknown_durability_setting_stops_the_adapter_at_start()
     {
         var settings = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Proxy:JournalDurability"] = "sometimes" }).Build();
