@@ -106,7 +106,8 @@ public sealed partial class Gateway
                 var estimated = usage is null;
                 if (response.IsSuccessStatusCode)
                     gateway._health.Succeeded(route.Deployment.Id);
-                // The client has its whole answer while the journal commits the record; the handler returns once both are done.
+                // The record is in the journal file before the answer goes; with fsync durability the client has its answer
+                // while the fsync runs. The handler returns once both are done.
                 var recorded = RecordAsync(route, usage ?? new TokenUsage(Estimate.Tokens(call.InputBytes), 0,
                     Estimate.Output(surface.GeneratedTextBytes(answer), 0, call.Shape.MaxOutput), 0), estimated,
                     ClientGone.IsCancellationRequested ? ClientClosedRequest : status);
@@ -231,7 +232,7 @@ public sealed partial class Gateway
             try
             {
                 await http.Response.Body.WriteAsync(payload, CancellationToken.None);
-                // Sent and done: the client need not wait for what the handler still does (the journal's commit).
+                // Sent and done: the client need not wait for what the handler still does (with fsync durability, the journal's fsync).
                 await http.Response.CompleteAsync();
             }
             catch (Exception e) when (e is IOException or OperationCanceledException)

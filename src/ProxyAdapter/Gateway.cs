@@ -143,7 +143,7 @@ public sealed partial class Gateway(
 
     /// <summary>
     /// Writes <paramref name="answer"/> and completes the response, so the caller has it all while the handler still
-    /// awaits its record (whose journal append commits with an fsync). A caller that left is no error.
+    /// awaits its record (whose journal append may wait for an fsync: Proxy:JournalDurability). A caller that left is no error.
     /// </summary>
     private static async Task AnswerAsync(HttpContext http, IResult answer)
     {

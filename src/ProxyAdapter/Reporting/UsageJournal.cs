@@ -1,7 +1,7 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
-using System.Threading.Channels;
 using Governance.Domain.Access;
 using Governance.Projections.Usage;
 using Microsoft.Win32.SafeHandles;
@@ -10,16 +10,20 @@ namespace ProxyAdapter.Reporting;
 
 /// <summary>
 /// The adapter's durable usage buffer: an append-only log of segment files in <see cref="JournalOptions.Directory"/>.
-/// Appends are group-committed: whatever callers append while a write is on its way goes to disk in the next single
-/// write + fsync, and each <see cref="AppendAsync(UsageReport, CancellationToken)"/> completes after the fsync that
-/// covers it. Records carry consecutive sequence numbers; the API's acknowledgement moves a watermark, and a segment
-/// whose records are all acknowledged is deleted. On start, everything above the watermark is shipped again.
+/// An append writes its record to the active segment at once, on the caller's thread (one short lock orders appends), so
+/// when <see cref="AppendAsync(UsageReport, CancellationToken)"/> returns the record is in the file: it survives a crash
+/// or kill of the process. A background thread fsyncs what was written, group-committed: one fsync covers every record
+/// written before it started. With <see cref="JournalDurability.Fsync"/> an append completes only after the fsync that
+/// covers it (it survives a power loss too) and fsyncs follow each other back to back; with
+/// <see cref="JournalDurability.Write"/> (the default) it completes after the write, fsyncs are
+/// <see cref="JournalOptions.SyncInterval"/> apart, and a power loss can lose what the last fsync did not cover yet.
+/// Records carry consecutive sequence numbers; the API's acknowledgement moves a watermark, and a segment whose records
+/// are all acknowledged is deleted. On start, everything above the watermark is shipped again.
 /// </summary>
 /// <remarks>One reader (the <see cref="UsageShipper"/>) calls <see cref="ReadPending"/>, <see cref="Acknowledge"/> and
 /// <see cref="Quarantine"/>; appends may come from any thread.</remarks>
 public sealed partial class UsageJournal : IUsageSink, IAsyncDisposable
 {
-    private const int MaxGroupBytes = 4 << 20;
     private const string SegmentSuffix = ".seg";
 
     private sealed class Segment(long index, string path, long firstSeq)
@@ -31,20 +35,27 @@ public sealed partial class UsageJournal : IUsageSink, IAsyncDisposable
         public long Length { get; set; }
     }
 
-    private readonly record struct Pending(byte[] Payload, TaskCompletionSource Done);
-
     private readonly JournalOptions _options;
     private readonly TimeProvider _clock;
     private readonly ILogger<UsageJournal> _log;
-    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SemaphoreSlim _appended = new(0, 1);
+    private readonly SemaphoreSlim _syncWanted = new(0, 1);
+    private readonly ManualResetEventSlim _closing = new();
+    // Appends: the next seq, the record buffer and the active segment's file. Taken before _gate, never after it.
+    private readonly Lock _writeGate = new();
+    private readonly ArrayBufferWriter<byte> _record = new(4096);
+    // Appends waiting for their fsync (Fsync durability), in seq order.
+    private readonly ConcurrentQueue<(long Seq, TaskCompletionSource Done)> _unsynced = new();
+    private readonly Lock _completing = new();
     private readonly Lock _gate = new();
     private readonly List<Segment> _segments = [];
     private readonly FileStream _lock;
-    private readonly Task _writer;
+    private readonly Task _syncer;
     private Segment _activeSegment = null!;
-    private FileStream? _active;
+    private SafeFileHandle? _active;
+    private bool _closed;
     private long _lastSeq;
+    private long _syncedSeq;
     private long _acked;
     private long _deadLettered;
     private long _oldestPendingMs = long.MinValue;
@@ -66,8 +77,9 @@ public sealed partial class UsageJournal : IUsageSink, IAsyncDisposable
         // One process per journal: a second adapter configured with the same directory fails at start, not silently.
         _lock = new FileStream(Path.Combine(options.Directory, "lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         Recover();
+        _syncedSeq = _lastSeq;
         _readNext = _acked + 1;
-        _writer = Task.Factory.StartNew(WriteLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        _syncer = Task.Factory.StartNew(SyncLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     public string DirectoryPath => _options.Directory;
@@ -91,8 +103,11 @@ public sealed partial class UsageJournal : IUsageSink, IAsyncDisposable
         }
     }
 
-    /// <summary>Group commits (write + fsync) so far: appends ÷ commits is the average group size.</summary>
+    /// <summary>Group commits (fsyncs) so far: appends ÷ commits is the average group size.</summary>
     public long Commits => Volatile.Read(ref _commits);
+
+    /// <summary>The highest sequence number known to be on stable storage (every record up to it was fsynced).</summary>
+    public long Synced => Volatile.Read(ref _syncedSeq);
 
     public event Action<IReadOnlyList<(UsageReport Report, UsageOutcome Outcome)>>? Acknowledged;
 
@@ -100,72 +115,132 @@ public sealed partial class UsageJournal : IUsageSink, IAsyncDisposable
 
     public ValueTask AppendAsync(RequestDenied denied, CancellationToken ct) => AppendAsync(new JournalEntry(null, denied), ct);
 
-    /// <summary>Cancelling stops the wait, not the write: a record once appended is written and shipped.</summary>
+    /// <summary>
+    /// Writes the record before it returns (a disk error throws); the task completes at once, or with
+    /// <see cref="JournalDurability.Fsync"/> after the fsync that covers the record. Cancelling stops that wait, not the
+    /// fsync: a record once appended is kept and shipped.
+    /// </summary>
     private ValueTask AppendAsync(JournalEntry entry, CancellationToken ct)
     {
         var payload = JournalRecord.Serialize(entry);
         if (payload.Length > JournalOptions.MaxRecordBytes)
             throw new ArgumentException($"A journal record holds at most {JournalOptions.MaxRecordBytes} bytes.", nameof(entry));
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_queue.Writer.TryWrite(new Pending(payload, done)))
-            throw new ObjectDisposedException(nameof(UsageJournal));
-        return new ValueTask(ct.CanBeCanceled ? done.Task.WaitAsync(ct) : done.Task);
-    }
-
-    private void WriteLoop()
-    {
-        var group = new List<Pending>();
-        var buffer = new ArrayBufferWriter<byte>(256 * 1024);
-        while (_queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        TaskCompletionSource? durable = null;
+        lock (_writeGate)
         {
-            group.Clear();
-            buffer.ResetWrittenCount();
+            ObjectDisposedException.ThrowIf(_closed, this);
+            if (_active is null)
+                TryRoll();
+            var file = _active ?? throw new IOException("The journal has no open segment (an earlier disk error).");
             var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
-            var before = Volatile.Read(ref _lastSeq);
-            var seq = before;
-            while (buffer.WrittenCount < MaxGroupBytes && _queue.Reader.TryRead(out var pending))
-            {
-                JournalRecord.Write(buffer, ++seq, now, pending.Payload);
-                group.Add(pending);
-            }
+            var seq = _lastSeq + 1;
+            _record.ResetWrittenCount();
+            JournalRecord.Write(_record, seq, now, payload);
             try
             {
-                var active = _active ?? throw new IOException("The journal has no open segment (an earlier disk error).");
-                active.Write(buffer.WrittenSpan);
-                active.Flush(flushToDisk: true);
-                lock (_gate)
-                {
-                    _activeSegment.LastSeq = seq;
-                    _activeSegment.Length += buffer.WrittenCount;
-                }
-                if (Volatile.Read(ref _acked) >= before)
-                    Volatile.Write(ref _oldestPendingMs, now);
-                Volatile.Write(ref _lastSeq, seq);
-                Interlocked.Increment(ref _commits);
-                foreach (var pending in group)
-                    pending.Done.TrySetResult();
-                Signal();
-                if (_activeSegment.Length >= _options.SegmentBytes)
-                    Roll();
+                RandomAccess.Write(file, _record.WrittenSpan, _activeSegment.Length);
             }
             catch (Exception e)
             {
-                _log.LogError(e, "Could not write {Count} usage records to the journal in {Directory}", group.Count, _options.Directory);
-                foreach (var pending in group)
-                    pending.Done.TrySetException(e);
-                // Part of the group may be on disk: never append after it, start a new segment.
+                _log.LogError(e, "Could not write a usage record to the journal in {Directory}", _options.Directory);
+                // Part of the record may be on disk: never append after it, start a new segment.
                 TryRoll();
+                throw;
             }
+            lock (_gate)
+            {
+                _activeSegment.LastSeq = seq;
+                _activeSegment.Length += _record.WrittenCount;
+            }
+            if (Volatile.Read(ref _acked) >= seq - 1)
+                Volatile.Write(ref _oldestPendingMs, now);
+            Volatile.Write(ref _lastSeq, seq);
+            if (_options.Durability == JournalDurability.Fsync)
+            {
+                durable = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _unsynced.Enqueue((seq, durable));
+            }
+            if (_activeSegment.Length >= _options.SegmentBytes)
+                TryRoll();
+        }
+        Signal(_appended);
+        Signal(_syncWanted);
+        if (durable is null)
+            return ValueTask.CompletedTask;
+        return new ValueTask(ct.CanBeCanceled ? durable.Task.WaitAsync(ct) : durable.Task);
+    }
+
+    /// <summary>Fsyncs whatever was written since the last fsync, again and again while appends come.</summary>
+    private void SyncLoop()
+    {
+        while (true)
+        {
+            _syncWanted.Wait();
+            long target;
+            SafeFileHandle? file;
+            bool closed;
+            lock (_writeGate)
+                (target, file, closed) = (_lastSeq, _active, _closed);
+            if (target > Volatile.Read(ref _syncedSeq))
+                Sync(target, file);
+            if (closed)
+                return;
+            // A write into the page an fsync is flushing waits for that fsync: pausing between fsyncs keeps appends that do
+            // not wait for an fsync from waiting for one after all.
+            if (_options.Durability == JournalDurability.Write && _options.SyncInterval > TimeSpan.Zero)
+                _closing.Wait(_options.SyncInterval);
         }
     }
 
-    private void Signal()
+    /// <summary>
+    /// Fsyncs <paramref name="file"/>, which holds every record up to <paramref name="target"/> not in an earlier segment
+    /// (a closed segment was fsynced as it was closed), and completes the appends it covered.
+    /// </summary>
+    private void Sync(long target, SafeFileHandle? file)
     {
-        if (_appended.CurrentCount == 0)
+        Exception? failed = null;
+        try
+        {
+            RandomAccess.FlushToDisk(file ?? throw new IOException("The journal has no open segment (an earlier disk error)."));
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed meanwhile by a roll, which fsyncs a segment before closing it.
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            failed = e;
+            _log.LogError(e, "Could not fsync the usage journal in {Directory}", _options.Directory);
+            // What the failed fsync covered may be lost on a power cut: never append after it, start a new segment.
+            lock (_writeGate)
+                TryRoll();
+        }
+        Volatile.Write(ref _syncedSeq, target);
+        Interlocked.Increment(ref _commits);
+        CompleteUnsynced(target, failed);
+    }
+
+    /// <summary>Completes the appends waiting for an fsync up to <paramref name="seq"/>, or fails them when it failed.</summary>
+    private void CompleteUnsynced(long seq, Exception? failed)
+    {
+        // The syncer and a roll may both complete waiters: one at a time, so what is peeked is what is taken.
+        lock (_completing)
+            while (_unsynced.TryPeek(out var waiting) && waiting.Seq <= seq && _unsynced.TryDequeue(out waiting))
+            {
+                if (failed is null)
+                    waiting.Done.TrySetResult();
+                else
+                    waiting.Done.TrySetException(failed);
+            }
+    }
+
+    private static void Signal(SemaphoreSlim signal)
+    {
+        if (signal.CurrentCount == 0)
         {
             try
             {
-                _appended.Release();
+                signal.Release();
             }
             catch (SemaphoreFullException)
             {
@@ -186,13 +261,32 @@ public sealed partial class UsageJournal : IUsageSink, IAsyncDisposable
         }
     }
 
-    /// <summary>Closes the active segment and opens the next one; an empty one is removed.</summary>
+    /// <summary>
+    /// Fsyncs and closes the active segment and opens the next one; an empty one is removed. Under
+    /// <see cref="_writeGate"/>.
+    /// </summary>
     private void Roll()
     {
         lock (_gate)
         {
-            _active?.Dispose();
-            _active = null;
+            if (_active is { } closing)
+            {
+                _active = null;
+                try
+                {
+                    RandomAccess.FlushToDisk(closing);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Its records may be lost on a power cut: appends waiting for their fsync learn it now.
+                    _log.LogError(e, "Could not fsync journal segment {Segment} as it was closed", _activeSegment.Path);
+                    CompleteUnsynced(Volatile.Read(ref _lastSeq), e);
+                }
+                finally
+                {
+                    closing.Dispose();
+                }
+            }
             var previous = _activeSegment;
             if (previous.LastSeq < previous.FirstSeq)
             {
@@ -206,7 +300,7 @@ public sealed partial class UsageJournal : IUsageSink, IAsyncDisposable
     private void OpenSegment(long index, long firstSeq)
     {
         var segment = new Segment(index, Path.Combine(_options.Directory, index.ToString("D12", CultureInfo.InvariantCulture) + SegmentSuffix), firstSeq);
-        _active = new FileStream(segment.Path, FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete, bufferSize: 0);
+        _active = File.OpenHandle(segment.Path, FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete);
         _segments.Add(segment);
         _activeSegment = segment;
     }
@@ -257,7 +351,8 @@ public sealed partial class UsageJournal : IUsageSink, IAsyncDisposable
                 _readNext = Math.Max(_readNext, read[^1].Seq + 1);
             if (!intact || (read.Count == 0 && _readNext <= lastSeq))
             {
-                // Only bytes that were fsynced are read, so this is damage after the fact (the disk, or a hand).
+                // Only whole records are read (an append updates the length after its write), so this is damage after the fact
+                // (the disk, or a hand).
                 _log.LogError("Journal segment {Segment} is damaged at byte {Offset}; records {From}..{To} cannot be read and are skipped",
                     segment.Path, end, _readNext, lastSeq);
                 _readNext = lastSeq + 1;
@@ -325,14 +420,24 @@ public sealed partial class UsageJournal : IUsageSink, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _queue.Writer.TryComplete();
-        await _writer;
-        lock (_gate)
+        lock (_writeGate)
         {
-            _active?.Dispose();
-            _active = null;
+            if (_closed)
+                return;
+            _closed = true;
         }
+        // The syncer fsyncs what is left and stops.
+        _closing.Set();
+        Signal(_syncWanted);
+        await _syncer;
+        lock (_writeGate)
+            lock (_gate)
+            {
+                _active?.Dispose();
+                _active = null;
+            }
         _readHandle?.Dispose();
+        _closing.Dispose();
         _lock.Dispose();
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -8,7 +9,8 @@ namespace ProxyAdapter.Reporting;
 
 /// <summary>
 /// Ships the journal to the governance API in order: reports to <c>POST /api/usage</c>, denials to
-/// <c>POST /api/denials</c>, in batches of <see cref="JournalOptions.BatchSize"/>. Until the API answers (it or its
+/// <c>POST /api/denials</c>, in batches of <see cref="JournalOptions.BatchSize"/>, each sent once it is full or
+/// <see cref="JournalOptions.Linger"/> after its first record was read, whichever comes first. Until the API answers (it or its
 /// PostgreSQL may be down) the same batch is retried with capped exponential backoff; request ids make the retries
 /// safe. A batch the API refuses names the bad record (<c>"[i].field"</c>): that record goes to the dead-letter file
 /// and the rest is sent again, so one bad record never holds up the others.
@@ -24,6 +26,7 @@ public sealed partial class UsageShipper(UsageJournal journal, IHttpClientFactor
         var failures = 0;
         List<JournalItem> usage = [], denials = [];
         var last = 0L;
+        var filling = 0L;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -41,6 +44,15 @@ public sealed partial class UsageShipper(UsageJournal journal, IHttpClientFactor
                     await journal.WaitForRecordsAsync(TimeSpan.FromSeconds(1), stoppingToken);
                     continue;
                 }
+                // One call for many requests' usage: the API's cost is mostly per call (a request, a transaction).
+                if (filling == 0)
+                    filling = Stopwatch.GetTimestamp();
+                var lingerLeft = options.Linger - Stopwatch.GetElapsedTime(filling);
+                if (failures == 0 && usage.Count + denials.Count < options.BatchSize && lingerLeft > TimeSpan.Zero)
+                {
+                    await Task.Delay(lingerLeft, stoppingToken);
+                    continue;
+                }
                 // A restart before the acknowledgement ships the whole batch again: the API answers duplicates.
                 if ((usage.Count > 0 && await ShipAsync("api/usage", usage, stoppingToken) == Answer.Retry)
                     || (denials.Count > 0 && await ShipAsync("api/denials", denials, stoppingToken) == Answer.Retry))
@@ -48,7 +60,7 @@ public sealed partial class UsageShipper(UsageJournal journal, IHttpClientFactor
                     backoff = await BackOffAsync(backoff, ++failures, stoppingToken);
                     continue;
                 }
-                (backoff, failures) = (options.MinBackoff, 0);
+                (backoff, failures, filling) = (options.MinBackoff, 0, 0);
                 journal.Acknowledge(last);
             }
             catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Governance.Projections.Usage;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using ProxyAdapter.Reporting;
 using Xunit.Abstractions;
@@ -102,11 +103,79 @@ public sealed class when_the_journal_is_reopened_after_a_crash(ITestOutputHelper
         Assert.ThrowsAny<IOException>(() => Open());
     }
 
+    [Fact]
+    public async Task a_completed_append_is_in_the_file_before_the_journal_is_closed_so_a_killed_process_keeps_it()
+    {
+        var journal = Open();
+        await journal.AppendAsync(Report(1), CancellationToken.None);
+        await journal.AppendAsync(Report(2), CancellationToken.None);
+
+        // What a kill -9 leaves: the files as the operating system has them (written, whether fsynced yet or not), without
+        // anything the process would still do. A copy of the directory, opened by a new journal, stands for the restart.
+        var copy = _directory + "-after-kill";
+        Directory.CreateDirectory(copy);
+        foreach (var file in Directory.GetFiles(_directory, "*.seg"))
+            File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        try
+        {
+            await using var restarted = Open(JournalOptions.InDirectory(copy));
+            Assert.Equal(["req-000001", "req-000002"], ReadAll(restarted).Select(r => r.Entry.RequestId));
+        }
+        finally
+        {
+            await journal.DisposeAsync();
+            Directory.Delete(copy, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task with_fsync_durability_an_append_completes_only_once_an_fsync_covers_it()
+    {
+        await using var journal = Open(Options with { Durability = JournalDurability.Fsync });
+        for (var i = 1; i <= 20; i++)
+        {
+            await journal.AppendAsync(Report(i), CancellationToken.None);
+            Assert.True(journal.Synced >= i, $"Append {i} completed with only {journal.Synced} records fsynced.");
+        }
+        Assert.InRange(journal.Commits, 1, 20);
+    }
+
+    [Fact]
+    public async Task with_write_durability_appends_do_not_wait_for_the_paced_fsync_and_closing_fsyncs_the_rest()
+    {
+        var journal = Open(Options with { Durability = JournalDurability.Write, SyncInterval = TimeSpan.FromMinutes(10) });
+        await journal.AppendAsync(Report(1), CancellationToken.None);
+        for (var waited = 0; journal.Synced < 1; waited += 10)
+        {
+            Assert.True(waited < 10_000, "The first append was never fsynced.");
+            await Task.Delay(10);
+        }
+
+        // The next fsync is ten minutes away: these complete without one, and are readable (shippable) at once.
+        for (var i = 2; i <= 5; i++)
+            await journal.AppendAsync(Report(i), CancellationToken.None);
+        Assert.Equal(1, journal.Synced);
+        Assert.Equal(5, ReadAll(journal).Count);
+
+        await journal.DisposeAsync();
+        Assert.Equal(5, journal.Synced);
+    }
+
+    [Fact]
+    public void an_unknown_durability_setting_stops_the_adapter_at_start()
+    {
+        var settings = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Proxy:JournalDurability"] = "sometimes" }).Build();
+        var error = Assert.Throws<InvalidOperationException>(() => JournalOptions.From(settings, new ProxyAdapter.AdapterIdentity("a")));
+        Assert.Contains("Proxy:JournalDurability", error.Message);
+        var fsync = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Proxy:JournalDurability"] = "FSYNC" }).Build();
+        Assert.Equal(JournalDurability.Fsync, JournalOptions.From(fsync, new ProxyAdapter.AdapterIdentity("a")).Durability);
+    }
+
     /// <summary>Not a timed assertion: prints what group commit achieves here (the figure is in docs/gateway.md).</summary>
     [Fact]
     public async Task concurrent_appenders_share_fsyncs_and_every_record_is_kept_once()
     {
-        await using var journal = Open();
+        await using var journal = Open(Options with { Durability = JournalDurability.Fsync });
         const int appenders = 32, each = 500;
         var stopwatch = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, appenders).Select(a => Task.Run(async () =>

@@ -14,8 +14,12 @@ public sealed class ApiLink
     public volatile bool Down;
     public volatile bool LoseAnswers;
     private int _failed;
+    private int _answered;
 
     public int FailedCalls => Volatile.Read(ref _failed);
+
+    /// <summary>Calls the API answered (whatever it answered) and whose answer reached the adapter.</summary>
+    public int AnsweredCalls => Volatile.Read(ref _answered);
 
     public HttpMessageHandler Wrap(HttpMessageHandler api) => new Handler(this, api);
 
@@ -30,7 +34,10 @@ public sealed class ApiLink
             }
             var response = await base.SendAsync(request, ct);
             if (!link.LoseAnswers)
+            {
+                Interlocked.Increment(ref link._answered);
                 return response;
+            }
             response.Dispose();
             Interlocked.Increment(ref link._failed);
             throw new HttpRequestException("Connection reset (test: the answer was lost)");

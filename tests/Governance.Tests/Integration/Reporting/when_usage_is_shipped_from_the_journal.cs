@@ -68,6 +68,25 @@ public sealed class when_usage_is_shipped_from_the_journal(GovernanceFixture fx)
     }
 
     [Fact]
+    public async Task records_appended_one_by_one_within_the_linger_reach_the_api_in_a_few_calls()
+    {
+        var model = await fx.ProviderAndModel();
+        var key = await fx.IssueKey(Api.Unique("app"), model);
+        await using var adapter = await ReportingAdapter.StartAsync(fx.Api, _directory, _link, fx.Logs,
+            options => options with { Linger = TimeSpan.FromSeconds(1) });
+
+        // One request after the other, as a single client's calls come: without the linger, each would be a call of its own.
+        var reports = Enumerable.Range(0, 40).Select(_ => Ledger.Report(key.Id, model, fx.Clock.GetUtcNow())).ToList();
+        foreach (var report in reports)
+            await adapter.Journal.AppendAsync(report, CancellationToken.None);
+        await adapter.DrainedAsync(TimeSpan.FromSeconds(30));
+
+        Assert.InRange(_link.AnsweredCalls, 1, 4);
+        var entries = await Ledger.EntriesAsync(fx.ConnectionString, fx.Schema, reports.Select(r => r.RequestId).ToList());
+        Assert.Equal(40, entries.Count);
+    }
+
+    [Fact]
     public async Task records_shipped_again_after_a_lost_answer_or_a_restart_are_recorded_once()
     {
         var model = await fx.ProviderAndModel();
