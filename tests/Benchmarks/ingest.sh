@@ -37,6 +37,8 @@
 #   BENCH_QUIET_TIMEOUT  longest such wait in seconds (default 120)
 #   BENCH_API_CONNECTION_EXTRA  appended to the API's connection string, for experiments
 #                    (e.g. "Max Auto Prepare=50"); named in the report
+#   BENCH_API_DIR    run the API from this build output instead (e.g. a copy of another revision's, for
+#                    before/after runs minutes apart; name it with BENCH_REVISION)
 #   BENCH_REVISION   what to call the measured code in the report (default: git HEAD, flagged if src/ is dirty)
 set -euo pipefail
 
@@ -49,7 +51,7 @@ die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 say() { printf 'ingest.sh: %s\n' "$*" >&2; }
 
 PG_PORT="${BENCH_PG_PORT:-5435}"
-API_DIR="src/Governance.Api/bin/Release/net10.0"
+API_DIR="${BENCH_API_DIR:-src/Governance.Api/bin/Release/net10.0}"
 BENCH_DLL="tests/Benchmarks/IngestBenchmark/bin/Release/net10.0/IngestBenchmark.dll"
 OUT="${BENCH_OUT:-docs/benchmarks.md}"
 

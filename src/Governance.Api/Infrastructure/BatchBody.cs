@@ -16,8 +16,10 @@ public static class BatchBody
         if (problem is not null)
             return (null, problem);
         var errors = new Dictionary<string, string[]>();
+        // The validators have no asynchronous rules; the synchronous path skips a state machine per rule and record,
+        // which was a tenth of the API's CPU at batch 200 (docs/benchmarks.md).
         for (var i = 0; i < items!.Count; i++)
-            foreach (var failure in (await validator.ValidateAsync(items[i], ct)).Errors)
+            foreach (var failure in validator.Validate(items[i]).Errors)
                 errors[$"[{i}].{RequestValidation.JsonFieldName(failure.PropertyName)}"] = [failure.ErrorMessage];
         return errors.Count > 0 ? (null, Problems.Validation(errors)) : (items, null);
     }
@@ -27,13 +29,17 @@ public static class BatchBody
     {
         try
         {
-            using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
-            var items = document.RootElement.ValueKind switch
+            // Parsed once, straight into the records: the first token says whether it is one record or an array.
+            using var body = new MemoryStream();
+            await request.Body.CopyToAsync(body, ct);
+            var json = body.GetBuffer().AsMemory(0, (int)body.Length);
+            var reader = new Utf8JsonReader(json.Span);
+            var items = reader.Read() ? reader.TokenType switch
             {
-                JsonValueKind.Array => document.RootElement.Deserialize<List<T?>>(options),
-                JsonValueKind.Object => [document.RootElement.Deserialize<T>(options)],
+                JsonTokenType.StartArray => JsonSerializer.Deserialize<List<T?>>(json.Span, options),
+                JsonTokenType.StartObject => [JsonSerializer.Deserialize<T>(json.Span, options)],
                 _ => null,
-            };
+            } : null;
             if (items is null || items.Count == 0 || items.Any(r => r is null))
                 return (null, Problems.Field("body", $"Send one {noun} (an object) or a non-empty array of them."));
             if (items.Count > max)

@@ -3,6 +3,7 @@ using Governance.Domain.Usage;
 using JasperFx.Events;
 using Marten;
 using Marten.Events.Projections.Flattened;
+using Marten.Services.BatchQuerying;
 using Weasel.Postgresql.Tables;
 
 namespace Governance.Projections.Usage;
@@ -55,6 +56,11 @@ public static class RequestLog
             ? []
             : await session.AdvancedSql.QueryAsync<RequestCompleted>(
                 $"select data from {Events(session)} where stream_id = any(?) and type = 'request_completed'", ct, [requestIds.ToArray()]);
+
+    /// <summary>The same, as one query of a batch.</summary>
+    public static Task<IReadOnlyList<RequestCompleted>> Recorded(IBatchedQuery batch, IQuerySession session, string[] requestIds) =>
+        batch.Query<RequestCompleted>(
+            $"select data from {Events(session)} where stream_id = any(?) and type = 'request_completed'", new object[] { requestIds });
 
     /// <summary>The total cost of the matching entries (0 when none match).</summary>
     public static async Task<decimal> TotalCostAsync(IQuerySession session, RequestFilter filter, CancellationToken ct)
