@@ -17,9 +17,10 @@ namespace Governance.Api.Leases;
 /// An adapter asks for slices of every budget the key's requests must fit. <see cref="Need"/>: what it must hold in
 /// addition to admit its next request (its worst case, less what its slices still have uncommitted); <see cref="Want"/>:
 /// what it would like (default: need × <c>Leases__WantMultiplier</c>). <see cref="Model"/>, for a restricted model,
-/// adds the level of the access grant that admits it.
+/// adds the level of the access grant that admits it. <see cref="Recall"/> false (an adapter topping up ahead of need):
+/// granted from free headroom only, never recalling another adapter's lease.
 /// </summary>
-public sealed record RequestLease(string AdapterId, string KeyId, string? Model, decimal Need, decimal? Want)
+public sealed record RequestLease(string AdapterId, string KeyId, string? Model, decimal Need, decimal? Want, bool? Recall = null)
 {
     public const decimal MaxAmount = 1_000_000m;
 
@@ -77,7 +78,7 @@ public static class RequestLeaseEndpoint
             return Results.Ok(LeaseResult.Refused(command.KeyId, refusal));
 
         var decision = await LeaseBook.RequestAsync(session, outbox,
-            new LeaseRequest(command.AdapterId, key!.Id, key.App, grantId, command.Need, command.Want, user.Actor()), options.Sizing, now, ct);
+            new LeaseRequest(command.AdapterId, key!.Id, key.App, grantId, command.Need, command.Want, user.Actor(), command.Recall ?? true), options.Sizing, now, ct);
         return Results.Ok(decision.Verdict switch
         {
             LeaseVerdict.Granted => new LeaseResult(true, null, key.Id, decision.Slices.Select(LeaseSliceView.From).ToList(), [], null, null),

@@ -69,11 +69,12 @@ public static class LeaseDecider
     /// A slice at every level, or none: all levels must be able to give <paramref name="need"/>. A level whose free
     /// headroom is short but whose other adapters' uncommitted leases would cover the need recalls those leases
     /// (<see cref="LeaseVerdict.Retry"/>); a level short even with them denies. An adapter holds at most one lease per
-    /// window: asking again tops its lease up and extends it.
+    /// window: asking again tops its lease up and extends it. Without <paramref name="recall"/> (an adapter topping up
+    /// ahead of need) nothing is recalled: a level short of free headroom answers retry with nothing written.
     /// </summary>
     public static LeaseDecision Request(
         IReadOnlyList<LeaseLevel> levels, string adapterId, string keyId, decimal need, decimal? want, LeaseSizing sizing,
-        string actor, DateTimeOffset now, Func<string> newLeaseId)
+        string actor, DateTimeOffset now, Func<string> newLeaseId, bool recall = true)
     {
         var wanted = Math.Max(need, want ?? need * sizing.WantMultiplier);
         var ordered = levels.OrderBy(l => l.Budget.Level).ToList();
@@ -84,6 +85,8 @@ public static class LeaseDecider
 
         if (plans.Any(p => p.Plan.Verdict == LeaseVerdict.Retry))
         {
+            if (!recall)
+                return new LeaseDecision(LeaseVerdict.Retry, [], [], [], null);
             var recalls = plans.SelectMany(p => p.Plan.Recallable.Where(l => !l.Recalled).Select(l => new WindowEvent(p.Level.Window.Id,
                 new LeaseRecalled(l.LeaseId, l.AdapterId, p.Level.Budget.Level, p.Level.Budget.Owner, adapterId, actor, now)))).ToList();
             return new LeaseDecision(LeaseVerdict.Retry, recalls, [],

@@ -6,8 +6,8 @@ using Wolverine;
 
 namespace Governance.Projections.Leases;
 
-/// <summary>A lease request for one key's requests (under a grant, for a restricted model).</summary>
-public sealed record LeaseRequest(string AdapterId, string KeyId, string App, string? GrantId, decimal Need, decimal? Want, string Actor);
+/// <summary>A lease request for one key's requests (under a grant, for a restricted model); <see cref="Recall"/>: may recall others' leases.</summary>
+public sealed record LeaseRequest(string AdapterId, string KeyId, string App, string? GrantId, decimal Need, decimal? Want, string Actor, bool Recall = true);
 
 /// <summary>The scheduled end of a lease.</summary>
 public sealed record ExpireLease(string LeaseId);
@@ -36,7 +36,7 @@ public static class LeaseBook
         foreach (var budget in budgets)
             levels.Add(new LeaseLevel(budget, await BudgetBook.WindowAsync(session, budget, now, now, ct)));
 
-        var decision = LeaseDecider.Request(levels, request.AdapterId, request.KeyId, request.Need, request.Want, sizing, request.Actor, now, NewLeaseId);
+        var decision = LeaseDecider.Request(levels, request.AdapterId, request.KeyId, request.Need, request.Want, sizing, request.Actor, now, NewLeaseId, request.Recall);
         if (decision.Events.Count == 0)
             return decision;
         foreach (var change in decision.Events)

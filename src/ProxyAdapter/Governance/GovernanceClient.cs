@@ -50,9 +50,11 @@ public sealed class GovernanceClient(IHttpClientFactory clients, AdapterOptions 
     /// a busy adapter's admitted requests stay in flight for a while, and a small slice would mean a lease call every
     /// few requests. The API's fair share and near-exhaustion rules still cap what is granted.
     /// </remarks>
-    public Task<LeaseAnswer> RequestLeaseAsync(string adapterId, string keyId, string? model, decimal need, CancellationToken ct) =>
-        PostAsync<LeaseAnswer>("api/leases", new { adapterId, keyId, model, need, want = need * options.LeaseWantMultiplier },
-            AuditContext.Current?.CorrelationId ?? Own("lease"), ct)!;
+    /// <param name="ahead">A top-up ahead of need (no request waits for it): it recalls no other adapter's lease and
+    /// carries the adapter's own correlation id.</param>
+    public Task<LeaseAnswer> RequestLeaseAsync(string adapterId, string keyId, string? model, decimal need, CancellationToken ct, bool ahead = false) =>
+        PostAsync<LeaseAnswer>("api/leases", new { adapterId, keyId, model, need, want = need * options.LeaseWantMultiplier, recall = !ahead },
+            ahead ? Own("topup") : AuditContext.Current?.CorrelationId ?? Own("lease"), ct)!;
 
     /// <summary>Null when the lease has expired (409 <c>lease_expired</c>): ask for a new one.</summary>
     public Task<LeaseViewDto?> RenewAsync(string leaseId, CancellationToken ct) =>

@@ -64,15 +64,19 @@ public sealed class LeaseWallet : IDisposable
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         while (System.Diagnostics.Stopwatch.GetElapsedTime(started) < _options.LeaseWait)
         {
-            if (TryAdmit(admissionId, levels, worstCase, out _) is { } admitted)
+            if (TryAdmit(admissionId, levels, worstCase, out _, out var low) is { } admitted)
+            {
+                if (low)
+                    TopUpAhead(keyId, model, worstCase);
                 return admitted;
+            }
             var asking = _asking.GetOrAdd(keyId, _ => new SemaphoreSlim(1, 1));
             var queued = System.Diagnostics.Stopwatch.GetTimestamp();
             await asking.WaitAsync(ct);
             try
             {
                 // Another request of this key may have leased while this one waited.
-                if (TryAdmit(admissionId, levels, worstCase, out var need) is { } meanwhile)
+                if (TryAdmit(admissionId, levels, worstCase, out var need, out _) is { } meanwhile)
                     return meanwhile;
                 if (_exhausted.TryGetValue(keyId, out var exhausted) && exhausted.At > queued && need >= exhausted.Need)
                     return WalletOutcome.OverBudget(exhausted.Shortfall);
@@ -118,8 +122,14 @@ public sealed class LeaseWallet : IDisposable
         return WalletOutcome.Refused(DenialReasons.GovernanceUnavailable);
     }
 
-    private WalletOutcome? TryAdmit(string admissionId, IReadOnlyList<(BudgetLevel Level, string Owner)> levels, decimal worstCase, out decimal need)
+    /// <summary>
+    /// Admits against the slices when every level's covers <paramref name="worstCase"/>; <paramref name="low"/>: one of
+    /// them is then below the low-water mark (half of what an ask wants), so the next requests would soon wait for a lease.
+    /// </summary>
+    private WalletOutcome? TryAdmit(
+        string admissionId, IReadOnlyList<(BudgetLevel Level, string Owner)> levels, decimal worstCase, out decimal need, out bool low)
     {
+        low = false;
         var now = _clock.GetUtcNow();
         lock (_gate)
         {
@@ -138,9 +148,40 @@ public sealed class LeaseWallet : IDisposable
                 return null;
             foreach (var slice in chosen)
                 slice.InFlight += worstCase;
+            low = chosen.Any(s => s.Available < worstCase * _options.LeaseWantMultiplier / 2);
             _pending[admissionId] = new LeasedAdmission(admissionId, worstCase, chosen);
             return WalletOutcome.Admitted(chosen);
         }
+    }
+
+    /// <summary>
+    /// Tops the key's leases up in the background while they still cover a few requests, so requests seldom wait for a
+    /// lease call. Skipped while another ask for the key is on its way. Only free headroom is taken (no recall): a
+    /// top-up must not make another adapter give back what it may be about to use.
+    /// </summary>
+    private void TopUpAhead(string keyId, string? model, decimal worstCase)
+    {
+        var asking = _asking.GetOrAdd(keyId, _ => new SemaphoreSlim(1, 1));
+        if (!asking.Wait(0))
+            return;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                var answer = await _api.RequestLeaseAsync(_adapter.Id, keyId, model, worstCase, CancellationToken.None, ahead: true);
+                if (answer is { Granted: true, Slices.Count: > 0 })
+                    Merge(answer.Slices);
+            }
+            catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException)
+            {
+                // A request that needs the lease asks again itself.
+                _log.LogDebug("Could not top up the leases of key {KeyId} ahead of need: {Error}", keyId, e.Message);
+            }
+            finally
+            {
+                asking.Release();
+            }
+        });
     }
 
     /// <summary>The leases an admission drew on, moved from its admission id to the request it became (for settlement).</summary>

@@ -175,6 +175,21 @@ public sealed class LeaseDeciderTests
     }
 
     [Fact]
+    public void a_top_up_ahead_of_need_takes_free_headroom_only_and_recalls_nothing()
+    {
+        var (level, held) = Ask(Level(KeyBudget(1.00m)), B, need: 0.05m, want: 0.90m);
+
+        var ahead = LeaseDecider.Request([level], A, KeyId, 0.05m, null, Sizing, "op_a", Now, NewId, recall: false);
+        Assert.Equal((LeaseVerdict.Granted, 0.05m), (ahead.Verdict, Assert.Single(ahead.Slices).Added));
+        var tooMuch = LeaseDecider.Request([level], A, KeyId, 0.20m, null, Sizing, "op_a", Now, NewId, recall: false);
+
+        Assert.Equal(LeaseVerdict.Retry, tooMuch.Verdict);
+        Assert.Empty(tooMuch.Events);
+        Assert.Empty(tooMuch.Recalled);
+        Assert.False(Assert.Single(level.Window.Leases, l => l.LeaseId == held.Slices[0].LeaseId).Recalled);
+    }
+
+    [Fact]
     public void money_left_over_by_a_request_cheaper_than_its_worst_case_can_be_recalled_again()
     {
         var (level, heldByB) = Ask(Level(KeyBudget(0.10m)), B, need: 0.05m);

@@ -1,3 +1,5 @@
+using ProxyAdapter.Governance;
+using Microsoft.Extensions.DependencyInjection;
 using Alba;
 using System.Collections.Concurrent;
 using System.Diagnostics;
@@ -177,6 +179,30 @@ public sealed class when_adapters_decide_from_memory(GovernanceFixture fx, ITest
         await node.CaughtUpAsync(fx);
         fx.Clock.Advance(TimeSpan.FromMinutes(1));
         Assert.Equal(HttpStatusCode.OK, (await node.ChatAsync(key.Key, model, MaxTokens)).Status);
+    }
+
+    [Fact]
+    public async Task an_adapter_tops_its_lease_up_ahead_of_need_so_requests_do_not_wait_for_it()
+    {
+        await using var node = await AdapterNode.StartAsync(fx);
+        var model = await Model();
+        var key = await fx.IssueKey(Api.Unique("app"), model);
+        await fx.Api.Put($"/api/budgets/key/{key.Id}", new { limit = 10m, period = "monthly" }, 200);
+        await node.CaughtUpAsync(fx);
+        var wallet = node.Host.Services.GetRequiredService<LeaseWallet>();
+
+        // The first request leases 10 requests' worth (Proxy__LeaseWantMultiplier); the sixth leaves fewer than 5.
+        for (var i = 0; i < 6; i++)
+            Assert.Equal(HttpStatusCode.OK, (await node.ChatAsync(key.Key, model, MaxTokens)).Status);
+
+        // Without a request asking, the lease is topped up in the background: it holds more than the 4 requests' worth
+        // left of its first grant (the fake clock stands still, so no renewal is due).
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (Assert.Single(wallet.Holdings().Values).Remaining <= 4 * WorstCase)
+            await Task.Delay(20, deadline.Token);
+        var budget = await Budget("key", key.Id);
+        Assert.Equal(6 * WorstCase, budget.GetProperty("settled").GetDecimal());
+        Assert.True(budget.GetProperty("leased").GetDecimal() > 4 * WorstCase, budget.ToString());
     }
 
     [Fact]
