@@ -32,14 +32,8 @@ internal static class SnapshotReader
         {
             while (true)
             {
-                if (filled == buffer.Length)
-                {
-                    // One item larger than the buffer (a model with a long price history): make room for it.
-                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                    buffer.AsSpan(0, filled).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
-                }
+                // One item larger than the buffer (a model with a long price history): make room for it.
+                PooledBuffer.GrowIfFull(ref buffer, filled);
                 var read = await body.ReadAsync(buffer.AsMemory(filled), ct);
                 filled += read;
                 var consumed = Parse(buffer.AsSpan(0, filled), read == 0, progress, state, json);

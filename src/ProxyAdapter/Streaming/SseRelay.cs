@@ -34,13 +34,7 @@ public static class SseRelay
         {
             while (true)
             {
-                if (filled == buffer.Length)
-                {
-                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                    buffer.AsSpan(0, filled).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
-                }
+                PooledBuffer.GrowIfFull(ref buffer, filled);
 
                 int read;
                 try
