@@ -35,7 +35,7 @@ public sealed class GatewayMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] });
         _upstreamDuration = meter.CreateHistogram<double>("gov.proxy.upstream.duration", "s",
             "Time from sending to a deployment until its response headers (or the failure), by deployment and outcome.",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120] });
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120] });
         _upstreamErrors = meter.CreateCounter<long>("gov.proxy.upstream.errors", description: "Failed attempts on a deployment, by deployment and reason.");
 
         meter.CreateObservableGauge("gov.proxy.leases", () => Read(Leases).Select(l => new Measurement<long>(l.Leases, Tag("scope", l.ScopeKind))),
