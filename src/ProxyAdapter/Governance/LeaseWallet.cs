@@ -70,7 +70,7 @@ public sealed class LeaseWallet : IDisposable
                     TopUpAhead(keyId, model, worstCase);
                 return admitted;
             }
-            var asking = _asking.GetOrAdd(keyId, _ => new SemaphoreSlim(1, 1));
+            var asking = Asking(keyId);
             var queued = System.Diagnostics.Stopwatch.GetTimestamp();
             await asking.WaitAsync(ct);
             try
@@ -161,7 +161,7 @@ public sealed class LeaseWallet : IDisposable
     /// </summary>
     private void TopUpAhead(string keyId, string? model, decimal worstCase)
     {
-        var asking = _asking.GetOrAdd(keyId, _ => new SemaphoreSlim(1, 1));
+        var asking = Asking(keyId);
         if (!asking.Wait(0))
             return;
         _ = Task.Run(async () =>
@@ -183,6 +183,9 @@ public sealed class LeaseWallet : IDisposable
             }
         });
     }
+
+    /// <summary>One lease ask per key at a time: requests that need one and background top-ups take turns.</summary>
+    private SemaphoreSlim Asking(string keyId) => _asking.GetOrAdd(keyId, _ => new SemaphoreSlim(1, 1));
 
     /// <summary>The leases an admission drew on, moved from its admission id to the request it became (for settlement).</summary>
     internal IReadOnlyList<string> Bind(string admissionId, string requestId)
@@ -216,15 +219,14 @@ public sealed class LeaseWallet : IDisposable
             foreach (var g in granted)
             {
                 var slice = _slices.FirstOrDefault(s => s.LeaseId == g.LeaseId);
+                // A lease new to this process (or one it held before a restart) starts from the API's count of its grants.
                 if (slice is null)
-                {
-                    // A lease new to this process (or one it held before a restart): the API's count of its grants.
-                    _slices.Add(slice = new Slice(g.LeaseId, Enum.Parse<BudgetLevel>(g.Level, ignoreCase: true), g.Owner, g.WindowStart, g.WindowEnd));
-                    slice.Grants = g.Grants - 1;
-                }
-                if (g.Amount > 0m)
-                    slice.Grants++;
-                slice.Remaining += g.Amount;
+                    _slices.Add(slice = new Slice(g.LeaseId, Enum.Parse<BudgetLevel>(g.Level, ignoreCase: true), g.Owner, g.WindowStart, g.WindowEnd)
+                    {
+                        Remaining = g.Amount, Grants = g.Grants,
+                    });
+                else
+                    slice.Add(g.Amount);
                 slice.ExpiresAt = g.ExpiresAt;
             }
             _renewals ??= _clock.CreateTimer(_ => _ = RenewAsync(), null, _options.RenewEvery, Timeout.InfiniteTimeSpan);
@@ -258,10 +260,8 @@ public sealed class LeaseWallet : IDisposable
                         slice.ExpiresAt = now;
                     else
                     {
-                        slice.Remaining += renewed.Changed;
+                        slice.Add(renewed.Changed);
                         slice.ExpiresAt = renewed.ExpiresAt;
-                        if (renewed.Changed > 0m)
-                            slice.Grants++;
                     }
                 }
             }

@@ -21,6 +21,14 @@ internal sealed class Slice(string leaseId, BudgetLevel level, string owner, Dat
     public int Grants { get; set; }
     public DateTimeOffset ExpiresAt { get; set; }
 
+    /// <summary>Money the API put into the lease (a top-up or a renewal's): counts as one more grant when there was any.</summary>
+    public void Add(decimal granted)
+    {
+        Remaining += granted;
+        if (granted > 0m)
+            Grants++;
+    }
+
     /// <summary>Uncommitted: what a new request may still be admitted against, or returned.</summary>
     public decimal Available => Math.Max(0m, Remaining - InFlight);
 

@@ -87,10 +87,12 @@ public sealed class SimulatedAdapter : IAsyncDisposable
                         foreach (var slice in answer.GetProperty("slices").EnumerateArray())
                         {
                             var leaseId = slice.GetProperty("leaseId").GetString()!;
-                            if (!_leases.TryGetValue(leaseId, out var lease))
-                                _leases[leaseId] = lease = new LocalLease(leaseId) { Grants = slice.GetProperty("grants").GetInt32() - 1 };
-                            lease.Remaining += slice.GetProperty("amount").GetDecimal();
-                            lease.Grants++;
+                            var amount = slice.GetProperty("amount").GetDecimal();
+                            // A new lease starts from the API's count of its grants; a top-up is one more.
+                            if (_leases.TryGetValue(leaseId, out var lease))
+                                (lease.Remaining, lease.Grants) = (lease.Remaining + amount, lease.Grants + 1);
+                            else
+                                _leases[leaseId] = new LocalLease(leaseId) { Remaining = amount, Grants = slice.GetProperty("grants").GetInt32() };
                             ids.Add(leaseId);
                         }
                         _leasesOfKey[keyId] = ids;
