@@ -52,8 +52,10 @@ public sealed class GovernanceClient(IHttpClientFactory clients, AdapterOptions 
     /// </remarks>
     /// <param name="ahead">A top-up ahead of need (no request waits for it): it recalls no other adapter's lease and
     /// carries the adapter's own correlation id.</param>
-    public Task<LeaseAnswer> RequestLeaseAsync(string adapterId, string keyId, string? model, decimal need, CancellationToken ct, bool ahead = false) =>
-        PostAsync<LeaseAnswer>("api/leases", new { adapterId, keyId, model, need, want = need * options.LeaseWantMultiplier, recall = !ahead },
+    /// <param name="want">What to ask for when not the default multiple of <paramref name="need"/> (a top-up sized to the traffic).</param>
+    public Task<LeaseAnswer> RequestLeaseAsync(
+        string adapterId, string keyId, string? model, decimal need, CancellationToken ct, bool ahead = false, decimal? want = null) =>
+        PostAsync<LeaseAnswer>("api/leases", new { adapterId, keyId, model, need, want = want ?? need * options.LeaseWantMultiplier, recall = !ahead },
             ahead ? Own("topup") : AuditContext.Current?.CorrelationId ?? Own("lease"), ct)!;
 
     /// <summary>Null when the lease has expired (409 <c>lease_expired</c>): ask for a new one.</summary>

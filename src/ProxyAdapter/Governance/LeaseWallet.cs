@@ -64,10 +64,10 @@ public sealed class LeaseWallet : IDisposable
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         while (System.Diagnostics.Stopwatch.GetElapsedTime(started) < _options.LeaseWait)
         {
-            if (TryAdmit(admissionId, levels, worstCase, out _, out var low) is { } admitted)
+            if (TryAdmit(admissionId, levels, worstCase, out _, out var topUp) is { } admitted)
             {
-                if (low)
-                    TopUpAhead(keyId, model, worstCase);
+                if (topUp > 0m)
+                    TopUpAhead(keyId, model, worstCase, topUp);
                 return admitted;
             }
             var asking = Asking(keyId);
@@ -123,13 +123,14 @@ public sealed class LeaseWallet : IDisposable
     }
 
     /// <summary>
-    /// Admits against the slices when every level's covers <paramref name="worstCase"/>; <paramref name="low"/>: one of
-    /// them is then below the low-water mark (half of what an ask wants), so the next requests would soon wait for a lease.
+    /// Admits against the slices when every level's covers <paramref name="worstCase"/>. <paramref name="topUp"/>: what
+    /// to ask for ahead of need when one of them is then below its low-water mark, so the next requests would soon wait
+    /// for a lease; 0 otherwise (<see cref="LowWater"/>).
     /// </summary>
     private WalletOutcome? TryAdmit(
-        string admissionId, IReadOnlyList<(BudgetLevel Level, string Owner)> levels, decimal worstCase, out decimal need, out bool low)
+        string admissionId, IReadOnlyList<(BudgetLevel Level, string Owner)> levels, decimal worstCase, out decimal need, out decimal topUp)
     {
-        low = false;
+        topUp = 0m;
         var now = _clock.GetUtcNow();
         lock (_gate)
         {
@@ -148,18 +149,34 @@ public sealed class LeaseWallet : IDisposable
                 return null;
             foreach (var slice in chosen)
                 slice.InFlight += worstCase;
-            low = chosen.Any(s => s.Available < worstCase * _options.LeaseWantMultiplier / 2);
+            if (chosen.Any(s => s.Available < LowWater(s, worstCase)))
+                topUp = AheadWant(chosen.Max(s => s.InFlight), worstCase);
             _pending[admissionId] = new LeasedAdmission(admissionId, worstCase, chosen);
             return WalletOutcome.Admitted(chosen);
         }
     }
 
     /// <summary>
-    /// Tops the key's leases up in the background while they still cover a few requests, so requests seldom wait for a
-    /// lease call. Skipped while another ask for the key is on its way. Only free headroom is taken (no recall): a
-    /// top-up must not make another adapter give back what it may be about to use.
+    /// A slice is low when what it has uncommitted would not cover half an ask's worth of requests
+    /// (<see cref="AdapterOptions.LeaseWantMultiplier"/>) plus half of what is in flight on it. What is in flight is this
+    /// key's traffic over the time its usage takes to be acknowledged (a shipping batch, or an upstream call): a busy
+    /// key's top-up therefore starts while the slice still covers the requests that arrive during the lease call.
     /// </summary>
-    private void TopUpAhead(string keyId, string? model, decimal worstCase)
+    private decimal LowWater(Slice slice, decimal worstCase) => worstCase * _options.LeaseWantMultiplier / 2 + slice.InFlight / 2;
+
+    /// <summary>
+    /// What a top-up ahead of need asks for: an ask's worth, plus twice what is in flight, so one lease call covers about
+    /// two acknowledgement periods of the key's current traffic instead of a fixed number of requests. The API's fair
+    /// share and near-exhaustion rules still cap what it grants.
+    /// </summary>
+    private decimal AheadWant(decimal inFlight, decimal worstCase) => worstCase * _options.LeaseWantMultiplier + 2 * inFlight;
+
+    /// <summary>
+    /// Tops the key's leases up in the background while they still cover the requests that arrive meanwhile, so requests
+    /// seldom wait for a lease call. Skipped while another ask for the key is on its way. Only free headroom is taken (no
+    /// recall): a top-up must not make another adapter give back what it may be about to use.
+    /// </summary>
+    private void TopUpAhead(string keyId, string? model, decimal worstCase, decimal want)
     {
         var asking = Asking(keyId);
         if (!asking.Wait(0))
@@ -168,7 +185,7 @@ public sealed class LeaseWallet : IDisposable
         {
             try
             {
-                var answer = await _api.RequestLeaseAsync(_adapter.Id, keyId, model, worstCase, CancellationToken.None, ahead: true);
+                var answer = await _api.RequestLeaseAsync(_adapter.Id, keyId, model, worstCase, CancellationToken.None, ahead: true, want: want);
                 if (answer is { Granted: true, Slices.Count: > 0 })
                     Merge(answer.Slices);
             }

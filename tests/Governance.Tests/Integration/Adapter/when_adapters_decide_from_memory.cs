@@ -206,6 +206,29 @@ public sealed class when_adapters_decide_from_memory(GovernanceFixture fx, ITest
     }
 
     [Fact]
+    public async Task a_busy_keys_top_ups_grow_with_its_requests_in_flight_so_the_next_ones_do_not_wait_for_a_lease()
+    {
+        await using var node = await AdapterNode.StartAsync(fx);
+        var model = await Model();
+        var key = await fx.IssueKey(Api.Unique("app"), model);
+        await fx.Api.Put($"/api/budgets/key/{key.Id}", new { limit = 100m, period = "monthly" }, 200);
+        await node.CaughtUpAsync(fx);
+        var wallet = node.Host.Services.GetRequiredService<LeaseWallet>();
+        IReadOnlyList<(Governance.Domain.Budgets.BudgetLevel, string)> levels = [(Governance.Domain.Budgets.BudgetLevel.Key, key.Id)];
+
+        // 40 requests admitted whose usage is not acknowledged yet (slow upstream calls, or a shipping batch on its way).
+        for (var i = 0; i < 40; i++)
+            Assert.True((await wallet.AdmitAsync($"busy-{i}", key.Id, model, levels, WorstCase, CancellationToken.None)).Allowed);
+
+        // A fixed-size top-up (10 requests' worth) would leave at most 15 requests' worth uncommitted: the next burst
+        // of this key's traffic would wait for lease calls. Sized to what is in flight, the lease keeps ahead of it.
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (Assert.Single(wallet.Holdings().Values) is var (remaining, inFlight) && remaining - inFlight < 20 * WorstCase)
+            await Task.Delay(20, deadline.Token);
+        Assert.Equal(40 * WorstCase, Assert.Single(wallet.Holdings().Values).InFlight);
+    }
+
+    [Fact]
     public async Task an_adapter_that_stops_returns_what_it_leased()
     {
         var node = await AdapterNode.StartAsync(fx);
