@@ -175,6 +175,8 @@ fi
 (
   cd "$PROXY_DIR"
   export ASPNETCORE_URLS="http://127.0.0.1:$PROXY_PORT"
+  # A 16 MiB gen0 budget keeps the proxy's memory near what its keys need (docs/gateway.md, "What the proxy runs").
+  export DOTNET_GCgen0size="${DOTNET_GCgen0size:-0x1000000}"
   # The proxy talks to the API only (no database): its /health answers once its copy of the governance state is loaded.
   exec dotnet ProxyAdapter.dll
 ) &

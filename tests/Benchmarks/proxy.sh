@@ -221,10 +221,10 @@ api PUT "/api/budgets/key/$KEY_ID" '{"limit":1000000,"period":"monthly"}' >/dev/
 api PUT /api/budgets/app/bench-app '{"limit":1000000,"period":"monthly"}' >/dev/null
 say "set up provider, models, adapter operator, key $KEY_ID and budgets (key, app)"
 
-# The proxy talks to the API only: no connection string.
+# The proxy talks to the API only: no connection string. Its GC setting is the one run.sh gives it (docs/gateway.md).
 PROXY_SETTINGS=(
   "GOVERNANCE_MASTER_KEY=$MASTER_KEY" "Proxy__AdapterId=bench-adapter" "Proxy__GovernanceUrl=$API_URL/" "Proxy__AdapterToken=$ADAPTER_TOKEN"
-  "Proxy__JournalPath=$WORK/journal"
+  "Proxy__JournalPath=$WORK/journal" "DOTNET_GCgen0size=0x1000000"
 )
 # shellcheck disable=SC2206 # word splitting is the point: NAME=VALUE pairs
 [[ -n "${BENCH_PROXY_ENV:-}" ]] && PROXY_SETTINGS+=(${BENCH_PROXY_ENV})
