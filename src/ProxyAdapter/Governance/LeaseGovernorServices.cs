@@ -5,7 +5,11 @@ internal sealed class LeaseReturns(LeaseWallet wallet) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task StopAsync(CancellationToken cancellationToken) => wallet.ReturnAllAsync().WaitAsync(cancellationToken);
+    /// <remarks>
+    /// Not cut short by the host's token: each return is bounded by the governance API's call timeout
+    /// (<c>Proxy__GovernanceTimeoutMs</c>), and money not given back waits in its lease until the lease expires.
+    /// </remarks>
+    public Task StopAsync(CancellationToken cancellationToken) => wallet.ReturnAllAsync();
 }
 
 public static class LeaseGovernorServices

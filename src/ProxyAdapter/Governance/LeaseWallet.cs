@@ -28,6 +28,7 @@ public sealed class LeaseWallet : IDisposable
     private readonly TimeProvider _clock;
     private readonly ILogger<LeaseWallet> _log;
     private ITimer? _renewals;
+    private Task? _returningAll;
 
     public LeaseWallet(GovernanceClient api, AdapterIdentity adapter, AdapterOptions options, AdapterState state, TimeProvider clock, ILogger<LeaseWallet> log)
     {
@@ -329,8 +330,18 @@ public sealed class LeaseWallet : IDisposable
         }
     }
 
-    /// <summary>Shutdown: every open lease gives back its unused part.</summary>
-    public async Task ReturnAllAsync()
+    /// <summary>
+    /// Shutdown: every open lease gives back its unused part. A host may stop its services more than once (a test host's
+    /// dispose does); a later call answers when the first call's returns are done, not at once because nothing is left
+    /// to take out of the slices.
+    /// </summary>
+    public Task ReturnAllAsync()
+    {
+        lock (_gate)
+            return _returningAll ??= ReturnOpenLeasesAsync();
+    }
+
+    private async Task ReturnOpenLeasesAsync()
     {
         List<string> open;
         var now = _clock.GetUtcNow();

@@ -184,11 +184,8 @@ public sealed class when_adapters_decide_from_memory(GovernanceFixture fx, ITest
     [Fact]
     public async Task an_adapter_tops_its_lease_up_ahead_of_need_so_requests_do_not_wait_for_it()
     {
-        await using var node = await AdapterNode.StartAsync(fx);
-        var model = await Model();
-        var key = await fx.IssueKey(Api.Unique("app"), model);
-        await fx.Api.Put($"/api/budgets/key/{key.Id}", new { limit = 10m, period = "monthly" }, 200);
-        await node.CaughtUpAsync(fx);
+        var (adapter, model, key) = await AdapterWithKeyBudget(10m);
+        await using var node = adapter;
         var wallet = node.Host.Services.GetRequiredService<LeaseWallet>();
 
         // The first request leases 10 requests' worth (Proxy__LeaseWantMultiplier); the sixth leaves fewer than 5.
@@ -208,11 +205,8 @@ public sealed class when_adapters_decide_from_memory(GovernanceFixture fx, ITest
     [Fact]
     public async Task a_busy_keys_top_ups_grow_with_its_requests_in_flight_so_the_next_ones_do_not_wait_for_a_lease()
     {
-        await using var node = await AdapterNode.StartAsync(fx);
-        var model = await Model();
-        var key = await fx.IssueKey(Api.Unique("app"), model);
-        await fx.Api.Put($"/api/budgets/key/{key.Id}", new { limit = 100m, period = "monthly" }, 200);
-        await node.CaughtUpAsync(fx);
+        var (adapter, model, key) = await AdapterWithKeyBudget(100m);
+        await using var node = adapter;
         var wallet = node.Host.Services.GetRequiredService<LeaseWallet>();
         IReadOnlyList<(Governance.Domain.Budgets.BudgetLevel, string)> levels = [(Governance.Domain.Budgets.BudgetLevel.Key, key.Id)];
 
@@ -231,11 +225,7 @@ public sealed class when_adapters_decide_from_memory(GovernanceFixture fx, ITest
     [Fact]
     public async Task an_adapter_that_stops_returns_what_it_leased()
     {
-        var node = await AdapterNode.StartAsync(fx);
-        var model = await Model();
-        var key = await fx.IssueKey(Api.Unique("app"), model);
-        await fx.Api.Put($"/api/budgets/key/{key.Id}", new { limit = 10m, period = "monthly" }, 200);
-        await node.CaughtUpAsync(fx);
+        var (node, model, key) = await AdapterWithKeyBudget(10m);
         Assert.Equal(HttpStatusCode.OK, (await node.ChatAsync(key.Key, model, MaxTokens)).Status);
         Assert.True((await Budget("key", key.Id)).GetProperty("leased").GetDecimal() > 0m);
 
@@ -244,6 +234,17 @@ public sealed class when_adapters_decide_from_memory(GovernanceFixture fx, ITest
         var budget = await Budget("key", key.Id);
         Assert.Equal(0m, budget.GetProperty("leased").GetDecimal());
         Assert.Equal(WorstCase, budget.GetProperty("settled").GetDecimal());
+    }
+
+    /// <summary>A key on a fresh model with a monthly key budget of <paramref name="limit"/>, and one adapter that has caught up with it.</summary>
+    private async Task<(AdapterNode Node, string Model, Api.Issued Key)> AdapterWithKeyBudget(decimal limit)
+    {
+        var model = await Model();
+        var key = await fx.IssueKey(Api.Unique("app"), model);
+        await fx.Api.Put($"/api/budgets/key/{key.Id}", new { limit, period = "monthly" }, 200);
+        var node = await AdapterNode.StartAsync(fx);
+        await node.CaughtUpAsync(fx);
+        return (node, model, key);
     }
 
     private static double Percentile(IReadOnlyList<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
