@@ -10,8 +10,15 @@ public sealed record GovernanceSettings(string ConnectionString, string Schema, 
         WithAutoPrepare(configuration.GetConnectionString("Governance")
             ?? throw new InvalidOperationException("ConnectionStrings__Governance is not set (PostgreSQL connection string).")),
         configuration["Governance:Schema"] ?? "governance",
+        MasterKeyFrom(configuration));
+
+    /// <summary>
+    /// The deployment's master key (encrypts providers' API keys; the proxy decrypts the ciphertext the feed carries).
+    /// The proxy needs it alone, without a connection string.
+    /// </summary>
+    public static string MasterKeyFrom(IConfiguration configuration) =>
         configuration["GOVERNANCE_MASTER_KEY"]
-            ?? throw new InvalidOperationException("GOVERNANCE_MASTER_KEY is not set (base64 of 32 random bytes; run.sh generates a dev one)."));
+        ?? throw new InvalidOperationException("GOVERNANCE_MASTER_KEY is not set (base64 of 32 random bytes; run.sh generates a dev one).");
 
     /// <summary>
     /// Npgsql prepares statements it sees repeatedly, unless the connection string says otherwise: the ledger sends
