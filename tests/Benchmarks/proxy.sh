@@ -6,15 +6,19 @@
 # 1. ensures the private, durable PostgreSQL cluster "bench" on 127.0.0.1:5435 (as ingest.sh),
 # 2. builds the solution in Release and installs wrk (Debian package) if it is missing,
 # 3. starts, on free 127.0.0.1 ports: tests/Benchmarks/MockUpstream (a fast stand-in for OpenAI's chat completions:
-#    JSON with a usage object, or an SSE stream of MOCK_CHUNKS chunks and a usage chunk), the governance API (random
+#    JSON with a usage object, or an SSE stream of MOCK_CHUNKS chunks and a usage chunk), tests/Benchmarks/PassThroughProxy
+#    (the baseline hop: a reverse proxy with no governance, in front of the same mock), the governance API (random
 #    master key, admin token and schema bench_<random>) and the proxy adapter, from their Release output directories
 #    as run.sh runs them,
 # 4. sets up through the API what full governance needs: a provider (the mock), a priced model, an adapter operator,
 #    a key allowed that model, and a monthly budget on the key and on its app — so every proxied call is key-checked,
 #    held against the budgets (or drawn from a lease) and recorded as a cost event,
-# 5. warms both servers up, then runs wrk for every combination of {JSON, stream} x {1, 32 connections} x
-#    {direct to the mock, through the proxy}, BENCH_REPEATS times, interleaved, and prints req/s, p50, p99 and the
-#    proxy's overhead against direct-to-mock measured in the same round (medians over the repeats),
+# 5. warms the servers up, then runs wrk for every combination of {JSON, stream} x {1, 32 connections} x
+#    {direct to the mock, through the pass-through hop, through the proxy}, BENCH_REPEATS times, interleaved, and prints
+#    req/s, latency and the overhead against direct-to-mock measured in the same round (medians over the repeats).
+#    At one connection it records each request's own latency (proxy.lua: wrk's percentiles are corrected for
+#    coordinated omission) and measures the proxy a second time with the governance API and PostgreSQL in an idle
+#    CPU cgroup, standing in for their own machines (see "Where the API and PostgreSQL run" below),
 # 6. paced streams (MOCK_CHUNK_DELAY_MS apart, a second mock): time to first byte and to the last byte, direct vs
 #    proxied, sequential curl requests — a proxy that buffered would show it here,
 # 7. the proxy's RSS (VmRSS) after the load; with BENCH_KEYS=N (e.g. 100000) it then issues N more keys through the
@@ -24,7 +28,7 @@
 #    drops its schemas (also on failure or Ctrl-C).
 #
 # Load goes to 127.0.0.1 only and is bounded in time: BENCH_JIT_WARMUP + 8 x BENCH_REPEATS x BENCH_DURATION seconds
-# (defaults: 20 + 8 x 3 x 10 s, about 4.5 minutes), plus the paced streams (~20 s) and, with BENCH_KEYS, the key
+# (defaults: 20 + 14 x 3 x 10 s, about 7.5 minutes), plus the paced streams (~20 s) and, with BENCH_KEYS, the key
 # issue (100,000 keys: 2-3 minutes).
 #
 # Environment (all optional):
@@ -49,6 +53,7 @@
 #   BENCH_SETUP_ONLY   1: start and set up everything, print the URLs and the key, and wait (for profiling by hand)
 #   BENCH_SETUP_FILE   with BENCH_SETUP_ONLY, also write those NAME=VALUE lines to this file
 #   BENCH_REVISION     what to call the measured code in the report (default: git HEAD, flagged if src/ is dirty)
+#   BENCH_IDLE_BACKEND 0: skip the one-connection runs with the API and PostgreSQL in an idle CPU cgroup (default 1)
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
@@ -63,6 +68,7 @@ PG_PORT="${BENCH_PG_PORT:-5435}"
 API_DIR="src/Governance.Api/bin/Release/net10.0"
 PROXY_DIR="src/ProxyAdapter/bin/Release/net10.0"
 MOCK_DIR="tests/Benchmarks/MockUpstream/bin/Release/net10.0"
+HOP_DIR="tests/Benchmarks/PassThroughProxy/bin/Release/net10.0"
 LUA="$REPO_ROOT/tests/Benchmarks/proxy.lua"
 OUT="${BENCH_OUT:-docs/benchmarks.md}"
 DURATION="${BENCH_DURATION:-10}"
@@ -102,6 +108,7 @@ WORK="$(mktemp -d /tmp/proxy-bench.XXXXXX)"
 
 # --- cleanup: only what this script started ---------------------------------------------------------
 PIDS=()
+IDLE_CG=""
 GOVERNANCE_PG_STARTED=0
 SCHEMA_CREATED=0
 CLEANED_UP=0
@@ -122,6 +129,7 @@ cleanup() {
   CLEANED_UP=1
   trap - INT TERM
   local pid
+  [[ -n "$IDLE_CG" ]] && { place_backend shared; rmdir "$IDLE_CG" 2>/dev/null || say "could not remove the cgroup $IDLE_CG"; }
   for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
   if (( SCHEMA_CREATED )) && [[ -n "${GOVERNANCE_PG_BIN:-}" ]]; then
     say "dropping schemas $SCHEMA, ${SCHEMA}_wolverine"
@@ -145,6 +153,7 @@ build_release
 [[ -f "$API_DIR/Governance.Api.dll" ]] || die "$API_DIR/Governance.Api.dll not found; build first"
 [[ -f "$PROXY_DIR/ProxyAdapter.dll" ]] || die "$PROXY_DIR/ProxyAdapter.dll not found; build first"
 [[ -f "$MOCK_DIR/MockUpstream.dll" ]] || die "$MOCK_DIR/MockUpstream.dll not found; build first"
+[[ -f "$HOP_DIR/PassThroughProxy.dll" ]] || die "$HOP_DIR/PassThroughProxy.dll not found; build first"
 
 # --- processes ----------------------------------------------------------------------------------------
 USED_PORTS=" "
@@ -186,11 +195,15 @@ start_app() { # name dir dll url [NAME=VALUE ...]; sets LAST_PID
 }
 
 MOCK_URL="http://127.0.0.1:$(free_port)"
+HOP_URL="http://127.0.0.1:$(free_port)"
 PACED_URL="http://127.0.0.1:$(free_port)"
 API_URL="http://127.0.0.1:$(free_port)"
 PROXY_URL="http://127.0.0.1:$(free_port)"
 start_app mock "$MOCK_DIR" MockUpstream.dll "$MOCK_URL" "MOCK_CHUNKS=$CHUNKS"
 MOCK_PID=$LAST_PID
+# The baseline hop gets the proxy's GC settings, so the two differ in what they do, not in how their memory is run.
+start_app hop "$HOP_DIR" PassThroughProxy.dll "$HOP_URL" "UPSTREAM_URL=$MOCK_URL" "DOTNET_GCgen0size=0x1000000"
+HOP_PID=$LAST_PID
 start_app paced "$MOCK_DIR" MockUpstream.dll "$PACED_URL" "MOCK_CHUNKS=$CHUNKS" "MOCK_CHUNK_DELAY_MS=$CHUNK_DELAY"
 SCHEMA_CREATED=1 # from here on the API may create it
 start_app api "$API_DIR" Governance.Api.dll "$API_URL" \
@@ -243,22 +256,77 @@ body_of() { # mode model
   [[ "$1" == stream ]] && stream=true
   printf '{"model":"%s","stream":%s,"max_tokens":100,"messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"Say hello in one short sentence, please."}]}' "$2" "$stream"
 }
-url_of() { [[ "$1" == direct ]] && printf '%s' "$MOCK_URL/v1/chat/completions" || printf '%s' "$PROXY_URL/v1/chat/completions"; }
+# Targets: direct (the mock), hop (the pass-through proxy), proxy (the adapter), proxy-idle (the adapter, with the API
+# and PostgreSQL in the idle cgroup for the run).
+url_of() {
+  case "$1" in
+    direct) printf '%s' "$MOCK_URL/v1/chat/completions" ;;
+    hop) printf '%s' "$HOP_URL/v1/chat/completions" ;;
+    *) printf '%s' "$PROXY_URL/v1/chat/completions" ;;
+  esac
+}
 run_wrk() { # target mode connections seconds; prints the RESULT line
-  local target=$1 mode=$2 conns=$3 seconds=$4 threads=1 auth="" line
+  local target=$1 mode=$2 conns=$3 seconds=$4 threads=1 auth="" record=0 line
   (( conns > 1 )) && threads=$THREADS
-  [[ "$target" == proxy ]] && auth="$KEY"
-  local before_proxy before_mock before_api
+  (( conns == 1 )) && record=1
+  [[ "$target" == proxy* ]] && auth="$KEY"
+  [[ "$target" == proxy-idle ]] && place_backend idle
+  local before_proxy before_mock before_api before_hop
   before_proxy="$(cpu_ticks "$PROXY_PID")"; before_mock="$(cpu_ticks "$MOCK_PID")"; before_api="$(cpu_ticks "$API_PID")"
-  line="$(BENCH_BODY="$(body_of "$mode" "$MODEL")" BENCH_AUTH="$auth" \
+  before_hop="$(cpu_ticks "$HOP_PID")"
+  line="$(BENCH_BODY="$(body_of "$mode" "$MODEL")" BENCH_AUTH="$auth" BENCH_RECORD="$record" \
     wrk -t"$threads" -c"$conns" -d"${seconds}s" --timeout 10s -s "$LUA" "$(url_of "$target")" 2>&1 | grep '^RESULT ' || true)"
+  [[ "$target" == proxy-idle ]] && place_backend shared
   [[ -n "$line" ]] || die "wrk printed no result ($target $mode $conns)"
   # CPU time per request of each process: robust on a busy host, where latency and throughput are not.
-  printf '%s proxy_cpu_us=%s mock_cpu_us=%s api_cpu_us=%s\n' "$line" \
+  printf '%s proxy_cpu_us=%s mock_cpu_us=%s api_cpu_us=%s hop_cpu_us=%s\n' "$line" \
     "$(per_request "$before_proxy" "$(cpu_ticks "$PROXY_PID")" "$line")" \
     "$(per_request "$before_mock" "$(cpu_ticks "$MOCK_PID")" "$line")" \
-    "$(per_request "$before_api" "$(cpu_ticks "$API_PID")" "$line")"
+    "$(per_request "$before_api" "$(cpu_ticks "$API_PID")" "$line")" \
+    "$(per_request "$before_hop" "$(cpu_ticks "$HOP_PID")" "$line")"
 }
+targets_for() { # connections → the targets measured at that count
+  if (( $1 == 1 )) && [[ -n "$IDLE_CG" ]]; then echo "direct hop proxy proxy-idle"; else echo "direct hop proxy"; fi
+}
+
+# --- where the API and PostgreSQL run -----------------------------------------------------------------------
+# In production the governance API and PostgreSQL run on machines of their own (docs/deployment.md); here they share the
+# two cores with wrk, the mock and the proxy, and their work (leases, the feed, ingesting every cost record) competes
+# with the request path. For the one-connection runs the proxy is also measured with them in a cgroup with cpu.idle=1:
+# they still do all of that work, but only on CPU time the request path leaves, and a request-path thread that wakes
+# preempts them at once. Plain nice levels do not do this: the scheduler lets a running task finish its slice (~1.5 ms
+# here), and with autogroups a nice value only counts within its session. Needs root and a cgroup CPU controller with
+# cpu.idle (Linux 5.15+); without them those runs are skipped and the report says so.
+BACKEND_ORIGIN=""
+setup_idle_cgroup() {
+  [[ "${BENCH_IDLE_BACKEND:-1}" == 1 ]] || return 0
+  local base group
+  for base in /sys/fs/cgroup/cpu /sys/fs/cgroup; do # cgroup v1's cpu controller, or cgroup v2's root
+    [[ -w "$base/cgroup.procs" ]] || continue
+    [[ "$base" == /sys/fs/cgroup/cpu || "$(cat "$base/cgroup.subtree_control" 2>/dev/null)" == *cpu* ]] || continue
+    group="$base/governance-bench-$$"
+    mkdir "$group" 2>/dev/null || continue
+    if echo 1 >"$group/cpu.idle" 2>/dev/null; then
+      IDLE_CG="$group"
+      # Where the API was (the v1 cpu line, or v2's "0::"), to put the processes back after each idle run.
+      BACKEND_ORIGIN="$base$(awk -F: '$2 ~ /(^|,)cpu(,|$)/ || ($1 == 0 && $2 == "") {print $3; exit}' "/proc/$API_PID/cgroup")"
+      say "idle CPU cgroup for the API and PostgreSQL: $IDLE_CG"
+      return 0
+    fi
+    rmdir "$group" 2>/dev/null || true
+  done
+  say "no idle CPU cgroup (needs root and a cgroup CPU controller with cpu.idle): skipping the runs with an idle backend"
+}
+place_backend() { # idle | shared
+  local pid postmaster
+  if [[ "$1" == idle ]]; then
+    postmaster="$(head -1 "$GOVERNANCE_PG_DATA/postmaster.pid")"
+    for pid in "$API_PID" "$postmaster" $(pgrep -P "$postmaster"); do echo "$pid" >"$IDLE_CG/cgroup.procs" 2>/dev/null || true; done
+  else
+    while read -r pid; do echo "$pid" >"$BACKEND_ORIGIN/cgroup.procs" 2>/dev/null || true; done <"$IDLE_CG/cgroup.procs"
+  fi
+}
+setup_idle_cgroup
 CLK_TCK="$(getconf CLK_TCK)"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime (the comm field of a dotnet process has no spaces)
 per_request() { # ticks-before ticks-after result-line → µs per request
@@ -283,11 +351,11 @@ wait_admitting() {
 wait_admitting
 
 if (( JIT_WARMUP > 0 )); then
-  combos=$(( $(wc -w <<<"$MODES") * 2 ))
+  combos=$(( $(wc -w <<<"$MODES") * 3 ))
   slice=$(( JIT_WARMUP / combos > 0 ? JIT_WARMUP / combos : 1 ))
   say "warming up (${JIT_WARMUP} s, unrecorded) ..."
   for mode in $MODES; do
-    for target in direct proxy; do run_wrk "$target" "$mode" 32 "$slice" >/dev/null; done
+    for target in direct hop proxy; do run_wrk "$target" "$mode" 32 "$slice" >/dev/null; done
   done
 fi
 
@@ -305,10 +373,12 @@ RESULTS="$WORK/results"
 for ((r = 1; r <= REPEATS; r++)); do
   for mode in $MODES; do
     for conns in $CONNECTIONS; do
-      for target in direct proxy; do
+      for target in $(targets_for "$conns"); do
         line="$(run_wrk "$target" "$mode" "$conns" "$DURATION")"
         printf '%s %s %s %s %s\n' "$mode" "$conns" "$target" "$r" "$line" >>"$RESULTS"
-        say "run $r/$REPEATS $mode c=$conns $target: $(val rps "$line") req/s, p50 $(val p50_us "$line") us, p99 $(val p99_us "$line") us, non-2xx $(val non2xx "$line"), socket errors $(val socket_errors "$line"), CPU us/request proxy $(val proxy_cpu_us "$line") mock $(val mock_cpu_us "$line") api $(val api_cpu_us "$line")"
+        say "run $r/$REPEATS $mode c=$conns $target: $(val rps "$line") req/s, p50 $(val p50_us "$line") us, p99 $(val p99_us "$line") us$(
+          [[ -n "$(val rec_p99_us "$line")" ]] && printf ' (each request: p50 %s us, p99 %s us)' "$(val rec_p50_us "$line")" "$(val rec_p99_us "$line")"
+          ), non-2xx $(val non2xx "$line"), socket errors $(val socket_errors "$line"), CPU us/request proxy $(val proxy_cpu_us "$line") hop $(val hop_cpu_us "$line") mock $(val mock_cpu_us "$line") api $(val api_cpu_us "$line")"
       done
     done
   done
@@ -396,30 +466,59 @@ stat_of() { # mode conns target field → median over the repeats
 ms() { awk -v us="$1" 'BEGIN {printf "%.2f", us / 1000}'; }
 fmt_int() { printf '%s' "${1%.*}" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
 
-TABLE="| mode | connections | direct req/s | proxy req/s | proxy ÷ direct | direct p50 / p99 ms | proxy p50 / p99 ms | added p50 / p99 ms |
-|---|---:|---:|---:|---:|---:|---:|---:|"
+label_of() {
+  case "$1" in
+    direct) echo "direct to the mock" ;;
+    hop) echo "pass-through hop" ;;
+    proxy) echo "**proxy adapter**" ;;
+    proxy-idle) echo "**proxy adapter**, API and PostgreSQL idle-class" ;;
+  esac
+}
+added() { # proxied-µs direct-µs → ms
+  awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (a - b) / 1000}'
+}
+TABLE="| mode | connections | direct req/s | hop req/s | proxy req/s | proxy ÷ direct | proxy ÷ hop | direct p50 / p99 ms | hop p50 / p99 ms | proxy p50 / p99 ms |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for mode in $MODES; do
   for conns in $CONNECTIONS; do
-    d_rps="$(stat_of "$mode" "$conns" direct rps)"; p_rps="$(stat_of "$mode" "$conns" proxy rps)"
-    d50="$(stat_of "$mode" "$conns" direct p50_us)"; d99="$(stat_of "$mode" "$conns" direct p99_us)"
-    p50="$(stat_of "$mode" "$conns" proxy p50_us)"; p99="$(stat_of "$mode" "$conns" proxy p99_us)"
-    ratio="$(awk -v a="$p_rps" -v b="$d_rps" 'BEGIN {printf "%.1f %%", 100 * a / b}')"
-    TABLE+=$'\n'"| $mode | $conns | $(fmt_int "$d_rps") | **$(fmt_int "$p_rps")** | $ratio | $(ms "$d50") / $(ms "$d99") | $(ms "$p50") / $(ms "$p99") | $(ms $(( ${p50%.*} - ${d50%.*} ))) / **$(ms $(( ${p99%.*} - ${d99%.*} )))** |"
+    d_rps="$(stat_of "$mode" "$conns" direct rps)"; h_rps="$(stat_of "$mode" "$conns" hop rps)"; p_rps="$(stat_of "$mode" "$conns" proxy rps)"
+    TABLE+=$'\n'"| $mode | $conns | $(fmt_int "$d_rps") | $(fmt_int "$h_rps") | **$(fmt_int "$p_rps")** | $(awk -v a="$p_rps" -v b="$d_rps" 'BEGIN {printf "%.1f %%", 100 * a / b}') | $(awk -v a="$p_rps" -v b="$h_rps" 'BEGIN {printf "%.1f %%", 100 * a / b}')"
+    for target in direct hop proxy; do
+      TABLE+=" | $(ms "$(stat_of "$mode" "$conns" "$target" p50_us)") / $(ms "$(stat_of "$mode" "$conns" "$target" p99_us)")"
+    done
+    TABLE+=" |"
   done
 done
-CPU_TABLE="| mode | connections | mock CPU µs/request (direct) | proxy CPU µs/request | mock CPU µs/request (proxied) | API CPU µs/request (proxied) |
-|---|---:|---:|---:|---:|---:|"
+LATENCY_TABLE="| mode | target | req/s | p50 ms | p90 ms | p99 ms | max ms | added p50 / p99 ms | wrk's corrected p99 ms |
+|---|---|---:|---:|---:|---:|---:|---:|---:|"
+for mode in $MODES; do
+  for target in $(targets_for 1); do
+    d50="$(stat_of "$mode" 1 direct rec_p50_us)"; d99="$(stat_of "$mode" 1 direct rec_p99_us)"
+    r50="$(stat_of "$mode" 1 "$target" rec_p50_us)"; r99="$(stat_of "$mode" 1 "$target" rec_p99_us)"
+    [[ -n "$r50" ]] || continue
+    LATENCY_TABLE+=$'\n'"| $mode | $(label_of "$target") | $(fmt_int "$(stat_of "$mode" 1 "$target" rps)") | $(ms "$r50") | $(ms "$(stat_of "$mode" 1 "$target" rec_p90_us)") | $(ms "$r99") | $(ms "$(stat_of "$mode" 1 "$target" rec_max_us)") | $(
+      [[ "$target" == direct ]] && echo "–" || echo "$(added "$r50" "$d50") / **$(added "$r99" "$d99")**") | $(ms "$(stat_of "$mode" 1 "$target" p99_us)") |"
+  done
+done
+CPU_TABLE="| mode | connections | mock CPU µs/request (direct) | hop CPU µs/request | proxy CPU µs/request | mock CPU µs/request (proxied) | API CPU µs/request (proxied) |
+|---|---:|---:|---:|---:|---:|---:|"
 for mode in $MODES; do
   for conns in $CONNECTIONS; do
-    CPU_TABLE+=$'\n'"| $mode | $conns | $(stat_of "$mode" "$conns" direct mock_cpu_us) | **$(stat_of "$mode" "$conns" proxy proxy_cpu_us)** | $(stat_of "$mode" "$conns" proxy mock_cpu_us) | $(stat_of "$mode" "$conns" proxy api_cpu_us) |"
+    CPU_TABLE+=$'\n'"| $mode | $conns | $(stat_of "$mode" "$conns" direct mock_cpu_us) | $(stat_of "$mode" "$conns" hop hop_cpu_us) | **$(stat_of "$mode" "$conns" proxy proxy_cpu_us)** | $(stat_of "$mode" "$conns" proxy mock_cpu_us) | $(stat_of "$mode" "$conns" proxy api_cpu_us) |"
   done
 done
 RUNS=""
 for mode in $MODES; do
   for conns in $CONNECTIONS; do
-    for target in direct proxy; do
+    for target in $(targets_for "$conns"); do
       RUNS+="- $mode, $conns connection(s), $target: $(awk -v m="$mode" -v c="$conns" -v t="$target" '$1 == m && $2 == c && $3 == t' "$RESULTS" |
-        while read -r line; do printf '%s (%s / %s), ' "$(fmt_int "$(val rps "$line")")" "$(ms "$(val p50_us "$line")")" "$(ms "$(val p99_us "$line")")"; done | sed 's/, $//')"$'\n'
+        while read -r line; do
+          if [[ -n "$(val rec_p99_us "$line")" ]]; then
+            printf '%s (%s / %s; wrk %s / %s), ' "$(fmt_int "$(val rps "$line")")" "$(ms "$(val rec_p50_us "$line")")" "$(ms "$(val rec_p99_us "$line")")" "$(ms "$(val p50_us "$line")")" "$(ms "$(val p99_us "$line")")"
+          else
+            printf '%s (%s / %s), ' "$(fmt_int "$(val rps "$line")")" "$(ms "$(val p50_us "$line")")" "$(ms "$(val p99_us "$line")")"
+          fi
+        done | sed 's/, $//')"$'\n'
     done
   done
 done
@@ -457,13 +556,21 @@ _Last run: $(date -u '+%Y-%m-%d %H:%M UTC'), revision $REVISION._
 
 - $(nproc) cores (\`nproc\`), $MEM_GIB GiB memory, CPU: $CPU_MODEL; Linux $(uname -r); .NET $DOTNET_VERSION; $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)
 - PostgreSQL $(pgq 'show server_version') on 127.0.0.1:$PG_PORT, durable (fsync and synchronous_commit on).
-- wrk, the mock upstream, the proxy, the governance API and PostgreSQL all share these cores. Load average at the end: $LOAD (other work on the host included).
+- wrk, the mock upstream, the pass-through hop, the proxy, the governance API and PostgreSQL all share these cores. Load average at the end: $LOAD (other work on the host included).
 
 ### Method
 
-Full governance on every proxied call: the key (\`$KEY_ID\`) is checked, the call's worst case (100 output tokens) is held against a monthly budget on the key and on its app, and its cost is recorded as a \`request_completed\` event. The body is a small chat request (\`max_tokens\` 100); the mock answers JSON with a usage object, or $CHUNKS SSE chunks plus a usage chunk and \`[DONE]\` (the proxy adds \`stream_options.include_usage\` and drops the usage chunk for a client that did not ask for it). Each configuration ran $REPEATS × $DURATION s after ${JIT_WARMUP} s of unrecorded warm-up; direct and proxied runs alternate, so both see the same host. wrk measures to a response's last byte; one connection uses one wrk thread, more use $THREADS.$PROXY_NOTE
+Full governance on every proxied call: the key (\`$KEY_ID\`) is checked, the call's worst case (100 output tokens) is held against a monthly budget on the key and on its app, and its cost is recorded as a \`request_completed\` event. The body is a small chat request (\`max_tokens\` 100); the mock answers JSON with a usage object, or $CHUNKS SSE chunks plus a usage chunk and \`[DONE]\` (the proxy adds \`stream_options.include_usage\` and drops the usage chunk for a client that did not ask for it). Each configuration ran $REPEATS × $DURATION s after ${JIT_WARMUP} s of unrecorded warm-up; the targets alternate, so all see the same host. Targets: the mock directly; the **pass-through hop** (tests/Benchmarks/PassThroughProxy: Kestrel and one pooled HttpClient like the adapter, with no key check, lease, pricing or usage record), which shows what any proxy hop costs here; and the **proxy adapter**. wrk measures to a response's last byte; one connection uses one wrk thread, more use $THREADS.$PROXY_NOTE
+
+Latency at one connection is each request's own time (tests/Benchmarks/proxy.lua records it). wrk's percentiles, shown beside it, are corrected for coordinated omission: every request slower than twice the mean interval adds synthetic samples, so at one connection a single stall of a few milliseconds becomes dozens of samples and the p99 is not what any request took. $(if [[ -n "$IDLE_CG" ]]; then echo "The adapter is measured twice at one connection: with the governance API and PostgreSQL sharing the cores as equals, and with the two in a cgroup with \`cpu.idle=1\` — standing in for the machines of their own they run on in production: they still grant leases, feed changes and ingest every cost record, but only on CPU time the request path leaves, and a request-path thread preempts them at once."; else echo "The run with the API and PostgreSQL in an idle CPU cgroup was skipped (no cgroup CPU controller with cpu.idle, or BENCH_IDLE_BACKEND=0)."; fi)
 
 ### Results (medians of $REPEATS)
+
+One connection, each request's latency (medians of $REPEATS runs; added = minus direct, same round):
+
+$LATENCY_TABLE
+
+Throughput, and wrk's own (corrected) latency:
 
 $TABLE
 
@@ -473,7 +580,7 @@ CPU time each process spent per request (utime + stime from \`/proc/<pid>/stat\`
 
 $CPU_TABLE
 
-Every run (req/s, p50 / p99 ms):
+Every run (req/s, p50 / p99 ms; at one connection each request's, then wrk's):
 
 $RUNS
 ### Streams: no added delay
