@@ -17,8 +17,8 @@
 #    {direct to the mock, through the pass-through hop, through the proxy}, BENCH_REPEATS times, interleaved, and prints
 #    req/s, latency and the overhead against direct-to-mock measured in the same round (medians over the repeats).
 #    At one connection it records each request's own latency (proxy.lua: wrk's percentiles are corrected for
-#    coordinated omission) and measures the proxy a second time with the governance API and PostgreSQL in an idle
-#    CPU cgroup, standing in for their own machines (see "Where the API and PostgreSQL run" below),
+#    coordinated omission) and measures the proxy again with the governance API and PostgreSQL in an idle CPU cgroup
+#    and on a core of their own, standing in for their own machines (see "where the API and PostgreSQL run" below),
 # 6. paced streams (MOCK_CHUNK_DELAY_MS apart, a second mock): time to first byte and to the last byte, direct vs
 #    proxied, sequential curl requests — a proxy that buffered would show it here,
 # 7. the proxy's RSS (VmRSS) after the load; with BENCH_KEYS=N (e.g. 100000) it then issues N more keys through the
@@ -28,7 +28,7 @@
 #    drops its schemas (also on failure or Ctrl-C).
 #
 # Load goes to 127.0.0.1 only and is bounded in time: BENCH_JIT_WARMUP + 8 x BENCH_REPEATS x BENCH_DURATION seconds
-# (defaults: 20 + 14 x 3 x 10 s, about 7.5 minutes), plus the paced streams (~20 s) and, with BENCH_KEYS, the key
+# (defaults: 20 + 18 x 3 x 10 s, about 9.5 minutes), plus the paced streams (~20 s) and, with BENCH_KEYS, the key
 # issue (100,000 keys: 2-3 minutes).
 #
 # Environment (all optional):
@@ -53,7 +53,8 @@
 #   BENCH_SETUP_ONLY   1: start and set up everything, print the URLs and the key, and wait (for profiling by hand)
 #   BENCH_SETUP_FILE   with BENCH_SETUP_ONLY, also write those NAME=VALUE lines to this file
 #   BENCH_REVISION     what to call the measured code in the report (default: git HEAD, flagged if src/ is dirty)
-#   BENCH_IDLE_BACKEND 0: skip the one-connection runs with the API and PostgreSQL in an idle CPU cgroup (default 1)
+#   BENCH_PLACEMENTS   0: skip the one-connection runs with the API and PostgreSQL in an idle CPU cgroup and on a core
+#                      of their own (default 1; they need root and cgroups)
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
@@ -108,7 +109,7 @@ WORK="$(mktemp -d /tmp/proxy-bench.XXXXXX)"
 
 # --- cleanup: only what this script started ---------------------------------------------------------
 PIDS=()
-IDLE_CG=""
+IDLE_CG="" FRONT_CS="" BACK_CS=""
 GOVERNANCE_PG_STARTED=0
 SCHEMA_CREATED=0
 CLEANED_UP=0
@@ -129,7 +130,7 @@ cleanup() {
   CLEANED_UP=1
   trap - INT TERM
   local pid
-  [[ -n "$IDLE_CG" ]] && { place_backend shared; rmdir "$IDLE_CG" 2>/dev/null || say "could not remove the cgroup $IDLE_CG"; }
+  declare -F remove_placements >/dev/null && remove_placements
   for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
   if (( SCHEMA_CREATED )) && [[ -n "${GOVERNANCE_PG_BIN:-}" ]]; then
     say "dropping schemas $SCHEMA, ${SCHEMA}_wolverine"
@@ -256,11 +257,12 @@ body_of() { # mode model
   [[ "$1" == stream ]] && stream=true
   printf '{"model":"%s","stream":%s,"max_tokens":100,"messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"Say hello in one short sentence, please."}]}' "$2" "$stream"
 }
-# Targets: direct (the mock), hop (the pass-through proxy), proxy (the adapter), proxy-idle (the adapter, with the API
-# and PostgreSQL in the idle cgroup for the run).
+# Targets: direct (the mock), hop (the pass-through proxy), proxy (the adapter); at one connection also proxy-idle
+# (the API and PostgreSQL in the idle cgroup) and direct-split, proxy-split (the API and PostgreSQL on a core of their
+# own): see "where the API and PostgreSQL run" below.
 url_of() {
   case "$1" in
-    direct) printf '%s' "$MOCK_URL/v1/chat/completions" ;;
+    direct*) printf '%s' "$MOCK_URL/v1/chat/completions" ;;
     hop) printf '%s' "$HOP_URL/v1/chat/completions" ;;
     *) printf '%s' "$PROXY_URL/v1/chat/completions" ;;
   esac
@@ -269,15 +271,27 @@ run_wrk() { # target mode connections seconds; prints the RESULT line
   local target=$1 mode=$2 conns=$3 seconds=$4 threads=1 auth="" record=0 line
   (( conns > 1 )) && threads=$THREADS
   (( conns == 1 )) && record=1
+  local group="" placement=shared
   [[ "$target" == proxy* ]] && auth="$KEY"
-  [[ "$target" == proxy-idle ]] && place_backend idle
-  local before_proxy before_mock before_api before_hop
+  [[ "$target" == *-idle ]] && placement=idle
+  [[ "$target" == *-split ]] && placement=split group="$FRONT_CS"
+  place "$placement"
+  local before_proxy before_mock before_api before_hop sampler=""
   before_proxy="$(cpu_ticks "$PROXY_PID")"; before_mock="$(cpu_ticks "$MOCK_PID")"; before_api="$(cpu_ticks "$API_PID")"
   before_hop="$(cpu_ticks "$HOP_PID")"
-  line="$(BENCH_BODY="$(body_of "$mode" "$MODEL")" BENCH_AUTH="$auth" BENCH_RECORD="$record" \
-    wrk -t"$threads" -c"$conns" -d"${seconds}s" --timeout 10s -s "$LUA" "$(url_of "$target")" 2>&1 | grep '^RESULT ' || true)"
-  [[ "$target" == proxy-idle ]] && place_backend shared
+  if [[ "$target" == proxy* ]]; then
+    # The proxy's usage buffer (records not yet acknowledged by the API), twice a second: does the API keep up?
+    (while :; do curl -s --max-time 1 "$PROXY_URL/metrics" | awk '/^gov_proxy_usage_buffer_(records|oldest_age)/ {printf "%s ", $2} END {print ""}'; sleep 0.5; done) >"$WORK/buffer" 2>/dev/null &
+    sampler=$!
+  fi
+  # wrk runs in the group (the front cores in the split placement) from its first instruction.
+  line="$(BENCH_BODY="$(body_of "$mode" "$MODEL")" BENCH_AUTH="$auth" BENCH_RECORD="$record" bash -c \
+    '[[ -n "$1" ]] && echo $$ >"$1/cgroup.procs"; shift; exec wrk "$@"' _ "$group" \
+    -t"$threads" -c"$conns" -d"${seconds}s" --timeout 10s -s "$LUA" "$(url_of "$target")" 2>&1 | grep '^RESULT ' || true)"
+  [[ -n "$sampler" ]] && { kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true; }
+  place shared
   [[ -n "$line" ]] || die "wrk printed no result ($target $mode $conns)"
+  [[ -n "$sampler" ]] && line+="$(awk '{if ($1 > age) age = $1; if ($2 > n) n = $2} END {printf " buffer_max=%d buffer_age_max_s=%.1f", n, age}' "$WORK/buffer")"
   # CPU time per request of each process: robust on a busy host, where latency and throughput are not.
   printf '%s proxy_cpu_us=%s mock_cpu_us=%s api_cpu_us=%s hop_cpu_us=%s\n' "$line" \
     "$(per_request "$before_proxy" "$(cpu_ticks "$PROXY_PID")" "$line")" \
@@ -286,47 +300,100 @@ run_wrk() { # target mode connections seconds; prints the RESULT line
     "$(per_request "$before_hop" "$(cpu_ticks "$HOP_PID")" "$line")"
 }
 targets_for() { # connections → the targets measured at that count
-  if (( $1 == 1 )) && [[ -n "$IDLE_CG" ]]; then echo "direct hop proxy proxy-idle"; else echo "direct hop proxy"; fi
+  local targets="direct hop proxy"
+  if (( $1 == 1 )); then
+    [[ -n "$IDLE_CG" ]] && targets+=" proxy-idle"
+    [[ -n "$FRONT_CS" ]] && targets+=" direct-split proxy-split"
+  fi
+  echo "$targets"
 }
 
 # --- where the API and PostgreSQL run -----------------------------------------------------------------------
 # In production the governance API and PostgreSQL run on machines of their own (docs/deployment.md); here they share the
-# two cores with wrk, the mock and the proxy, and their work (leases, the feed, ingesting every cost record) competes
-# with the request path. For the one-connection runs the proxy is also measured with them in a cgroup with cpu.idle=1:
-# they still do all of that work, but only on CPU time the request path leaves, and a request-path thread that wakes
-# preempts them at once. Plain nice levels do not do this: the scheduler lets a running task finish its slice (~1.5 ms
-# here), and with autogroups a nice value only counts within its session. Needs root and a cgroup CPU controller with
-# cpu.idle (Linux 5.15+); without them those runs are skipped and the report says so.
-BACKEND_ORIGIN=""
-setup_idle_cgroup() {
-  [[ "${BENCH_IDLE_BACKEND:-1}" == 1 ]] || return 0
-  local base group
-  for base in /sys/fs/cgroup/cpu /sys/fs/cgroup; do # cgroup v1's cpu controller, or cgroup v2's root
+# cores with wrk, the mock and the proxy, and their work (leases, the feed, ingesting every cost record) competes with
+# the request path. At one connection the proxy is measured in two more placements, each with cgroups (root and a
+# cgroup v1 controller, or cgroup v2 with the controller enabled; skipped, and said so in the report, without them):
+# - idle: the API and PostgreSQL in a cgroup with cpu.idle=1 (Linux 5.15+). They run only on CPU time the request path
+#   leaves, and a request-path thread that wakes preempts them at once. They may fall behind meanwhile: the report shows
+#   the proxy's usage buffer (records not yet acknowledged) during each run.
+# - split: the API and PostgreSQL on the last core (cpuset), wrk, the mock and the proxy on the others: a backend with
+#   a machine of its own, and a front with one core fewer; the mock is measured direct in the same placement.
+# Plain nice levels do not isolate them: the scheduler lets a running task finish its slice, and with autogroups a nice
+# value only counts within its session.
+cg_base() { # controller → its hierarchy's root directory, if this script may make groups there
+  local base
+  for base in "/sys/fs/cgroup/$1" /sys/fs/cgroup; do
     [[ -w "$base/cgroup.procs" ]] || continue
-    [[ "$base" == /sys/fs/cgroup/cpu || "$(cat "$base/cgroup.subtree_control" 2>/dev/null)" == *cpu* ]] || continue
-    group="$base/governance-bench-$$"
-    mkdir "$group" 2>/dev/null || continue
-    if echo 1 >"$group/cpu.idle" 2>/dev/null; then
-      IDLE_CG="$group"
-      # Where the API was (the v1 cpu line, or v2's "0::"), to put the processes back after each idle run.
-      BACKEND_ORIGIN="$base$(awk -F: '$2 ~ /(^|,)cpu(,|$)/ || ($1 == 0 && $2 == "") {print $3; exit}' "/proc/$API_PID/cgroup")"
-      say "idle CPU cgroup for the API and PostgreSQL: $IDLE_CG"
-      return 0
-    fi
-    rmdir "$group" 2>/dev/null || true
+    [[ "$base" == "/sys/fs/cgroup/$1" || "$(cat "$base/cgroup.subtree_control" 2>/dev/null)" == *"$1"* ]] || continue
+    printf '%s' "$base"
+    return 0
   done
-  say "no idle CPU cgroup (needs root and a cgroup CPU controller with cpu.idle): skipping the runs with an idle backend"
+  return 1
 }
-place_backend() { # idle | shared
-  local pid postmaster
-  if [[ "$1" == idle ]]; then
-    postmaster="$(head -1 "$GOVERNANCE_PG_DATA/postmaster.pid")"
-    for pid in "$API_PID" "$postmaster" $(pgrep -P "$postmaster"); do echo "$pid" >"$IDLE_CG/cgroup.procs" 2>/dev/null || true; done
-  else
-    while read -r pid; do echo "$pid" >"$BACKEND_ORIGIN/cgroup.procs" 2>/dev/null || true; done <"$IDLE_CG/cgroup.procs"
+cg_origin() { # base controller pid → the pid's group directory in that hierarchy
+  printf '%s%s' "$1" "$(awk -F: -v c="$2" -v v2="$([[ "$1" == /sys/fs/cgroup ]] && echo 1)" \
+    'v2 && $1 == 0 {print $3; exit} !v2 {n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) {print $3; exit}}' "/proc/$3/cgroup")"
+}
+backend_pids() {
+  local postmaster
+  postmaster="$(head -1 "$GOVERNANCE_PG_DATA/postmaster.pid")"
+  echo "$API_PID" "$postmaster" $(pgrep -P "$postmaster")
+}
+join_group() { # group pid... (a process that cannot move, e.g. one that just exited, is skipped)
+  local group=$1 pid
+  shift
+  for pid in "$@"; do echo "$pid" >"$group/cgroup.procs" 2>/dev/null || true; done
+}
+leave_group() { # group origin: everything in the group back to origin
+  local pid
+  while read -r pid; do echo "$pid" >"$2/cgroup.procs" 2>/dev/null || true; done <"$1/cgroup.procs"
+}
+IDLE_CG="" IDLE_ORIGIN="" FRONT_CS="" BACK_CS="" CS_ORIGIN=""
+setup_placements() {
+  [[ "${BENCH_PLACEMENTS:-1}" == 1 ]] || return 0
+  local base last
+  if base="$(cg_base cpu)" && mkdir "$base/governance-bench-$$" 2>/dev/null; then
+    if echo 1 >"$base/governance-bench-$$/cpu.idle" 2>/dev/null; then
+      IDLE_CG="$base/governance-bench-$$" IDLE_ORIGIN="$(cg_origin "$base" cpu "$API_PID")"
+    else
+      rmdir "$base/governance-bench-$$" 2>/dev/null || true
+    fi
   fi
+  last=$(( $(nproc) - 1 ))
+  if (( last >= 1 )) && base="$(cg_base cpuset)" && mkdir "$base/governance-bench-$$-front" "$base/governance-bench-$$-back" 2>/dev/null; then
+    CS_ORIGIN="$(cg_origin "$base" cpuset "$API_PID")"
+    local front="$base/governance-bench-$$-front" back="$base/governance-bench-$$-back" mems cpus="0-$(( last - 1 ))"
+    (( last == 1 )) && cpus=0
+    mems="$(cat "$base/cpuset.mems.effective" 2>/dev/null || cat "$base/cpuset.mems")"
+    if echo "$cpus" >"$front/cpuset.cpus" && echo "$last" >"$back/cpuset.cpus" && echo "$mems" >"$front/cpuset.mems" &&
+      echo "$mems" >"$back/cpuset.mems"; then
+      FRONT_CS="$front" BACK_CS="$back"
+    else
+      rmdir "$front" "$back" 2>/dev/null || true
+    fi
+  fi
+  say "placements: idle backend ${IDLE_CG:-not available}; split cores $([[ -n "$FRONT_CS" ]] && echo "$FRONT_CS and $BACK_CS" || echo "not available")"
 }
-setup_idle_cgroup
+place() { # shared | idle | split
+  case "$1" in
+    idle) join_group "$IDLE_CG" $(backend_pids) ;;
+    split) join_group "$BACK_CS" $(backend_pids); join_group "$FRONT_CS" "$MOCK_PID" "$PROXY_PID" ;;
+    shared)
+      [[ -n "$IDLE_CG" ]] && leave_group "$IDLE_CG" "$IDLE_ORIGIN"
+      [[ -n "$FRONT_CS" ]] && { leave_group "$BACK_CS" "$CS_ORIGIN"; leave_group "$FRONT_CS" "$CS_ORIGIN"; }
+      ;;
+  esac
+  return 0
+}
+remove_placements() {
+  place shared
+  local group
+  for group in "$IDLE_CG" "$FRONT_CS" "$BACK_CS"; do
+    [[ -n "$group" ]] && { rmdir "$group" 2>/dev/null || say "could not remove the cgroup $group"; }
+  done
+  return 0
+}
+setup_placements
 CLK_TCK="$(getconf CLK_TCK)"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime (the comm field of a dotnet process has no spaces)
 per_request() { # ticks-before ticks-after result-line → µs per request
@@ -471,9 +538,12 @@ label_of() {
     direct) echo "direct to the mock" ;;
     hop) echo "pass-through hop" ;;
     proxy) echo "**proxy adapter**" ;;
-    proxy-idle) echo "**proxy adapter**, API and PostgreSQL idle-class" ;;
+    proxy-idle) echo "**proxy adapter**; API and PostgreSQL idle-class" ;;
+    direct-split) echo "direct to the mock; wrk and the mock on core 0 (split)" ;;
+    proxy-split) echo "**proxy adapter**; wrk, mock, proxy on core 0, API and PostgreSQL on core 1 (split)" ;;
   esac
 }
+baseline_of() { [[ "$1" == *-split ]] && echo direct-split || echo direct; }
 added() { # proxied-µs direct-µs → ms
   awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (a - b) / 1000}'
 }
@@ -489,15 +559,17 @@ for mode in $MODES; do
     TABLE+=" |"
   done
 done
-LATENCY_TABLE="| mode | target | req/s | p50 ms | p90 ms | p99 ms | max ms | added p50 / p99 ms | wrk's corrected p99 ms |
-|---|---|---:|---:|---:|---:|---:|---:|---:|"
+LATENCY_TABLE="| mode | target | req/s | p50 ms | p90 ms | p99 ms | max ms | added p50 / p99 ms | usage buffer max (records / oldest s) | wrk's corrected p99 ms |
+|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for mode in $MODES; do
   for target in $(targets_for 1); do
-    d50="$(stat_of "$mode" 1 direct rec_p50_us)"; d99="$(stat_of "$mode" 1 direct rec_p99_us)"
+    base="$(baseline_of "$target")"
+    d50="$(stat_of "$mode" 1 "$base" rec_p50_us)"; d99="$(stat_of "$mode" 1 "$base" rec_p99_us)"
     r50="$(stat_of "$mode" 1 "$target" rec_p50_us)"; r99="$(stat_of "$mode" 1 "$target" rec_p99_us)"
     [[ -n "$r50" ]] || continue
     LATENCY_TABLE+=$'\n'"| $mode | $(label_of "$target") | $(fmt_int "$(stat_of "$mode" 1 "$target" rps)") | $(ms "$r50") | $(ms "$(stat_of "$mode" 1 "$target" rec_p90_us)") | $(ms "$r99") | $(ms "$(stat_of "$mode" 1 "$target" rec_max_us)") | $(
-      [[ "$target" == direct ]] && echo "–" || echo "$(added "$r50" "$d50") / **$(added "$r99" "$d99")**") | $(ms "$(stat_of "$mode" 1 "$target" p99_us)") |"
+      [[ "$target" == direct* ]] && echo "–" || echo "$(added "$r50" "$d50") / **$(added "$r99" "$d99")**") | $(
+      [[ "$target" == proxy* ]] && echo "$(fmt_int "$(stat_of "$mode" 1 "$target" buffer_max)") / $(stat_of "$mode" 1 "$target" buffer_age_max_s)" || echo "–") | $(ms "$(stat_of "$mode" 1 "$target" p99_us)") |"
   done
 done
 CPU_TABLE="| mode | connections | mock CPU µs/request (direct) | hop CPU µs/request | proxy CPU µs/request | mock CPU µs/request (proxied) | API CPU µs/request (proxied) |
@@ -562,11 +634,11 @@ _Last run: $(date -u '+%Y-%m-%d %H:%M UTC'), revision $REVISION._
 
 Full governance on every proxied call: the key (\`$KEY_ID\`) is checked, the call's worst case (100 output tokens) is held against a monthly budget on the key and on its app, and its cost is recorded as a \`request_completed\` event. The body is a small chat request (\`max_tokens\` 100); the mock answers JSON with a usage object, or $CHUNKS SSE chunks plus a usage chunk and \`[DONE]\` (the proxy adds \`stream_options.include_usage\` and drops the usage chunk for a client that did not ask for it). Each configuration ran $REPEATS × $DURATION s after ${JIT_WARMUP} s of unrecorded warm-up; the targets alternate, so all see the same host. Targets: the mock directly; the **pass-through hop** (tests/Benchmarks/PassThroughProxy: Kestrel and one pooled HttpClient like the adapter, with no key check, lease, pricing or usage record), which shows what any proxy hop costs here; and the **proxy adapter**. wrk measures to a response's last byte; one connection uses one wrk thread, more use $THREADS.$PROXY_NOTE
 
-Latency at one connection is each request's own time (tests/Benchmarks/proxy.lua records it). wrk's percentiles, shown beside it, are corrected for coordinated omission: every request slower than twice the mean interval adds synthetic samples, so at one connection a single stall of a few milliseconds becomes dozens of samples and the p99 is not what any request took. $(if [[ -n "$IDLE_CG" ]]; then echo "The adapter is measured twice at one connection: with the governance API and PostgreSQL sharing the cores as equals, and with the two in a cgroup with \`cpu.idle=1\` — standing in for the machines of their own they run on in production: they still grant leases, feed changes and ingest every cost record, but only on CPU time the request path leaves, and a request-path thread preempts them at once."; else echo "The run with the API and PostgreSQL in an idle CPU cgroup was skipped (no cgroup CPU controller with cpu.idle, or BENCH_IDLE_BACKEND=0)."; fi)
+Latency at one connection is each request's own time (tests/Benchmarks/proxy.lua records it). wrk's percentiles, shown beside it, are corrected for coordinated omission: every request slower than twice the mean interval adds synthetic samples, so at one connection a single stall of a few milliseconds becomes dozens of samples and the p99 is not what any request took. The adapter is also measured at one connection in two placements that stand in for the machines of their own the governance API and PostgreSQL have in production (docs/deployment.md); in the first table's plain rows they share the cores with everything else as equals. $(if [[ -n "$IDLE_CG" ]]; then echo "**Idle-class**: the two in a cgroup with \`cpu.idle=1\`. They run only on CPU time the request path leaves, and a request-path thread preempts them at once, so they may fall behind: the usage buffer column shows what the proxy held unacknowledged."; else echo "The idle-class placement was skipped (no cgroup CPU controller with cpu.idle, or BENCH_PLACEMENTS=0)."; fi) $(if [[ -n "$FRONT_CS" ]]; then echo "**Split**: the two on core $(( $(nproc) - 1 )), wrk, the mock and the proxy on the other core(s), with the mock measured directly in the same placement as the baseline: the backend keeps up, the front has one core fewer."; else echo "The split placement was skipped (no cgroup cpuset controller, one core, or BENCH_PLACEMENTS=0)."; fi)
 
 ### Results (medians of $REPEATS)
 
-One connection, each request's latency (medians of $REPEATS runs; added = minus direct, same round):
+One connection, each request's latency (medians of $REPEATS runs; added = minus direct in the same placement, same round):
 
 $LATENCY_TABLE
 
