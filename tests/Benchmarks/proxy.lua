@@ -4,7 +4,7 @@
 -- Two kinds of latency:
 -- - p50_us, p90_us, p99_us, max_us: wrk's own figures. wrk corrects them for coordinated omission: every request slower
 --   than twice the mean interval (run time ÷ requests per connection) adds synthetic samples, as if requests had kept
---   arriving at that rate. At one connection a single 5 ms stall of a 0.25 ms cycle becomes ~20 samples, so these
+--   arriving at that rate. At one connection a single 5 ms stall of a 0.3 ms cycle becomes ~15 samples, so these
 --   percentiles are not what any request took.
 -- - rec_p50_us ... rec_max_us (with BENCH_RECORD=1): each request's own time, taken here from the monotonic clock
 --   between handing wrk the request and its response. Only with one connection per wrk thread (the script cannot tell

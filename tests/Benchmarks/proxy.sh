@@ -27,8 +27,8 @@
 # 8. writes the figures into docs/benchmarks.md between the proxy-benchmark markers, stops everything it started and
 #    drops its schemas (also on failure or Ctrl-C).
 #
-# Load goes to 127.0.0.1 only and is bounded in time: BENCH_JIT_WARMUP + 8 x BENCH_REPEATS x BENCH_DURATION seconds
-# (defaults: 20 + 18 x 3 x 10 s, about 9.5 minutes), plus the paced streams (~20 s) and, with BENCH_KEYS, the key
+# Load goes to 127.0.0.1 only and is bounded in time: BENCH_JIT_WARMUP + 18 x BENCH_REPEATS x BENCH_DURATION seconds
+# (12 x without the placements; defaults: 20 + 18 x 3 x 10 s, about 9.5 minutes), plus the paced streams (~20 s) and, with BENCH_KEYS, the key
 # issue (100,000 keys: 2-3 minutes).
 #
 # Environment (all optional):
@@ -109,7 +109,7 @@ WORK="$(mktemp -d /tmp/proxy-bench.XXXXXX)"
 
 # --- cleanup: only what this script started ---------------------------------------------------------
 PIDS=()
-IDLE_CG="" FRONT_CS="" BACK_CS=""
+IDLE_CG="" FRONT_CS="" BACK_CS="" CPU_BASE="" CPUSET_BASE=""
 GOVERNANCE_PG_STARTED=0
 SCHEMA_CREATED=0
 CLEANED_UP=0
@@ -130,8 +130,9 @@ cleanup() {
   CLEANED_UP=1
   trap - INT TERM
   local pid
-  declare -F remove_placements >/dev/null && remove_placements
+  declare -F remove_placements >/dev/null && { remove_placements || true; }
   for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+  if declare -F remove_placements >/dev/null; then remove_placements || true; fi
   if (( SCHEMA_CREATED )) && [[ -n "${GOVERNANCE_PG_BIN:-}" ]]; then
     say "dropping schemas $SCHEMA, ${SCHEMA}_wolverine"
     "$GOVERNANCE_PG_BIN/psql" -X -q "host=127.0.0.1 port=$PG_PORT user=governance dbname=$GOVERNANCE_PG_DATABASE" \
@@ -281,7 +282,11 @@ run_wrk() { # target mode connections seconds; prints the RESULT line
   before_hop="$(cpu_ticks "$HOP_PID")"
   if [[ "$target" == proxy* ]]; then
     # The proxy's usage buffer (records not yet acknowledged by the API), twice a second: does the API keep up?
-    (while :; do curl -s --max-time 1 "$PROXY_URL/metrics" | awk '/^gov_proxy_usage_buffer_(records|oldest_age)/ {printf "%s ", $2} END {print ""}'; sleep 0.5; done) >"$WORK/buffer" 2>/dev/null &
+    # (It stops with this script too: background jobs ignore Ctrl-C, and the kill below would not come.)
+    (while kill -0 $$ 2>/dev/null; do
+      curl -s --max-time 1 "$PROXY_URL/metrics" | awk '/^gov_proxy_usage_buffer_records/ {n = $2} /^gov_proxy_usage_buffer_oldest_age/ {a = $2} END {print (a == "" ? 0 : a), (n == "" ? 0 : n)}' || true
+      sleep 0.5
+    done) >"$WORK/buffer" 2>/dev/null &
     sampler=$!
   fi
   # wrk runs in the group (the front cores in the split placement) from its first instruction.
@@ -339,57 +344,87 @@ backend_pids() {
   postmaster="$(head -1 "$GOVERNANCE_PG_DATA/postmaster.pid")"
   echo "$API_PID" "$postmaster" $(pgrep -P "$postmaster")
 }
-join_group() { # group pid... (a process that cannot move, e.g. one that just exited, is skipped)
-  local group=$1 pid
-  shift
-  for pid in "$@"; do echo "$pid" >"$group/cgroup.procs" 2>/dev/null || true; done
+expand_cpus() { # a cpu list ("0-3,6") → one number per line
+  python3 -c 'import sys
+for part in sys.argv[1].split(","):
+    a, _, b = part.strip().partition("-")
+    print(*range(int(a), int(b or a) + 1), sep="\n")' "$1"
 }
-leave_group() { # group origin: everything in the group back to origin
-  local pid
-  while read -r pid; do echo "$pid" >"$2/cgroup.procs" 2>/dev/null || true; done <"$1/cgroup.procs"
+# Each process's own group before it was moved ("pid dir" lines in a file: run_wrk runs in a subshell), so a cluster or
+# API this script did not start goes back where it was. Processes born inside a group (PostgreSQL's backends) go back
+# with their parent.
+ORIGINS="$WORK/cgroup-origins"
+join_group() { # group base controller pid... (a process that cannot move, e.g. one that just exited, is skipped)
+  local group=$1 base=$2 controller=$3 pid
+  shift 3
+  for pid in "$@"; do
+    grep -q "^$pid $base/" "$ORIGINS" 2>/dev/null || echo "$pid $(cg_origin "$base" "$controller" "$pid")" >>"$ORIGINS" 2>/dev/null || true
+    echo "$pid" >"$group/cgroup.procs" 2>/dev/null || true
+  done
 }
-IDLE_CG="" IDLE_ORIGIN="" FRONT_CS="" BACK_CS="" CS_ORIGIN=""
+leave_group() { # group base: everything in it back where it (or its parent) came from
+  local group=$1 base=$2 pids pid origin i
+  for ((i = 0; i < 10; i++)); do # cgroup.procs may change while it is read: read it whole, move, look again
+    [[ -r "$group/cgroup.procs" ]] || return 0
+    mapfile -t pids <"$group/cgroup.procs"
+    (( ${#pids[@]} > 0 )) || return 0
+    for pid in "${pids[@]}"; do
+      origin="$(awk -v p="$pid" -v pp="$(ps -o ppid= -p "$pid" 2>/dev/null | tr -d ' ')" -v b="$base" \
+        'index($2, b "/") == 1 && ($1 == p || $1 == pp) {o = $2} END {print (o == "" ? b : o)}' "$ORIGINS" 2>/dev/null)"
+      echo "$pid" >"$origin/cgroup.procs" 2>/dev/null || true
+    done
+  done
+  return 0
+}
+IDLE_CG="" CPU_BASE="" FRONT_CS="" BACK_CS="" CPUSET_BASE="" FRONT_CPUS="" BACK_CPU=""
 setup_placements() {
   [[ "${BENCH_PLACEMENTS:-1}" == 1 ]] || return 0
-  local base last
+  local base cpus=()
   if base="$(cg_base cpu)" && mkdir "$base/governance-bench-$$" 2>/dev/null; then
     if echo 1 >"$base/governance-bench-$$/cpu.idle" 2>/dev/null; then
-      IDLE_CG="$base/governance-bench-$$" IDLE_ORIGIN="$(cg_origin "$base" cpu "$API_PID")"
+      IDLE_CG="$base/governance-bench-$$" CPU_BASE="$base"
     else
       rmdir "$base/governance-bench-$$" 2>/dev/null || true
     fi
   fi
-  last=$(( $(nproc) - 1 ))
-  if (( last >= 1 )) && base="$(cg_base cpuset)" && mkdir "$base/governance-bench-$$-front" "$base/governance-bench-$$-back" 2>/dev/null; then
-    CS_ORIGIN="$(cg_origin "$base" cpuset "$API_PID")"
-    local front="$base/governance-bench-$$-front" back="$base/governance-bench-$$-back" mems cpus="0-$(( last - 1 ))"
-    (( last == 1 )) && cpus=0
-    mems="$(cat "$base/cpuset.mems.effective" 2>/dev/null || cat "$base/cpuset.mems")"
-    if echo "$cpus" >"$front/cpuset.cpus" && echo "$last" >"$back/cpuset.cpus" && echo "$mems" >"$front/cpuset.mems" &&
+  # The cores this script may use (taskset or a container's cpuset may allow fewer than nproc's): the last one for the
+  # API and PostgreSQL, the others for wrk, the mock and the proxy.
+  if base="$(cg_base cpuset)"; then
+    mapfile -t cpus < <(expand_cpus "$(cat "$base/cpuset.effective_cpus" "$base/cpuset.cpus.effective" 2>/dev/null | head -1)" 2>/dev/null || true)
+  fi
+  if (( ${#cpus[@]} >= 2 )) && mkdir "$base/governance-bench-$$-front" "$base/governance-bench-$$-back" 2>/dev/null; then
+    local front="$base/governance-bench-$$-front" back="$base/governance-bench-$$-back" mems
+    BACK_CPU="${cpus[-1]}"
+    FRONT_CPUS="$(IFS=,; echo "${cpus[*]:0:${#cpus[@]}-1}")"
+    mems="$(cat "$base/cpuset.mems.effective" 2>/dev/null || cat "$base/cpuset.effective_mems" 2>/dev/null || cat "$base/cpuset.mems")"
+    if echo "$FRONT_CPUS" >"$front/cpuset.cpus" && echo "$BACK_CPU" >"$back/cpuset.cpus" && echo "$mems" >"$front/cpuset.mems" &&
       echo "$mems" >"$back/cpuset.mems"; then
-      FRONT_CS="$front" BACK_CS="$back"
+      FRONT_CS="$front" BACK_CS="$back" CPUSET_BASE="$base"
     else
       rmdir "$front" "$back" 2>/dev/null || true
     fi
   fi
-  say "placements: idle backend ${IDLE_CG:-not available}; split cores $([[ -n "$FRONT_CS" ]] && echo "$FRONT_CS and $BACK_CS" || echo "not available")"
+  say "placements: idle backend ${IDLE_CG:-not available}; split cores $([[ -n "$FRONT_CS" ]] && echo "$FRONT_CPUS (front) and $BACK_CPU (API, PostgreSQL)" || echo "not available")"
 }
 place() { # shared | idle | split
   case "$1" in
-    idle) join_group "$IDLE_CG" $(backend_pids) ;;
-    split) join_group "$BACK_CS" $(backend_pids); join_group "$FRONT_CS" "$MOCK_PID" "$PROXY_PID" ;;
+    idle) join_group "$IDLE_CG" "$CPU_BASE" cpu $(backend_pids) ;;
+    split)
+      join_group "$BACK_CS" "$CPUSET_BASE" cpuset $(backend_pids)
+      join_group "$FRONT_CS" "$CPUSET_BASE" cpuset "$MOCK_PID" "$PROXY_PID"
+      ;;
     shared)
-      [[ -n "$IDLE_CG" ]] && leave_group "$IDLE_CG" "$IDLE_ORIGIN"
-      [[ -n "$FRONT_CS" ]] && { leave_group "$BACK_CS" "$CS_ORIGIN"; leave_group "$FRONT_CS" "$CS_ORIGIN"; }
+      if [[ -n "$IDLE_CG" ]]; then leave_group "$IDLE_CG" "$CPU_BASE"; fi
+      if [[ -n "$FRONT_CS" ]]; then leave_group "$BACK_CS" "$CPUSET_BASE"; leave_group "$FRONT_CS" "$CPUSET_BASE"; fi
       ;;
   esac
   return 0
 }
-remove_placements() {
+remove_placements() { # also after the processes stopped: a group can only go once it is empty
   place shared
   local group
   for group in "$IDLE_CG" "$FRONT_CS" "$BACK_CS"; do
-    [[ -n "$group" ]] && { rmdir "$group" 2>/dev/null || say "could not remove the cgroup $group"; }
+    if [[ -n "$group" && -d "$group" ]]; then rmdir "$group" 2>/dev/null || say "could not remove the cgroup $group yet"; fi
   done
   return 0
 }
@@ -524,7 +559,7 @@ fi
 # --- report ---------------------------------------------------------------------------------------------
 REVISION="$(bench_revision)"
 # What the governance side wrote for all of it: events by type (set-up, warm-up and key issue included).
-PROXIED="$(awk '$3 == "proxy" {for (i = 5; i <= NF; i++) if ($i ~ /^requests=/) {split($i, kv, "="); s += kv[2]}} END {print s + 0}' "$RESULTS")"
+PROXIED="$(awk '$3 ~ /^proxy/ {for (i = 5; i <= NF; i++) if ($i ~ /^requests=/) {split($i, kv, "="); s += kv[2]}} END {print s + 0}' "$RESULTS")"
 EVENTS="$(pgq "select type || ': ' || count(*) from $SCHEMA.mt_events group by type order by count(*) desc" | paste -sd ';' | sed 's/;/; /g')"
 median() { sort -n | awk '{a[NR] = $1} END {if (NR == 0) print ""; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.1f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 stat_of() { # mode conns target field → median over the repeats
@@ -539,8 +574,8 @@ label_of() {
     hop) echo "pass-through hop" ;;
     proxy) echo "**proxy adapter**" ;;
     proxy-idle) echo "**proxy adapter**; API and PostgreSQL idle-class" ;;
-    direct-split) echo "direct to the mock; wrk and the mock on core 0 (split)" ;;
-    proxy-split) echo "**proxy adapter**; wrk, mock, proxy on core 0, API and PostgreSQL on core 1 (split)" ;;
+    direct-split) echo "direct to the mock; wrk and the mock on core(s) $FRONT_CPUS (split)" ;;
+    proxy-split) echo "**proxy adapter**; wrk, mock, proxy on core(s) $FRONT_CPUS, API and PostgreSQL on core $BACK_CPU (split)" ;;
   esac
 }
 baseline_of() { [[ "$1" == *-split ]] && echo direct-split || echo direct; }
@@ -634,11 +669,11 @@ _Last run: $(date -u '+%Y-%m-%d %H:%M UTC'), revision $REVISION._
 
 Full governance on every proxied call: the key (\`$KEY_ID\`) is checked, the call's worst case (100 output tokens) is held against a monthly budget on the key and on its app, and its cost is recorded as a \`request_completed\` event. The body is a small chat request (\`max_tokens\` 100); the mock answers JSON with a usage object, or $CHUNKS SSE chunks plus a usage chunk and \`[DONE]\` (the proxy adds \`stream_options.include_usage\` and drops the usage chunk for a client that did not ask for it). Each configuration ran $REPEATS × $DURATION s after ${JIT_WARMUP} s of unrecorded warm-up; the targets alternate, so all see the same host. Targets: the mock directly; the **pass-through hop** (tests/Benchmarks/PassThroughProxy: Kestrel and one pooled HttpClient like the adapter, with no key check, lease, pricing or usage record), which shows what any proxy hop costs here; and the **proxy adapter**. wrk measures to a response's last byte; one connection uses one wrk thread, more use $THREADS.$PROXY_NOTE
 
-Latency at one connection is each request's own time (tests/Benchmarks/proxy.lua records it). wrk's percentiles, shown beside it, are corrected for coordinated omission: every request slower than twice the mean interval adds synthetic samples, so at one connection a single stall of a few milliseconds becomes dozens of samples and the p99 is not what any request took. The adapter is also measured at one connection in two placements that stand in for the machines of their own the governance API and PostgreSQL have in production (docs/deployment.md); in the first table's plain rows they share the cores with everything else as equals. $(if [[ -n "$IDLE_CG" ]]; then echo "**Idle-class**: the two in a cgroup with \`cpu.idle=1\`. They run only on CPU time the request path leaves, and a request-path thread preempts them at once, so they may fall behind: the usage buffer column shows what the proxy held unacknowledged."; else echo "The idle-class placement was skipped (no cgroup CPU controller with cpu.idle, or BENCH_PLACEMENTS=0)."; fi) $(if [[ -n "$FRONT_CS" ]]; then echo "**Split**: the two on core $(( $(nproc) - 1 )), wrk, the mock and the proxy on the other core(s), with the mock measured directly in the same placement as the baseline: the backend keeps up, the front has one core fewer."; else echo "The split placement was skipped (no cgroup cpuset controller, one core, or BENCH_PLACEMENTS=0)."; fi)
+Latency at one connection is each request's own time (tests/Benchmarks/proxy.lua records it). wrk's percentiles, shown beside it, are corrected for coordinated omission: every request slower than twice the mean interval adds synthetic samples, so at one connection a single stall of a few milliseconds becomes dozens of samples and the p99 is not what any request took. The adapter is also measured at one connection in two placements that stand in for the machines of their own the governance API and PostgreSQL have in production (docs/deployment.md); in the first table's plain rows they share the cores with everything else as equals. $(if [[ -n "$IDLE_CG" ]]; then echo "**Idle-class**: the two in a cgroup with \`cpu.idle=1\`. They run only on CPU time the request path leaves, and a request-path thread preempts them at once, so they may fall behind: the usage buffer column shows what the proxy held unacknowledged."; else echo "The idle-class placement was skipped (no cgroup CPU controller with cpu.idle, or BENCH_PLACEMENTS=0)."; fi) $(if [[ -n "$FRONT_CS" ]]; then echo "**Split**: the two on core $BACK_CPU, wrk, the mock and the proxy on the other core(s), with the mock measured directly in the same placement as the baseline: the backend keeps up, the front has one core fewer."; else echo "The split placement was skipped (no cgroup cpuset controller, one core, or BENCH_PLACEMENTS=0)."; fi)
 
 ### Results (medians of $REPEATS)
 
-One connection, each request's latency (medians of $REPEATS runs; added = minus direct in the same placement, same round):
+One connection, each request's latency (medians of $REPEATS runs; added = minus the direct run of the same round, in the split placement for the split rows; the usage buffer is the median of each run's maximum):
 
 $LATENCY_TABLE
 
