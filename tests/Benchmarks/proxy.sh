@@ -109,7 +109,7 @@ WORK="$(mktemp -d /tmp/proxy-bench.XXXXXX)"
 
 # --- cleanup: only what this script started ---------------------------------------------------------
 PIDS=()
-IDLE_CG="" FRONT_CS="" BACK_CS="" CPU_BASE="" CPUSET_BASE=""
+IDLE_CG="" CPU_BASE="" FRONT_CS="" BACK_CS="" CPUSET_BASE="" FRONT_CPUS="" BACK_CPU="" # set by setup_placements
 GOVERNANCE_PG_STARTED=0
 SCHEMA_CREATED=0
 CLEANED_UP=0
@@ -276,7 +276,7 @@ run_wrk() { # target mode connections seconds; prints the RESULT line
   [[ "$target" == proxy* ]] && auth="$KEY"
   [[ "$target" == *-idle ]] && placement=idle
   [[ "$target" == *-split ]] && placement=split group="$FRONT_CS"
-  place "$placement"
+  [[ "$placement" == shared ]] || place "$placement" # (every run ends with the processes back in place)
   local before_proxy before_mock before_api before_hop sampler=""
   before_proxy="$(cpu_ticks "$PROXY_PID")"; before_mock="$(cpu_ticks "$MOCK_PID")"; before_api="$(cpu_ticks "$API_PID")"
   before_hop="$(cpu_ticks "$HOP_PID")"
@@ -376,7 +376,6 @@ leave_group() { # group base: everything in it back where it (or its parent) cam
   done
   return 0
 }
-IDLE_CG="" CPU_BASE="" FRONT_CS="" BACK_CS="" CPUSET_BASE="" FRONT_CPUS="" BACK_CPU=""
 setup_placements() {
   [[ "${BENCH_PLACEMENTS:-1}" == 1 ]] || return 0
   local base cpus=()
@@ -582,12 +581,15 @@ baseline_of() { [[ "$1" == *-split ]] && echo direct-split || echo direct; }
 added() { # proxied-µs direct-µs → ms
   awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (a - b) / 1000}'
 }
+share() { # req/s of req/s → percent
+  awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f %%", 100 * a / b}'
+}
 TABLE="| mode | connections | direct req/s | hop req/s | proxy req/s | proxy ÷ direct | proxy ÷ hop | direct p50 / p99 ms | hop p50 / p99 ms | proxy p50 / p99 ms |
 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for mode in $MODES; do
   for conns in $CONNECTIONS; do
     d_rps="$(stat_of "$mode" "$conns" direct rps)"; h_rps="$(stat_of "$mode" "$conns" hop rps)"; p_rps="$(stat_of "$mode" "$conns" proxy rps)"
-    TABLE+=$'\n'"| $mode | $conns | $(fmt_int "$d_rps") | $(fmt_int "$h_rps") | **$(fmt_int "$p_rps")** | $(awk -v a="$p_rps" -v b="$d_rps" 'BEGIN {printf "%.1f %%", 100 * a / b}') | $(awk -v a="$p_rps" -v b="$h_rps" 'BEGIN {printf "%.1f %%", 100 * a / b}')"
+    TABLE+=$'\n'"| $mode | $conns | $(fmt_int "$d_rps") | $(fmt_int "$h_rps") | **$(fmt_int "$p_rps")** | $(share "$p_rps" "$d_rps") | $(share "$p_rps" "$h_rps")"
     for target in direct hop proxy; do
       TABLE+=" | $(ms "$(stat_of "$mode" "$conns" "$target" p50_us)") / $(ms "$(stat_of "$mode" "$conns" "$target" p99_us)")"
     done
