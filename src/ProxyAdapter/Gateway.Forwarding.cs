@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
+using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Governance.Domain.Usage;
+using Governance.Projections;
 using Governance.Projections.Usage;
 using ProxyAdapter.Routing;
 using ProxyAdapter.Streaming;
@@ -40,7 +42,18 @@ public sealed partial class Gateway
             {
                 Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body)) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
             };
-            surface.Authenticate(request, gateway._secrets.Unprotect(route.Provider.EncryptedApiKey, route.Provider.Id), http.Request, gateway._options);
+            // The key is bound to the provider's name and base URL: one changed without the master key does not decrypt.
+            string apiKey;
+            try
+            {
+                apiKey = gateway._secrets.Unprotect(route.Provider.EncryptedApiKey, SecretBinding.Provider(route.Provider.Id, route.Provider.BaseUrl));
+            }
+            catch (CryptographicException e)
+            {
+                Fail(route, null, AttemptFailures.KeyUnavailable, started, $"the API key of provider {route.Provider.Id} cannot be decrypted: {e.Message}");
+                return false;
+            }
+            surface.Authenticate(request, apiKey, http.Request, gateway._options);
 
             // A streamed call dies with its client (so the provider stops generating); a complete one runs to its end and is
             // recorded exactly, even if the caller left meanwhile.

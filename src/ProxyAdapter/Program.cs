@@ -14,7 +14,7 @@ var builder = WebApplication.CreateBuilder(args);
 // No document store, no message runtime, no PostgreSQL connection: the adapter talks to the governance API only
 // (docs/gateway.md, "What the proxy runs"). A ConnectionStrings__Governance left in its environment is ignored.
 builder.Services.TryAddSingleton(TimeProvider.System);
-builder.Services.AddSingleton(new SecretProtector(GovernanceSettings.MasterKeyFrom(builder.Configuration)));
+builder.Services.AddSingleton(GovernanceSettings.ProtectorFrom(builder.Configuration));
 builder.Services.AddSingleton(LedgerOptions.From(builder.Configuration));
 var adapter = new AdapterIdentity(builder.Configuration["Proxy:AdapterId"] ?? Environment.MachineName);
 builder.Services.AddSingleton(adapter);

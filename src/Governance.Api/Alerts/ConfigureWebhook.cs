@@ -47,7 +47,7 @@ public static class ConfigureWebhookEndpoints
     private static WebhookView Configure(string scope, ConfigureWebhook command, IDocumentSession session, SecretProtector secrets, ClaimsPrincipal user, TimeProvider clock)
     {
         session.Events.Append(Webhook.StreamId(scope),
-            new WebhookConfigured(scope, command.Url, secrets.Protect(command.Secret, scope), user.Actor(), clock.GetUtcNow()));
+            new WebhookConfigured(scope, command.Url, secrets.Protect(command.Secret, SecretBinding.Webhook(scope, command.Url)), user.Actor(), clock.GetUtcNow()));
         return new WebhookView(scope, command.Url);
     }
 }

@@ -40,8 +40,9 @@ public static class ProviderEndpoints
     [Roles(OperatorRoles.Admin)]
     public static IResult Post(RegisterProvider command, IDocumentSession session, SecretProtector protector, ClaimsPrincipal user, TimeProvider clock)
     {
+        var baseUrl = command.BaseUrl.TrimEnd('/');
         var registered = new ProviderRegistered(
-            command.Name, command.Kind, command.BaseUrl.TrimEnd('/'), protector.Protect(command.ApiKey, command.Name), user.Actor(), clock.GetUtcNow());
+            command.Name, command.Kind, baseUrl, protector.Protect(command.ApiKey, SecretBinding.Provider(command.Name, baseUrl)), user.Actor(), clock.GetUtcNow());
         session.Events.StartStream<Provider>(command.Name, registered);
         return Results.Created($"/api/providers/{command.Name}", ProviderView.From(Provider.Evolve(null, registered)!));
     }

@@ -14,4 +14,6 @@ public static class AttemptFailures
     public const string ServerError = "server_error";
     /// <summary>The provider answered 2xx, then its stream broke before anything reached the client.</summary>
     public const string StreamBroken = "stream_broken";
+    /// <summary>The provider's API key does not decrypt on this node (another master key, or its name or URL was changed).</summary>
+    public const string KeyUnavailable = "key_unavailable";
 }

@@ -67,7 +67,17 @@ public static class WebhookDelivery
         }
 
         var body = JsonSerializer.SerializeToUtf8Bytes(payload, JsonSerializerOptions.Web);
-        var secret = secrets.Unprotect(webhook.EncryptedSecret, webhook.Scope);
+        // Bound to the scope and URL: a receiver URL changed in the database without the master key gets nothing.
+        string secret;
+        try
+        {
+            secret = secrets.Unprotect(webhook.EncryptedSecret, SecretBinding.Webhook(webhook.Scope, webhook.Url));
+        }
+        catch (SecretUnavailableException e)
+        {
+            // Retried on the schedule: a node started without the right master key may be fixed meanwhile.
+            throw new WebhookDeliveryFailed($"The secret of webhook {webhook.Scope} cannot be decrypted: {e.Message}");
+        }
         using var request = new HttpRequestMessage(HttpMethod.Post, webhook.Url) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new("application/json");
         request.Headers.Add(SignatureHeader, "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body)));
@@ -82,4 +92,5 @@ public static class WebhookDelivery
             throw new WebhookDeliveryFailed($"Webhook {webhook.Scope} unreachable: {e.Message}");
         }
     }
+
 }

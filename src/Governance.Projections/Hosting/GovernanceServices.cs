@@ -18,7 +18,7 @@ public static class GovernanceServices
         this IServiceCollection services, GovernanceSettings settings, IConfiguration configuration)
     {
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(new SecretProtector(settings.MasterKey));
+        services.AddSingleton(GovernanceSettings.ProtectorFrom(configuration));
         services.AddSingleton(LedgerOptions.From(configuration));
         services.AddSingleton(new AnomalyRule(
             configuration.GetValue("Anomaly:Multiplier", AnomalyRule.Default.Multiplier),
