@@ -11,6 +11,7 @@
 #   GOVERNANCE_ADMIN_TOKEN  admin token (default: read from / generated into .data/admin.token)
 #   Proxy__AdapterId        the proxy's adapter id (default local-proxy)
 #   Proxy__AdapterToken     the proxy's adapter token (default: issued with the admin token once, kept in .data/adapter.token)
+#   Outbound__AllowPrivateNetworks  whether providers and webhooks may be on loopback or private addresses (default true here)
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -103,6 +104,10 @@ dev_key GOVERNANCE_MASTER_KEY .data/master.key "master key"
 dev_key Audit__SigningKey .data/audit.key "audit signing key"
 # The proxy's adapter token is issued with it at start-up (below).
 dev_key GOVERNANCE_ADMIN_TOKEN .data/admin.token "admin token"
+
+# Local providers (scripts/fake-openai.py, a local vLLM) and webhook receivers listen on loopback or a private network:
+# allowed here, off by default in production (docs/gateway.md, "Provider addresses").
+export Outbound__AllowPrivateNetworks="${Outbound__AllowPrivateNetworks:-true}"
 
 # --- build --------------------------------------------------------------------------------------
 say "building $SOLUTION (Release) ..."

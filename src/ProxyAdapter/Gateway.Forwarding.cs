@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Governance.Domain.Usage;
 using Governance.Projections;
+using Governance.Projections.Outbound;
 using Governance.Projections.Usage;
 using ProxyAdapter.Routing;
 using ProxyAdapter.Streaming;
@@ -73,6 +74,11 @@ public sealed partial class Gateway
                 await RecordAsync(route, new TokenUsage(Estimate.Tokens(call.InputBytes), 0, 0, 0), true, ClientClosedRequest);
                 return true;
             }
+            catch (HttpRequestException e) when (e.InnerException is OutboundAddressRefusedException refused)
+            {
+                Fail(route, null, AttemptFailures.AddressRefused, started, refused.Message);
+                return false;
+            }
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
             {
                 Fail(route, null, timeout.IsCancellationRequested ? AttemptFailures.Timeout : AttemptFailures.Unreachable, started, e.Message);
@@ -82,6 +88,13 @@ public sealed partial class Gateway
             using (response)
             {
                 var status = (int)response.StatusCode;
+                if (status is >= 300 and < 400)
+                {
+                    // Never followed (the handler does not redirect): the request and its key stay with this provider.
+                    Fail(route, status, AttemptFailures.Redirected, started,
+                        response.Headers.Location is { IsAbsoluteUri: true } to ? $"a redirect to {to.Host}, not followed" : "a redirect, not followed");
+                    return false;
+                }
                 if (status == 429 || status >= 500)
                 {
                     var error = await TryReadAsync(response, linked.Token);

@@ -4,6 +4,7 @@ using Governance.Api.Infrastructure;
 using Governance.Domain.Catalog;
 using Governance.Domain.Operators;
 using Governance.Projections;
+using Governance.Projections.Outbound;
 using Marten;
 using Wolverine.Http;
 
@@ -13,18 +14,20 @@ public sealed record RegisterProvider(string Name, string Kind, string BaseUrl, 
 {
     public sealed class Validator : AbstractValidator<RegisterProvider>
     {
-        public Validator()
+        public Validator(OutboundPolicy outbound)
         {
             RuleFor(x => x.Name).NotEmpty().MaximumLength(100).Matches("^[a-z0-9][a-z0-9._-]*$")
                 .WithMessage("'name' must be lower-case letters, digits, '.', '_' or '-'.");
             RuleFor(x => x.Kind).Must(k => ProviderKinds.All.Contains(k))
                 .WithMessage($"'kind' must be one of: {string.Join(", ", ProviderKinds.All)}.");
-            RuleFor(x => x.BaseUrl).Must(BeHttpUrl).WithMessage("'baseUrl' must be an absolute http(s) URL.");
+            // The gateway will send the API key there: no metadata or link-local address, private ones only if allowed.
+            RuleFor(x => x.BaseUrl).CustomAsync(async (url, context, ct) =>
+            {
+                if (await outbound.UrlRefusalAsync(url, ct) is { } refused)
+                    context.AddFailure(nameof(BaseUrl), $"'baseUrl' {refused}.");
+            });
             RuleFor(x => x.ApiKey).NotEmpty().MaximumLength(4096);
         }
-
-        private static bool BeHttpUrl(string? url) =>
-            Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
     }
 }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Governance.Projections.Outbound;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -10,6 +11,9 @@ public sealed record LiteLlmEntry(
     int Weight, decimal? InputPer1M, decimal? OutputPer1M, decimal? CachedInputPer1M)
 {
     public string Field => $"model_list[{Index}]";
+
+    /// <summary>The line of <c>api_base</c>, when the entry has one.</summary>
+    public int? ApiBaseLine { get; init; }
 }
 
 /// <summary>The config cannot be read: the field (as a path into the YAML) and line at fault.</summary>
@@ -82,7 +86,8 @@ public static class LiteLlmConfig
             PerMillion(parameters, key, paramsField) ?? (info is null ? null : PerMillion(info, key, field + ".model_info"));
 
         return new LiteLlmEntry(index, Line(entry) ?? 0, name, prefix, upstream, apiBase, apiKey, apiKeySource, weight,
-            Cost("input_cost_per_token"), Cost("output_cost_per_token"), Cost("cache_read_input_token_cost"));
+            Cost("input_cost_per_token"), Cost("output_cost_per_token"), Cost("cache_read_input_token_cost"))
+            { ApiBaseLine = Line(Child(parameters, "api_base")) };
     }
 
     /// <summary>The key, from <c>os.environ/NAME</c> or written in the file; where it came from is shown, the key never.</summary>
@@ -104,6 +109,21 @@ public static class LiteLlmConfig
         return string.IsNullOrEmpty(value)
             ? throw new LiteLlmConfigException(field, line, $"'{field}' refers to the environment variable {variable}, which is not set.")
             : value;
+    }
+
+    /// <summary>
+    /// Each <c>api_base</c> against the outbound address policy, as <c>POST /api/providers</c> checks a base URL: the
+    /// proxy will send the entry's key there.
+    /// </summary>
+    /// <exception cref="LiteLlmConfigException">An <c>api_base</c> the gateway may not call, naming the entry.</exception>
+    public static async Task CheckUrlsAsync(IReadOnlyList<LiteLlmEntry> entries, OutboundPolicy outbound, CancellationToken ct)
+    {
+        foreach (var entry in entries.Where(e => e.ApiBase is not null))
+        {
+            var field = entry.Field + ".litellm_params.api_base";
+            if (await outbound.UrlRefusalAsync(entry.ApiBase, ct) is { } refused)
+                throw new LiteLlmConfigException(field, entry.ApiBaseLine, $"'{field}' {refused}.");
+        }
     }
 
     private static decimal? PerMillion(YamlMappingNode node, string key, string field)

@@ -85,7 +85,7 @@ public static class WebhookDelivery
         {
             using var response = await clients.CreateClient(ClientName).SendAsync(request, ct);
             if (!response.IsSuccessStatusCode)
-                throw new WebhookDeliveryFailed($"Webhook {webhook.Scope} answered {(int)response.StatusCode}.");
+                throw new WebhookDeliveryFailed($"Webhook {webhook.Scope} answered {(int)response.StatusCode}{((int)response.StatusCode is >= 300 and < 400 ? " (redirects are not followed)" : "")}.");
         }
         catch (HttpRequestException e)
         {

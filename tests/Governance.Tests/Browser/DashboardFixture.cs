@@ -88,6 +88,7 @@ public sealed class DashboardFixture : IAsyncLifetime
         web.UseSetting("Proxy:AdapterId", "browser-adapter");
         web.UseSetting("Audit:SigningKey", _auditKey);
         web.UseSetting("Audit:CheckpointIntervalSeconds", "0");
+        web.UseSetting("Outbound:AllowPrivateNetworks", "true");
         web.ConfigureServices(services =>
         {
             services.AddLogging(logging => logging.ClearProviders());

@@ -82,6 +82,8 @@ public sealed class GovernanceFixture : IAsyncLifetime
         web.UseSetting("Audit:SigningKey", AuditKey);
         // Checkpoints only when a test asks for one (the periodic round is tested directly).
         web.UseSetting("Audit:CheckpointIntervalSeconds", "0");
+        // The fake providers and webhook receivers listen on loopback, as with run.sh.
+        web.UseSetting("Outbound:AllowPrivateNetworks", "true");
         web.ConfigureServices(services =>
         {
             services.AddSingleton<TimeProvider>(Clock);
