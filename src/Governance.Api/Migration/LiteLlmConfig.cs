@@ -34,8 +34,9 @@ public static class LiteLlmConfig
     public const string EnvPrefix = "os.environ/";
     private const decimal TokensPerMillion = 1_000_000m;
 
-    /// <exception cref="LiteLlmConfigException">Not YAML, no model_list, a required field missing, an unresolved environment variable.</exception>
-    public static IReadOnlyList<LiteLlmEntry> Parse(string yaml, Func<string, string?> environment)
+    /// <exception cref="LiteLlmConfigException">Not YAML, no model_list, a required field missing, an environment variable that
+    /// is unset or that the import may not read (<see cref="ImportEnvironment"/>).</exception>
+    public static IReadOnlyList<LiteLlmEntry> Parse(string yaml, ImportEnvironment environment)
     {
         var stream = new YamlStream();
         try
@@ -57,7 +58,7 @@ public static class LiteLlmConfig
         return entries;
     }
 
-    private static LiteLlmEntry Entry(int index, YamlNode node, Func<string, string?> environment)
+    private static LiteLlmEntry Entry(int index, YamlNode node, ImportEnvironment environment)
     {
         var field = $"model_list[{index}]";
         if (node is not YamlMappingNode entry)
@@ -91,7 +92,7 @@ public static class LiteLlmConfig
     }
 
     /// <summary>The key, from <c>os.environ/NAME</c> or written in the file; where it came from is shown, the key never.</summary>
-    private static (string? Key, string? Source) Key(YamlMappingNode parameters, string field, Func<string, string?> environment)
+    private static (string? Key, string? Source) Key(YamlMappingNode parameters, string field, ImportEnvironment environment)
     {
         var text = Optional(parameters, "api_key", field);
         if (text is null)
@@ -100,12 +101,14 @@ public static class LiteLlmConfig
         return (key, text.StartsWith(EnvPrefix, StringComparison.Ordinal) ? "env:" + text[EnvPrefix.Length..] : "config file");
     }
 
-    private static string? Resolve(string? text, string field, int? line, Func<string, string?> environment)
+    private static string? Resolve(string? text, string field, int? line, ImportEnvironment environment)
     {
         if (text is null || !text.StartsWith(EnvPrefix, StringComparison.Ordinal))
             return text;
         var variable = text[EnvPrefix.Length..];
-        var value = environment(variable);
+        if (environment.Refusal(variable) is { } refused)
+            throw new LiteLlmConfigException(field, line, $"'{field}' refers to the environment variable {variable}, {refused}.");
+        var value = environment.Read(variable);
         return string.IsNullOrEmpty(value)
             ? throw new LiteLlmConfigException(field, line, $"'{field}' refers to the environment variable {variable}, which is not set.")
             : value;

@@ -32,8 +32,9 @@ public sealed class LiteLlmImportCommand : JasperFxAsyncCommand<LiteLlmImportInp
         IReadOnlyList<LiteLlmEntry> entries;
         try
         {
-            // The same rule as the endpoint: only addresses the gateway may call.
-            entries = LiteLlmConfig.Parse(await File.ReadAllTextAsync(input.Config), Environment.GetEnvironmentVariable);
+            // The same rules as the endpoint: only allowed environment names, only addresses the gateway may call.
+            var environment = ImportEnvironment.From(host.Services.GetRequiredService<IConfiguration>(), Environment.GetEnvironmentVariable);
+            entries = LiteLlmConfig.Parse(await File.ReadAllTextAsync(input.Config), environment);
             await LiteLlmConfig.CheckUrlsAsync(entries, host.Services.GetRequiredService<OutboundPolicy>(), CancellationToken.None);
         }
         catch (Exception e) when (e is LiteLlmConfigException or IOException or UnauthorizedAccessException)
