@@ -21,46 +21,41 @@ public static class MasterKeyRotation
         IDocumentSession session, SecretProtector protector, string actor, DateTimeOffset now, CancellationToken ct)
     {
         var failures = new List<string>();
-        var providers = new List<string>();
-        foreach (var id in await session.Query<Provider>().Select(p => p.Id).ToListAsync(ct))
-        {
-            var stream = await session.Events.FetchForWriting<Provider>(id, ct);
-            if (stream.Aggregate is not { } provider || protector.IsCurrent(provider.EncryptedApiKey))
-                continue;
-            var binding = SecretBinding.Provider(provider.Id, provider.BaseUrl);
-            if (Reencrypt(protector, provider.EncryptedApiKey, binding, $"provider {provider.Id}", failures) is { } ciphertext)
-            {
-                stream.AppendOne(new ProviderKeyReencrypted(provider.Id, ciphertext, actor, now));
-                providers.Add(provider.Id);
-            }
-        }
-
-        var webhooks = new List<string>();
-        foreach (var id in await session.Query<Webhook>().Select(w => w.Id).ToListAsync(ct))
-        {
-            var stream = await session.Events.FetchForWriting<Webhook>(id, ct);
-            if (stream.Aggregate is not { } webhook || protector.IsCurrent(webhook.EncryptedSecret))
-                continue;
-            var binding = SecretBinding.Webhook(webhook.Scope, webhook.Url);
-            if (Reencrypt(protector, webhook.EncryptedSecret, binding, $"webhook {webhook.Scope}", failures) is { } ciphertext)
-            {
-                stream.AppendOne(new WebhookSecretReencrypted(webhook.Scope, ciphertext, actor, now));
-                webhooks.Add(webhook.Scope);
-            }
-        }
+        var providers = await ReencryptEachAsync<Provider>(session, protector, failures,
+            p => (p.Id, $"provider {p.Id}", p.EncryptedApiKey, SecretBinding.Provider(p.Id, p.BaseUrl)),
+            (p, ciphertext) => new ProviderKeyReencrypted(p.Id, ciphertext, actor, now), ct);
+        var webhooks = await ReencryptEachAsync<Webhook>(session, protector, failures,
+            w => (w.Id, $"webhook {w.Scope}", w.EncryptedSecret, SecretBinding.Webhook(w.Scope, w.Url)),
+            (w, ciphertext) => new WebhookSecretReencrypted(w.Scope, ciphertext, actor, now), ct);
         return new MasterKeyRotationReport(providers, webhooks, failures);
     }
 
-    private static string? Reencrypt(SecretProtector protector, string ciphertext, SecretBinding binding, string what, List<string> failures)
+    /// <summary>Every document of <typeparamref name="T"/> whose secret is not under the current key: one event each.</summary>
+    private static async Task<List<string>> ReencryptEachAsync<T>(
+        IDocumentSession session, SecretProtector protector, List<string> failures,
+        Func<T, (string Stream, string Name, string Ciphertext, SecretBinding Binding)> secretOf, Func<T, string, object> reencrypted,
+        CancellationToken ct) where T : class
     {
-        try
+        var done = new List<string>();
+        foreach (var document in await session.Query<T>().ToListAsync(ct))
         {
-            return protector.Protect(protector.Unprotect(ciphertext, binding), binding);
+            // The state the append will be checked against, not the document read above.
+            var stream = await session.Events.FetchForWriting<T>(secretOf(document).Stream, ct);
+            if (stream.Aggregate is not { } current)
+                continue;
+            var (_, name, ciphertext, binding) = secretOf(current);
+            if (protector.IsCurrent(ciphertext))
+                continue;
+            try
+            {
+                stream.AppendOne(reencrypted(current, protector.Protect(protector.Unprotect(ciphertext, binding), binding)));
+                done.Add(name);
+            }
+            catch (SecretUnavailableException e)
+            {
+                failures.Add($"{name}: {e.Message}");
+            }
         }
-        catch (SecretUnavailableException e)
-        {
-            failures.Add($"{what}: {e.Message}");
-            return null;
-        }
+        return done;
     }
 }
