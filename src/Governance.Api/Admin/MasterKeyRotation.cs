@@ -1,6 +1,9 @@
 using Governance.Domain.Alerts;
 using Governance.Domain.Catalog;
 using Governance.Projections;
+using Governance.Projections.Audit;
+using JasperFx;
+using JasperFx.Events;
 using Marten;
 
 namespace Governance.Api.Admin;
@@ -17,6 +20,20 @@ public sealed record MasterKeyRotationReport(IReadOnlyList<string> Providers, IR
 /// </summary>
 public static class MasterKeyRotation
 {
+    public const string Actor = "system:master-key-rotation";
+
+    /// <summary>The whole rotation in one session attributed to <see cref="Actor"/>: all of it is written, or none.</summary>
+    /// <exception cref="ConcurrencyException">A provider or webhook changed meanwhile (or
+    /// <see cref="EventStreamUnexpectedMaxEventIdException"/>); nothing was written.</exception>
+    public static async Task<MasterKeyRotationReport> RunAsync(IDocumentStore store, SecretProtector protector, DateTimeOffset now, CancellationToken ct)
+    {
+        using var attributed = AuditContext.Begin(new AuditActor(Actor, "rotate-master-key-" + Guid.NewGuid().ToString("N")));
+        await using var session = store.LightweightSession();
+        var report = await ReencryptAsync(session, protector, Actor, now, ct);
+        await session.SaveChangesAsync(ct);
+        return report;
+    }
+
     public static async Task<MasterKeyRotationReport> ReencryptAsync(
         IDocumentSession session, SecretProtector protector, string actor, DateTimeOffset now, CancellationToken ct)
     {

@@ -1,5 +1,4 @@
 using Governance.Projections;
-using Governance.Projections.Audit;
 using JasperFx;
 using JasperFx.CommandLine;
 using JasperFx.Events;
@@ -18,8 +17,6 @@ namespace Governance.Api.Admin;
 [Description("Re-encrypt every provider key and webhook secret under GOVERNANCE_MASTER_KEY (the old key in GOVERNANCE_PREVIOUS_MASTER_KEY)", Name = "rotate-master-key")]
 public sealed class RotateMasterKeyCommand : JasperFxAsyncCommand<NetCoreInput>
 {
-    public const string Actor = "system:master-key-rotation";
-
     public override async Task<bool> Execute(NetCoreInput input)
     {
         using var host = input.BuildHost();
@@ -33,13 +30,10 @@ public sealed class RotateMasterKeyCommand : JasperFxAsyncCommand<NetCoreInput>
 
         var store = host.Services.GetRequiredService<IDocumentStore>();
         await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
-        var now = host.Services.GetRequiredService<TimeProvider>().GetUtcNow();
-        using var attributed = AuditContext.Begin(new AuditActor(Actor, "rotate-master-key-" + Guid.NewGuid().ToString("N")));
-        await using var session = store.LightweightSession();
-        var report = await MasterKeyRotation.ReencryptAsync(session, protector, Actor, now, CancellationToken.None);
+        MasterKeyRotationReport report;
         try
         {
-            await session.SaveChangesAsync();
+            report = await MasterKeyRotation.RunAsync(store, protector, host.Services.GetRequiredService<TimeProvider>().GetUtcNow(), CancellationToken.None);
         }
         catch (Exception e) when (e is ConcurrencyException or EventStreamUnexpectedMaxEventIdException)
         {
