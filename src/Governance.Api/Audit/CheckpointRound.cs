@@ -64,7 +64,9 @@ public static class WitnessDelivery
             return;
         try
         {
-            using var response = await clients.CreateClient(ClientName).PostAsJsonAsync(url, message.Checkpoint, ct);
+            using var content = new ByteArrayContent(CheckpointWitness.Serialize(message.Checkpoint));
+            content.Headers.ContentType = new("application/json");
+            using var response = await clients.CreateClient(ClientName).PostAsync(url, content, ct);
             if (!response.IsSuccessStatusCode)
                 throw new Governance.Projections.Alerts.WebhookDeliveryFailed($"The audit witness answered {(int)response.StatusCode}.");
         }

@@ -7,11 +7,15 @@ namespace Governance.Api.Audit;
 /// checkpoints was appended since the last one. Every API node runs it; an advisory lock lets one write at a time and
 /// the others skip that round.
 /// </summary>
-internal sealed class PeriodicCheckpoints(CheckpointRound round, IConfiguration configuration, ILogger<PeriodicCheckpoints> log)
+internal sealed class PeriodicCheckpoints(
+    CheckpointRound round, CheckpointSigner signer, CheckpointWitness witness, IConfiguration configuration, ILogger<PeriodicCheckpoints> log)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // The key id auditors compare with the public key they were given.
+        log.LogInformation("Audit checkpoints are signed with ECDSA P-256 key {KeyId}; witness directory {WitnessDirectory}, witness URL {WitnessUrl}",
+            signer.KeyId, witness.Directory ?? "(none)", witness.Url?.ToString() ?? "(none)");
         var interval = TimeSpan.FromSeconds(configuration.GetValue("Audit:CheckpointIntervalSeconds", 600));
         if (interval <= TimeSpan.Zero)
             return;

@@ -8,7 +8,7 @@ namespace Governance.Projections.Audit;
 /// </summary>
 /// <param name="Algorithm">
 /// <see cref="CheckpointSigner.Algorithm"/> (ECDSA P-256); null on checkpoints written before it, which were signed with
-/// HMAC-SHA-256 (legacy, see docs/audit.md).
+/// HMAC-SHA-256 (legacy, see docs/audit.md). (No computed "is legacy" property: it would be serialized into the event.)
 /// </param>
 /// <param name="ChainStart">
 /// The last sequence the chain's backfill may hash (events that predate the chain); every later event was hashed by the
@@ -19,6 +19,4 @@ public sealed record AuditCheckpointed(
     string Actor, DateTimeOffset At, string? Algorithm = null, long? ChainStart = null)
 {
     public const string StreamId = "audit:checkpoints";
-
-    public bool IsLegacy => Algorithm is null;
 }

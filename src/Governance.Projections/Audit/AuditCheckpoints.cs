@@ -54,7 +54,7 @@ public sealed class AuditCheckpoints(IDocumentStore store, CheckpointSigner sign
 
         var chainStart = await ChainStartAsync(connection, ct);
         var previous = await LatestAsync(connection, ct);
-        var ecdsaExists = previous is { IsLegacy: true } && await EcdsaCheckpointExistsAsync(connection, ct);
+        var ecdsaExists = previous is { Algorithm: null } && await EcdsaCheckpointExistsAsync(connection, ct);
         if (CheckpointTrust.Check(previous, chainStart, await witness.LatestAsync(ct), Known, ecdsaExists, signer) is { } refused)
             throw refused;
         if (previous is not null)

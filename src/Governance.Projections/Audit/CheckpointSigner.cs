@@ -66,7 +66,16 @@ public sealed class CheckpointSigner : IDisposable
         {
             throw new InvalidOperationException($"Audit__SigningKeyFile '{file}' cannot be read: {e.Message}", e);
         }
-        return new CheckpointSigner(ParsePrivateKey(text), LegacyKey(configuration[LegacyHmacKeySetting]));
+        var key = ParsePrivateKey(text);
+        try
+        {
+            return new CheckpointSigner(key, LegacyKey(configuration[LegacyHmacKeySetting]));
+        }
+        catch (ArgumentException e)
+        {
+            key.Dispose();
+            throw new InvalidOperationException(e.Message, e);
+        }
     }
 
     private static ECDsa ParsePrivateKey(string text)
@@ -125,7 +134,7 @@ public sealed class CheckpointSigner : IDisposable
         {
             return "its signature is not hex";
         }
-        if (checkpoint.IsLegacy)
+        if (checkpoint.Algorithm is null)
         {
             if (_legacyHmacKey is null)
                 return "it is a legacy HMAC checkpoint and Audit__LegacyHmacKey is not set, so its signature cannot be checked";

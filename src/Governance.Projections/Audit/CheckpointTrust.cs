@@ -43,7 +43,7 @@ public static class CheckpointTrust
         }
         // Legacy HMAC checkpoints begin old histories; once this node has seen an ECDSA one, an HMAC one is a downgrade that
         // anyone with the old shared key (auditors had it) could have forged.
-        if (latest.IsLegacy && (anchor is not null || ecdsaExists))
+        if (latest.Algorithm is null && (anchor is not null || ecdsaExists))
             return new("checkpoint_signature_invalid", $"The newest checkpoint (up to sequence {latest.Sequence}) is a legacy HMAC checkpoint, but ECDSA ones were written before it.");
         if (signer.Check(latest) is { } bad)
             return new("checkpoint_signature_invalid", $"The newest checkpoint (up to sequence {latest.Sequence}) cannot be trusted: {bad}.");

@@ -34,6 +34,9 @@ public sealed class CheckpointWitness(string? directory, Uri? url)
     /// <summary>The file name of a checkpoint: zero-padded, so names sort as sequences do.</summary>
     public static string FileName(long sequence) => Prefix + sequence.ToString("D19", CultureInfo.InvariantCulture) + ".json";
 
+    /// <summary>What the witness gets, in a file or a POST: the checkpoint with the property names of the event's data.</summary>
+    public static byte[] Serialize(AuditCheckpointed checkpoint) => JsonSerializer.SerializeToUtf8Bytes(checkpoint);
+
     /// <summary>Writes the checkpoint's file (whole or not at all: a temporary file renamed into place).</summary>
     public async Task WriteAsync(AuditCheckpointed checkpoint, CancellationToken ct)
     {
@@ -42,7 +45,7 @@ public sealed class CheckpointWitness(string? directory, Uri? url)
         System.IO.Directory.CreateDirectory(Directory);
         var path = Path.Combine(Directory, FileName(checkpoint.Sequence));
         var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        await File.WriteAllBytesAsync(temporary, JsonSerializer.SerializeToUtf8Bytes(checkpoint), ct);
+        await File.WriteAllBytesAsync(temporary, Serialize(checkpoint), ct);
         File.Move(temporary, path, overwrite: true);
     }
 

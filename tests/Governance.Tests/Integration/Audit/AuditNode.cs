@@ -34,10 +34,10 @@ public sealed class AuditNode : IAsyncDisposable
 
     public CheckpointKeys PublicKey => new([CheckpointKeys.ParsePublicKey(Key.ExportSubjectPublicKeyInfoPem())], _legacyKey);
 
-    public static async Task<AuditNode> StartAsync(byte[]? legacyKey = null)
+    public static async Task<AuditNode> StartAsync(byte[]? legacyKey = null, Action<IWebHostBuilder>? configure = null)
     {
         var node = new AuditNode(legacyKey);
-        node.Api = await node.StartApiAsync(witness: true);
+        node.Api = await node.StartApiAsync(witness: true, configure);
         return node;
     }
 

@@ -4,6 +4,7 @@ using Governance.AuditVerifier;
 using Governance.Projections.Audit;
 using Governance.Tests.Integration.Observability;
 using Marten;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Governance.Tests.Integration.Audit;
@@ -185,5 +186,23 @@ public sealed class when_history_is_attacked_in_postgresql
         Assert.Equal(1, metrics.Value("gov_audit_checkpoint_halted"));
         Assert.True(metrics.Value("gov_audit_checkpoint_refusals_total", ("code", "checkpoint_stream_missing")) >= 1);
         Assert.Contains(node.Logs.Lines, l => l.StartsWith("Error") && l.Contains("Audit checkpointing refused (checkpoint_stream_missing)"));
+    }
+
+    [Fact]
+    public async Task each_checkpoint_is_written_to_the_witness_directory_and_posted_to_the_witness_url()
+    {
+        await using var receiver = new WebhookReceiver();
+        await receiver.StartAsync();
+        await using var node = await AuditNode.StartAsync(configure: web => web.UseSetting("Audit:WitnessUrl", receiver.Url));
+        await node.IssueKey();
+
+        var written = (await node.Checkpoint()).Body;
+
+        var sequence = written.GetProperty("sequence").GetInt64();
+        var posted = await receiver.WaitForAsync(b => b.TryGetProperty("Sequence", out var s) && s.GetInt64() == sequence, 1, TimeSpan.FromSeconds(30));
+        Assert.Equal(written.GetProperty("signature").GetString(), Assert.Single(posted).GetProperty("Signature").GetString());
+        var filed = Witness.Newest(node.WitnessDirectory);
+        Assert.Equal((sequence, written.GetProperty("digest").GetString()), (filed.Sequence, filed.Digest));
+        Assert.Null(node.PublicKey.Check(filed));
     }
 }

@@ -188,11 +188,14 @@ public sealed class when_history_is_exported_for_audit(GovernanceFixture fx)
         Assert.True(fx.Verify(await fx.Export()).Intact);
     }
 
+    private static readonly CheckpointWitness NoWitness = new(null, null);
+
     private CheckpointSigner Signer => new(ECDsa.Create(fx.AuditSigningKey.ExportParameters(includePrivateParameters: true)));
 
     private PeriodicCheckpoints Node() => new(
-        new CheckpointRound(new AuditCheckpoints(fx.Store, Signer, new CheckpointWitness(null, null), fx.Clock), new CheckpointWitness(null, null),
+        new CheckpointRound(new AuditCheckpoints(fx.Store, Signer, NoWitness, fx.Clock), NoWitness,
             fx.Api.Services.GetRequiredService<CheckpointAlarm>(), fx.Api.Services.GetRequiredService<IServiceScopeFactory>()),
+        Signer, NoWitness,
         new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(),
         Microsoft.Extensions.Logging.Abstractions.NullLogger<PeriodicCheckpoints>.Instance);
 
