@@ -55,17 +55,17 @@ public sealed class CheckpointWitness(string? directory, Uri? url)
     {
         if (Directory is null || !System.IO.Directory.Exists(Directory))
             return null;
-        var newest = System.IO.Directory.EnumerateFiles(Directory, Prefix + "*.json").Max(StringComparer.Ordinal);
-        if (newest is null)
-            return null;
+        string? newest = null;
         try
         {
-            return JsonSerializer.Deserialize<AuditCheckpointed>(await File.ReadAllBytesAsync(newest, ct))
-                ?? throw new JsonException("null");
+            newest = System.IO.Directory.EnumerateFiles(Directory, Prefix + "*.json").Max(StringComparer.Ordinal);
+            return newest is null
+                ? null
+                : JsonSerializer.Deserialize<AuditCheckpointed>(await File.ReadAllBytesAsync(newest, ct)) ?? throw new JsonException("null");
         }
         catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException or NotSupportedException)
         {
-            throw new CheckpointRefused("witness_unreadable", $"The witness file {newest} is not a readable checkpoint: {e.Message}");
+            throw new CheckpointRefused("witness_unreadable", $"The witness {newest ?? Directory} cannot be read as a checkpoint: {e.Message}");
         }
     }
 }
