@@ -14,7 +14,9 @@ namespace ProxyAdapter.Surfaces;
 internal static class AnthropicBody
 {
     private static readonly FrozenSet<string> TextBlocks = FrozenSet.Create(
-        "text", "thinking", "tool_use", "tool_result", "server_tool_use", "search_result");
+        "text", "thinking", "tool_use", "server_tool_use", "search_result");
+
+    private static readonly FrozenSet<string> SystemBlocks = FrozenSet.Create("text");
 
     private static readonly FrozenSet<string> BilledBlocks = FrozenSet.Create(
         "image", "document", "redacted_thinking", "web_search_tool_result");
@@ -34,11 +36,11 @@ internal static class AnthropicBody
             return system;
         if (BodyFields.Objects(body, "messages", out var messages) is { } invalidMessages)
             return invalidMessages;
-        var (parts, first) = (0, (string?)null);
+        var parts = new PartTally();
         for (var i = 0; i < messages.Count; i++)
-            if (Content(messages[i]!["content"], $"messages[{i}].content", ref parts, ref first, nested: false) is { } invalid)
+            if (Content(messages[i]!["content"], $"messages[{i}].content", parts, nested: false) is { } invalid)
                 return invalid;
-        use = new RequestedUse(maxTokens, 1, parts) { OutputParam = "max_tokens", PartParam = first ?? "messages" };
+        use = new RequestedUse(maxTokens, 1, parts.Count) { OutputParam = "max_tokens", PartParam = parts.First ?? "messages" };
         return null;
     }
 
@@ -50,58 +52,22 @@ internal static class AnthropicBody
         var other => BodyFields.Expected("thinking", "an object", other),
     };
 
-    private static InvalidParam? System(JsonNode? system)
+    /// <summary>The system prompt: a string, or text blocks only.</summary>
+    private static InvalidParam? System(JsonNode? system) => system switch
     {
-        switch (system)
-        {
-            case null:
-            case JsonValue text when text.GetValueKind() == JsonValueKind.String:
-                return null;
-            case JsonArray blocks:
-                for (var i = 0; i < blocks.Count; i++)
-                {
-                    if (BodyFields.PartType(blocks[i], $"system[{i}]", out var type) is { } invalid)
-                        return invalid;
-                    if (type != "text")
-                        return BodyFields.Unbounded($"system[{i}].type", type);
-                }
-                return null;
-            default:
-                return BodyFields.Expected("system", "a string or an array of text blocks", system);
-        }
-    }
+        null => null,
+        JsonValue text when text.GetValueKind() == JsonValueKind.String => null,
+        JsonArray blocks => BodyFields.Parts(blocks, "system", SystemBlocks, FrozenSet<string>.Empty, new PartTally()),
+        _ => BodyFields.Expected("system", "a string or an array of text blocks", system),
+    };
 
     /// <summary>A message's content, or a tool result's (<paramref name="nested"/>: one level deep, as Anthropic allows).</summary>
-    private static InvalidParam? Content(JsonNode? content, string param, ref int parts, ref string? first, bool nested)
+    private static InvalidParam? Content(JsonNode? content, string param, PartTally parts, bool nested) => content switch
     {
-        switch (content)
-        {
-            case JsonValue text when text.GetValueKind() == JsonValueKind.String:
-                return null;
-            case null when nested:
-                return null;
-            case JsonArray blocks:
-                for (var j = 0; j < blocks.Count; j++)
-                {
-                    var at = $"{param}[{j}]";
-                    if (BodyFields.PartType(blocks[j], at, out var type) is { } invalid)
-                        return invalid;
-                    if (BilledBlocks.Contains(type))
-                    {
-                        parts++;
-                        first ??= at;
-                    }
-                    else if (type == "tool_result" && !nested)
-                    {
-                        if (Content(blocks[j]!["content"], at + ".content", ref parts, ref first, nested: true) is { } inner)
-                            return inner;
-                    }
-                    else if (!TextBlocks.Contains(type) || type == "tool_result")
-                        return BodyFields.Unbounded(at + ".type", type);
-                }
-                return null;
-            default:
-                return BodyFields.Expected(param, "a string or an array of content blocks", content);
-        }
-    }
+        JsonValue text when text.GetValueKind() == JsonValueKind.String => null,
+        null when nested => null,
+        JsonArray blocks => BodyFields.Parts(blocks, param, TextBlocks, BilledBlocks, parts,
+            nested ? null : "tool_result", (result, at) => Content(result["content"], at + ".content", parts, nested: true)),
+        _ => BodyFields.Expected(param, "a string or an array of content blocks", content),
+    };
 }

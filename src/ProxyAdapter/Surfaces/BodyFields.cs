@@ -82,6 +82,33 @@ internal static class BodyFields
     public static InvalidParam Expected(string param, string expected, JsonNode? got) =>
         new(param, InvalidParam.InvalidType, $"Invalid type for '{param}': expected {expected}, but got {Describe(got)} instead.");
 
+    /// <summary>
+    /// Reads an array of typed parts (<paramref name="param"/>[i]): a <paramref name="text"/> type passes (its bytes bound
+    /// its tokens), a <paramref name="billed"/> one is counted in <paramref name="tally"/>, the <paramref name="nestedType"/>
+    /// is read by <paramref name="nested"/>, and any other type is refused: its cost cannot be bounded.
+    /// </summary>
+    public static InvalidParam? Parts(
+        JsonArray parts, string param, ISet<string> text, ISet<string> billed, PartTally tally,
+        string? nestedType = null, Func<JsonObject, string, InvalidParam?>? nested = null)
+    {
+        for (var i = 0; i < parts.Count; i++)
+        {
+            var at = $"{param}[{i}]";
+            if (PartType(parts[i], at, out var type) is { } invalid)
+                return invalid;
+            if (billed.Contains(type))
+                tally.Add(at);
+            else if (type == nestedType && nested is not null)
+            {
+                if (nested((JsonObject)parts[i]!, at) is { } inner)
+                    return inner;
+            }
+            else if (!text.Contains(type))
+                return Unbounded(at + ".type", type);
+        }
+        return null;
+    }
+
     /// <summary>A part whose tokens the gateway cannot bound before the call: refused, not guessed.</summary>
     public static InvalidParam Unbounded(string param, string type) =>
         new(param, InvalidParam.Unbounded, $"This gateway cannot bound the cost of a '{type}' part before the call, so it does not forward it.");
@@ -108,4 +135,17 @@ internal static class BodyFields
         JsonValueKind.Object => "an object",
         _ => "a number that is not an integer",
     };
+}
+
+/// <summary>The image, file and audio parts of a request: how many, and where the first is (what a refusal names).</summary>
+internal sealed class PartTally
+{
+    public int Count { get; private set; }
+    public string? First { get; private set; }
+
+    public void Add(string param)
+    {
+        Count++;
+        First ??= param;
+    }
 }

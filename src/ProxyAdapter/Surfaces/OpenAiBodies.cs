@@ -26,17 +26,17 @@ internal static class ChatBody
             return maxCompletion;
         if (BodyFields.Integer(body, "max_tokens", 1, Pricing.MaxTokens, out var legacy) is { } maxTokens)
             return maxTokens;
-        if (Parts(body, out var parts, out var firstPart) is { } messages)
+        var parts = new PartTally();
+        if (Messages(body, parts) is { } messages)
             return messages;
         // Both limits given: a provider may honour either, so the larger one bounds the hold (and is the one refused).
         var (output, param) = legacy > (completion ?? 0) ? (legacy, "max_tokens") : (completion, "max_completion_tokens");
-        use = new RequestedUse(output, (int)(choices ?? 1), parts) { OutputParam = param, PartParam = firstPart ?? "messages" };
+        use = new RequestedUse(output, (int)(choices ?? 1), parts.Count) { OutputParam = param, PartParam = parts.First ?? "messages" };
         return null;
     }
 
-    private static InvalidParam? Parts(JsonObject body, out int parts, out string? first)
+    private static InvalidParam? Messages(JsonObject body, PartTally parts)
     {
-        (parts, first) = (0, null);
         if (BodyFields.Objects(body, "messages", out var messages) is { } invalid)
             return invalid;
         for (var i = 0; i < messages.Count; i++)
@@ -45,35 +45,18 @@ internal static class ChatBody
             var at = $"messages[{i}]";
             // An assistant message may point at an earlier audio answer by id: audio the provider reads again.
             if (message["audio"] is not null)
-                Count(ref parts, ref first, at + ".audio");
-            switch (message["content"])
+                parts.Add(at + ".audio");
+            var content = message["content"] switch
             {
-                case null:
-                case JsonValue text when text.GetValueKind() == JsonValueKind.String:
-                    break;
-                case JsonArray content:
-                    for (var j = 0; j < content.Count; j++)
-                    {
-                        var param = $"{at}.content[{j}]";
-                        if (BodyFields.PartType(content[j], param, out var type) is { } badPart)
-                            return badPart;
-                        if (BilledParts.Contains(type))
-                            Count(ref parts, ref first, param);
-                        else if (!TextParts.Contains(type))
-                            return BodyFields.Unbounded(param + ".type", type);
-                    }
-                    break;
-                case var other:
-                    return BodyFields.Expected(at + ".content", "a string or an array of content parts", other);
-            }
+                null => null,
+                JsonValue text when text.GetValueKind() == JsonValueKind.String => null,
+                JsonArray array => BodyFields.Parts(array, at + ".content", TextParts, BilledParts, parts),
+                var other => BodyFields.Expected(at + ".content", "a string or an array of content parts", other),
+            };
+            if (content is not null)
+                return content;
         }
         return null;
-    }
-
-    private static void Count(ref int parts, ref string? first, string param)
-    {
-        parts++;
-        first ??= param;
     }
 }
 

@@ -49,23 +49,20 @@ public sealed class when_models_carry_request_limits(GovernanceFixture fx)
     }
 
     [Theory]
-    [InlineData("maxOutputTokens", "0")]
-    [InlineData("maxOutputTokens", "-1")]
-    [InlineData("maxInputTokens", "100000001")]
-    [InlineData("maxCostPerPart", "0")]
-    [InlineData("maxCostPerPart", "1000000")]
-    public async Task an_out_of_bounds_limit_is_refused_naming_the_field(string field, string value)
+    [InlineData("maxOutputTokens", 0)]
+    [InlineData("maxOutputTokens", -1)]
+    [InlineData("maxInputTokens", 100_000_001)]
+    [InlineData("maxCostPerPart", 0)]
+    [InlineData("maxCostPerPart", 1_000_000)]
+    public async Task an_out_of_bounds_limit_is_refused_naming_the_field(string field, long value)
     {
-        var provider = await RegisteredProvider();
-        var json = $$"""{"name":"{{Api.Unique("model")}}","provider":"{{provider}}","upstreamModel":"x","inputPricePer1M":1,"outputPricePer1M":2,"{{field}}":{{value}}}""";
-
-        var problem = await fx.Api.Scenario(s =>
+        var registration = new Dictionary<string, object>
         {
-            s.Post.Text(json).ToUrl("/api/models");
-            s.WithRequestHeader("Content-Type", "application/json");
-            s.WithRequestHeader("Authorization", "Bearer " + GovernanceFixture.AdminToken);
-            s.StatusCodeShouldBe(400);
-        }).Json();
+            ["name"] = Api.Unique("model"), ["provider"] = await RegisteredProvider(), ["upstreamModel"] = "x", ["inputPricePer1M"] = 1m,
+            ["outputPricePer1M"] = 2m, [field] = value,
+        };
+
+        var problem = await fx.Api.Post("/api/models", registration, 400).Json();
 
         Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
     }

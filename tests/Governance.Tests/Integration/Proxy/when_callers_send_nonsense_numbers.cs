@@ -18,6 +18,10 @@ public sealed class when_callers_send_nonsense_numbers(GovernanceFixture fx, Fak
         return (model, (await fx.IssueKey(Api.Unique("app"), model)).Key, upstream);
     }
 
+    /// <summary>A request body for <paramref name="model"/> with the JSON members given (empty ones left out).</summary>
+    private static StringContent Body(string model, params string[] members) =>
+        Routing.JsonBody($$"""{"model":"{{model}}"{{string.Concat(members.Where(m => m.Length > 0).Select(m => "," + m))}}}""");
+
     [Theory]
     [InlineData(Hello, "\"max_tokens\":-1", "max_tokens")]
     [InlineData(Hello, "\"max_tokens\":\"lots\"", "max_tokens")]
@@ -45,9 +49,8 @@ public sealed class when_callers_send_nonsense_numbers(GovernanceFixture fx, Fak
     public async Task a_chat_completion_gets_a_400_naming_the_param(string messages, string extra, string param)
     {
         var (model, key, upstream) = await Routed("openai");
-        var body = $$"""{"model":"{{model}}","messages":{{messages}}{{(extra.Length > 0 ? "," + extra : "")}}}""";
 
-        var response = await fx.ProxyClient(key).PostAsync("/v1/chat/completions", Routing.JsonBody(body));
+        var response = await fx.ProxyClient(key).PostAsync("/v1/chat/completions", Body(model, $"\"messages\":{messages}", extra));
 
         Assert.Equal(400, (int)response.StatusCode);
         var error = (await response.Json()).GetProperty("error");
@@ -72,12 +75,11 @@ public sealed class when_callers_send_nonsense_numbers(GovernanceFixture fx, Fak
     public async Task an_anthropic_message_gets_a_400_in_anthropics_shape_naming_the_param(string messages, string extra, string param)
     {
         var (model, key, upstream) = await Routed("anthropic");
-        var body = $$"""{"model":"{{model}}","messages":{{messages}}{{(extra.Length > 0 ? "," + extra : "")}}}""";
         var client = fx.ProxyClient();
         client.DefaultRequestHeaders.Add("x-api-key", key);
         client.DefaultRequestHeaders.Add("anthropic-version", "2023-06-01");
 
-        var response = await client.PostAsync("/v1/messages", Routing.JsonBody(body));
+        var response = await client.PostAsync("/v1/messages", Body(model, $"\"messages\":{messages}", extra));
 
         Assert.Equal(400, (int)response.StatusCode);
         var answer = await response.Json();
@@ -102,9 +104,8 @@ public sealed class when_callers_send_nonsense_numbers(GovernanceFixture fx, Fak
     public async Task an_embeddings_request_gets_a_400_naming_the_param(string fields, string param)
     {
         var (model, key, upstream) = await Routed("openai");
-        var body = $$"""{"model":"{{model}}"{{(fields.Length > 0 ? "," + fields : "")}}}""";
 
-        var response = await fx.ProxyClient(key).PostAsync("/v1/embeddings", Routing.JsonBody(body));
+        var response = await fx.ProxyClient(key).PostAsync("/v1/embeddings", Body(model, fields));
 
         Assert.Equal(400, (int)response.StatusCode);
         var error = (await response.Json()).GetProperty("error");
@@ -117,9 +118,9 @@ public sealed class when_callers_send_nonsense_numbers(GovernanceFixture fx, Fak
     public async Task sensible_numbers_still_go_through()
     {
         var (model, key, upstream) = await Routed("openai");
-        var body = $$"""{"model":"{{model}}","messages":{{Hello}},"n":2,"max_tokens":64,"max_completion_tokens":32}""";
 
-        var response = await fx.ProxyClient(key).PostAsync("/v1/chat/completions", Routing.JsonBody(body));
+        var response = await fx.ProxyClient(key).PostAsync("/v1/chat/completions",
+            Body(model, $"\"messages\":{Hello}", "\"n\":2,\"max_tokens\":64,\"max_completion_tokens\":32"));
 
         Assert.Equal(200, (int)response.StatusCode);
         var forwarded = JsonSerializer.Serialize(provider.Requests.Single(r => r.Model == upstream).Body);
