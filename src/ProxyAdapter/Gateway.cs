@@ -54,14 +54,14 @@ public sealed partial class Gateway(
         JsonObject? body = null;
         try
         {
-            body = JsonNode.Parse(raw) as JsonObject;
+            body = JsonNode.Parse(raw, documentOptions: UniqueProperties) as JsonObject;
         }
         catch (JsonException)
         {
         }
         if (body is null)
         {
-            await errors.BadRequest("The request body is not a JSON object.").ExecuteAsync(http);
+            await errors.BadRequest("The request body is not a JSON object with unique property names.").ExecuteAsync(http);
             return;
         }
         if (surface.Prepare(body, ledger, out var shape) is { } refused)
@@ -165,6 +165,12 @@ public sealed partial class Gateway(
         string RequestId, string KeyId, string Model, string? ReservationId, DateTimeOffset At, long Started, long InputBytes, CallShape Shape, RateLimitPermit Permit);
 
     private const int PresizedBodyLimit = 1 << 20;
+
+    /// <summary>
+    /// A property named twice (two <c>max_tokens</c>) is refused when parsed: the hold and the provider must not read
+    /// different ones, and JsonObject would otherwise throw on first access.
+    /// </summary>
+    private static readonly JsonDocumentOptions UniqueProperties = new() { AllowDuplicateProperties = false };
 
     private static async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken ct)
     {

@@ -114,6 +114,20 @@ public sealed class when_callers_send_nonsense_numbers(GovernanceFixture fx, Fak
         Assert.Equal(0, provider.CallsTo(upstream));
     }
 
+    [Theory]
+    [InlineData("\"max_tokens\":10,\"max_tokens\":100000")]
+    [InlineData("\"max_tokens\":10,\"metadata\":{\"a\":1,\"a\":2}")]
+    public async Task a_field_named_twice_is_a_400_not_a_guess_at_which_one_the_provider_reads(string fields)
+    {
+        var (model, key, upstream) = await Routed("openai");
+
+        var response = await fx.ProxyClient(key).PostAsync("/v1/chat/completions", Body(model, $"\"messages\":{Hello}", fields));
+
+        Assert.Equal(400, (int)response.StatusCode);
+        Assert.Equal("invalid_request_error", (await response.Json()).GetProperty("error").GetProperty("type").GetString());
+        Assert.Equal(0, provider.CallsTo(upstream));
+    }
+
     [Fact]
     public async Task sensible_numbers_still_go_through()
     {
