@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using Governance.Domain.Keys;
@@ -17,6 +18,12 @@ public sealed class Detector
     /// <summary>Git's test: a NUL byte in the first 8,000 bytes makes content binary.</summary>
     public const int BinarySniffLength = 8000;
 
+    // Two vectorized passes tell which rules can match at all: most content holds no anchor, and no rule runs on it.
+    private static readonly SearchValues<string> Literal = SearchValues.Create(
+        SecretRules.All.Where(r => !r.Contextual).SelectMany(r => r.Anchors).Distinct().ToArray(), StringComparison.Ordinal);
+    private static readonly SearchValues<string> Context = SearchValues.Create(
+        SecretRules.All.Where(r => r.Contextual).SelectMany(r => r.Anchors).Distinct().ToArray(), StringComparison.OrdinalIgnoreCase);
+
     private char[] _text = [];
 
     public static bool LooksBinary(ReadOnlySpan<byte> content) =>
@@ -28,11 +35,14 @@ public sealed class Detector
             _text = new char[Math.Max(content.Length, _text.Length * 2)];
         var text = _text.AsSpan(0, Encoding.Latin1.GetChars(content, _text));
 
+        var (literal, context) = (text.ContainsAny(Literal), text.ContainsAny(Context));
         var candidates = new List<(int Start, int Priority, Hit Hit, int End)>();
         var rules = SecretRules.All;
         for (var priority = 0; priority < rules.Count; priority++)
         {
             var rule = rules[priority];
+            if (!(rule.Contextual ? context : literal))
+                continue;
             foreach (var match in rule.Pattern.EnumerateMatches(text))
             {
                 // Matches are rare: only now build strings, and match again for the named groups.

@@ -128,7 +128,7 @@ public static class SarifReport
         var (finding, location) = (outcome.Finding, outcome.Finding.Location);
         json.WriteStartObject();
         json.WriteString("ruleId", finding.Rule.Id);
-        json.WriteNumber("ruleIndex", SecretRules.All.ToList().IndexOf(finding.Rule));
+        json.WriteNumber("ruleIndex", IndexOf(finding.Rule));
         json.WriteString("level", outcome.Status == Status.AlreadyRevoked ? "note" : finding.Rule.Confidence == Confidence.Low ? "warning" : "error");
         var where = location.Commit is null ? "" : $" It was introduced in commit {location.Commit}.";
         WriteMessage(json, $"{finding.Rule.Title} {finding.Preview}: {Outcome.Describe(outcome.Status)}{(outcome.Detail is null ? "" : $" ({outcome.Detail})")}.{where}");
@@ -149,6 +149,14 @@ public static class SarifReport
             json.WriteString("authorTime", time.UtcDateTime);
         json.WriteEndObject();
         json.WriteEndObject();
+    }
+
+    private static int IndexOf(SecretRule rule)
+    {
+        for (var i = 0; i < SecretRules.All.Count; i++)
+            if (SecretRules.All[i] == rule)
+                return i;
+        throw new ArgumentException($"unknown rule {rule.Id}", nameof(rule));
     }
 
     private static void WriteLocation(Utf8JsonWriter json, string path, Location? region)

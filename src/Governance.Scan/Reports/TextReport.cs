@@ -32,7 +32,8 @@ public static class TextReport
     {
         var result = report.Result;
         var found = report.Outcomes.Count == 0 ? "no secrets found" : $"{report.Outcomes.Count} secret{(report.Outcomes.Count == 1 ? "" : "s")} found ({report.LiveOrUnknown} live or unknown)";
-        var parts = new List<string> { $"{Report.Tool}: {found} in {result.ContentsScanned} {(report.Mode == ScanMode.Git ? "blobs" : "files")} ({ScanSink.Size(result.BytesScanned)})" };
+        var unit = (report.Mode == ScanMode.Git ? "blob" : "file") + (result.ContentsScanned == 1 ? "" : "s");
+        var parts = new List<string> { $"{Report.Tool}: {found} in {result.ContentsScanned} {unit} ({ScanSink.Size(result.BytesScanned)})" };
         if (report.Baselined > 0)
             parts.Add($"{report.Baselined} baselined");
         var skipped = result.Skipped.GroupBy(s => s.Reason).OrderBy(g => g.Key).Select(g => $"{g.Count()} {Report.Name(g.Key).Replace('_', ' ')}").ToList();

@@ -30,10 +30,12 @@ internal static class BlobReader
         var buffer = new byte[Math.Min(sink.MaxSize, 1 << 20)];
         foreach (var id in wanted)
         {
-            var (_, size) = ParseHeader(await ReadLineAsync(output, ct), id);
+            // Synchronous reads from the buffered pipe: one blob after another, nothing else to do while git works.
+            ct.ThrowIfCancellationRequested();
+            var (_, size) = ParseHeader(ReadLine(output), id);
             if (buffer.Length < size)
                 buffer = new byte[Math.Max(size, Math.Min(sink.MaxSize, (long)buffer.Length * 2))];
-            await output.ReadExactlyAsync(buffer.AsMemory(0, (int)size), ct);
+            output.ReadExactly(buffer.AsSpan(0, (int)size));
             if (output.ReadByte() != '\n')
                 throw new ScanException($"git cat-file's output for {id} did not end where its size said");
             sink.Content(buffer.AsSpan(0, (int)size), blobs[id]);
@@ -78,19 +80,19 @@ internal static class BlobReader
             await input.WriteLineAsync(id.AsMemory(), ct);
     }, ct);
 
-    private static async Task<string> ReadLineAsync(Stream output, CancellationToken ct)
+    private static string ReadLine(Stream output)
     {
         var line = new StringBuilder(64);
-        var one = new byte[1];
         while (true)
         {
-            if (await output.ReadAsync(one, ct) == 0)
+            var next = output.ReadByte();
+            if (next < 0)
                 throw new ScanException("git cat-file stopped early");
-            if (one[0] == '\n')
+            if (next == '\n')
                 return line.ToString();
             if (line.Length > 200)
                 throw new ScanException("git cat-file printed an unexpected header");
-            line.Append((char)one[0]);
+            line.Append((char)next);
         }
     }
 }

@@ -47,7 +47,7 @@ public sealed class when_a_directory_is_scanned : IDisposable
         var run = await Scanner.RunAsync(_tree.Path);
 
         Assert.Equal(0, run.ExitCode);
-        Assert.Contains("no secrets found in 1 files", run.Output);
+        Assert.Contains("no secrets found in 1 file (", run.Output);
     }
 
     [Fact]
