@@ -40,6 +40,8 @@ done
 command -v git >/dev/null 2>&1 || die "git is not on PATH"
 command -v python3 >/dev/null 2>&1 || die "python3 is not on PATH (it generates the repository)"
 SCAN_DLL="src/Governance.Scan/bin/Release/net10.0/governance-scan.dll"
+# shellcheck source=report-section.sh
+source "$REPO_ROOT/tests/Benchmarks/report-section.sh"
 
 WORK="$(mktemp -d /tmp/governance-scan-bench.XXXXXX)"
 cleanup() {
@@ -200,18 +202,6 @@ Start-up alone (an empty directory): $EMPTY_WALL s wall, $EMPTY_CPU s CPU. A pre
 printf '\n%s\n' "$REPORT"
 
 if [[ "$OUT" != - ]]; then
-  [[ -f "$OUT" ]] || printf '# Benchmarks\n' >"$OUT"
-  python3 - "$OUT" "$REPORT" <<'PY'
-import sys
-path, block = sys.argv[1], sys.argv[2]
-text = open(path, encoding="utf-8", newline="").read()
-begin = text.find("<!-- scan-benchmark:begin")
-end = text.find("<!-- scan-benchmark:end -->")
-if begin >= 0 and end > begin:
-    text = text[:begin] + block + text[end + len("<!-- scan-benchmark:end -->"):]
-else:
-    text = text.rstrip("\n") + "\n\n# Scan benchmark: governance-scan on a 10,000-commit repository\n\n" + block + "\n"
-open(path, "w", encoding="utf-8", newline="").write(text)
-PY
+  write_report_section scan "Scan benchmark: governance-scan on a 10,000-commit repository" "$OUT" "$REPORT"
   say "wrote the results into $OUT"
 fi

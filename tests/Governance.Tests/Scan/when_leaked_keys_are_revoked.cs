@@ -31,6 +31,14 @@ public sealed class when_leaked_keys_are_revoked(GovernanceFixture fx) : IDispos
         return await client.PostAsJsonAsync("/v1/chat/completions", new { model, messages = new[] { new { role = "user", content = "hi" } } });
     }
 
+    /// <summary>A live key of a new app, committed into the repository.</summary>
+    private async Task<TestApi.Issued> CommitLeakedKeyAsync()
+    {
+        var leaked = await fx.IssueKey(TestApi.Unique("app"), "*");
+        _repo.Write("a.txt", leaked.Key).Commit("leak");
+        return leaked;
+    }
+
     private static JsonElement Finding(ScanRun run, string rule) => run.Findings().Single(f => f.GetProperty("rule").GetString() == rule);
 
     [Fact]
@@ -66,8 +74,7 @@ public sealed class when_leaked_keys_are_revoked(GovernanceFixture fx) : IDispos
     [Fact]
     public async Task a_second_run_reports_the_key_as_already_revoked_and_passes()
     {
-        var leaked = await fx.IssueKey(TestApi.Unique("app"), "*");
-        _repo.Write("a.txt", leaked.Key).Commit("leak");
+        var leaked = await CommitLeakedKeyAsync();
         var first = await Scan(GovernanceFixture.AdminToken, "--revoke");
 
         var second = await Scan(GovernanceFixture.AdminToken, "--revoke");
@@ -94,8 +101,7 @@ public sealed class when_leaked_keys_are_revoked(GovernanceFixture fx) : IDispos
     [Fact]
     public async Task without_revoke_the_api_is_only_asked_and_the_key_stays_live()
     {
-        var leaked = await fx.IssueKey(TestApi.Unique("app"), "*");
-        _repo.Write("a.txt", leaked.Key).Commit("leak");
+        var leaked = await CommitLeakedKeyAsync();
         var auditor = await fx.IssueOperator(OperatorRoles.Auditor);
 
         var run = await Scan(auditor.Token);
@@ -108,8 +114,7 @@ public sealed class when_leaked_keys_are_revoked(GovernanceFixture fx) : IDispos
     [Fact]
     public async Task a_token_whose_roles_may_not_revoke_stops_the_run_with_exit_code_2_and_revokes_nothing()
     {
-        var leaked = await fx.IssueKey(TestApi.Unique("app"), "*");
-        _repo.Write("a.txt", leaked.Key).Commit("leak");
+        var leaked = await CommitLeakedKeyAsync();
         var auditor = await fx.IssueOperator(OperatorRoles.Auditor);
 
         var run = await Scan(auditor.Token, "--revoke");
@@ -123,8 +128,7 @@ public sealed class when_leaked_keys_are_revoked(GovernanceFixture fx) : IDispos
     [Fact]
     public async Task the_token_comes_from_the_environment_only_and_a_missing_or_wrong_one_is_exit_code_2()
     {
-        var leaked = await fx.IssueKey(TestApi.Unique("app"), "*");
-        _repo.Write("a.txt", leaked.Key).Commit("leak");
+        var leaked = await CommitLeakedKeyAsync();
 
         var missing = await Scan(null, "--revoke");
         var wrong = await Scan("gop_not-a-token", "--revoke");

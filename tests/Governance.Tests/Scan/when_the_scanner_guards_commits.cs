@@ -1,11 +1,9 @@
-using System.Diagnostics;
-
 namespace Governance.Tests.Scan;
 
 /// <summary>The built command as a pre-commit hook and a CI step run it: a separate process, its exit code, the index.</summary>
 public sealed class when_the_scanner_guards_commits : IDisposable
 {
-    private static readonly string Command = Path.Combine(AppContext.BaseDirectory, "governance-scan.dll");
+    private static readonly string Command = DotnetCommand.PathOf("governance-scan.dll");
     private readonly GitRepo _repo = new();
 
     public void Dispose() => _repo.Dispose();
@@ -73,16 +71,5 @@ public sealed class when_the_scanner_guards_commits : IDisposable
         Assert.Equal(2, usage.Code);
     }
 
-    private static (int Code, string Output) Run(params string[] arguments)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Command);
-        foreach (var argument in arguments)
-            start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        return (process.ExitCode, output.Result + error.Result);
-    }
+    private static (int Code, string Output) Run(params string[] arguments) => DotnetCommand.Run("governance-scan.dll", arguments);
 }
