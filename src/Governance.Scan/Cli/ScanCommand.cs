@@ -54,6 +54,8 @@ public static class ScanCommand
 
             using var http = options.Api is null ? null : host.HttpClient(options.Api);
             var keys = http is null ? null : new GovernanceApi(http, token!);
+            // SEAM (issue 20, point 2): once the gateway records provider-key fingerprints, pass an IProviderKeyRegistry
+            // over its admin-only match endpoint here (built on the same HttpClient and token); null keeps them unverified.
             var (outcomes, error) = await new LeakResponder(keys, providers: null, options.Revoke).RespondAsync(open, ct);
 
             var report = new Report(options.Mode, sink.Result, outcomes, findings.Count - open.Count, error);

@@ -81,6 +81,22 @@ public sealed class when_git_history_is_scanned : IDisposable
     }
 
     [Fact]
+    public async Task a_shallow_clone_says_that_its_older_history_was_not_scanned()
+    {
+        _repo.Write("old.txt", Secrets.Google()).Commit("old", Introduced);
+        _repo.Git("rm", "-q", "old.txt");
+        _repo.Write("new.txt", "clean\n").Commit("new", Introduced.AddDays(1));
+        using var clone = new GitRepo(init: false);
+        clone.Git("clone", "-q", "--depth", "1", "file://" + _repo.Path, ".");
+
+        var shallow = await Scanner.RunAsync(clone.Path, "--git");
+        var full = await Scanner.RunAsync(_repo.Path, "--git");
+
+        Assert.Equal((0, 1), (shallow.ExitCode, full.ExitCode));
+        Assert.Contains("warning: this is a shallow clone: commits before its depth are not scanned", shallow.Output);
+    }
+
+    [Fact]
     public async Task a_repository_without_commits_has_nothing_to_find()
     {
         _repo.Write("staged.txt", Secrets.Google());
