@@ -166,6 +166,21 @@ say "scanning the directory tree, $RUNS runs ..."
 read -r DIR_WALL DIR_CPU DIR_BYTES DIR_CONTENTS DIR_FOUND DIR_MBPS DIR_RUNS < <(measure "$REPO")
 say "scanning the history (--git), $RUNS runs ..."
 read -r GIT_WALL GIT_CPU GIT_BYTES GIT_CONTENTS GIT_FOUND GIT_MBPS GIT_RUNS < <(measure "$REPO" --git)
+# What git itself costs in --git mode: the same commands the scanner runs, alone, their CPU seconds added up.
+git_cpu() {
+  local timing="$WORK/git-time.txt" total=0 blobs="$WORK/blobs.txt"
+  /usr/bin/env time -f "%U %S" -o "$timing" git -C "$REPO" log --all --raw -c --root --no-abbrev --no-renames --topo-order -z \
+    '--format=%x01%H %at' >/dev/null
+  total=$(awk -v t="$total" '{print t + $1 + $2}' "$timing")
+  /usr/bin/env time -f "%U %S" -o "$timing" git -C "$REPO" rev-list --all --objects --filter=object:type=blob --filter-provided-objects >"$blobs.full"
+  total=$(awk -v t="$total" '{print t + $1 + $2}' "$timing")
+  cut -d' ' -f1 "$blobs.full" >"$blobs"
+  /usr/bin/env time -f "%U %S" -o "$timing" git -C "$REPO" cat-file --batch-check <"$blobs" >/dev/null
+  total=$(awk -v t="$total" '{print t + $1 + $2}' "$timing")
+  /usr/bin/env time -f "%U %S" -o "$timing" git -C "$REPO" cat-file --batch <"$blobs" >/dev/null
+  awk -v t="$total" '{printf "%.2f\n", t + $1 + $2}' "$timing"
+}
+GIT_ONLY_CPU=$(git_cpu)
 mkdir -p "$WORK/empty"
 read -r EMPTY_WALL EMPTY_CPU _ _ _ _ _ < <(measure "$WORK/empty")
 printf 'print("hello")\n' >"$REPO/staged.py"
@@ -195,6 +210,8 @@ A generated repository: $COMMITS commits (a first one of $FILES files, then each
 |---|---:|---:|---:|---:|---:|---:|---|
 | directory tree ($DIR_CONTENTS files) | $(MB "$DIR_BYTES") MB | $DIR_FOUND | $DIR_WALL | $DIR_CPU | **$DIR_MBPS** | $(PER_CPU "$DIR_BYTES" "$DIR_CPU") | $DIR_RUNS |
 | \`--git\`, whole history ($GIT_CONTENTS blobs) | $(MB "$GIT_BYTES") MB | $GIT_FOUND | $GIT_WALL | $GIT_CPU | **$GIT_MBPS** | $(PER_CPU "$GIT_BYTES" "$GIT_CPU") | $GIT_RUNS |
+
+Of the \`--git\` run's CPU, git's own commands (\`log --raw\`, \`rev-list --objects\`, \`cat-file --batch-check\` and \`--batch\`, run alone on the same repository) take $GIT_ONLY_CPU s.
 
 Start-up alone (an empty directory): $EMPTY_WALL s wall, $EMPTY_CPU s CPU. A pre-commit check (\`--staged\`, one staged file, in this repository): $STAGED_WALL s wall, $STAGED_CPU s CPU.
 <!-- scan-benchmark:end -->"
