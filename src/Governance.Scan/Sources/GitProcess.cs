@@ -23,11 +23,13 @@ internal sealed class GitProcess : IAsyncDisposable
         _errors = ReadBoundedAsync(process.StandardError);
     }
 
+    private static readonly string[] Settings = ["core.fsmonitor=false", "color.ui=false", "log.showSignature=false", "diff.relative=false"];
+
     public Stream Output => _process.StandardOutput.BaseStream;
 
     public Stream Input => _process.StandardInput.BaseStream;
 
-    public static GitProcess Start(string repository, IEnumerable<string> arguments, bool input = false)
+    public static GitProcess Start(string repository, IReadOnlyList<string> arguments, bool input = false)
     {
         var start = new ProcessStartInfo("git")
         {
@@ -38,9 +40,13 @@ internal sealed class GitProcess : IAsyncDisposable
         };
         start.ArgumentList.Add("-C");
         start.ArgumentList.Add(repository);
-        // A repository's own config may name an fsmonitor hook to run; none of these read-only commands needs one.
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("core.fsmonitor=false");
+        // The repository's (or the user's) configuration must not change what git prints to this parser or run
+        // anything: no fsmonitor hook, no colour codes, no signature lines, no paths made relative to a subdirectory.
+        foreach (var setting in Settings)
+        {
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add(setting);
+        }
         foreach (var argument in arguments)
             start.ArgumentList.Add(argument);
         start.Environment["GIT_TERMINAL_PROMPT"] = "0";
@@ -55,14 +61,14 @@ internal sealed class GitProcess : IAsyncDisposable
         {
             throw new ScanException($"git could not be started ({e.Message}); --git and --staged need git on the PATH");
         }
-        var git = new GitProcess(process, start.ArgumentList.Skip(4).FirstOrDefault(a => !a.StartsWith('-')) ?? "git");
+        var git = new GitProcess(process, arguments.FirstOrDefault(a => !a.StartsWith('-')) ?? "git");
         if (!input)
             process.StandardInput.Close();
         return git;
     }
 
     /// <summary>Runs a short command to its end; its output, or null when it exits with <paramref name="absentCode"/> (e.g. 1: "no such ref").</summary>
-    public static async Task<string?> RunAsync(string repository, IEnumerable<string> arguments, CancellationToken ct, int? absentCode = null)
+    public static async Task<string?> RunAsync(string repository, IReadOnlyList<string> arguments, CancellationToken ct, int? absentCode = null)
     {
         await using var git = Start(repository, arguments);
         using var reader = new StreamReader(git.Output, Encoding.UTF8);

@@ -121,6 +121,29 @@ public sealed class when_input_is_hostile : IDisposable
     }
 
     [Fact]
+    public async Task the_repositorys_own_configuration_cannot_change_what_git_tells_the_scanner_or_run_a_command()
+    {
+        var commit = _repo.Write("top.txt", Secrets.Google()).Write("sub/dir/a.txt", "x\n").Commit("one");
+        var marker = _repo.File(".git/fsmonitor-ran");
+        File.WriteAllText(_repo.File(".git/fsmonitor.sh"), $"#!/bin/sh\ntouch '{marker}'\n");
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(_repo.File(".git/fsmonitor.sh"), UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        foreach (var (name, value) in new[] { ("color.ui", "always"), ("log.showSignature", "true"), ("diff.relative", "true"), ("core.fsmonitor", _repo.File(".git/fsmonitor.sh")) })
+            _repo.Git("config", name, value);
+        _repo.Write("staged.txt", Secrets.Replicate());
+        _repo.Git("add", "staged.txt");
+        File.Delete(marker); // git add itself runs the hook; the scanner's commands must not
+
+        var history = await Scanner.RunAsync(_repo.File("sub/dir"), "--git", "--format", "json");
+        var staged = await Scanner.RunAsync(_repo.File("sub/dir"), "--staged", "--format", "json");
+
+        var found = Assert.Single(history.Findings());
+        Assert.Equal(("top.txt", commit), (found.GetProperty("path").GetString(), found.GetProperty("commit").GetString()));
+        Assert.Equal("staged.txt", Assert.Single(staged.Findings()).GetProperty("path").GetString());
+        Assert.False(File.Exists(marker));
+    }
+
+    [Fact]
     public async Task a_corrupt_repository_is_a_clear_error_with_exit_code_2()
     {
         _repo.Write("a.txt", Secrets.Google()).Commit("one");
