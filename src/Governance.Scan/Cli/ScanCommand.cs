@@ -62,19 +62,19 @@ public static class ScanCommand
             await WriteAsync(report, options, output, errors);
             if (error is not null)
             {
-                await errors.WriteLineAsync($"error: {Report.Printable(error)}");
+                await errors.WriteLineAsync($"error: {Printable.Of(error)}");
                 return Failed;
             }
             return options.WriteBaseline is null && report.LiveOrUnknown > 0 ? Found : Clean;
         }
         catch (ScanException e)
         {
-            await errors.WriteLineAsync($"error: {Report.Printable(e.Message)}");
+            await errors.WriteLineAsync($"error: {Printable.Of(e.Message)}");
             return Failed;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            await errors.WriteLineAsync($"error: {Report.Printable(e.Message)}");
+            await errors.WriteLineAsync($"error: {Printable.Of(e.Message)}");
             return Failed;
         }
     }

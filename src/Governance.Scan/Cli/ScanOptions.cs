@@ -97,7 +97,7 @@ public sealed record ScanOptions(
             tokenVariable ?? DefaultTokenVariable);
     }
 
-    private static string Name(string option) => Report.Printable(option.Split('=', 2)[0]);
+    private static string Name(string option) => Printable.Of(option.Split('=', 2)[0]);
 
     private static string Value(IReadOnlyList<string> args, ref int i) =>
         ++i < args.Count ? args[i] : throw new ArgumentException($"{args[i - 1]} needs a value");
@@ -107,7 +107,7 @@ public sealed record ScanOptions(
         "text" => Format.Text,
         "json" => Format.Json,
         "sarif" => Format.Sarif,
-        _ => throw new ArgumentException($"--format: '{Report.Printable(value)}' is not one of text, json, sarif"),
+        _ => throw new ArgumentException($"--format: '{Printable.Of(value)}' is not one of text, json, sarif"),
     };
 
     /// <summary>Digits with an optional k, m or g (binary units); at least 1 byte, at most 1 GiB.</summary>
@@ -122,7 +122,7 @@ public sealed record ScanOptions(
             _ => (value, 1L),
         };
         if (!long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
-            throw new ArgumentException($"--max-file-size: '{Report.Printable(value)}' is not a size (bytes, or a whole number with k, m or g)");
+            throw new ArgumentException($"--max-file-size: '{Printable.Of(value)}' is not a size (bytes, or a whole number with k, m or g)");
         long bytes;
         try
         {
@@ -133,7 +133,7 @@ public sealed record ScanOptions(
             bytes = long.MaxValue;
         }
         if (bytes < 1 || bytes > MaxMaxFileSize)
-            throw new ArgumentException($"--max-file-size: '{Report.Printable(value)}' is outside 1 byte .. 1g");
+            throw new ArgumentException($"--max-file-size: '{Printable.Of(value)}' is outside 1 byte .. 1g");
         return bytes;
     }
 
@@ -141,7 +141,7 @@ public sealed record ScanOptions(
     public static Uri ParseApi(string value)
     {
         if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-            throw new ArgumentException($"--api: '{Report.Printable(value)}' is not an http or https URL");
+            throw new ArgumentException($"--api: '{Printable.Of(value)}' is not an http or https URL");
         if (uri.UserInfo.Length > 0 || uri.Query.Length > 0 || uri.Fragment.Length > 0)
             throw new ArgumentException("--api: the URL may not carry credentials, a query or a fragment");
         if (uri.Scheme == "http" && !uri.IsLoopback && !(IPAddress.TryParse(uri.Host, out var ip) && IPAddress.IsLoopback(ip)))
@@ -152,5 +152,5 @@ public sealed record ScanOptions(
     private static string ParseVariable(string value) =>
         value.Length is > 0 and <= 256 && value.All(c => char.IsAsciiLetterOrDigit(c) || c == '_') && !char.IsAsciiDigit(value[0])
             ? value
-            : throw new ArgumentException($"--token-env: '{Report.Printable(value)}' is not an environment variable name");
+            : throw new ArgumentException($"--token-env: '{Printable.Of(value)}' is not an environment variable name");
 }

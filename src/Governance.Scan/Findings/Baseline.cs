@@ -29,7 +29,7 @@ public static class Baseline
             if (value.Length == 0)
                 continue;
             if (value.Length != 64 || !value.All(char.IsAsciiHexDigit))
-                throw new ScanException($"--baseline {path}, line {i + 1}: expected a fingerprint (64 hex digits), found '{RawDiff.Printable(value)}'");
+                throw new ScanException($"--baseline {path}, line {i + 1}: expected a fingerprint (64 hex digits), found '{Printable.Of(value, 200)}'");
             fingerprints.Add(value.ToLowerInvariant());
         }
         return fingerprints;
@@ -42,7 +42,7 @@ public static class Baseline
         foreach (var group in findings.GroupBy(f => f.Fingerprint).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var first = group.First();
-            text.Append(group.Key).Append("  # ").Append(first.Rule.Id).Append(' ').Append(RawDiff.Printable(first.Location.Where)).Append('\n');
+            text.Append(group.Key).Append("  # ").Append(first.Rule.Id).Append(' ').Append(Printable.Of(first.Location.Where, 200)).Append('\n');
         }
         try
         {

@@ -1,4 +1,3 @@
-using System.Text;
 using Governance.Scan.Findings;
 using Governance.Scan.Response;
 
@@ -21,15 +20,6 @@ public sealed record Report(ScanMode Mode, ScanResult Result, IReadOnlyList<Outc
     public IEnumerable<Skipped> Notable => Result.Skipped.Where(s => s.Reason is not (SkipReason.Binary or SkipReason.Symlink));
 
     public int LiveOrUnknown => Outcomes.Count(o => o.IsLiveOrUnknown);
-
-    /// <summary>A path, error or detail fit for a terminal: control characters (a file name may hold escape sequences) become '?'.</summary>
-    public static string Printable(string text)
-    {
-        var builder = new StringBuilder(text.Length);
-        foreach (var c in text)
-            builder.Append(char.IsControl(c) ? '?' : c);
-        return builder.ToString();
-    }
 
     public static string Name(SkipReason reason) => reason switch
     {

@@ -13,7 +13,7 @@ public static class TextReport
         foreach (var outcome in report.Outcomes)
             output.WriteLine(Line(outcome));
         foreach (var skipped in report.Notable)
-            output.WriteLine($"skipped {Report.Printable(skipped.Path)}{(skipped.Commit is null ? "" : $" (commit {skipped.Commit[..12]})")}: {Report.Printable(skipped.Detail)}");
+            output.WriteLine($"skipped {Printable.Of(skipped.Path)}{(skipped.Commit is null ? "" : $" (commit {skipped.Commit[..12]})")}: {Printable.Of(skipped.Detail)}");
         foreach (var warning in report.Result.Warnings)
             output.WriteLine($"warning: {warning}");
         output.WriteLine(Summary(report));
@@ -22,10 +22,10 @@ public static class TextReport
     public static string Line(Outcome outcome)
     {
         var (finding, location) = (outcome.Finding, outcome.Finding.Location);
-        var status = Outcome.Describe(outcome.Status) + (outcome.Detail is null ? "" : $" ({Report.Printable(outcome.Detail)})");
+        var status = Outcome.Describe(outcome.Status) + (outcome.Detail is null ? "" : $" ({Printable.Of(outcome.Detail)})");
         var commit = location.Commit is null ? "" : $"  introduced in {location.Commit[..12]}" +
             (location.AuthorTime is { } time ? $" (authored {time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC)" : "");
-        return $"{Report.Printable(location.Path)}:{location.Line}:{location.Column}  {finding.Rule.Id} ({Report.Name(finding.Rule.Confidence)})  {finding.Preview}  {status}{commit}";
+        return $"{Printable.Of(location.Path)}:{location.Line}:{location.Column}  {finding.Rule.Id} ({Report.Name(finding.Rule.Confidence)})  {finding.Preview}  {status}{commit}";
     }
 
     public static string Summary(Report report)
@@ -40,7 +40,7 @@ public static class TextReport
         if (skipped.Count > 0)
             parts.Add("skipped: " + string.Join(", ", skipped));
         if (report.Error is not null)
-            parts.Add("error: " + Report.Printable(report.Error));
+            parts.Add("error: " + Printable.Of(report.Error));
         return string.Join("; ", parts);
     }
 }

@@ -68,7 +68,8 @@ internal static class BlobReader
             throw new ScanException($"the repository is corrupt: object {id} is missing (git fsck tells more)");
         if (parts.Length != 3 || parts[0] != id || parts[1] != "blob"
             || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var size) || size > int.MaxValue)
-            throw new ScanException($"git cat-file answered '{RawDiff.Printable(line)}' for blob {id}");
+            // The line itself is not quoted: out of step with git, it could be a piece of a blob, and a blob may hold a secret.
+            throw new ScanException($"git cat-file answered something other than a blob header for blob {id}");
         return (id, size);
     }
 

@@ -47,7 +47,7 @@ internal static class RawDiff
             else if (text[0] == '\u0001')
                 yield return Header(text[1..]);
             else
-                throw new ScanException($"git printed something this scanner does not understand: '{Printable(text)}'");
+                throw new ScanException($"git printed something this scanner does not understand: '{Printable.Of(text, 200)}'");
         }
         if (pending is not null)
             throw new ScanException("git's output ended in the middle of a change");
@@ -58,7 +58,7 @@ internal static class RawDiff
         var parts = text.Split(' ');
         if (parts.Length != 2 || parts[0].Length is not (40 or 64) || !long.TryParse(parts[1], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var seconds)
             || seconds < -62135596800 || seconds > 253402300799)
-            throw new ScanException($"git printed a commit header this scanner does not understand: '{Printable(text)}'");
+            throw new ScanException($"git printed a commit header this scanner does not understand: '{Printable.Of(text, 200)}'");
         return new CommitHeader(parts[0], DateTimeOffset.FromUnixTimeSeconds(seconds));
     }
 
@@ -67,7 +67,7 @@ internal static class RawDiff
         var parents = meta.TakeWhile(c => c == ':').Count();
         var fields = meta[parents..].Split(' ');
         if (fields.Length != 2 * (parents + 1) + 1)
-            throw new ScanException($"git printed a change this scanner does not understand: '{Printable(meta)}'");
+            throw new ScanException($"git printed a change this scanner does not understand: '{Printable.Of(meta, 200)}'");
         return new PathChange(fields[parents], fields[2 * parents + 1], path);
     }
 
@@ -94,7 +94,4 @@ internal static class RawDiff
 
     /// <summary>Paths are bytes to git; a path that is not UTF-8 still gets a name (with U+FFFD where bytes were invalid).</summary>
     private static string Decode(MemoryStream token) => Encoding.UTF8.GetString(token.GetBuffer(), 0, (int)token.Length);
-
-    public static string Printable(string text) =>
-        new(text.Take(200).Select(c => char.IsControl(c) ? '?' : c).ToArray());
 }
