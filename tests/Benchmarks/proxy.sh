@@ -61,6 +61,8 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 cd "$REPO_ROOT"
 # shellcheck source=bench-cluster.sh
 source "$REPO_ROOT/tests/Benchmarks/bench-cluster.sh"
+# shellcheck source=report-section.sh
+source "$REPO_ROOT/tests/Benchmarks/report-section.sh"
 
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 say() { printf 'proxy.sh: %s\n' "$*" >&2; }
@@ -709,18 +711,6 @@ $RSS_LINE
 printf '\n%s\n' "$REPORT"
 
 if [[ "$OUT" != - ]]; then
-  [[ -f "$OUT" ]] || printf '# Benchmarks\n' >"$OUT"
-  python3 - "$OUT" "$REPORT" <<'PY'
-import sys
-path, block = sys.argv[1], sys.argv[2]
-text = open(path, encoding="utf-8", newline="").read()
-begin = text.find("<!-- proxy-benchmark:begin")
-end = text.find("<!-- proxy-benchmark:end -->")
-if begin >= 0 and end > begin:
-    text = text[:begin] + block + text[end + len("<!-- proxy-benchmark:end -->"):]
-else:
-    text = text.rstrip("\n") + "\n\n# Proxy benchmark: direct vs through the adapter\n\n" + block + "\n"
-open(path, "w", encoding="utf-8", newline="").write(text)
-PY
+  write_report_section proxy "Proxy benchmark: direct vs through the adapter" "$OUT" "$REPORT"
   say "wrote the results into $OUT"
 fi

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Governance.Tests.Audit;
 
 /// <summary>The verifier as an auditor runs it: a file in, a verdict and an exit code out.</summary>
@@ -7,18 +5,7 @@ public sealed class AuditVerifierCommandTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("audit-verifier-").FullName;
 
-    private static (int Code, string Output) Run(params string[] arguments)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Governance.AuditVerifier.dll"));
-        foreach (var argument in arguments)
-            start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        return (process.ExitCode, output.Result + error.Result);
-    }
+    private static (int Code, string Output) Run(params string[] arguments) => DotnetCommand.Run("Governance.AuditVerifier.dll", arguments);
 
     private string Write(string name, string content)
     {
