@@ -12,7 +12,13 @@ using Wolverine.Marten;
 
 namespace Governance.Api.Approvals;
 
-public sealed record ApproveAccess(string? Comment);
+public sealed record ApproveAccess(string? Comment)
+{
+    public sealed class Validator : AbstractValidator<ApproveAccess>
+    {
+        public Validator() => RuleFor(x => x.Comment).MaximumLength(2000);
+    }
+}
 
 public sealed record RejectAccess(string Reason)
 {

@@ -56,15 +56,22 @@ public sealed record LiteLlmKeyRef([property: JsonPropertyName("key")] string? K
 {
     public sealed class Validator : AbstractValidator<LiteLlmKeyRef>
     {
-        public Validator() => RuleFor(x => x.Key).NotEmpty().OverridePropertyName("key");
+        public Validator() => RuleFor(x => x.Key).NotEmpty().MaximumLength(KeyRules.MaxNameLength).OverridePropertyName("key");
     }
 }
 
 public sealed record LiteLlmDeleteKeys([property: JsonPropertyName("keys")] IReadOnlyList<string>? Keys)
 {
+    public const int MaxKeys = 1000;
+
     public sealed class Validator : AbstractValidator<LiteLlmDeleteKeys>
     {
-        public Validator() => RuleFor(x => x.Keys).NotEmpty().OverridePropertyName("keys");
+        public Validator()
+        {
+            RuleFor(x => x.Keys).NotEmpty().Must(k => k is null || k.Count <= MaxKeys).OverridePropertyName("keys")
+                .WithMessage($"'keys' must list 1 to {MaxKeys} keys.");
+            RuleForEach(x => x.Keys).NotEmpty().MaximumLength(KeyRules.MaxNameLength).OverridePropertyName("keys");
+        }
     }
 }
 
