@@ -42,6 +42,19 @@ public static class Api
         return model;
     }
 
+    /// <summary>Reads until <paramref name="done"/> or the timeout, then returns the last value read (the caller asserts on it).</summary>
+    public static async Task<T> Eventually<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var value = await read();
+        while (!done(value) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+            value = await read();
+        }
+        return value;
+    }
+
     public sealed record Issued(string Id, string Key);
 
     public static async Task<Issued> IssueKey(this GovernanceFixture fx, string app, params string[] models) =>
