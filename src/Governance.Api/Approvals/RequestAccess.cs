@@ -61,7 +61,7 @@ public static class RequestAccessEndpoint
 
         var now = clock.GetUtcNow();
         var requested = AccessDecider.Request(AccessRequest.IdPrefix + Guid.NewGuid().ToString("N"), command.KeyId, app!, model.Id,
-            command.Justification, command.DurationDays, command.SpendCap, model.Policy, user.Actor(), now);
+            command.Justification, command.DurationDays, command.SpendCap, model.Policy, user.Identity(), now);
         session.Events.StartStream<AccessRequest>(requested.RequestId, requested);
         if (requested.Policy.UndecidedExpiryDays is { } days)
             await bus.ScheduleAsync(new LapseAccessRequest(requested.RequestId), TimeSpan.FromDays(days));
