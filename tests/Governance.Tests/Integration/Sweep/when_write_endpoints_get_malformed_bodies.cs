@@ -84,7 +84,8 @@ public sealed class when_write_endpoints_get_malformed_bodies(GovernanceFixture 
             Optional: ["grants"]),
 
         new("POST", "/api/operators", Admin, w => Call("/api/operators",
-            new { name = Api.Unique("sweep"), roles = new[] { "app-owner" }, apps = new[] { w.App } })),
+            new { name = Api.Unique("sweep"), person = "sweeper", roles = new[] { "app-owner" }, apps = new[] { w.App }, expiresAt = w.Fx.Clock.GetUtcNow().AddDays(30) }),
+            Optional: ["person", "expiresAt"]),
         new("POST", "/api/operators/{id}/revoke", Admin, async w => new SweepCall($"/api/operators/{await w.NewOperatorAsync()}/revoke", new { reason = "sweep" })),
 
         new("PUT", "/api/models/{name}/policy", Admin, w => Call($"/api/models/{w.OtherModel}/policy",
