@@ -2,6 +2,8 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Alba;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 
 namespace Governance.Tests.Integration;
 
@@ -54,6 +56,13 @@ public static class Api
         }
         return value;
     }
+
+    /// <summary>Every endpoint the host serves, as "METHOD /route/{pattern}" (the names of role-matrix and sweep rows).</summary>
+    public static HashSet<string> RunningEndpoints(this IAlbaHost host) =>
+        host.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["*"])
+                .Select(method => $"{method} /{e.RoutePattern.RawText!.TrimStart('/')}"))
+            .ToHashSet();
 
     public sealed record Issued(string Id, string Key);
 

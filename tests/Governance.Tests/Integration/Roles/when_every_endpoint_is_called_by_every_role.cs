@@ -2,8 +2,6 @@ using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Governance.Domain.Operators;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 
 namespace Governance.Tests.Integration.Roles;
 
@@ -157,7 +155,7 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
     [Fact]
     public void every_endpoint_of_the_api_has_a_row()
     {
-        var running = RunningEndpoints();
+        var running = fx.Api.RunningEndpoints();
 
         var missing = running.Where(e => Table.All(r => r.Name != e)).ToList();
         var stale = Table.Select(r => r.Name).Where(r => !running.Contains(r)).ToList();
@@ -226,12 +224,6 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
         : caller is "no token" or "revoked token" ? 401
         : row.Roles.Contains(caller) ? null
         : 403;
-
-    private HashSet<string> RunningEndpoints() =>
-        fx.Api.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
-            .SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["*"])
-                .Select(method => $"{method} /{e.RoutePattern.RawText!.TrimStart('/')}"))
-            .ToHashSet();
 
     private static readonly ConcurrentDictionary<GovernanceFixture, Lazy<Task<World>>> Worlds = new();
 
