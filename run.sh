@@ -11,9 +11,10 @@
 #                           generated with its public key .data/audit-signing.pub.pem, which is what auditors get)
 #   Audit__WitnessDirectory where each checkpoint is also written, outside the database (default: .data/audit-witness)
 #   Audit__LegacyHmacKey    the old HMAC checkpoint key (default: read from .data/audit.key when an earlier run left one)
-#   GOVERNANCE_ADMIN_TOKEN  admin token (default: read from / generated into .data/admin.token)
+#   GOVERNANCE_ADMIN_TOKEN  admin token, at least 32 random characters (default: read from / generated into .data/admin.token)
 #   Proxy__AdapterId        the proxy's adapter id (default local-proxy)
-#   Proxy__AdapterToken     the proxy's adapter token (default: issued with the admin token once, kept in .data/adapter.token)
+#   Proxy__AdapterToken     the proxy's adapter token (default: issued with the admin token for a year, kept in .data/adapter.token,
+#                           issued again once it has expired)
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -184,8 +185,10 @@ api_call() { # token method path [json-body] — the token reaches curl on stdin
 if [[ -z "${Proxy__AdapterToken:-}" ]]; then
   token_file=.data/adapter.token
   if ! [[ -s "$token_file" ]] || ! api_call "$(cat "$token_file")" GET "/api/feed?wait=false&limit=1" >/dev/null 2>&1; then
+    # Operator tokens expire (at most a year ahead); an expired one is replaced here on the next start.
+    expires=$(date -u -d '+365 days' +%Y-%m-%dT%H:%M:%SZ)
     issued=$(api_call "$GOVERNANCE_ADMIN_TOKEN" POST /api/operators \
-      "{\"name\":\"$Proxy__AdapterId\",\"roles\":[\"adapter\"],\"adapterId\":\"$Proxy__AdapterId\"}") ||
+      "{\"name\":\"$Proxy__AdapterId\",\"roles\":[\"adapter\"],\"adapterId\":\"$Proxy__AdapterId\",\"expiresAt\":\"$expires\"}") ||
       die "could not issue the proxy's adapter token: is GOVERNANCE_ADMIN_TOKEN this database's admin token? If adapter id '$Proxy__AdapterId' still has a live token, revoke it (POST /api/operators/{id}/revoke) or set Proxy__AdapterId"
     token=$(printf '%s' "$issued" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
     [[ -n "$token" ]] || die "the API's answer to issuing the adapter token had no token"

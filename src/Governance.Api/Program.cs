@@ -49,7 +49,7 @@ builder.Services.AddAuditTrail(builder.Configuration);
 // Budget leases and the change feed for adapters (one feed listener per API node).
 builder.Services.AddLeasesAndFeed(builder.Configuration);
 // Traces, /metrics, /health/live and /health/ready, JSON logs on request (docs/observability.md).
-builder.Services.AddApiObservability(builder.Configuration, settings);
+builder.Services.AddApiObservability(builder.Configuration);
 builder.Logging.AddGovernanceLogFormat(builder.Configuration);
 
 var app = builder.Build();
@@ -62,7 +62,7 @@ app.UseAuthorization();
 // Every event a request appends names the operator token and the request's correlation id (docs/audit.md).
 app.UseOperatorAuditActor();
 
-app.MapDatabaseHealth(settings.ConnectionString);
+app.MapDatabaseHealth();
 app.MapGovernanceHealth();
 app.MapMetrics();
 app.MapOpenApi().AllowAnonymous();

@@ -22,6 +22,7 @@ internal sealed class OperatorAuthentication(
     public const string IdClaim = "sub";
     public const string AppClaim = "app";
     public const string AdapterClaim = "adapter";
+    public const string PersonClaim = "person";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -35,11 +36,14 @@ internal sealed class OperatorAuthentication(
             return AuthenticateResult.Fail("Unknown operator token.");
         if (stored.Revoked)
             return AuthenticateResult.Fail("Revoked operator token.");
+        if (stored.IsExpiredAt(Context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow()))
+            return AuthenticateResult.Fail("Expired operator token.");
 
         // One claim per role and per app, so IsInRole and [Authorize(Roles = ...)] see every role the token holds.
         Claim[] claims =
         [
             new(IdClaim, stored.Id),
+            new(PersonClaim, stored.PersonOrName),
             .. stored.Roles.Select(role => new Claim(RoleClaim, role)),
             .. stored.Apps.Select(app => new Claim(AppClaim, app)),
             .. stored.AdapterIdentity is { } adapter ? [new Claim(AdapterClaim, adapter)] : Array.Empty<Claim>(),

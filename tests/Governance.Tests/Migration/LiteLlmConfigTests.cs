@@ -1,3 +1,4 @@
+using System.Globalization;
 using Governance.Api.Migration;
 using Governance.Domain.Budgets;
 
@@ -61,6 +62,20 @@ public sealed class LiteLlmConfigTests
         Assert.Equal(field, error.Field);
         Assert.Equal(line, error.Line);
         Assert.StartsWith($"line {line}: ", error.Message);
+    }
+
+    [Theory]
+    [InlineData("model_list: {0}")]
+    [InlineData("model_list:\n  - model_name: a\n    litellm_params: {0}\n")]
+    public void a_config_nested_ten_thousand_levels_deep_is_refused_without_overflowing_the_stack(string template)
+    {
+        // Before the depth check, YamlDotNet's document model recursed once per level and the stack overflow ended the API.
+        var yaml = string.Format(CultureInfo.InvariantCulture, template, new string('[', 10_000) + new string(']', 10_000));
+
+        var error = Assert.Throws<LiteLlmConfigException>(() => Parse(yaml));
+
+        Assert.Equal("config", error.Field);
+        Assert.Contains($"nested deeper than {LiteLlmConfig.MaxDepth} levels", error.Message);
     }
 
     [Fact]
