@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using Governance.Domain.Access;
+using Governance.Projections.Audit;
 using Governance.Projections.Usage;
 using Microsoft.Win32.SafeHandles;
 
@@ -114,6 +115,8 @@ public sealed partial class UsageJournal : IUsageSink, IAsyncDisposable
     public ValueTask AppendAsync(UsageReport report, CancellationToken ct) => AppendAsync(new JournalEntry(report, null), ct);
 
     public ValueTask AppendAsync(RequestDenied denied, CancellationToken ct) => AppendAsync(new JournalEntry(null, denied), ct);
+
+    public ValueTask AppendAsync(RefusalReport refusals, CancellationToken ct) => AppendAsync(new JournalEntry(null, null, refusals), ct);
 
     /// <summary>
     /// Writes the record before it returns (a disk error throws); the task completes at once, or with
@@ -391,7 +394,7 @@ public sealed partial class UsageJournal : IUsageSink, IAsyncDisposable
     /// <summary>Moves a record the API refused for good into the dead-letter file (fsynced), so it never blocks the rest.</summary>
     public void Quarantine(JournalItem item, string field, string message)
     {
-        var line = JsonSerializer.SerializeToUtf8Bytes(new DeadLetter(item.Seq, item.Entry.Usage is null ? "denial" : "usage", item.Entry.RequestId, field,
+        var line = JsonSerializer.SerializeToUtf8Bytes(new DeadLetter(item.Seq, item.Entry.Kind, item.Entry.RequestId, field,
             message, _clock.GetUtcNow(), item.Entry), JournalRecord.Json);
         using (var file = new FileStream(DeadLetterPath, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0))
         {
