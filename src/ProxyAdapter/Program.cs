@@ -46,6 +46,9 @@ builder.Services.AddHttpClient(Upstream.ClientName, client => client.Timeout = T
 builder.Services.AddProxyObservability(builder.Configuration);
 builder.Services.AddHostedService<AdapterGauges>();
 builder.Logging.AddGovernanceLogFormat(builder.Configuration);
+// /metrics on a listener of its own, loopback by default, never on the public port (docs/observability.md).
+var management = ManagementEndpoint.From(builder.Configuration);
+management.Listen(builder.WebHost, builder.Configuration);
 
 var app = builder.Build();
 
@@ -55,7 +58,7 @@ app.UseRequestIds();
 app.UseRequestLogScope(RequestIds.Of);
 app.MapGovernanceHealth();
 app.MapProxyHealth();
-app.MapMetrics();
+app.MapMetrics(http => management.Accepted(http.Connection));
 // The request's correlation id (echoed in x-correlation-id) goes with the lease calls it makes, so the events the API
 // appends for them carry it (docs/audit.md). Nothing here touches a store: AuditContext is an AsyncLocal.
 app.UseAuditActor(_ => adapter.Actor);

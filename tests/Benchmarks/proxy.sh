@@ -201,6 +201,8 @@ HOP_URL="http://127.0.0.1:$(free_port)"
 PACED_URL="http://127.0.0.1:$(free_port)"
 API_URL="http://127.0.0.1:$(free_port)"
 PROXY_URL="http://127.0.0.1:$(free_port)"
+# The proxy serves /metrics on its management listener only (docs/observability.md).
+MANAGEMENT_URL="http://127.0.0.1:$(free_port)"
 start_app mock "$MOCK_DIR" MockUpstream.dll "$MOCK_URL" "MOCK_CHUNKS=$CHUNKS"
 MOCK_PID=$LAST_PID
 # The baseline hop gets the proxy's GC settings, so the two differ in what they do, not in how their memory is run.
@@ -239,7 +241,7 @@ say "set up provider, models, adapter operator, key $KEY_ID and budgets (key, ap
 # The proxy talks to the API only: no connection string. Its GC setting is the one run.sh gives it (docs/gateway.md).
 PROXY_SETTINGS=(
   "GOVERNANCE_MASTER_KEY=$MASTER_KEY" "Proxy__AdapterId=bench-adapter" "Proxy__GovernanceUrl=$API_URL/" "Proxy__AdapterToken=$ADAPTER_TOKEN"
-  "Proxy__JournalPath=$WORK/journal" "DOTNET_GCgen0size=0x1000000"
+  "Proxy__JournalPath=$WORK/journal" "DOTNET_GCgen0size=0x1000000" "Proxy__ManagementUrl=$MANAGEMENT_URL"
 )
 # shellcheck disable=SC2206 # word splitting is the point: NAME=VALUE pairs
 [[ -n "${BENCH_PROXY_ENV:-}" ]] && PROXY_SETTINGS+=(${BENCH_PROXY_ENV})
@@ -284,7 +286,7 @@ run_wrk() { # target mode connections seconds; prints the RESULT line
     # The proxy's usage buffer (records not yet acknowledged by the API), twice a second: does the API keep up?
     # (It stops with this script too: background jobs ignore Ctrl-C, and the kill below would not come.)
     (while kill -0 $$ 2>/dev/null; do
-      curl -s --max-time 1 "$PROXY_URL/metrics" | awk '/^gov_proxy_usage_buffer_records/ {n = $2} /^gov_proxy_usage_buffer_oldest_age/ {a = $2} END {print (a == "" ? 0 : a), (n == "" ? 0 : n)}' || true
+      curl -s --max-time 1 "$MANAGEMENT_URL/metrics" | awk '/^gov_proxy_usage_buffer_records/ {n = $2} /^gov_proxy_usage_buffer_oldest_age/ {a = $2} END {print (a == "" ? 0 : a), (n == "" ? 0 : n)}' || true
       sleep 0.5
     done) >"$WORK/buffer" 2>/dev/null &
     sampler=$!
