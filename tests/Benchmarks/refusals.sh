@@ -201,18 +201,38 @@ events() { pgq "select count(*) from $SCHEMA.mt_events"; }
 # --- load ---------------------------------------------------------------------------------------------
 head -c "$((BODY_MB * 1000 * 1000))" /dev/zero | tr '\0' 'a' >"$WORK/body"
 printf '{"model":"bench-model","messages":[{"role":"user","content":"hi"}]}' >"$WORK/small"
-# Each of wrk's two threads stops once it has its half of the answers (a few more may be in flight on its connections).
+# Each of wrk's two threads stops once it has its half of the answers (a few more may be in flight on its connections)
+# and leaves a file saying so: wrk itself runs until its -d unless interrupted, which the loop below does.
 cat >"$WORK/bad.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $BAD_KEY"
 wrk.body = '{"model":"bench-model","messages":[{"role":"user","content":"hi"}]}'
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("id", threads)
+end
 local answered, wanted = 0, math.ceil($REQUESTS / 2)
 function response()
   answered = answered + 1
-  if answered >= wanted then wrk.thread:stop() end
+  if answered == wanted then
+    io.open("$WORK/done." .. id, "w"):close()
+    wrk.thread:stop()
+  end
 end
 LUA
+
+# Sends BENCH_REQUESTS bad-key requests with wrk; prints wrk's output once both threads have their answers.
+flood() {
+  rm -f "$WORK"/done.*
+  wrk -t2 -c"$1" -d600s --timeout 10s -s "$WORK/bad.lua" "$PROXY_URL/v1/chat/completions" >"$WORK/wrk.out" 2>&1 &
+  local pid=$!
+  while kill -0 "$pid" 2>/dev/null && [[ "$(find "$WORK" -maxdepth 1 -name 'done.*' | wc -l)" -lt 2 ]]; do sleep 0.1; done
+  kill -INT "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  cat "$WORK/wrk.out"
+}
 
 # Warm-up: the first requests pay for the JIT.
 wrk -t2 -c4 -d3s --timeout 10s -s "$WORK/bad.lua" "$PROXY_URL/v1/chat/completions" >/dev/null 2>&1 || true
@@ -243,8 +263,8 @@ for ((run = 1; run <= REPEATS; run++)); do
   events_before="$(events)"
   seq_before="$(pgq "select coalesce(max(seq_id), 0) from $SCHEMA.mt_events")"
   started_ns="$(date +%s%N)"
-  wrk_out="$(wrk -t2 -c"$CONNECTIONS" -d600s --timeout 10s -s "$WORK/bad.lua" "$PROXY_URL/v1/chat/completions" 2>&1)"
-  # wrk's own req/s divides by its -d when the script stops the threads early: time it here.
+  wrk_out="$(flood "$CONNECTIONS")"
+  # wrk's own req/s counts until it was interrupted, not until the last answer: time it here.
   sent="$(awk '/requests in/ {print $1}' <<<"$wrk_out")"
   rate="$(awk -v n="$sent" -v ns="$(( $(date +%s%N) - started_ns ))" 'BEGIN {printf "%.0f", n / (ns / 1e9)}')"
   # The minute the last request fell in must end; the proxy ships it at its next 5-second tick, through its journal.
