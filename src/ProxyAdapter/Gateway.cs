@@ -66,10 +66,10 @@ public sealed partial class Gateway(
         var presentedKey = key.PresentedKey!;
 
         // 2. The body, within the limit.
-        var (raw, tooLarge) = await ReadBodyAsync(http, errors, ct);
-        if (tooLarge is not null)
+        var (raw, unreadable) = await ReadBodyAsync(http, errors, ct);
+        if (raw is null)
         {
-            await AnswerUnreadAsync(http, tooLarge);
+            await AnswerUnreadAsync(http, unreadable!);
             return;
         }
 
@@ -77,7 +77,7 @@ public sealed partial class Gateway(
         JsonObject? body = null;
         try
         {
-            body = JsonNode.Parse(raw!) as JsonObject;
+            body = JsonNode.Parse(raw) as JsonObject;
         }
         catch (JsonException)
         {
@@ -116,7 +116,7 @@ public sealed partial class Gateway(
 
         // 5. The key's own limits, counted in this adapter's memory: the input estimate and every allowed output token as the
         // worst case (the actual tokens replace it when the call is recorded).
-        var limited = _limiter.TryAcquire(admission.Decision.KeyId!, admission.Limits, Estimate.Tokens(raw!.Length) + shape.MaxOutput, now);
+        var limited = _limiter.TryAcquire(admission.Decision.KeyId!, admission.Limits, Estimate.Tokens(raw.Length) + shape.MaxOutput, now);
         if (limited.Permit is not { } permit)
         {
             _metrics.Decided(DenialReasons.RateLimited, arrived);
