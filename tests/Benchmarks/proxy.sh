@@ -61,6 +61,8 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 cd "$REPO_ROOT"
 # shellcheck source=bench-cluster.sh
 source "$REPO_ROOT/tests/Benchmarks/bench-cluster.sh"
+# shellcheck source=bench-apps.sh
+source "$REPO_ROOT/tests/Benchmarks/bench-apps.sh"
 
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 say() { printf 'proxy.sh: %s\n' "$*" >&2; }
@@ -108,22 +110,10 @@ ADMIN_TOKEN="bench-$(rand_hex 24)"
 WORK="$(mktemp -d /tmp/proxy-bench.XXXXXX)"
 
 # --- cleanup: only what this script started ---------------------------------------------------------
-PIDS=()
 IDLE_CG="" CPU_BASE="" FRONT_CS="" BACK_CS="" CPUSET_BASE="" FRONT_CPUS="" BACK_CPU="" # set by setup_placements
 GOVERNANCE_PG_STARTED=0
 SCHEMA_CREATED=0
 CLEANED_UP=0
-stop_pid() {
-  local pid=$1 i
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 cleanup() {
   local code=$?
   (( CLEANED_UP )) && return 0
@@ -158,44 +148,6 @@ build_release
 [[ -f "$HOP_DIR/PassThroughProxy.dll" ]] || die "$HOP_DIR/PassThroughProxy.dll not found; build first"
 
 # --- processes ----------------------------------------------------------------------------------------
-USED_PORTS=" "
-free_port() {
-  local candidate
-  for _ in $(seq 1 50); do
-    candidate=$(( 20000 + RANDOM % 30000 ))
-    if [[ "$USED_PORTS" != *" $candidate "* ]] && ! _pg_port_in_use "$candidate"; then
-      USED_PORTS+="$candidate "
-      printf '%s' "$candidate"
-      return 0
-    fi
-  done
-  die "no free port found"
-}
-wait_healthy() { # name pid url
-  local i c
-  for ((i = 0; i < 120; i++)); do # ~60 s
-    kill -0 "$2" 2>/dev/null || { wait "$2" && c=0 || c=$?; die "$1 exited during start-up (code $c; log: $WORK/$1.log)"; }
-    curl -fsS -o /dev/null --max-time 2 "$3/health" 2>/dev/null && return 0
-    sleep 0.5
-  done
-  die "$1 did not answer $3/health within 60 s"
-}
-LAST_PID=""
-start_app() { # name dir dll url [NAME=VALUE ...]; sets LAST_PID
-  local name=$1 dir=$2 dll=$3 url=$4
-  shift 4
-  (
-    cd "$dir"
-    export ASPNETCORE_URLS="$url" ASPNETCORE_ENVIRONMENT=Production
-    for kv in "$@"; do export "${kv?}"; done
-    exec dotnet "$dll"
-  ) >>"$WORK/$name.log" 2>&1 &
-  LAST_PID=$!
-  PIDS+=("$LAST_PID")
-  wait_healthy "$name" "$LAST_PID" "$url"
-  say "started $name (pid $LAST_PID) on $url"
-}
-
 MOCK_URL="http://127.0.0.1:$(free_port)"
 HOP_URL="http://127.0.0.1:$(free_port)"
 PACED_URL="http://127.0.0.1:$(free_port)"
@@ -216,16 +168,6 @@ start_app api "$API_DIR" Governance.Api.dll "$API_URL" \
 API_PID=$LAST_PID
 
 # --- set-up through the API ----------------------------------------------------------------------------
-api() { # method path [json]; prints the body, dies on a non-2xx answer
-  local out status
-  out="$(curl -sS -w '\n%{http_code}' -X "$1" "$API_URL$2" -H "Authorization: Bearer $ADMIN_TOKEN" \
-    -H 'Content-Type: application/json' ${3:+-d "$3"})" || die "$1 $2 failed"
-  status="${out##*$'\n'}"
-  [[ "$status" == 2* ]] || die "$1 $2 answered $status: ${out%$'\n'*}"
-  printf '%s' "${out%$'\n'*}"
-}
-field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
-
 api POST /api/providers '{"name":"mock","kind":"openai","baseUrl":"'"$MOCK_URL"'/v1","apiKey":"sk-bench-upstream"}' >/dev/null
 api POST /api/providers '{"name":"mock-paced","kind":"openai","baseUrl":"'"$PACED_URL"'/v1","apiKey":"sk-bench-upstream"}' >/dev/null
 api POST /api/models '{"name":"'$MODEL'","provider":"mock","upstreamModel":"mock","inputPricePer1M":0.15,"outputPricePer1M":0.60}' >/dev/null
@@ -708,18 +650,6 @@ $RSS_LINE
 printf '\n%s\n' "$REPORT"
 
 if [[ "$OUT" != - ]]; then
-  [[ -f "$OUT" ]] || printf '# Benchmarks\n' >"$OUT"
-  python3 - "$OUT" "$REPORT" <<'PY'
-import sys
-path, block = sys.argv[1], sys.argv[2]
-text = open(path, encoding="utf-8", newline="").read()
-begin = text.find("<!-- proxy-benchmark:begin")
-end = text.find("<!-- proxy-benchmark:end -->")
-if begin >= 0 and end > begin:
-    text = text[:begin] + block + text[end + len("<!-- proxy-benchmark:end -->"):]
-else:
-    text = text.rstrip("\n") + "\n\n# Proxy benchmark: direct vs through the adapter\n\n" + block + "\n"
-open(path, "w", encoding="utf-8", newline="").write(text)
-PY
+  write_report "$OUT" proxy-benchmark "Proxy benchmark: direct vs through the adapter" "$REPORT"
   say "wrote the results into $OUT"
 fi

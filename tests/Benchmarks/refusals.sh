@@ -6,9 +6,9 @@
 #
 # 1. ensures the private, durable PostgreSQL cluster "bench" on 127.0.0.1:5435 (as proxy.sh), builds the solution in
 #    Release and installs wrk (Debian package) if it is missing,
-# 2. starts the governance API (random master key, admin token and schema bench_<random>) and the proxy adapter on free
-#    127.0.0.1 ports, from their Release output directories as run.sh runs them,
-# 3. per run (BENCH_REPEATS, default 3):
+# 2. starts the governance API (random master key, admin token and schema bench_<random>) on a free 127.0.0.1 port,
+# 3. per run (BENCH_REPEATS, default 3), with a proxy adapter of its own (started from its Release output directory as
+#    run.sh runs it, then warmed up for 3 s with bad-key requests, stopped after the run):
 #    a. memory: BENCH_BODIES (20) concurrent POSTs of BENCH_BODY_MB (20) MB each with "Authorization: Bearer
 #       gk_not_a_key" (curl, HTTP/1.1, Content-Length), the proxy's VmRSS sampled every 20 ms from before the first
 #       until after the last: the growth is the highest sample minus the one before;
@@ -43,6 +43,8 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 cd "$REPO_ROOT"
 # shellcheck source=bench-cluster.sh
 source "$REPO_ROOT/tests/Benchmarks/bench-cluster.sh"
+# shellcheck source=bench-apps.sh
+source "$REPO_ROOT/tests/Benchmarks/bench-apps.sh"
 
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 say() { printf 'refusals.sh: %s\n' "$*" >&2; }
@@ -81,21 +83,9 @@ ADMIN_TOKEN="bench-$(rand_hex 24)"
 WORK="$(mktemp -d /tmp/refusals-bench.XXXXXX)"
 
 # --- cleanup: only what this script started ---------------------------------------------------------
-PIDS=()
 GOVERNANCE_PG_STARTED=0
 SCHEMA_CREATED=0
 CLEANED_UP=0
-stop_pid() {
-  local pid=$1 i
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 cleanup() {
   local code=$?
   (( CLEANED_UP )) && return 0
@@ -126,44 +116,6 @@ build_release
 [[ -f "$PROXY_DIR/ProxyAdapter.dll" ]] || die "$PROXY_DIR/ProxyAdapter.dll not found; build first"
 
 # --- processes ----------------------------------------------------------------------------------------
-USED_PORTS=" "
-free_port() {
-  local candidate
-  for _ in $(seq 1 50); do
-    candidate=$(( 20000 + RANDOM % 30000 ))
-    if [[ "$USED_PORTS" != *" $candidate "* ]] && ! _pg_port_in_use "$candidate"; then
-      USED_PORTS+="$candidate "
-      printf '%s' "$candidate"
-      return 0
-    fi
-  done
-  die "no free port found"
-}
-wait_healthy() { # name pid url
-  local i c
-  for ((i = 0; i < 120; i++)); do # ~60 s
-    kill -0 "$2" 2>/dev/null || { wait "$2" && c=0 || c=$?; die "$1 exited during start-up (code $c; log: $WORK/$1.log)"; }
-    curl -fsS -o /dev/null --max-time 2 "$3/health" 2>/dev/null && return 0
-    sleep 0.5
-  done
-  die "$1 did not answer $3/health within 60 s"
-}
-LAST_PID=""
-start_app() { # name dir dll url [NAME=VALUE ...]; sets LAST_PID
-  local name=$1 dir=$2 dll=$3 url=$4
-  shift 4
-  (
-    cd "$dir"
-    export ASPNETCORE_URLS="$url" ASPNETCORE_ENVIRONMENT=Production
-    for kv in "$@"; do export "${kv?}"; done
-    exec dotnet "$dll"
-  ) >>"$WORK/$name.log" 2>&1 &
-  LAST_PID=$!
-  PIDS+=("$LAST_PID")
-  wait_healthy "$name" "$LAST_PID" "$url"
-  say "started $name (pid $LAST_PID) on $url"
-}
-
 API_URL="http://127.0.0.1:$(free_port)"
 PROXY_URL="http://127.0.0.1:$(free_port)"
 MANAGEMENT_URL="http://127.0.0.1:$(free_port)"
@@ -172,15 +124,6 @@ start_app api "$API_DIR" Governance.Api.dll "$API_URL" \
   "ConnectionStrings__Governance=$GOVERNANCE_DB" "GOVERNANCE_MASTER_KEY=$MASTER_KEY" "Audit__SigningKey=$AUDIT_KEY" \
   "GOVERNANCE_ADMIN_TOKEN=$ADMIN_TOKEN" "Governance__Schema=$SCHEMA" "Audit__CheckpointIntervalSeconds=0"
 
-api() { # method path [json]; prints the body, dies on a non-2xx answer
-  local out status
-  out="$(curl -sS -w '\n%{http_code}' -X "$1" "$API_URL$2" -H "Authorization: Bearer $ADMIN_TOKEN" \
-    -H 'Content-Type: application/json' ${3:+-d "$3"})" || die "$1 $2 failed"
-  status="${out##*$'\n'}"
-  [[ "$status" == 2* ]] || die "$1 $2 answered $status: ${out%$'\n'*}"
-  printf '%s' "${out%$'\n'*}"
-}
-field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 ADAPTER_TOKEN="$(api POST /api/operators '{"name":"bench-adapter","roles":["adapter"],"adapterId":"bench-adapter"}' | field token)"
 
 PROXY_SETTINGS=(
@@ -192,15 +135,11 @@ if [[ "${BENCH_THROTTLE:-0}" != 1 ]]; then
   PROXY_SETTINGS+=("Auth__MaxFailuresPerMinute=1000000")
   THROTTLE_NOTE="the failed-authentication throttle set out of the way (Auth__MaxFailuresPerMinute=1000000), so every request has its key checked: the worst case for the history"
 fi
-start_app proxy "$PROXY_DIR" ProxyAdapter.dll "$PROXY_URL" "${PROXY_SETTINGS[@]}"
-PROXY_PID=$LAST_PID
-
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 events() { pgq "select count(*) from $SCHEMA.mt_events"; }
 
 # --- load ---------------------------------------------------------------------------------------------
 head -c "$((BODY_MB * 1000 * 1000))" /dev/zero | tr '\0' 'a' >"$WORK/body"
-printf '{"model":"bench-model","messages":[{"role":"user","content":"hi"}]}' >"$WORK/small"
 # Each of wrk's two threads stops once it has its half of the answers (a few more may be in flight on its connections)
 # and leaves a file saying so: wrk itself runs until its -d unless interrupted, which the loop below does.
 cat >"$WORK/bad.lua" <<LUA
@@ -234,12 +173,15 @@ flood() {
   cat "$WORK/wrk.out"
 }
 
-# Warm-up: the first requests pay for the JIT.
-wrk -t2 -c4 -d3s --timeout 10s -s "$WORK/bad.lua" "$PROXY_URL/v1/chat/completions" >/dev/null 2>&1 || true
-
 RESULTS="$WORK/results"
 : >"$RESULTS"
 for ((run = 1; run <= REPEATS; run++)); do
+  # Each run has a proxy of its own, started as run.sh starts it and warmed up (the first requests pay for the JIT), so
+  # no run starts from a heap an earlier one grew.
+  start_app proxy "$PROXY_DIR" ProxyAdapter.dll "$PROXY_URL" "${PROXY_SETTINGS[@]}"
+  PROXY_PID=$LAST_PID
+  wrk -t2 -c4 -d3s --timeout 10s -s "$WORK/bad.lua" "$PROXY_URL/v1/chat/completions" >/dev/null 2>&1 || true
+
   # a. Memory: concurrent large bodies with a bad key.
   before_kb="$(rss_kb "$PROXY_PID")"
   (while kill -0 "$PROXY_PID" 2>/dev/null; do rss_kb "$PROXY_PID"; sleep 0.02; done) >"$WORK/rss" 2>/dev/null &
@@ -287,6 +229,7 @@ for ((run = 1; run <= REPEATS; run++)); do
   say "run $run: $sent bad-key requests at $rate req/s added $added events ($by_type)"
   printf '%s %s %s %s %s %s %s\n' "$run" "$growth_mb" "$((before_kb / 1024))" "$((peak_kb / 1024))" "$sent" "$rate" "$added" >>"$RESULTS"
   printf '%s\t%s\t%s\n' "$run" "$codes" "$by_type" >>"$WORK/details"
+  stop_pid "$PROXY_PID"
 done
 
 # --- report -------------------------------------------------------------------------------------------
@@ -322,18 +265,5 @@ from the first bad-key request until the minute they fell in had been shipped (t
 printf '\n%s\n' "$REPORT"
 
 if [[ "$OUT" != - ]]; then
-  [[ -f "$OUT" ]] || printf '# Benchmarks\n' >"$OUT"
-  python3 - "$OUT" "$REPORT" <<'PY'
-import sys
-path, block = sys.argv[1], sys.argv[2]
-text = open(path, encoding="utf-8", newline="").read()
-begin = text.find("<!-- refusal-benchmark:begin")
-end = text.find("<!-- refusal-benchmark:end -->")
-if begin >= 0 and end > begin:
-    text = text[:begin] + block + text[end + len("<!-- refusal-benchmark:end -->"):]
-else:
-    text = text.rstrip("\n") + "\n\n# Refusal benchmark: callers without a usable key\n\n" + block + "\n"
-open(path, "w", encoding="utf-8", newline="").write(text)
-PY
-  say "wrote the results into $OUT"
+  write_report "$OUT" refusal-benchmark "Refusal benchmark: callers without a usable key" "$REPORT"  say "wrote the results into $OUT"
 fi
