@@ -1,6 +1,6 @@
 # Sourced by the benchmark scripts that run the services (proxy.sh, refusals.sh): starting and stopping them on free
-# 127.0.0.1 ports, calls to the API as the admin, and the report's block in docs/benchmarks.md. Expects die, WORK (logs
-# go there), and for api(): API_URL and ADMIN_TOKEN.
+# 127.0.0.1 ports, calls to the API as the admin, and the report's block in docs/benchmarks.md. Expects die, say, WORK
+# (logs go there), for api(): API_URL and ADMIN_TOKEN, for stop_services: SCHEMA and PG_PORT.
 
 PIDS=()        # everything start_app started, for the script's cleanup
 USED_PORTS=" " # ports handed out by free_port
@@ -17,6 +17,25 @@ stop_pid() {
   done
   kill -KILL "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
+}
+
+SCHEMA_CREATED=0 # set to 1 once the API may have created its schemas
+
+# What a script's cleanup undoes: everything start_app started, the API's schemas, the bench cluster if this script
+# started it (unless BENCH_KEEP_PG=1), and WORK.
+stop_services() {
+  local pid
+  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+  if (( SCHEMA_CREATED )) && [[ -n "${GOVERNANCE_PG_BIN:-}" ]]; then
+    say "dropping schemas $SCHEMA, ${SCHEMA}_wolverine"
+    "$GOVERNANCE_PG_BIN/psql" -X -q "host=127.0.0.1 port=$PG_PORT user=governance dbname=$GOVERNANCE_PG_DATABASE" \
+      -c "drop schema if exists $SCHEMA cascade; drop schema if exists ${SCHEMA}_wolverine cascade;" >/dev/null 2>&1 ||
+      say "could not drop the bench schemas (drop them by hand: $SCHEMA, ${SCHEMA}_wolverine)"
+  fi
+  if [[ "${GOVERNANCE_PG_STARTED:-0}" == 1 && "${BENCH_KEEP_PG:-0}" != 1 ]]; then
+    stop_postgres bench || true
+  fi
+  rm -rf "$WORK"
 }
 
 free_port() {

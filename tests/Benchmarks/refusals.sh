@@ -84,25 +84,13 @@ WORK="$(mktemp -d /tmp/refusals-bench.XXXXXX)"
 
 # --- cleanup: only what this script started ---------------------------------------------------------
 GOVERNANCE_PG_STARTED=0
-SCHEMA_CREATED=0
 CLEANED_UP=0
 cleanup() {
   local code=$?
   (( CLEANED_UP )) && return 0
   CLEANED_UP=1
   trap - INT TERM
-  local pid
-  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
-  if (( SCHEMA_CREATED )) && [[ -n "${GOVERNANCE_PG_BIN:-}" ]]; then
-    say "dropping schemas $SCHEMA, ${SCHEMA}_wolverine"
-    "$GOVERNANCE_PG_BIN/psql" -X -q "host=127.0.0.1 port=$PG_PORT user=governance dbname=$GOVERNANCE_PG_DATABASE" \
-      -c "drop schema if exists $SCHEMA cascade; drop schema if exists ${SCHEMA}_wolverine cascade;" >/dev/null 2>&1 ||
-      say "could not drop the bench schemas (drop them by hand: $SCHEMA, ${SCHEMA}_wolverine)"
-  fi
-  if [[ "$GOVERNANCE_PG_STARTED" == 1 && "${BENCH_KEEP_PG:-0}" != 1 ]]; then
-    stop_postgres bench || true
-  fi
-  rm -rf "$WORK"
+  stop_services
   return "$code"
 }
 trap cleanup EXIT
