@@ -5,6 +5,7 @@
 # Environment:
 #   GOVERNANCE_API_PORT     API port (default 5080)
 #   GOVERNANCE_PROXY_PORT   proxy adapter port (default 4000)
+#   GOVERNANCE_PROXY_MANAGEMENT_PORT  the proxy's /metrics port (default 9464)
 #   GOVERNANCE_PG_PORT      PostgreSQL port (default 5433)
 #   GOVERNANCE_MASTER_KEY   master key (default: read from / generated into .data/master.key)
 #   Audit__SigningKeyFile   audit checkpoint signing key, ECDSA P-256 private key in PEM (default: .data/audit-signing.pem,
@@ -27,6 +28,7 @@ say() { printf 'run.sh: %s\n' "$*" >&2; }
 
 API_PORT="${GOVERNANCE_API_PORT:-5080}"
 PROXY_PORT="${GOVERNANCE_PROXY_PORT:-4000}"
+MANAGEMENT_PORT="${GOVERNANCE_PROXY_MANAGEMENT_PORT:-9464}"
 API_DIR="src/Governance.Api/bin/Release/net10.0"
 PROXY_DIR="src/ProxyAdapter/bin/Release/net10.0"
 
@@ -39,10 +41,12 @@ else
   die "Governance.sln not found in $REPO_ROOT"
 fi
 
-for p in "$API_PORT" "$PROXY_PORT"; do
+for p in "$API_PORT" "$PROXY_PORT" "$MANAGEMENT_PORT"; do
   [[ "$p" =~ ^[0-9]+$ ]] && (( p > 0 && p < 65536 )) || die "invalid port '$p'"
 done
 [[ "$API_PORT" != "$PROXY_PORT" ]] || die "GOVERNANCE_API_PORT and GOVERNANCE_PROXY_PORT must differ (both $API_PORT)"
+[[ "$MANAGEMENT_PORT" != "$API_PORT" && "$MANAGEMENT_PORT" != "$PROXY_PORT" ]] ||
+  die "GOVERNANCE_PROXY_MANAGEMENT_PORT ($MANAGEMENT_PORT) must differ from the API and proxy ports"
 check_port_free() { # port env-var-name
   if _pg_port_in_use "$1"; then
     die "port $1 is already in use by another process; set $2 to a free port"
@@ -50,6 +54,7 @@ check_port_free() { # port env-var-name
 }
 check_port_free "$API_PORT" GOVERNANCE_API_PORT
 check_port_free "$PROXY_PORT" GOVERNANCE_PROXY_PORT
+check_port_free "$MANAGEMENT_PORT" GOVERNANCE_PROXY_MANAGEMENT_PORT
 
 # --- cleanup: only what this script started --------------------------------------------------
 API_PID=""
@@ -143,6 +148,7 @@ ensure_postgres run
 # The ports may have been taken while we were building.
 check_port_free "$API_PORT" GOVERNANCE_API_PORT
 check_port_free "$PROXY_PORT" GOVERNANCE_PROXY_PORT
+check_port_free "$MANAGEMENT_PORT" GOVERNANCE_PROXY_MANAGEMENT_PORT
 
 # --- applications -------------------------------------------------------------------------------
 # Each app runs from its output directory so that its appsettings*.json (content root) is found.
@@ -202,6 +208,8 @@ fi
 (
   cd "$PROXY_DIR"
   export ASPNETCORE_URLS="http://127.0.0.1:$PROXY_PORT"
+  # /metrics is served on this listener only, never on the public port (docs/observability.md).
+  export Proxy__ManagementUrl="http://127.0.0.1:$MANAGEMENT_PORT"
   # A 16 MiB gen0 budget keeps the proxy's memory near what its keys need (docs/gateway.md, "What the proxy runs").
   export DOTNET_GCgen0size="${DOTNET_GCgen0size:-0x1000000}"
   # The proxy talks to the API only (no database): its /health answers once its copy of the governance state is loaded.
@@ -215,7 +223,7 @@ cat >&2 <<EOF
 
 Governance is up:
   API:        http://127.0.0.1:$API_PORT
-  Proxy:      http://127.0.0.1:$PROXY_PORT
+  Proxy:      http://127.0.0.1:$PROXY_PORT (metrics: http://127.0.0.1:$MANAGEMENT_PORT/metrics)
   PostgreSQL: $GOVERNANCE_DB
 Press Ctrl-C to stop.
 

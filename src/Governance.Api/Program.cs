@@ -36,6 +36,8 @@ builder.Host.UseWolverine(opts =>
 builder.Services.AddWolverineHttp();
 builder.Services.AddValidatorsFromAssemblyContaining<ApiMarker>(ServiceLifetime.Singleton, includeInternalTypes: true);
 
+// Operator tokens that fail are counted per client address; past the limit, 429 before the token is looked up.
+FailedAuthThrottle.AddFailedAuthThrottle(builder.Services, builder.Configuration);
 builder.Services.AddAuthentication(OperatorAuthentication.SchemeName)
     .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, OperatorAuthentication>(OperatorAuthentication.SchemeName, null);
 builder.Services.AddAuthorization();
@@ -54,6 +56,8 @@ builder.Logging.AddGovernanceLogFormat(builder.Configuration);
 
 var app = builder.Build();
 
+// The client address the throttle counts by: the connection's, or what a configured trusted proxy forwarded.
+app.UseTrustedProxies(builder.Configuration);
 app.UseRequestLogScope(http => http.TraceIdentifier);
 app.UseExceptionHandler();
 app.UseStatusCodePages();

@@ -109,6 +109,7 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
         new("POST", "/api/authorize", [Admin, Adapter], _ => "/api/authorize"),
         new("POST", "/api/usage", [Admin, Adapter], _ => "/api/usage"),
         new("POST", "/api/denials", [Admin, Adapter], _ => "/api/denials"),
+        new("POST", "/api/refusals", [Admin, Adapter], _ => "/api/refusals"),
         new("POST", "/api/leases", [Adapter], _ => "/api/leases"),
         new("POST", "/api/leases/{id}/renew", [Adapter], _ => "/api/leases/lse_nosuchlease/renew"),
         new("POST", "/api/leases/{id}/return", [Adapter], _ => "/api/leases/lse_nosuchlease/return"),
