@@ -5,15 +5,17 @@
 # Environment:
 #   GOVERNANCE_API_PORT     API port (default 5080)
 #   GOVERNANCE_PROXY_PORT   proxy adapter port (default 4000)
+#   GOVERNANCE_PROXY_MANAGEMENT_PORT  the proxy's /metrics port (default 9464)
 #   GOVERNANCE_PG_PORT      PostgreSQL port (default 5433)
 #   GOVERNANCE_MASTER_KEY   master key (default: read from / generated into .data/master.key)
 #   Audit__SigningKeyFile   audit checkpoint signing key, ECDSA P-256 private key in PEM (default: .data/audit-signing.pem,
 #                           generated with its public key .data/audit-signing.pub.pem, which is what auditors get)
 #   Audit__WitnessDirectory where each checkpoint is also written, outside the database (default: .data/audit-witness)
 #   Audit__LegacyHmacKey    the old HMAC checkpoint key (default: read from .data/audit.key when an earlier run left one)
-#   GOVERNANCE_ADMIN_TOKEN  admin token (default: read from / generated into .data/admin.token)
+#   GOVERNANCE_ADMIN_TOKEN  admin token, at least 32 random characters (default: read from / generated into .data/admin.token)
 #   Proxy__AdapterId        the proxy's adapter id (default local-proxy)
-#   Proxy__AdapterToken     the proxy's adapter token (default: issued with the admin token once, kept in .data/adapter.token)
+#   Proxy__AdapterToken     the proxy's adapter token (default: issued with the admin token for a year, kept in .data/adapter.token,
+#                           issued again once it has expired)
 #   Outbound__AllowPrivateNetworks  whether providers and webhooks may be on loopback or private addresses (default true here)
 set -euo pipefail
 
@@ -27,6 +29,7 @@ say() { printf 'run.sh: %s\n' "$*" >&2; }
 
 API_PORT="${GOVERNANCE_API_PORT:-5080}"
 PROXY_PORT="${GOVERNANCE_PROXY_PORT:-4000}"
+MANAGEMENT_PORT="${GOVERNANCE_PROXY_MANAGEMENT_PORT:-9464}"
 API_DIR="src/Governance.Api/bin/Release/net10.0"
 PROXY_DIR="src/ProxyAdapter/bin/Release/net10.0"
 
@@ -39,10 +42,12 @@ else
   die "Governance.sln not found in $REPO_ROOT"
 fi
 
-for p in "$API_PORT" "$PROXY_PORT"; do
+for p in "$API_PORT" "$PROXY_PORT" "$MANAGEMENT_PORT"; do
   [[ "$p" =~ ^[0-9]+$ ]] && (( p > 0 && p < 65536 )) || die "invalid port '$p'"
 done
 [[ "$API_PORT" != "$PROXY_PORT" ]] || die "GOVERNANCE_API_PORT and GOVERNANCE_PROXY_PORT must differ (both $API_PORT)"
+[[ "$MANAGEMENT_PORT" != "$API_PORT" && "$MANAGEMENT_PORT" != "$PROXY_PORT" ]] ||
+  die "GOVERNANCE_PROXY_MANAGEMENT_PORT ($MANAGEMENT_PORT) must differ from the API and proxy ports"
 check_port_free() { # port env-var-name
   if _pg_port_in_use "$1"; then
     die "port $1 is already in use by another process; set $2 to a free port"
@@ -50,6 +55,7 @@ check_port_free() { # port env-var-name
 }
 check_port_free "$API_PORT" GOVERNANCE_API_PORT
 check_port_free "$PROXY_PORT" GOVERNANCE_PROXY_PORT
+check_port_free "$MANAGEMENT_PORT" GOVERNANCE_PROXY_MANAGEMENT_PORT
 
 # --- cleanup: only what this script started --------------------------------------------------
 API_PID=""
@@ -147,6 +153,7 @@ ensure_postgres run
 # The ports may have been taken while we were building.
 check_port_free "$API_PORT" GOVERNANCE_API_PORT
 check_port_free "$PROXY_PORT" GOVERNANCE_PROXY_PORT
+check_port_free "$MANAGEMENT_PORT" GOVERNANCE_PROXY_MANAGEMENT_PORT
 
 # --- applications -------------------------------------------------------------------------------
 # Each app runs from its output directory so that its appsettings*.json (content root) is found.
@@ -189,8 +196,10 @@ api_call() { # token method path [json-body] — the token reaches curl on stdin
 if [[ -z "${Proxy__AdapterToken:-}" ]]; then
   token_file=.data/adapter.token
   if ! [[ -s "$token_file" ]] || ! api_call "$(cat "$token_file")" GET "/api/feed?wait=false&limit=1" >/dev/null 2>&1; then
+    # Operator tokens expire (at most a year ahead); an expired one is replaced here on the next start.
+    expires=$(date -u -d '+365 days' +%Y-%m-%dT%H:%M:%SZ)
     issued=$(api_call "$GOVERNANCE_ADMIN_TOKEN" POST /api/operators \
-      "{\"name\":\"$Proxy__AdapterId\",\"roles\":[\"adapter\"],\"adapterId\":\"$Proxy__AdapterId\"}") ||
+      "{\"name\":\"$Proxy__AdapterId\",\"roles\":[\"adapter\"],\"adapterId\":\"$Proxy__AdapterId\",\"expiresAt\":\"$expires\"}") ||
       die "could not issue the proxy's adapter token: is GOVERNANCE_ADMIN_TOKEN this database's admin token? If adapter id '$Proxy__AdapterId' still has a live token, revoke it (POST /api/operators/{id}/revoke) or set Proxy__AdapterId"
     token=$(printf '%s' "$issued" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
     [[ -n "$token" ]] || die "the API's answer to issuing the adapter token had no token"
@@ -204,6 +213,8 @@ fi
 (
   cd "$PROXY_DIR"
   export ASPNETCORE_URLS="http://127.0.0.1:$PROXY_PORT"
+  # /metrics is served on this listener only, never on the public port (docs/observability.md).
+  export Proxy__ManagementUrl="http://127.0.0.1:$MANAGEMENT_PORT"
   # A 16 MiB gen0 budget keeps the proxy's memory near what its keys need (docs/gateway.md, "What the proxy runs").
   export DOTNET_GCgen0size="${DOTNET_GCgen0size:-0x1000000}"
   # The proxy talks to the API only (no database): its /health answers once its copy of the governance state is loaded.
@@ -217,7 +228,7 @@ cat >&2 <<EOF
 
 Governance is up:
   API:        http://127.0.0.1:$API_PORT
-  Proxy:      http://127.0.0.1:$PROXY_PORT
+  Proxy:      http://127.0.0.1:$PROXY_PORT (metrics: http://127.0.0.1:$MANAGEMENT_PORT/metrics)
   PostgreSQL: $GOVERNANCE_DB
 Press Ctrl-C to stop.
 

@@ -11,6 +11,10 @@ public static class OperatorClaims
     public static string Actor(this ClaimsPrincipal user) =>
         user.FindFirstValue(OperatorAuthentication.IdClaim) ?? throw new InvalidOperationException("No authenticated operator.");
 
+    /// <summary>The token and the person holding it: approvals separate duties between people.</summary>
+    public static OperatorIdentity Identity(this ClaimsPrincipal user) =>
+        new(user.Actor(), user.FindFirstValue(OperatorAuthentication.PersonClaim) ?? user.Actor());
+
     /// <summary>The adapter an adapter token acts as (its issued adapter id, else its token id); null for other tokens.</summary>
     public static string? AdapterId(this ClaimsPrincipal user) => user.FindFirstValue(OperatorAuthentication.AdapterClaim);
 

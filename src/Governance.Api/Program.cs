@@ -36,6 +36,8 @@ builder.Host.UseWolverine(opts =>
 builder.Services.AddWolverineHttp();
 builder.Services.AddValidatorsFromAssemblyContaining<ApiMarker>(ServiceLifetime.Singleton, includeInternalTypes: true);
 
+// Operator tokens that fail are counted per client address; past the limit, 429 before the token is looked up.
+FailedAuthThrottle.AddFailedAuthThrottle(builder.Services, builder.Configuration);
 builder.Services.AddAuthentication(OperatorAuthentication.SchemeName)
     .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, OperatorAuthentication>(OperatorAuthentication.SchemeName, null);
 builder.Services.AddAuthorization();
@@ -49,11 +51,13 @@ builder.Services.AddAuditTrail(builder.Configuration);
 // Budget leases and the change feed for adapters (one feed listener per API node).
 builder.Services.AddLeasesAndFeed(builder.Configuration);
 // Traces, /metrics, /health/live and /health/ready, JSON logs on request (docs/observability.md).
-builder.Services.AddApiObservability(builder.Configuration, settings);
+builder.Services.AddApiObservability(builder.Configuration);
 builder.Logging.AddGovernanceLogFormat(builder.Configuration);
 
 var app = builder.Build();
 
+// The client address the throttle counts by: the connection's, or what a configured trusted proxy forwarded.
+app.UseTrustedProxies(builder.Configuration);
 app.UseRequestLogScope(http => http.TraceIdentifier);
 app.UseExceptionHandler();
 app.UseStatusCodePages();
@@ -62,7 +66,7 @@ app.UseAuthorization();
 // Every event a request appends names the operator token and the request's correlation id (docs/audit.md).
 app.UseOperatorAuditActor();
 
-app.MapDatabaseHealth(settings.ConnectionString);
+app.MapDatabaseHealth();
 app.MapGovernanceHealth();
 app.MapMetrics();
 app.MapOpenApi().AllowAnonymous();

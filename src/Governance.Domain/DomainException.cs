@@ -17,4 +17,7 @@ public sealed class DomainException(string code, string message, DomainErrorKind
 {
     public string Code { get; } = code;
     public DomainErrorKind Kind { get; } = kind;
+
+    /// <summary>The request field at fault, when one is (the problem then names it).</summary>
+    public string? Field { get; init; }
 }

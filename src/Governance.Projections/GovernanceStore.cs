@@ -116,5 +116,6 @@ public static class GovernanceStore
         events.MapEventType<LeaseRecalled>("lease_recalled");
         events.MapEventType<LeaseExpired>("lease_expired");
         events.MapEventType<RequestDenied>("request_denied");
+        events.MapEventType<RefusalsCounted>("refusals_counted");
     }
 }

@@ -1,3 +1,4 @@
+using Governance.Domain.Access;
 using Governance.Domain.Budgets;
 using Governance.Domain.Usage;
 using ProxyAdapter.Limits;
@@ -34,6 +35,17 @@ public abstract class ErrorShape
     public IResult RateLimited(RateLimitDecision denial) => new WithRetryAfter(
         Result(429, KeyRateLimiter.Reason, $"Rate limit reached for this API key: {(denial.Limit ?? "rate").Replace('_', ' ')}. Retry after {denial.RetryAfterSeconds} s."),
         denial.RetryAfterSeconds);
+
+    /// <summary>429 <c>auth_throttled</c>: the address presented too many refused keys lately; Retry-After in whole seconds.</summary>
+    public IResult AuthThrottled(TimeSpan wait)
+    {
+        var seconds = (int)Math.Clamp(Math.Ceiling(wait.TotalSeconds), 1, int.MaxValue);
+        return new WithRetryAfter(Result(429, DenialReasons.AuthThrottled,
+            $"Too many requests with invalid API keys from this address. Retry after {seconds} s."), seconds);
+    }
+
+    /// <summary>413 <c>request_too_large</c>: the body passed the gateway's limit (Proxy:MaxRequestBodyBytes).</summary>
+    public IResult TooLarge(long limit) => Result(413, "request_too_large", $"The request body is larger than this gateway accepts ({limit} bytes).");
 
     public IResult BadRequest(string message, string code = "invalid_request") => Result(400, code, message);
 
@@ -88,6 +100,7 @@ public sealed class AnthropicErrors : ErrorShape
         401 => "authentication_error",
         403 => "permission_error",
         404 => "not_found_error",
+        413 => "request_too_large",
         429 => "rate_limit_error",
         529 => "overloaded_error",
         _ => "api_error",

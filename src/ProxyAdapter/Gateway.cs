@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -7,6 +8,7 @@ using Governance.Domain.Usage;
 using Governance.Projections;
 using Governance.Projections.Budgets;
 using Governance.Projections.Hosting;
+using Microsoft.AspNetCore.Http.Features;
 using ProxyAdapter.Limits;
 using ProxyAdapter.Observability;
 using ProxyAdapter.Routing;
@@ -15,13 +17,22 @@ using ProxyAdapter.Surfaces;
 namespace ProxyAdapter;
 
 /// <summary>
-/// Every priced call through the proxy, whatever its API: decide, hold the worst case over every model the call may
-/// reach, forward to deployments in routing order until one answers, relay the answer, record what it cost.
+/// Every priced call through the proxy, whatever its API, in this order:
+/// <list type="number">
+/// <item>the key, from the headers (<see cref="KeyGate"/>: the address's throttle, the key's shape, checksum, secret and
+/// status); a refusal is answered at once, the body unread, and only counted;</item>
+/// <item>the body, read up to <see cref="GatewayOptions.MaxRequestBodyBytes"/> (413 past it);</item>
+/// <item>its shape (the surface: model, streaming, output bounds);</item>
+/// <item>the model for this key (scope, price, grant, routes); a refusal from here on is recorded as its own
+/// <c>request_denied</c>, so it can be explained;</item>
+/// <item>the key's rate limits, then the worst case held over every model the call may reach;</item>
+/// <item>forwarding to deployments in routing order until one answers, relaying the answer, recording what it cost.</item>
+/// </list>
 /// </summary>
 public sealed partial class Gateway(
     IGovernor governor, IHttpClientFactory clients, SecretProtector secrets, LedgerOptions ledger, GatewayOptions options,
     TimeProvider clock, DeploymentHealth health, RouteRandom random, AdapterIdentity adapter, ILogger<Gateway> log,
-    GatewayMetrics metrics, KeyRateLimiter limiter)
+    GatewayMetrics metrics, KeyRateLimiter limiter, KeyGate gate)
 {
     /// <summary>What the log shows for a caller that went away before the answer was complete (nginx's convention).</summary>
     public const int ClientClosedRequest = 499;
@@ -43,14 +54,26 @@ public sealed partial class Gateway(
         var arrived = Stopwatch.GetTimestamp();
         _metrics.CountOnCompletion(http, surface.UpstreamPath);
         var errors = surface.Errors;
-        if (surface.PresentedKey(http.Request) is not { } presentedKey)
+
+        // 1. The key, from the headers alone.
+        var key = await gate.CheckAsync(http, surface);
+        if (key.Refusal is { } refusedKey)
         {
-            _metrics.Decided(DenialReasons.UnknownKey, arrived);
-            await errors.Denied(401, DenialReasons.UnknownKey).ExecuteAsync(http);
+            _metrics.Decided(key.Standing.Reason, arrived);
+            await AnswerUnreadAsync(http, refusedKey);
+            return;
+        }
+        var presentedKey = key.PresentedKey!;
+
+        // 2. The body, within the limit.
+        var (raw, unreadable) = await ReadBodyAsync(http, errors, ct);
+        if (raw is null)
+        {
+            await AnswerUnreadAsync(http, unreadable!);
             return;
         }
 
-        var raw = await ReadBodyAsync(http.Request, ct);
+        // 3. Its shape.
         JsonObject? body = null;
         try
         {
@@ -70,6 +93,7 @@ public sealed partial class Gateway(
             return;
         }
 
+        // 4. The model for this key.
         var now = _clock.GetUtcNow();
         var admission = await _governor.DecideAsync(presentedKey, shape.Model, now, ct);
         if (!admission.Decision.Allowed)
@@ -96,7 +120,7 @@ public sealed partial class Gateway(
             return;
         }
 
-        // The key's own limits, counted in this adapter's memory: the input estimate and every allowed output token as the
+        // 5. The key's own limits, counted in this adapter's memory: the input estimate and every allowed output token as the
         // worst case (the actual tokens replace it when the call is recorded).
         var limited = _limiter.TryAcquire(admission.Decision.KeyId!, admission.Limits, checked(Estimate.Tokens(raw.Length) + shape.MaxOutput), now);
         if (limited.Permit is not { } permit)
@@ -134,6 +158,7 @@ public sealed partial class Gateway(
             }
             _metrics.Decided(null, arrived);
 
+            // 6. Forward, relay, record.
             var call = new Call(RequestIds.Of(http), admission.Decision.KeyId!, requested.Definition.Id, hold.ReservationId, now, Stopwatch.GetTimestamp(), raw.Length, shape, permit);
             await new Forwarding(this, http, surface, call, body).RunAsync(plan);
         }
@@ -164,6 +189,18 @@ public sealed partial class Gateway(
     private sealed record Call(
         string RequestId, string KeyId, string Model, string? ReservationId, DateTimeOffset At, long Started, long InputBytes, CallShape Shape, RateLimitPermit Permit);
 
+    /// <summary>
+    /// Answers a call whose body was not read (or not to its end). On HTTP/1.x the connection is then closed rather than
+    /// kept alive, so the server does not read the rest of a body it will never use just to reach the next request.
+    /// </summary>
+    private static Task AnswerUnreadAsync(HttpContext http, IResult answer)
+    {
+        if (HttpMethods.IsPost(http.Request.Method) && (HttpProtocol.IsHttp11(http.Request.Protocol) || HttpProtocol.IsHttp10(http.Request.Protocol))
+            && http.Features.Get<IHttpRequestBodyDetectionFeature>() is not { CanHaveBody: false })
+            http.Response.Headers.Connection = "close";
+        return AnswerAsync(http, answer);
+    }
+
     private const int PresizedBodyLimit = 1 << 20;
 
     /// <summary>
@@ -172,18 +209,53 @@ public sealed partial class Gateway(
     /// </summary>
     private static readonly JsonDocumentOptions UniqueProperties = new() { AllowDuplicateProperties = false };
 
-    private static async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken ct)
+    /// <summary>
+    /// The body, or the answer when it is larger than <see cref="GatewayOptions.MaxRequestBodyBytes"/>: at once from its
+    /// Content-Length, else (chunked) as soon as what has arrived passes the limit, so no more than the limit is ever held.
+    /// </summary>
+    private async Task<(byte[]? Body, IResult? Refusal)> ReadBodyAsync(HttpContext http, ErrorShape errors, CancellationToken ct)
     {
-        // With a Content-Length (what SDKs send) the body is read straight into an array of its size: no growing buffer,
-        // no second copy. Only up to a size: Kestrel enforces its body limit when reading starts, after this allocation.
-        if (request.ContentLength is { } length and <= PresizedBodyLimit)
+        var request = http.Request;
+        var limit = _options.MaxRequestBodyBytes;
+        if (request.ContentLength > limit)
+            return (null, errors.TooLarge(limit));
+        // Kestrel's own limit (30 MB by default) would otherwise answer first, in its own words.
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+            size.MaxRequestBodySize = limit;
+        try
         {
-            var body = new byte[length];
-            await request.Body.ReadExactlyAsync(body, ct);
-            return body;
+            // With a Content-Length (what SDKs send) a small body is read straight into an array of its size: no growing
+            // buffer, no second copy. A larger one grows with what actually arrives, not with what the header claims.
+            if (request.ContentLength is { } length and <= PresizedBodyLimit)
+            {
+                var body = new byte[length];
+                await request.Body.ReadExactlyAsync(body, ct);
+                return (body, null);
+            }
+            using var buffer = new MemoryStream();
+            var chunk = ArrayPool<byte>.Shared.Rent(64 * 1024);
+            try
+            {
+                int read;
+                while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
+                {
+                    if (buffer.Length + read > limit)
+                        return (null, errors.TooLarge(limit));
+                    buffer.Write(chunk, 0, read);
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(chunk);
+            }
+            return (buffer.ToArray(), null);
         }
-        using var buffer = new MemoryStream();
-        await request.Body.CopyToAsync(buffer, ct);
-        return buffer.ToArray();
+        catch (BadHttpRequestException e)
+        {
+            // Kestrel's verdict on the body: past its limit (413), cut short against its Content-Length (400), too slow (408).
+            return (null, e.StatusCode == StatusCodes.Status413PayloadTooLarge
+                ? errors.TooLarge(limit)
+                : errors.Result(e.StatusCode, "invalid_request", "The request body could not be read: " + e.Message));
+        }
     }
 }

@@ -26,6 +26,12 @@ public sealed record Admission(AccessDecision Decision, AccessRequest? Grant, IR
 /// </summary>
 public interface IGovernor
 {
+    /// <summary>
+    /// The key alone, from the headers, before the body is read: shape and checksum, known, its secret, revoked, expired,
+    /// rotated out, suspended (<see cref="AccessDecision.Authenticate"/>). Allowed means <see cref="DecideAsync"/> may follow.
+    /// </summary>
+    Task<AccessDecision> AuthenticateAsync(string presentedKey, DateTimeOffset now, CancellationToken ct);
+
     Task<Admission> DecideAsync(string presentedKey, string model, DateTimeOffset now, CancellationToken ct);
 
     /// <summary>Every routed model the key may call now; a denial when the key itself is refused.</summary>

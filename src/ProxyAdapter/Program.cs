@@ -28,8 +28,14 @@ builder.Services.AddGovernanceApiClient(GovernanceApiOptions.From(builder.Config
 // Decides from memory: the change feed's copy and budget leases (docs/gateway.md, "Deciding from memory").
 builder.Services.AddLeaseGovernor(builder.Configuration);
 builder.Services.AddSingleton<Gateway>();
+// Step 1 of every call: the address's failed-key throttle and the key, from the headers, before the body is read;
+// refusals decided there are counted per minute, not recorded one by one (docs/gateway.md, "Refusals from the headers").
+FailedAuthThrottle.AddFailedAuthThrottle(builder.Services, builder.Configuration);
+builder.Services.AddSingleton(new RefusalTally(adapter));
+builder.Services.AddSingleton<KeyGate>();
 // Completed and refused requests go to a local journal first, then to the governance API in batches (docs/gateway.md).
 builder.Services.AddUsageReporting(builder.Configuration, adapter);
+builder.Services.AddHostedService<RefusalShipping>();
 // Per-key requests/min, tokens/min and parallel limits, in memory (docs/gateway.md, "Rate limits").
 builder.Services.AddSingleton(ProxyAdapter.Limits.KeyRateLimiter.FromConfiguration(builder.Configuration));
 // Deadlines are per attempt (GatewayOptions.UpstreamTimeout, until the response headers): a stream may run as long as it runs.
@@ -43,14 +49,19 @@ builder.Services.AddHttpClient(Upstream.ClientName, client => client.Timeout = T
 builder.Services.AddProxyObservability(builder.Configuration);
 builder.Services.AddHostedService<AdapterGauges>();
 builder.Logging.AddGovernanceLogFormat(builder.Configuration);
+// /metrics on a listener of its own, loopback by default, never on the public port (docs/observability.md).
+var management = ManagementEndpoint.From(builder.Configuration);
+management.Listen(builder.WebHost, builder.Configuration);
 
 var app = builder.Build();
 
+// The client address the throttle counts by: the connection's, or what a configured trusted proxy forwarded.
+app.UseTrustedProxies(builder.Configuration);
 app.UseRequestIds();
 app.UseRequestLogScope(RequestIds.Of);
 app.MapGovernanceHealth();
 app.MapProxyHealth();
-app.MapMetrics();
+app.MapMetrics(http => management.Accepted(http.Connection));
 // The request's correlation id (echoed in x-correlation-id) goes with the lease calls it makes, so the events the API
 // appends for them carry it (docs/audit.md). Nothing here touches a store: AuditContext is an AsyncLocal.
 app.UseAuditActor(_ => adapter.Actor);

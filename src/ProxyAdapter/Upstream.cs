@@ -29,12 +29,23 @@ public sealed record AdapterIdentity(string Id)
 /// Routing settings. <see cref="MaxAttempts"/> bounds upstream calls per request (deployments and fallbacks together);
 /// <see cref="UpstreamTimeout"/> bounds each call until the provider's response headers (for a non-streaming call, its
 /// whole body); a deployment that failed is skipped for <see cref="Cooldown"/> while others are healthy.
+/// <see cref="MaxRequestBodyBytes"/> bounds what a call may send (413 past it).
 /// </summary>
 public sealed record GatewayOptions(int MaxAttempts, TimeSpan UpstreamTimeout, TimeSpan Cooldown, string AnthropicVersion)
 {
+    /// <summary>32 MiB: Anthropic's own limit for a Messages request, room for several base64 images in one call.</summary>
+    public const long DefaultMaxRequestBodyBytes = 32L << 20;
+
+    public long MaxRequestBodyBytes { get; init; } = DefaultMaxRequestBodyBytes;
+
     public static GatewayOptions From(IConfiguration configuration) => new(
         Math.Clamp(configuration.GetValue("Proxy:MaxAttempts", 3), 1, 10),
         TimeSpan.FromSeconds(configuration.GetValue("Proxy:UpstreamTimeoutSeconds", 120)),
         TimeSpan.FromSeconds(configuration.GetValue("Proxy:CooldownSeconds", 30)),
-        configuration["Proxy:AnthropicVersion"] ?? "2023-06-01");
+        configuration["Proxy:AnthropicVersion"] ?? "2023-06-01")
+    {
+        MaxRequestBodyBytes = configuration.GetValue("Proxy:MaxRequestBodyBytes", DefaultMaxRequestBodyBytes) is var limit and >= 1024 and <= 1L << 30
+            ? limit
+            : throw new InvalidOperationException("Proxy__MaxRequestBodyBytes must lie between 1024 and 1073741824 bytes."),
+    };
 }

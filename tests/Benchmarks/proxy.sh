@@ -63,6 +63,8 @@ cd "$REPO_ROOT"
 source "$REPO_ROOT/tests/Benchmarks/bench-cluster.sh"
 # shellcheck source=report-section.sh
 source "$REPO_ROOT/tests/Benchmarks/report-section.sh"
+# shellcheck source=bench-apps.sh
+source "$REPO_ROOT/tests/Benchmarks/bench-apps.sh"
 
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 say() { printf 'proxy.sh: %s\n' "$*" >&2; }
@@ -111,41 +113,18 @@ ADMIN_TOKEN="bench-$(rand_hex 24)"
 WORK="$(mktemp -d /tmp/proxy-bench.XXXXXX)"
 
 # --- cleanup: only what this script started ---------------------------------------------------------
-PIDS=()
 IDLE_CG="" CPU_BASE="" FRONT_CS="" BACK_CS="" CPUSET_BASE="" FRONT_CPUS="" BACK_CPU="" # set by setup_placements
 GOVERNANCE_PG_STARTED=0
-SCHEMA_CREATED=0
 CLEANED_UP=0
-stop_pid() {
-  local pid=$1 i
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 cleanup() {
   local code=$?
   (( CLEANED_UP )) && return 0
   CLEANED_UP=1
   trap - INT TERM
-  local pid
   declare -F remove_placements >/dev/null && { remove_placements || true; }
-  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+  stop_services
+  # Once the processes are gone, their cgroups can go too.
   if declare -F remove_placements >/dev/null; then remove_placements || true; fi
-  if (( SCHEMA_CREATED )) && [[ -n "${GOVERNANCE_PG_BIN:-}" ]]; then
-    say "dropping schemas $SCHEMA, ${SCHEMA}_wolverine"
-    "$GOVERNANCE_PG_BIN/psql" -X -q "host=127.0.0.1 port=$PG_PORT user=governance dbname=$GOVERNANCE_PG_DATABASE" \
-      -c "drop schema if exists $SCHEMA cascade; drop schema if exists ${SCHEMA}_wolverine cascade;" >/dev/null 2>&1 ||
-      say "could not drop the bench schemas (drop them by hand: $SCHEMA, ${SCHEMA}_wolverine)"
-  fi
-  if [[ "$GOVERNANCE_PG_STARTED" == 1 && "${BENCH_KEEP_PG:-0}" != 1 ]]; then
-    stop_postgres bench || true
-  fi
-  rm -rf "$WORK"
   return "$code"
 }
 trap cleanup EXIT
@@ -161,49 +140,13 @@ build_release
 [[ -f "$HOP_DIR/PassThroughProxy.dll" ]] || die "$HOP_DIR/PassThroughProxy.dll not found; build first"
 
 # --- processes ----------------------------------------------------------------------------------------
-USED_PORTS=" "
-free_port() {
-  local candidate
-  for _ in $(seq 1 50); do
-    candidate=$(( 20000 + RANDOM % 30000 ))
-    if [[ "$USED_PORTS" != *" $candidate "* ]] && ! _pg_port_in_use "$candidate"; then
-      USED_PORTS+="$candidate "
-      printf '%s' "$candidate"
-      return 0
-    fi
-  done
-  die "no free port found"
-}
-wait_healthy() { # name pid url
-  local i c
-  for ((i = 0; i < 120; i++)); do # ~60 s
-    kill -0 "$2" 2>/dev/null || { wait "$2" && c=0 || c=$?; die "$1 exited during start-up (code $c; log: $WORK/$1.log)"; }
-    curl -fsS -o /dev/null --max-time 2 "$3/health" 2>/dev/null && return 0
-    sleep 0.5
-  done
-  die "$1 did not answer $3/health within 60 s"
-}
-LAST_PID=""
-start_app() { # name dir dll url [NAME=VALUE ...]; sets LAST_PID
-  local name=$1 dir=$2 dll=$3 url=$4
-  shift 4
-  (
-    cd "$dir"
-    export ASPNETCORE_URLS="$url" ASPNETCORE_ENVIRONMENT=Production
-    for kv in "$@"; do export "${kv?}"; done
-    exec dotnet "$dll"
-  ) >>"$WORK/$name.log" 2>&1 &
-  LAST_PID=$!
-  PIDS+=("$LAST_PID")
-  wait_healthy "$name" "$LAST_PID" "$url"
-  say "started $name (pid $LAST_PID) on $url"
-}
-
 MOCK_URL="http://127.0.0.1:$(free_port)"
 HOP_URL="http://127.0.0.1:$(free_port)"
 PACED_URL="http://127.0.0.1:$(free_port)"
 API_URL="http://127.0.0.1:$(free_port)"
 PROXY_URL="http://127.0.0.1:$(free_port)"
+# The proxy serves /metrics on its management listener only (docs/observability.md).
+MANAGEMENT_URL="http://127.0.0.1:$(free_port)"
 start_app mock "$MOCK_DIR" MockUpstream.dll "$MOCK_URL" "MOCK_CHUNKS=$CHUNKS"
 MOCK_PID=$LAST_PID
 # The baseline hop gets the proxy's GC settings, so the two differ in what they do, not in how their memory is run.
@@ -217,16 +160,6 @@ start_app api "$API_DIR" Governance.Api.dll "$API_URL" \
 API_PID=$LAST_PID
 
 # --- set-up through the API ----------------------------------------------------------------------------
-api() { # method path [json]; prints the body, dies on a non-2xx answer
-  local out status
-  out="$(curl -sS -w '\n%{http_code}' -X "$1" "$API_URL$2" -H "Authorization: Bearer $ADMIN_TOKEN" \
-    -H 'Content-Type: application/json' ${3:+-d "$3"})" || die "$1 $2 failed"
-  status="${out##*$'\n'}"
-  [[ "$status" == 2* ]] || die "$1 $2 answered $status: ${out%$'\n'*}"
-  printf '%s' "${out%$'\n'*}"
-}
-field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
-
 api POST /api/providers '{"name":"mock","kind":"openai","baseUrl":"'"$MOCK_URL"'/v1","apiKey":"sk-bench-upstream"}' >/dev/null
 api POST /api/providers '{"name":"mock-paced","kind":"openai","baseUrl":"'"$PACED_URL"'/v1","apiKey":"sk-bench-upstream"}' >/dev/null
 api POST /api/models '{"name":"'$MODEL'","provider":"mock","upstreamModel":"mock","inputPricePer1M":0.15,"outputPricePer1M":0.60}' >/dev/null
@@ -242,7 +175,7 @@ say "set up provider, models, adapter operator, key $KEY_ID and budgets (key, ap
 # The proxy talks to the API only: no connection string. Its GC setting is the one run.sh gives it (docs/gateway.md).
 PROXY_SETTINGS=(
   "GOVERNANCE_MASTER_KEY=$MASTER_KEY" "Proxy__AdapterId=bench-adapter" "Proxy__GovernanceUrl=$API_URL/" "Proxy__AdapterToken=$ADAPTER_TOKEN"
-  "Proxy__JournalPath=$WORK/journal" "DOTNET_GCgen0size=0x1000000"
+  "Proxy__JournalPath=$WORK/journal" "DOTNET_GCgen0size=0x1000000" "Proxy__ManagementUrl=$MANAGEMENT_URL"
   # The mock upstreams listen on loopback (docs/gateway.md, "Provider addresses").
   "Outbound__AllowPrivateNetworks=true"
 )
@@ -289,7 +222,7 @@ run_wrk() { # target mode connections seconds; prints the RESULT line
     # The proxy's usage buffer (records not yet acknowledged by the API), twice a second: does the API keep up?
     # (It stops with this script too: background jobs ignore Ctrl-C, and the kill below would not come.)
     (while kill -0 $$ 2>/dev/null; do
-      curl -s --max-time 1 "$PROXY_URL/metrics" | awk '/^gov_proxy_usage_buffer_records/ {n = $2} /^gov_proxy_usage_buffer_oldest_age/ {a = $2} END {print (a == "" ? 0 : a), (n == "" ? 0 : n)}' || true
+      curl -s --max-time 1 "$MANAGEMENT_URL/metrics" | awk '/^gov_proxy_usage_buffer_records/ {n = $2} /^gov_proxy_usage_buffer_oldest_age/ {a = $2} END {print (a == "" ? 0 : a), (n == "" ? 0 : n)}' || true
       sleep 0.5
     done) >"$WORK/buffer" 2>/dev/null &
     sampler=$!

@@ -20,8 +20,8 @@ public sealed record Authorize(string Key, string Model, long? MaxInputTokens, l
     {
         public Validator()
         {
-            RuleFor(x => x.Key).NotEmpty();
-            RuleFor(x => x.Model).NotEmpty();
+            RuleFor(x => x.Key).NotEmpty().MaximumLength(Keys.KeyRules.MaxNameLength);
+            RuleFor(x => x.Model).NotEmpty().MaximumLength(Keys.KeyRules.MaxNameLength);
             RuleFor(x => x.MaxInputTokens).InclusiveBetween(0, Pricing.MaxTokens);
             RuleFor(x => x.MaxOutputTokens).InclusiveBetween(0, Pricing.MaxTokens);
         }

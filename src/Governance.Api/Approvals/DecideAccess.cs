@@ -12,7 +12,13 @@ using Wolverine.Marten;
 
 namespace Governance.Api.Approvals;
 
-public sealed record ApproveAccess(string? Comment);
+public sealed record ApproveAccess(string? Comment)
+{
+    public sealed class Validator : AbstractValidator<ApproveAccess>
+    {
+        public Validator() => RuleFor(x => x.Comment).MaximumLength(2000);
+    }
+}
 
 public sealed record RejectAccess(string Reason)
 {
@@ -31,7 +37,7 @@ public static class DecideAccessEndpoints
         ApproveAccess command, [WriteAggregate] AccessRequest request, IDocumentSession session, IMessageBus bus, ClaimsPrincipal user, TimeProvider clock)
     {
         var now = clock.GetUtcNow();
-        var events = AccessDecider.Approve(request, user.Actor(), command.Comment, now);
+        var events = AccessDecider.Approve(request, user.Identity(), command.Comment, now);
         if (events.OfType<AccessGranted>().SingleOrDefault() is { } granted)
         {
             if (granted.SpendCap is { } cap)
@@ -48,7 +54,7 @@ public static class DecideAccessEndpoints
         RejectAccess command, [WriteAggregate] AccessRequest request, IMessageBus bus, ClaimsPrincipal user, TimeProvider clock)
     {
         var now = clock.GetUtcNow();
-        var events = AccessDecider.Reject(request, user.Actor(), command.Reason, now);
+        var events = AccessDecider.Reject(request, user.Identity(), command.Reason, now);
         await bus.PublishAsync(new AccessNotice("access.decided", request.Id));
         return (AccessRequestView.After(request, events, now), new Events(events));
     }

@@ -22,9 +22,10 @@ public sealed record RequestAccess(string? KeyId, string? App, string Model, str
         public Validator()
         {
             RuleFor(x => x.KeyId).NotEmpty().When(x => x.App is null).WithMessage("Give 'keyId' or 'app'.");
+            RuleFor(x => x.KeyId).MaximumLength(KeyRules.MaxNameLength);
             RuleFor(x => x.App).Empty().When(x => x.KeyId is not null).WithMessage("Give 'keyId' or 'app', not both.");
             RuleFor(x => x.App!).IsName().When(x => x.App is not null);
-            RuleFor(x => x.Model).NotEmpty();
+            RuleFor(x => x.Model).IsName();
             RuleFor(x => x.Justification).NotEmpty().MaximumLength(2000);
             RuleFor(x => x.DurationDays).GreaterThan(0);
             RuleFor(x => x.SpendCap).IsPrice();
@@ -60,7 +61,7 @@ public static class RequestAccessEndpoint
 
         var now = clock.GetUtcNow();
         var requested = AccessDecider.Request(AccessRequest.IdPrefix + Guid.NewGuid().ToString("N"), command.KeyId, app!, model.Id,
-            command.Justification, command.DurationDays, command.SpendCap, model.Policy, user.Actor(), now);
+            command.Justification, command.DurationDays, command.SpendCap, model.Policy, user.Identity(), now);
         session.Events.StartStream<AccessRequest>(requested.RequestId, requested);
         if (requested.Policy.UndecidedExpiryDays is { } days)
             await bus.ScheduleAsync(new LapseAccessRequest(requested.RequestId), TimeSpan.FromDays(days));

@@ -1,18 +1,21 @@
-using System.Text.Json;
 using FluentValidation;
 
 namespace Governance.Api.Infrastructure;
 
 /// <summary>
-/// The body of a batch endpoint (usage, denials): one object or a non-empty array of at most <c>max</c>, each item
-/// validated; a bad item anywhere refuses the whole batch with errors keyed <c>"[index].field"</c>.
+/// The body of a batch endpoint (usage, denials): one object or a non-empty array of at most <c>max</c>, read as strictly
+/// as every JSON body (<see cref="JsonBody"/>), each item validated; a bad item anywhere refuses the whole batch with
+/// errors keyed <c>"[index].field"</c>.
 /// </summary>
 public static class BatchBody
 {
+    /// <summary>Kestrel's default request body limit: a full batch of large records stays well under it.</summary>
+    public const int MaxBytes = 30_000_000;
+
     public static async Task<(List<T>? Items, IResult? Problem)> ReadAsync<T>(
-        HttpRequest request, JsonSerializerOptions options, IValidator<T> validator, string noun, int max, CancellationToken ct) where T : class
+        HttpRequest request, IValidator<T> validator, string noun, int max, CancellationToken ct) where T : class
     {
-        var (items, problem) = await ParseAsync<T>(request, options, noun, max, ct);
+        var (items, problem) = await ParseAsync<T>(request, noun, max, ct);
         if (problem is not null)
             return (null, problem);
         var errors = new Dictionary<string, string[]>();
@@ -24,31 +27,29 @@ public static class BatchBody
         return errors.Count > 0 ? (null, Problems.Validation(errors)) : (items, null);
     }
 
-    private static async Task<(List<T>?, IResult?)> ParseAsync<T>(HttpRequest request, JsonSerializerOptions options, string noun, int max, CancellationToken ct)
+    private static async Task<(List<T>?, IResult?)> ParseAsync<T>(HttpRequest request, string noun, int max, CancellationToken ct)
         where T : class
     {
-        try
+        var (json, problem) = await JsonBody.ReadAsync(request, MaxBytes, ct);
+        if (problem is not null)
+            return (null, problem);
+        // Parsed once, straight into the records: the first token says whether it is one record or an array.
+        var single = json!.AsSpan().TrimStart(" \t\r\n"u8) is [(byte)'{', ..];
+        List<T?>? items;
+        if (single)
         {
-            // Parsed once, straight into the records: the first token says whether it is one record or an array.
-            using var body = new MemoryStream();
-            await request.Body.CopyToAsync(body, ct);
-            var json = body.GetBuffer().AsMemory(0, (int)body.Length);
-            var reader = new Utf8JsonReader(json.Span);
-            var items = reader.Read() ? reader.TokenType switch
-            {
-                JsonTokenType.StartArray => JsonSerializer.Deserialize<List<T?>>(json.Span, options),
-                JsonTokenType.StartObject => [JsonSerializer.Deserialize<T>(json.Span, options)],
-                _ => null,
-            } : null;
-            if (items is null || items.Count == 0 || items.Any(r => r is null))
-                return (null, Problems.Field("body", $"Send one {noun} (an object) or a non-empty array of them."));
-            if (items.Count > max)
-                return (null, Problems.Field("body", $"A batch holds at most {max} {noun}s."));
-            return (items.Cast<T>().ToList(), null);
+            // One record is item [0], as the validator reports it.
+            var errors = JsonBody.Parse<T>(json, expectArray: false, out var item);
+            if (errors is not null)
+                return (null, Problems.Validation(errors.ToDictionary(e => e.Key == JsonBody.BodyField ? e.Key : "[0]." + e.Key, e => e.Value)));
+            items = [item];
         }
-        catch (JsonException e)
-        {
-            return (null, Problems.Field("body", $"The body is not valid JSON for {noun}s: " + e.Message));
-        }
+        else if (JsonBody.Parse(json, expectArray: true, out items) is { } errors)
+            return (null, Problems.Validation(errors));
+        if (items is null || items.Count == 0 || items.Any(r => r is null))
+            return (null, Problems.Field("body", $"Send one {noun} (an object) or a non-empty array of them."));
+        if (items.Count > max)
+            return (null, Problems.Field("body", $"A batch holds at most {max} {noun}s."));
+        return (items.Cast<T>().ToList(), null);
     }
 }

@@ -8,9 +8,10 @@ using Wolverine.Http.CodeGen;
 namespace Governance.Api.Infrastructure;
 
 /// <summary>
-/// Runs the registered FluentValidation validator of an endpoint's request body before the endpoint,
-/// answering 400 problem+json that names each failing field. (WolverineFx.Http.FluentValidation is not
-/// available to us, so this is the small equivalent.)
+/// Before an endpoint with a JSON request body runs, checks the body strictly (<see cref="JsonBody.CheckAsync{T}"/>:
+/// media type, size, depth, types, required fields) and then runs its registered FluentValidation validator, answering
+/// a problem that names each failing field. (WolverineFx.Http.FluentValidation is not available to us, so this is the
+/// small equivalent.)
 /// </summary>
 internal sealed class ValidationPolicy : IHttpPolicy
 {
@@ -18,16 +19,21 @@ internal sealed class ValidationPolicy : IHttpPolicy
     {
         foreach (var chain in chains.Where(c => c.HasRequestType))
         {
+            // Both run before Wolverine's own body reading, which only ever sees a body that passed the check.
+            List<Frame> frames = [.. Call(typeof(JsonBody), nameof(JsonBody.CheckAsync), chain.RequestType!)];
             var validatorType = typeof(IValidator<>).MakeGenericType(chain.RequestType!);
-            if (!container.RegistrationsFor(validatorType).Any())
-                continue;
-
-            var method = typeof(RequestValidation).GetMethod(nameof(RequestValidation.ValidateAsync))!
-                .MakeGenericMethod(chain.RequestType!);
-            var call = new MethodCall(typeof(RequestValidation), method);
-            chain.Middleware.InsertRange(0, [call, new MaybeEndWithResultFrame(call.ReturnVariable!)]);
+            if (container.RegistrationsFor(validatorType).Any())
+                frames.AddRange(Call(typeof(RequestValidation), nameof(RequestValidation.ValidateAsync), chain.RequestType!));
+            chain.Middleware.InsertRange(0, frames);
             chain.Metadata.ProducesValidationProblem();
         }
+    }
+
+    /// <summary>A call of a generic method returning an <see cref="IResult"/>, ending the request unless it continues.</summary>
+    private static Frame[] Call(Type type, string name, Type requestType)
+    {
+        var call = new MethodCall(type, type.GetMethod(name)!.MakeGenericMethod(requestType));
+        return [call, new MaybeEndWithResultFrame(call.ReturnVariable!)];
     }
 }
 

@@ -33,8 +33,12 @@ public static class IssueKeyEndpoint
     public static IResult Post(IssueKey command, IDocumentSession session, HttpContext context, ClaimsPrincipal user, TimeProvider clock)
     {
         // The app is named by the caller, not hidden behind an id, so refusing it reveals nothing: 403, not 404.
-        if (!context.AppScope().Allows(command.App))
+        var scope = context.AppScope();
+        if (!scope.Allows(command.App))
             return Problems.Forbidden($"This operator token does not own app '{command.App}'.");
+        // Rate limits are the admins' to set, here as on PUT /api/keys/{id}/limits.
+        if (scope.IsLimited && command.RateLimits is not null)
+            return Problems.Forbidden("'rateLimits' is set by admins only (PUT /api/keys/{id}/limits); issue the key without it.");
         var keyId = KeyFormat.NewKeyId();
         var key = KeyFormat.NewKey(keyId);
         var issued = VirtualKeyDecider.Issue(

@@ -19,9 +19,15 @@ public sealed record KeyView(
     DateTimeOffset? LastAnomalyAt,
     KeyRateLimits RateLimits)
 {
+    /// <summary>While suspended: the operator id, or <c>system:anomaly-detector</c>, that suspended the key.</summary>
+    public string? SuspendedBy { get; init; }
+
     public static KeyView From(VirtualKey key) => new(
         key.Id, key.App, key.Name, key.Models, key.Status.ToString().ToLowerInvariant(), key.StatusReason,
-        key.ExpiresAt, key.IssuedAt, key.IssuedBy, key.RotatedAt, key.PreviousValidUntil, key.SuspendOnAnomaly, key.LastAnomalyAt, key.Limits);
+        key.ExpiresAt, key.IssuedAt, key.IssuedBy, key.RotatedAt, key.PreviousValidUntil, key.SuspendOnAnomaly, key.LastAnomalyAt, key.Limits)
+    {
+        SuspendedBy = key.SuspendedBy,
+    };
 
     /// <summary>The key as it is once <paramref name="events"/> are applied: the answer to a command.</summary>
     public static KeyView After(VirtualKey key, IEnumerable<object> events) =>

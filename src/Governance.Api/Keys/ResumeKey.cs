@@ -13,9 +13,10 @@ public static class ResumeKeyEndpoint
     public static IResult Validate(VirtualKey key, HttpContext context) => KeyAccess.Visible(key, context);
 
     [WolverinePost("/api/keys/{id}/resume")]
-    public static (KeyView, Events) Post([WriteAggregate] VirtualKey key, ClaimsPrincipal user, TimeProvider clock)
+    public static (KeyView, Events) Post([WriteAggregate] VirtualKey key, HttpContext context, ClaimsPrincipal user, TimeProvider clock)
     {
-        var events = VirtualKeyDecider.Resume(key, user.Actor(), clock.GetUtcNow());
+        // An app-owner resumes only its own kind of suspension (VirtualKeyDecider.Resume).
+        var events = VirtualKeyDecider.Resume(key, user.Actor(), clock.GetUtcNow(), byAppOwner: context.AppScope().IsLimited);
         return (KeyView.After(key, events), new Events(events));
     }
 }

@@ -16,9 +16,9 @@ public static class SetKeyPolicyEndpoint
     public static IResult Validate(VirtualKey key, HttpContext context) => KeyAccess.Visible(key, context);
 
     [WolverinePut("/api/keys/{id}/policy")]
-    public static (KeyView, Events) Put(SetKeyPolicy command, [WriteAggregate] VirtualKey key, ClaimsPrincipal user, TimeProvider clock)
+    public static (KeyView, Events) Put(SetKeyPolicy command, [WriteAggregate] VirtualKey key, HttpContext context, ClaimsPrincipal user, TimeProvider clock)
     {
-        var events = VirtualKeyDecider.SetPolicy(key, command.SuspendOnAnomaly, user.Actor(), clock.GetUtcNow());
+        var events = VirtualKeyDecider.SetPolicy(key, command.SuspendOnAnomaly, user.Actor(), clock.GetUtcNow(), byAppOwner: context.AppScope().IsLimited);
         return (KeyView.After(key, events), new Events(events));
     }
 }

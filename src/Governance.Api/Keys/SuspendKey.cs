@@ -22,9 +22,9 @@ public static class SuspendKeyEndpoint
     public static IResult Validate(VirtualKey key, HttpContext context) => KeyAccess.Visible(key, context);
 
     [WolverinePost("/api/keys/{id}/suspend")]
-    public static (KeyView, Events) Post(SuspendKey command, [WriteAggregate] VirtualKey key, ClaimsPrincipal user, TimeProvider clock)
+    public static (KeyView, Events) Post(SuspendKey command, [WriteAggregate] VirtualKey key, HttpContext context, ClaimsPrincipal user, TimeProvider clock)
     {
-        var events = VirtualKeyDecider.Suspend(key, command.Reason, user.Actor(), clock.GetUtcNow());
+        var events = VirtualKeyDecider.Suspend(key, command.Reason, user.Actor(), clock.GetUtcNow(), byAppOwner: context.AppScope().IsLimited);
         return (KeyView.After(key, events), new Events(events));
     }
 }

@@ -28,9 +28,9 @@ public sealed record RequestLease(string AdapterId, string KeyId, string? Model,
     {
         public Validator()
         {
-            RuleFor(x => x.AdapterId).NotEmpty();
-            RuleFor(x => x.KeyId).NotEmpty();
-            RuleFor(x => x.Model).NotEmpty().When(x => x.Model is not null);
+            RuleFor(x => x.AdapterId).NotEmpty().MaximumLength(Keys.KeyRules.MaxNameLength);
+            RuleFor(x => x.KeyId).NotEmpty().MaximumLength(Keys.KeyRules.MaxNameLength);
+            RuleFor(x => x.Model).NotEmpty().MaximumLength(Keys.KeyRules.MaxNameLength).When(x => x.Model is not null);
             RuleFor(x => x.Need).GreaterThan(0m).LessThanOrEqualTo(MaxAmount);
             RuleFor(x => x.Want).GreaterThanOrEqualTo(x => x.Need).LessThanOrEqualTo(MaxAmount).When(x => x.Want is not null)
                 .WithMessage($"'want' must be at least 'need' and at most {MaxAmount}.");

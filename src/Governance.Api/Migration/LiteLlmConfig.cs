@@ -1,6 +1,7 @@
 using System.Globalization;
 using Governance.Projections.Outbound;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace Governance.Api.Migration;
@@ -32,6 +33,10 @@ public sealed class LiteLlmConfigException(string field, int? line, string messa
 public static class LiteLlmConfig
 {
     public const string EnvPrefix = "os.environ/";
+
+    /// <summary>A LiteLLM config nests five levels or so; far more is an attack on the YAML reader.</summary>
+    public const int MaxDepth = 32;
+
     private const decimal TokensPerMillion = 1_000_000m;
 
     /// <exception cref="LiteLlmConfigException">Not YAML, no model_list, a required field missing, an environment variable that
@@ -41,6 +46,7 @@ public static class LiteLlmConfig
         var stream = new YamlStream();
         try
         {
+            EnsureShallow(yaml);
             stream.Load(new StringReader(yaml));
         }
         catch (YamlException e)
@@ -56,6 +62,23 @@ public static class LiteLlmConfig
         for (var i = 0; i < list.Children.Count; i++)
             entries.Add(Entry(i, list.Children[i], environment));
         return entries;
+    }
+
+    /// <summary>
+    /// YamlDotNet's document model builds nested nodes recursively: ten thousand nested brackets overflow the stack and
+    /// end the process. Its parser is iterative, so the depth is measured with it first.
+    /// </summary>
+    private static void EnsureShallow(string yaml)
+    {
+        var parser = new Parser(new StringReader(yaml));
+        var depth = 0;
+        while (parser.MoveNext())
+        {
+            if (parser.Current is SequenceStart or MappingStart && ++depth > MaxDepth)
+                throw new LiteLlmConfigException("config", (int)parser.Current.Start.Line, $"nested deeper than {MaxDepth} levels.");
+            if (parser.Current is SequenceEnd or MappingEnd)
+                depth--;
+        }
     }
 
     private static LiteLlmEntry Entry(int index, YamlNode node, ImportEnvironment environment)

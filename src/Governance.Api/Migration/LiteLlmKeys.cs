@@ -56,15 +56,22 @@ public sealed record LiteLlmKeyRef([property: JsonPropertyName("key")] string? K
 {
     public sealed class Validator : AbstractValidator<LiteLlmKeyRef>
     {
-        public Validator() => RuleFor(x => x.Key).NotEmpty().OverridePropertyName("key");
+        public Validator() => RuleFor(x => x.Key).NotEmpty().MaximumLength(KeyRules.MaxNameLength).OverridePropertyName("key");
     }
 }
 
 public sealed record LiteLlmDeleteKeys([property: JsonPropertyName("keys")] IReadOnlyList<string>? Keys)
 {
+    public const int MaxKeys = 1000;
+
     public sealed class Validator : AbstractValidator<LiteLlmDeleteKeys>
     {
-        public Validator() => RuleFor(x => x.Keys).NotEmpty().OverridePropertyName("keys");
+        public Validator()
+        {
+            RuleFor(x => x.Keys).NotEmpty().Must(k => k is null || k.Count <= MaxKeys).OverridePropertyName("keys")
+                .WithMessage($"'keys' must list 1 to {MaxKeys} keys.");
+            RuleForEach(x => x.Keys).NotEmpty().MaximumLength(KeyRules.MaxNameLength).OverridePropertyName("keys");
+        }
     }
 }
 
@@ -102,12 +109,19 @@ public static class LiteLlmKeyEndpoints
         return Results.Ok(LiteLlmKeyInfo.From(state, budget, command.BudgetDuration, command.Metadata) with { Key = key });
     }
 
+    /// <summary>
+    /// By the key's id only (LiteLLM's <c>token</c>). LiteLLM also takes the whole key in <c>?key=</c>, but URLs end up
+    /// in proxy and access logs and shell history, so a whole key there is refused, unread, with its id to ask by instead.
+    /// </summary>
     [WolverineGet("/key/info")]
     public static async Task<IResult> Info(string? key, IQuerySession session, CancellationToken ct)
     {
         if (string.IsNullOrEmpty(key))
-            return Problems.Field("key", "'key' is required: the key itself or its id.");
-        var found = await FindAsync(session, key, ct);
+            return Problems.Field("key", "'key' is required: the key's id (LiteLLM's token).");
+        if (key.StartsWith(KeyFormat.Prefix, StringComparison.Ordinal))
+            return Problems.Field("key", "A whole key does not belong in a URL (logs and histories keep URLs): ask with the key's id" +
+                (KeyFormat.TryGetKeyId(key) is { } id ? $", '{id}'." : ", the 16 characters after 'gk_'."));
+        var found = await session.LoadAsync<VirtualKey>(key, ct);
         if (found is null)
             return Problems.NotFound("The key");
         var budget = await session.LoadAsync<Budget>(BudgetIds.Definition(BudgetLevel.Key, found.Id), ct);

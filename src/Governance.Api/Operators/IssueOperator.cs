@@ -8,7 +8,10 @@ using Wolverine.Http;
 
 namespace Governance.Api.Operators;
 
-public sealed record IssueOperator(string Name, IReadOnlyList<string> Roles, IReadOnlyList<string>? Apps, string? AdapterId = null)
+/// <param name="Person">Who holds the token (default: <paramref name="Name"/>): approvals count people, so give each person's tokens the same one.</param>
+/// <param name="ExpiresAt">When the token stops working: after now, at most 365 days ahead; default 90 days.</param>
+public sealed record IssueOperator(
+    string Name, IReadOnlyList<string> Roles, IReadOnlyList<string>? Apps, string? AdapterId = null, string? Person = null, DateTimeOffset? ExpiresAt = null)
 {
     public const int MaxApps = 100;
 
@@ -17,6 +20,7 @@ public sealed record IssueOperator(string Name, IReadOnlyList<string> Roles, IRe
         public Validator()
         {
             RuleFor(x => x.Name).IsName();
+            RuleFor(x => x.Person!).IsName().When(x => x.Person is not null);
             RuleFor(x => x.Roles).NotEmpty().WithMessage("'roles' must list at least one role.");
             RuleForEach(x => x.Roles).Must(r => OperatorRoles.All.Contains(r))
                 .WithMessage($"Each role must be one of: {string.Join(", ", OperatorRoles.All)}.");
@@ -43,15 +47,17 @@ public static class IssueOperatorEndpoint
     [Roles(OperatorRoles.Admin)]
     public static async Task<IResult> Post(IssueOperator command, IDocumentSession session, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
     {
-        // Two live tokens with one adapter id would share its leases; a replacement is issued after revoking the old one.
+        var now = clock.GetUtcNow();
+        // Two live tokens with one adapter id would share its leases; a replacement is issued after revoking the old one
+        // (or once it has expired).
         if (command.AdapterId is not null
-            && await session.Query<OperatorToken>().AnyAsync(t => t.AdapterId == command.AdapterId && !t.Revoked, ct))
+            && await session.Query<OperatorToken>().AnyAsync(t => t.AdapterId == command.AdapterId && !t.Revoked && (t.ExpiresAt == null || t.ExpiresAt > now), ct))
             return Results.Problem(Problems.Create(409, "Adapter id in use.",
                 $"An active operator token already acts as adapter '{command.AdapterId}'; revoke it first.", "adapter_id_in_use"));
         var token = OperatorToken.NewToken();
-        var issued = OperatorDecider.Issue(token, command.Name, command.Roles, command.Apps, user.Actor(), clock.GetUtcNow(), command.AdapterId);
+        var issued = OperatorDecider.Issue(token, command.Name, command.Roles, command.Apps, user.Actor(), now, command.AdapterId, command.Person, command.ExpiresAt);
         session.Events.StartStream<OperatorToken>(issued.TokenId, issued);
         return Results.Created($"/api/operators/{issued.TokenId}",
-            new IssuedOperator(issued.TokenId, token, OperatorView.From(OperatorToken.Evolve(null, issued)!)));
+            new IssuedOperator(issued.TokenId, token, OperatorView.From(OperatorToken.Evolve(null, issued)!, now)));
     }
 }

@@ -29,11 +29,13 @@ public static class RevokeOperatorEndpoint
         if (stream.Aggregate is not { } target)
             return Problems.NotFound($"Operator '{id}'");
 
+        var now = clock.GetUtcNow();
+        // An expired admin cannot call the API, so it does not count: the last admin that can must stay.
         var otherAdmins = await session.Query<OperatorToken>()
-            .CountAsync(o => !o.Revoked && o.Roles.Contains(OperatorRoles.Admin) && o.Id != id, ct);
-        var events = OperatorDecider.Revoke(target, command.Reason, otherAdmins, user.Actor(), clock.GetUtcNow());
+            .CountAsync(o => !o.Revoked && (o.ExpiresAt == null || o.ExpiresAt > now) && o.Roles.Contains(OperatorRoles.Admin) && o.Id != id, ct);
+        var events = OperatorDecider.Revoke(target, command.Reason, otherAdmins, user.Actor(), now);
         stream.AppendMany(events);
-        return Results.Ok(OperatorView.From(events.Aggregate(target, (state, e) => OperatorToken.Evolve(state, e)!)));
+        return Results.Ok(OperatorView.From(events.Aggregate(target, (state, e) => OperatorToken.Evolve(state, e)!), now));
     }
 
     private static async Task LockRevocationsAsync(IDocumentSession session, CancellationToken ct)

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Security.Claims;
 using Governance.Api.Infrastructure;
 using Governance.Domain.Catalog;
@@ -18,6 +19,9 @@ public sealed record ImportResult(IReadOnlyList<string> Updated, IReadOnlyList<s
 /// </summary>
 public static class ImportPricesEndpoint
 {
+    /// <summary>Room for LiteLLM's whole price file many times over; a larger body is refused as it is read.</summary>
+    public const int MaxBytes = 16 << 20;
+
     [WolverinePost("/api/prices/import")]
     [Roles(OperatorRoles.Admin)]
     public static async Task<IResult> Post(
@@ -27,11 +31,13 @@ public static class ImportPricesEndpoint
         var now = clock.GetUtcNow();
         if (effectiveFrom < now)
             return Problems.Field("effectiveFrom", "'effectiveFrom' cannot be in the past: recorded requests keep the price they were charged.");
+        var (json, problem) = await JsonBody.ReadAsync(request, MaxBytes, ct);
+        if (problem is not null)
+            return problem;
         LiteLlmImport parsed;
         try
         {
-            using var reader = new StreamReader(request.Body);
-            parsed = LiteLlmPriceFile.Parse(await reader.ReadToEndAsync(ct),
+            parsed = LiteLlmPriceFile.Parse(Encoding.UTF8.GetString(json!),
                 models?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         }
         catch (FormatException e)

@@ -6,8 +6,6 @@ using Governance.Domain.Access;
 using Governance.Domain.Operators;
 using Governance.Projections.Audit;
 using Marten;
-using Microsoft.AspNetCore.Http.Json;
-using Microsoft.Extensions.Options;
 using Wolverine.Http;
 
 namespace Governance.Api.Usage;
@@ -54,10 +52,10 @@ public static class RecordDenialsEndpoint
 {
     [WolverinePost("/api/denials")]
     public static async Task<IResult> Post(
-        HttpRequest request, IValidator<DenialRecord> validator, IOptions<JsonOptions> json, IDocumentStore store, ClaimsPrincipal user,
+        HttpRequest request, IValidator<DenialRecord> validator, IDocumentStore store, ClaimsPrincipal user,
         TimeProvider clock, CancellationToken ct)
     {
-        var (records, problem) = await BatchBody.ReadAsync(request, json.Value.SerializerOptions, validator, "denial", RecordUsageEndpoint.MaxBatch, ct);
+        var (records, problem) = await BatchBody.ReadAsync(request, validator, "denial", RecordUsageEndpoint.MaxBatch, ct);
         if (problem is not null)
             return problem;
 

@@ -6,8 +6,6 @@ using Governance.Domain.Operators;
 using Governance.Domain.Usage;
 using Governance.Projections.Usage;
 using Marten;
-using Microsoft.AspNetCore.Http.Json;
-using Microsoft.Extensions.Options;
 using Wolverine.Http;
 using Wolverine.Runtime;
 
@@ -37,8 +35,8 @@ public sealed record UsageRecord(
         public Validator()
         {
             RuleFor(x => x.RequestId).NotEmpty().MaximumLength(200);
-            RuleFor(x => x.KeyId).NotEmpty();
-            RuleFor(x => x.Model).NotEmpty();
+            RuleFor(x => x.KeyId).NotEmpty().MaximumLength(MaxNameLength);
+            RuleFor(x => x.Model).NotEmpty().MaximumLength(MaxNameLength);
             RuleFor(x => x.InputTokens).InclusiveBetween(0, Pricing.MaxTokens);
             RuleFor(x => x.OutputTokens).InclusiveBetween(0, Pricing.MaxTokens);
             RuleFor(x => x.CachedTokens).InclusiveBetween(0, Pricing.MaxTokens)
@@ -88,10 +86,10 @@ public static class RecordUsageEndpoint
 
     [WolverinePost("/api/usage")]
     public static async Task<IResult> Post(
-        HttpRequest request, IValidator<UsageRecord> validator, IOptions<JsonOptions> json, IDocumentStore store, IWolverineRuntime runtime,
+        HttpRequest request, IValidator<UsageRecord> validator, IDocumentStore store, IWolverineRuntime runtime,
         ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
     {
-        var (records, problem) = await BatchBody.ReadAsync(request, json.Value.SerializerOptions, validator, "usage record", MaxBatch, ct);
+        var (records, problem) = await BatchBody.ReadAsync(request, validator, "usage record", MaxBatch, ct);
         if (problem is not null)
             return problem;
 

@@ -19,6 +19,8 @@ public static class DenialReasons
     public const string GovernanceUnavailable = "governance_unavailable";
     /// <summary>The key's own requests/min, tokens/min or parallel limit was reached (429 with Retry-After).</summary>
     public const string RateLimited = "rate_limited";
+    /// <summary>The client address presented too many refused credentials lately (429 with Retry-After); nothing else was checked.</summary>
+    public const string AuthThrottled = "auth_throttled";
 }
 
 public sealed record AccessDecision(bool Allowed, string? Reason, string? KeyId, string? App)
@@ -31,16 +33,17 @@ public sealed record AccessDecision(bool Allowed, string? Reason, string? KeyId,
     {
         DenialReasons.ModelNotAllowed or DenialReasons.Suspended or DenialReasons.UnpricedModel or DenialReasons.ApprovalRequired => 403,
         DenialReasons.UnknownModel => 404,
-        DenialReasons.BudgetExceeded or DenialReasons.RateLimited => 429,
+        DenialReasons.BudgetExceeded or DenialReasons.RateLimited or DenialReasons.AuthThrottled => 429,
         DenialReasons.GovernanceUnavailable => 503,
         _ => 401,
     };
 
     /// <summary>
-    /// Pure allow/deny. Anything unknown denies. The key was looked up by the id embedded in
-    /// <paramref name="presentedKey"/>; the secret is checked here in constant time.
+    /// The key alone, as its headers present it: format and checksum, known, the secret (in constant time), then revoked,
+    /// expired, rotated out, suspended. Allowed means the key may call something; what it may call is
+    /// <see cref="Decide"/>'s. The proxy asks this before it reads a request's body, so a refused caller costs no buffer.
     /// </summary>
-    public static AccessDecision Decide(string presentedKey, VirtualKey? key, string model, ModelDefinition? definition, DateTimeOffset now)
+    public static AccessDecision Authenticate(string presentedKey, VirtualKey? key, DateTimeOffset now)
     {
         if (key is null)
             return Deny(DenialReasons.UnknownKey, null, null);
@@ -55,13 +58,29 @@ public sealed record AccessDecision(bool Allowed, string? Reason, string? KeyId,
             _ when key.IsExpiredAt(now) => DenialReasons.Expired,
             _ when previous && now >= key.PreviousValidUntil => DenialReasons.Rotated,
             { Status: KeyStatus.Suspended } => DenialReasons.Suspended,
-            _ when definition is null => DenialReasons.UnknownModel,
-            _ when !key.Allows(model) => DenialReasons.ModelNotAllowed,
+            _ => null,
+        };
+        return reason is null ? new AccessDecision(true, null, key.Id, key.App) : Deny(reason, key.Id, key.App);
+    }
+
+    /// <summary>
+    /// Pure allow/deny. Anything unknown denies. The key was looked up by the id embedded in
+    /// <paramref name="presentedKey"/>; the secret is checked here in constant time.
+    /// </summary>
+    public static AccessDecision Decide(string presentedKey, VirtualKey? key, string model, ModelDefinition? definition, DateTimeOffset now)
+    {
+        var standing = Authenticate(presentedKey, key, now);
+        if (!standing.Allowed)
+            return standing;
+        var reason = definition switch
+        {
+            null => DenialReasons.UnknownModel,
+            _ when !key!.Allows(model) => DenialReasons.ModelNotAllowed,
             // Never forward what we cannot price: a missing price is a denial, not a $0 request.
             _ when definition.PriceAt(now) is null => DenialReasons.UnpricedModel,
             _ => null,
         };
-        return reason is null ? new AccessDecision(true, null, key.Id, key.App) : Deny(reason, key.Id, key.App);
+        return reason is null ? standing : Deny(reason, standing.KeyId, standing.App);
     }
 
     private static AccessDecision Deny(string reason, string? keyId, string? app) => new(false, reason, keyId, app);

@@ -1,8 +1,11 @@
+using Governance.Domain.Operators;
+
 namespace Governance.Domain.Approvals;
 
 /// <summary>
-/// Pure rules of the approval workflow. Separation of duties: the requester never approves or rejects their own
-/// request; each approver counts once; the quorum is the policy's in force when the request was made.
+/// Pure rules of the approval workflow. Separation of duties between people, not tokens: the person who asked never
+/// approves or rejects the request, through any of their tokens; each person counts once towards the quorum, however
+/// many tokens they hold; the quorum is the policy's in force when the request was made.
 /// </summary>
 public static class AccessDecider
 {
@@ -10,7 +13,7 @@ public static class AccessDecider
 
     public static AccessRequested Request(
         string requestId, string? keyId, string app, string model, string justification, int durationDays, decimal? spendCap,
-        ModelPolicy? policy, string requester, DateTimeOffset now)
+        ModelPolicy? policy, OperatorIdentity requester, DateTimeOffset now)
     {
         if (policy is not { Restricted: true })
             throw new DomainException("not_restricted", $"Model '{model}' is not restricted; no approval is needed.");
@@ -22,30 +25,40 @@ public static class AccessDecider
             ({ } asked, { } allowed) => Math.Min(asked, allowed),
             (var asked, var allowed) => asked ?? allowed,
         };
-        return new AccessRequested(requestId, keyId, app, model, justification, durationDays, cap, policy, requester, now);
+        return new AccessRequested(requestId, keyId, app, model, justification, durationDays, cap, policy, requester.Id, now)
+        {
+            RequestedByPerson = requester.Person,
+        };
     }
 
-    public static object[] Approve(AccessRequest request, string approver, string? comment, DateTimeOffset now)
+    /// <summary>A second approval by the same person (same token or another of theirs) changes nothing.</summary>
+    public static object[] Approve(AccessRequest request, OperatorIdentity approver, string? comment, DateTimeOffset now)
     {
-        if (approver == request.RequestedBy)
-            throw new DomainException("self_approval", "Separation of duties: the requester cannot approve their own request.", DomainErrorKind.Forbidden);
+        if (IsRequester(request, approver))
+            throw new DomainException("self_approval",
+                $"Separation of duties: {approver.Person} is the requester and cannot approve this request, through any of their tokens.", DomainErrorKind.Forbidden);
         EnsurePending(request);
-        if (request.Approvals.Any(a => a.By == approver))
+        if (request.Approvals.Any(a => a.By == approver.Id || OperatorToken.SamePerson(a.PersonOrToken, approver.Person)))
             return [];
 
-        var approved = new AccessApproved(request.Id, approver, comment, now);
-        return request.Approvals.Count + 1 >= request.Policy.ApprovalsRequired
+        var approved = new AccessApproved(request.Id, approver.Id, comment, now) { ApprovedByPerson = approver.Person };
+        var people = request.Approvals.Select(a => a.PersonOrToken).Append(approver.Person).Distinct(StringComparer.OrdinalIgnoreCase).Count();
+        return people >= request.Policy.ApprovalsRequired
             ? [approved, new AccessGranted(request.Id, now, now.AddDays(request.DurationDays), request.SpendCap, now)]
             : [approved];
     }
 
-    public static object[] Reject(AccessRequest request, string approver, string reason, DateTimeOffset now)
+    public static object[] Reject(AccessRequest request, OperatorIdentity approver, string reason, DateTimeOffset now)
     {
-        if (approver == request.RequestedBy)
-            throw new DomainException("self_decision", "Separation of duties: the requester cannot decide their own request; withdraw it instead.", DomainErrorKind.Forbidden);
+        if (IsRequester(request, approver))
+            throw new DomainException("self_decision",
+                $"Separation of duties: {approver.Person} is the requester and cannot decide this request, through any of their tokens; withdraw it instead.", DomainErrorKind.Forbidden);
         EnsurePending(request);
-        return [new AccessRejected(request.Id, reason, approver, now)];
+        return [new AccessRejected(request.Id, reason, approver.Id, now)];
     }
+
+    private static bool IsRequester(AccessRequest request, OperatorIdentity actor) =>
+        actor.Id == request.RequestedBy || OperatorToken.SamePerson(actor.Person, request.RequesterPerson);
 
     public static object[] Withdraw(AccessRequest request, string actor, DateTimeOffset now)
     {

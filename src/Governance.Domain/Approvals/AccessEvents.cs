@@ -17,9 +17,17 @@ public sealed record ModelPolicy(bool Restricted, int ApprovalsRequired, int Max
 
 public sealed record AccessRequested(
     string RequestId, string? KeyId, string App, string Model, string Justification, int DurationDays, decimal? SpendCap,
-    ModelPolicy Policy, string RequestedBy, DateTimeOffset RequestedAt);
+    ModelPolicy Policy, string RequestedBy, DateTimeOffset RequestedAt)
+{
+    /// <summary>The person behind <see cref="RequestedBy"/> (null in older events: the token counts as its own person).</summary>
+    public string? RequestedByPerson { get; init; }
+}
 
-public sealed record AccessApproved(string RequestId, string ApprovedBy, string? Comment, DateTimeOffset ApprovedAt);
+public sealed record AccessApproved(string RequestId, string ApprovedBy, string? Comment, DateTimeOffset ApprovedAt)
+{
+    /// <summary>The person behind <see cref="ApprovedBy"/>: the quorum counts people (null in older events: the token).</summary>
+    public string? ApprovedByPerson { get; init; }
+}
 
 /// <summary>The quorum was reached: access from Start until Expiry, spend capped at SpendCap when set.</summary>
 public sealed record AccessGranted(string RequestId, DateTimeOffset Start, DateTimeOffset Expiry, decimal? SpendCap, DateTimeOffset GrantedAt);

@@ -11,7 +11,13 @@ public enum AccessStatus
     Revoked,
 }
 
-public sealed record Approval(string By, string? Comment, DateTimeOffset At);
+public sealed record Approval(string By, string? Comment, DateTimeOffset At)
+{
+    /// <summary>The person who approved, through the token <see cref="By"/> (null for approvals recorded before people were).</summary>
+    public string? Person { get; init; }
+
+    public string PersonOrToken => Person ?? By;
+}
 
 /// <summary>An access request and, once granted, its grant. Folded from the request's stream.</summary>
 public sealed record AccessRequest(
@@ -20,6 +26,11 @@ public sealed record AccessRequest(
     DateTimeOffset? GrantStart, DateTimeOffset? GrantExpiry, string? StatusReason, string? DecidedBy, DateTimeOffset? DecidedAt)
 {
     public const string IdPrefix = "acr_";
+
+    /// <summary>The person who asked (null for requests recorded before people were).</summary>
+    public string? RequestedByPerson { get; init; }
+
+    public string RequesterPerson => RequestedByPerson ?? RequestedBy;
 
     public bool WasGranted => GrantStart is not null;
 
@@ -32,9 +43,12 @@ public sealed record AccessRequest(
     public static AccessRequest? Evolve(AccessRequest? state, object @event) => (state, @event) switch
     {
         (null, AccessRequested e) => new AccessRequest(e.RequestId, e.KeyId, e.App, e.Model, e.Justification, e.DurationDays, e.SpendCap,
-            e.Policy, e.RequestedBy, e.RequestedAt, AccessStatus.Pending, [], null, null, null, null, null),
+            e.Policy, e.RequestedBy, e.RequestedAt, AccessStatus.Pending, [], null, null, null, null, null) { RequestedByPerson = e.RequestedByPerson },
         (null, _) => null,
-        (_, AccessApproved e) => state with { Approvals = [.. state.Approvals, new Approval(e.ApprovedBy, e.Comment, e.ApprovedAt)] },
+        (_, AccessApproved e) => state with
+        {
+            Approvals = [.. state.Approvals, new Approval(e.ApprovedBy, e.Comment, e.ApprovedAt) { Person = e.ApprovedByPerson }],
+        },
         (_, AccessGranted e) => state with
         {
             Status = AccessStatus.Granted, GrantStart = e.Start, GrantExpiry = e.Expiry, SpendCap = e.SpendCap, DecidedAt = e.GrantedAt,

@@ -23,7 +23,14 @@ public sealed record KeyRotated(
     string RotatedBy,
     DateTimeOffset RotatedAt);
 
-public sealed record KeySuspended(string KeyId, string Reason, string SuspendedBy, DateTimeOffset SuspendedAt);
+/// <summary>
+/// <see cref="ByAppOwner"/>: suspended through an app-owner's rights (not an admin's, not the anomaly detector's), so an
+/// app-owner of the key's app may resume it. Absent in events written before it existed: only an admin resumes those.
+/// </summary>
+public sealed record KeySuspended(string KeyId, string Reason, string SuspendedBy, DateTimeOffset SuspendedAt)
+{
+    public bool ByAppOwner { get; init; }
+}
 
 public sealed record KeyResumed(string KeyId, string ResumedBy, DateTimeOffset ResumedAt);
 

@@ -29,6 +29,11 @@ public sealed record VirtualKey(
 
     public DateTimeOffset? LastAnomalyAt { get; init; }
 
+    /// <summary>Who suspended the key (while it is suspended), and whether through an app-owner's rights only.</summary>
+    public string? SuspendedBy { get; init; }
+
+    public bool SuspendedByAppOwner { get; init; }
+
     /// <summary>Requests/min, tokens/min and parallel requests; null (a key issued before limits existed) means unlimited.</summary>
     public KeyRateLimits? RateLimits { get; init; }
 
@@ -42,8 +47,8 @@ public sealed record VirtualKey(
             null, null, e.IssuedAt, e.IssuedBy, null, null),
         (null, _) => null,
         (_, KeyRevoked e) => state with { Status = KeyStatus.Revoked, StatusReason = e.Reason },
-        (_, KeySuspended e) => state with { Status = KeyStatus.Suspended, StatusReason = e.Reason },
-        (_, KeyResumed) => state with { Status = KeyStatus.Active, StatusReason = null },
+        (_, KeySuspended e) => state with { Status = KeyStatus.Suspended, StatusReason = e.Reason, SuspendedBy = e.SuspendedBy, SuspendedByAppOwner = e.ByAppOwner },
+        (_, KeyResumed) => state with { Status = KeyStatus.Active, StatusReason = null, SuspendedBy = null, SuspendedByAppOwner = false },
         (_, KeyScopeChanged e) => state with { Models = e.Models },
         (_, KeyPolicyChanged e) => state with { SuspendOnAnomaly = e.SuspendOnAnomaly },
         (_, SpendAnomalyDetected e) => state with { LastAnomalyAt = e.DetectedAt },

@@ -17,16 +17,26 @@ public static class VirtualKeyDecider
     public static object[] Revoke(VirtualKey key, string reason, string actor, DateTimeOffset now) =>
         key.Status == KeyStatus.Revoked ? [] : [new KeyRevoked(key.Id, reason, actor, now)];
 
-    public static object[] Suspend(VirtualKey key, string reason, string actor, DateTimeOffset now)
+    /// <param name="byAppOwner">The actor acts through an app-owner's rights only (not an admin's).</param>
+    public static object[] Suspend(VirtualKey key, string reason, string actor, DateTimeOffset now, bool byAppOwner = false)
     {
         EnsureNotRevoked(key);
-        return key.Status == KeyStatus.Suspended ? [] : [new KeySuspended(key.Id, reason, actor, now)];
+        return key.Status == KeyStatus.Suspended ? [] : [new KeySuspended(key.Id, reason, actor, now) { ByAppOwner = byAppOwner }];
     }
 
-    public static object[] Resume(VirtualKey key, string actor, DateTimeOffset now)
+    /// <summary>
+    /// An app-owner lifts only what app-owners put on: a suspension by an admin or by the anomaly detector stays until an
+    /// admin resumes the key (otherwise the owner of a runaway key could switch its brake off).
+    /// </summary>
+    public static object[] Resume(VirtualKey key, string actor, DateTimeOffset now, bool byAppOwner = false)
     {
         EnsureNotRevoked(key);
-        return key.Status == KeyStatus.Active ? [] : [new KeyResumed(key.Id, actor, now)];
+        if (key.Status == KeyStatus.Active)
+            return [];
+        if (byAppOwner && !key.SuspendedByAppOwner)
+            throw new DomainException("suspended_by_admin",
+                $"Key {key.Id} was suspended by {key.SuspendedBy ?? "an admin"}; only an admin can resume it.", DomainErrorKind.Forbidden);
+        return [new KeyResumed(key.Id, actor, now)];
     }
 
     public static object[] ChangeScope(VirtualKey key, IReadOnlyList<string> models, string actor, DateTimeOffset now)
@@ -48,10 +58,16 @@ public static class VirtualKeyDecider
         return new KeyRotated(key.Id, newSecretHash, now + grace, actor, now);
     }
 
-    public static object[] SetPolicy(VirtualKey key, bool suspendOnAnomaly, string actor, DateTimeOffset now)
+    /// <summary>An app-owner may turn automatic suspension on, never off: that brake is the admins' to release.</summary>
+    public static object[] SetPolicy(VirtualKey key, bool suspendOnAnomaly, string actor, DateTimeOffset now, bool byAppOwner = false)
     {
         EnsureNotRevoked(key);
-        return key.SuspendOnAnomaly == suspendOnAnomaly ? [] : [new KeyPolicyChanged(key.Id, suspendOnAnomaly, actor, now)];
+        if (key.SuspendOnAnomaly == suspendOnAnomaly)
+            return [];
+        if (byAppOwner && !suspendOnAnomaly)
+            throw new DomainException("admin_only",
+                $"Only an admin can turn off suspendOnAnomaly on key {key.Id}.", DomainErrorKind.Forbidden);
+        return [new KeyPolicyChanged(key.Id, suspendOnAnomaly, actor, now)];
     }
 
     /// <summary>Limits at issue: an event after <see cref="KeyIssued"/> when any limit is set, none otherwise.</summary>

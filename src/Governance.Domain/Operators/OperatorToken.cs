@@ -37,9 +37,18 @@ public sealed record OperatorTokenIssued(
 {
     /// <summary>The identity an adapter token acts under (leases, the change feed); null: the token id.</summary>
     public string? AdapterId { get; init; }
+
+    /// <summary>The person the token is for: an approval quorum counts people, not tokens. Null in older events: the name.</summary>
+    public string? Person { get; init; }
+
+    /// <summary>From this instant the token is refused. Null: never (the bootstrap admin, and tokens issued before expiry existed).</summary>
+    public DateTimeOffset? ExpiresAt { get; init; }
 }
 
 public sealed record OperatorTokenRevoked(string TokenId, string Reason, string RevokedBy, DateTimeOffset RevokedAt);
+
+/// <summary>Who acts: the operator token's id (the actor on events) and the person holding it (separation of duties).</summary>
+public sealed record OperatorIdentity(string Id, string Person);
 
 /// <summary>An operator (human or automation) allowed to call /api. Only the token's SHA-256 is kept.</summary>
 public sealed record OperatorToken(
@@ -57,7 +66,18 @@ public sealed record OperatorToken(
 
     public string? RevokeReason { get; init; }
 
-    public bool IsActiveAdmin => !Revoked && Roles.Contains(OperatorRoles.Admin);
+    public string? Person { get; init; }
+
+    public DateTimeOffset? ExpiresAt { get; init; }
+
+    /// <summary>Who holds the token, for separation of duties: its person, or for older tokens its name.</summary>
+    public string PersonOrName => Person ?? Name;
+
+    public bool IsExpiredAt(DateTimeOffset now) => ExpiresAt is { } expiry && now >= expiry;
+
+    public bool IsActiveAt(DateTimeOffset now) => !Revoked && !IsExpiredAt(now);
+
+    public bool IsActiveAdminAt(DateTimeOffset now) => IsActiveAt(now) && Roles.Contains(OperatorRoles.Admin);
 
     /// <summary>Who an adapter token is to leases and the change feed: the adapter id it was issued with, else its token id.</summary>
     public string? AdapterId { get; init; }
@@ -66,11 +86,17 @@ public sealed record OperatorToken(
 
     public static OperatorToken? Evolve(OperatorToken? state, object @event) => (state, @event) switch
     {
-        (null, OperatorTokenIssued e) => new OperatorToken(e.TokenId, e.Name, e.Roles, e.Apps, e.TokenHash, e.IssuedAt, e.IssuedBy) { AdapterId = e.AdapterId },
+        (null, OperatorTokenIssued e) => new OperatorToken(e.TokenId, e.Name, e.Roles, e.Apps, e.TokenHash, e.IssuedAt, e.IssuedBy)
+        {
+            AdapterId = e.AdapterId, Person = e.Person, ExpiresAt = e.ExpiresAt,
+        },
         (null, _) => null,
         (_, OperatorTokenRevoked e) => state with { Revoked = true, RevokedAt = e.RevokedAt, RevokedBy = e.RevokedBy, RevokeReason = e.Reason },
         _ => state,
     };
+
+    /// <summary>The same person, whatever the letter case (names are checked to have no surrounding whitespace).</summary>
+    public static bool SamePerson(string a, string b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
 
     public static string NewToken() => GeneratedPrefix + RandomNumberGenerator.GetString(Base62, 40);
 

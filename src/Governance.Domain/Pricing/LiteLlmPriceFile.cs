@@ -153,10 +153,10 @@ public static class LiteLlmPriceFile
             return (0, $"{field} ({text}) is beyond any plausible price");
         }
 
-        var per1M = Tidy(Math.Abs(perToken) * 1_000_000m);
-        if (per1M > MaxPer1M)
+        // Bounded before scaling: near decimal's maximum, the multiplication itself would overflow.
+        if (Math.Abs(perToken) > MaxPer1M / 1_000_000m)
             return (0, $"{field} ({text}) is more than {MaxPer1M:N0} USD per 1M tokens, which is not a plausible price");
-        return (per1M, null);
+        return (Tidy(Math.Abs(perToken) * 1_000_000m), null);
     }
 
     /// <summary>

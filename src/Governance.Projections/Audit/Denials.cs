@@ -36,38 +36,11 @@ public static class Denials
         }
     }
 
-    private const int Attempts = 5;
-
     /// <summary>
     /// Appends a batch of denials in one transaction, each as its request's stream. A request id that already has a
     /// stream (recorded before, or earlier in the batch) is a duplicate and writes nothing, also when a concurrent batch
     /// records it first (the batch is then retried). Returns, per denial, whether it was a duplicate.
     /// </summary>
-    public static async Task<IReadOnlyList<bool>> RecordBatchAsync(IDocumentStore store, IReadOnlyList<RequestDenied> denials, CancellationToken ct)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            await using var session = store.LightweightSession();
-            var ids = denials.Select(d => d.RequestId).Distinct().ToArray();
-            var existing = (await session.AdvancedSql.QueryAsync<string>(
-                $"select id from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_streams where id = any(?)", ct, [ids])).ToHashSet();
-            var duplicates = new List<bool>(denials.Count);
-            foreach (var denied in denials)
-            {
-                var duplicate = !existing.Add(denied.RequestId);
-                duplicates.Add(duplicate);
-                if (!duplicate)
-                    session.Events.StartStream(denied.RequestId, denied);
-            }
-            try
-            {
-                await session.SaveChangesAsync(ct);
-                return duplicates;
-            }
-            catch (Exception e) when (attempt < Attempts && e.IsStreamCollision())
-            {
-                // A concurrent writer recorded one of these request ids first: the retry reports it as a duplicate.
-            }
-        }
-    }
+    public static Task<IReadOnlyList<bool>> RecordBatchAsync(IDocumentStore store, IReadOnlyList<RequestDenied> denials, CancellationToken ct) =>
+        NewStreams.StartOnceAsync(store, denials.Select(d => (d.RequestId, (object)d)).ToList(), ct);
 }

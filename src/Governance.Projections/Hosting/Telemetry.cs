@@ -117,11 +117,22 @@ public static class Telemetry
     /// <summary>
     /// GET /metrics in Prometheus' text format, without authentication: it serves counts, durations and the names of
     /// projections, deployments and denial reasons — never a key, token or provider secret (a test checks).
-    /// Keep the port off the public network, as for /health.
+    /// Keep the port off the public network, as for /health. With <paramref name="servedTo"/>, a request it refuses gets
+    /// a 404, as if there were no such path (the proxy serves it on its management listener only).
     /// </summary>
-    public static IEndpointRouteBuilder MapMetrics(this IEndpointRouteBuilder app)
+    public static IEndpointRouteBuilder MapMetrics(this IEndpointRouteBuilder app, Func<HttpContext, bool>? servedTo = null)
     {
-        app.MapPrometheusScrapingEndpoint(MetricsPath).WithMetadata(new HttpMethodMetadata(["GET"])).AllowAnonymous().ExcludeFromDescription();
+        Action<IApplicationBuilder>? gate = servedTo is null
+            ? null
+            : branch => branch.Use((http, next) =>
+            {
+                if (servedTo(http))
+                    return next(http);
+                http.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            });
+        app.MapPrometheusScrapingEndpoint(MetricsPath, meterProvider: null, gate, optionsName: null)
+            .WithMetadata(new HttpMethodMetadata(["GET"])).AllowAnonymous().ExcludeFromDescription();
         return app;
     }
 

@@ -32,11 +32,14 @@ public sealed class LeaseGovernor : IGovernor
         sink.Acknowledged += wallet.Settle;
     }
 
+    public async Task<AccessDecision> AuthenticateAsync(string presentedKey, DateTimeOffset now, CancellationToken ct) =>
+        await Unavailable(presentedKey, ct) ?? AccessDecision.Authenticate(presentedKey, KnownKey(presentedKey), now);
+
     public async Task<Admission> DecideAsync(string presentedKey, string model, DateTimeOffset now, CancellationToken ct)
     {
         if (await Unavailable(presentedKey, ct) is { } unavailable)
             return new Admission(unavailable, null, []);
-        var key = KeyFormat.TryGetKeyId(presentedKey) is { } keyId ? _state.Key(keyId) : null;
+        var key = KnownKey(presentedKey);
         var definition = key is null ? null : _state.Model(model);
         var decision = AccessDecision.Decide(presentedKey, key, model, definition, now);
         // A restricted model needs an active grant for the key or its app, checked by time (as AccessCheck does).
@@ -62,17 +65,16 @@ public sealed class LeaseGovernor : IGovernor
     {
         if (await Unavailable(presentedKey, ct) is { } unavailable)
             return (unavailable, []);
-        var key = KeyFormat.TryGetKeyId(presentedKey) is { } keyId ? _state.Key(keyId) : null;
-        // Asked about no model, a usable key is refused only for that: unknown_model.
-        var standing = AccessDecision.Decide(presentedKey, key, "", null, now);
-        if (standing.Reason != DenialReasons.UnknownModel)
+        var key = KnownKey(presentedKey);
+        var standing = AccessDecision.Authenticate(presentedKey, key, now);
+        if (!standing.Allowed)
             return (standing, []);
         var allowed = _state.Models
             .Where(m => m.IsRouted && AccessDecision.Decide(presentedKey, key, m.Id, m, now).Allowed)
             .Where(m => !m.IsRestricted || _state.ActiveGrant(key!.Id, key.App, m.Id, now) is not null)
             .OrderBy(m => m.Id, StringComparer.Ordinal)
             .ToList();
-        return (standing with { Allowed = true, Reason = null }, Candidates(allowed, now));
+        return (standing, Candidates(allowed, now));
     }
 
     public async Task<HoldOutcome> HoldAsync(HoldRequest request, DateTimeOffset now, CancellationToken ct)
@@ -137,6 +139,9 @@ public sealed class LeaseGovernor : IGovernor
         _admitted[admissionId] = (worstCase, decidedAt);
         return new HoldOutcome(true, admissionId, null, [], null);
     }
+
+    /// <summary>The key whose id the presented key embeds (a well-formed key with a valid checksum), if the copy has it.</summary>
+    private VirtualKey? KnownKey(string presentedKey) => KeyFormat.TryGetKeyId(presentedKey) is { } keyId ? _state.Key(keyId) : null;
 
     private async ValueTask<AccessDecision?> Unavailable(string presentedKey, CancellationToken ct) =>
         await _feed.EnsureFreshAsync(ct)

@@ -4,14 +4,20 @@ using System.Numerics;
 using System.Text.Json;
 using Microsoft.Win32.SafeHandles;
 using Governance.Domain.Access;
+using Governance.Projections.Audit;
 using Governance.Projections.Usage;
 
 namespace ProxyAdapter.Reporting;
 
-/// <summary>One journal entry: a completed request's report or a denial (exactly one is set).</summary>
-public sealed record JournalEntry(UsageReport? Usage, RequestDenied? Denial)
+/// <summary>One journal entry: a completed request's report, a denial or a minute of refusals (exactly one is set).</summary>
+public sealed record JournalEntry(UsageReport? Usage, RequestDenied? Denial, RefusalReport? Refusals = null)
 {
-    public string RequestId => Usage?.RequestId ?? Denial!.RequestId;
+    /// <summary>The record's idempotency key: its request id, or a minute of refusals' stream id.</summary>
+    public string RequestId => Usage?.RequestId ?? Denial?.RequestId ?? Refusals!.StreamId;
+
+    public string Kind => Usage is not null ? "usage" : Denial is not null ? "denial" : "refusals";
+
+    public bool IsValid => (Usage is null ? 0 : 1) + (Denial is null ? 0 : 1) + (Refusals is null ? 0 : 1) == 1;
 }
 
 /// <summary>An entry read back from disk, with its sequence number and when it was appended.</summary>
@@ -67,7 +73,7 @@ public static class JournalRecord
         try
         {
             var entry = JsonSerializer.Deserialize<JournalEntry>(data[HeaderBytes..size], Json);
-            if (entry is null || (entry.Usage is null) == (entry.Denial is null))
+            if (entry is null || !entry.IsValid)
                 return Status.Invalid;
             item = new JournalItem(seq, DateTimeOffset.FromUnixTimeMilliseconds(BinaryPrimitives.ReadInt64LittleEndian(data[16..])), entry);
             return Status.Ok;

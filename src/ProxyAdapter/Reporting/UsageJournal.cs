@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using Governance.Domain.Access;
+using Governance.Projections.Audit;
 using Governance.Projections.Usage;
 using Microsoft.Win32.SafeHandles;
 
@@ -73,9 +74,9 @@ public sealed partial class UsageJournal : IUsageSink, IAsyncDisposable
         _options = options;
         _clock = clock;
         _log = log;
-        Directory.CreateDirectory(options.Directory);
+        OwnerOnly.Directory(options.Directory);
         // One process per journal: a second adapter configured with the same directory fails at start, not silently.
-        _lock = new FileStream(Path.Combine(options.Directory, "lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        _lock = OwnerOnly.Restrict(new FileStream(Path.Combine(options.Directory, "lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
         Recover();
         _syncedSeq = _lastSeq;
         _readNext = _acked + 1;
@@ -114,6 +115,8 @@ public sealed partial class UsageJournal : IUsageSink, IAsyncDisposable
     public ValueTask AppendAsync(UsageReport report, CancellationToken ct) => AppendAsync(new JournalEntry(report, null), ct);
 
     public ValueTask AppendAsync(RequestDenied denied, CancellationToken ct) => AppendAsync(new JournalEntry(null, denied), ct);
+
+    public ValueTask AppendAsync(RefusalReport refusals, CancellationToken ct) => AppendAsync(new JournalEntry(null, null, refusals), ct);
 
     /// <summary>
     /// Writes the record before it returns (a disk error throws); the task completes at once, or with
@@ -300,7 +303,7 @@ public sealed partial class UsageJournal : IUsageSink, IAsyncDisposable
     private void OpenSegment(long index, long firstSeq)
     {
         var segment = new Segment(index, Path.Combine(_options.Directory, index.ToString("D12", CultureInfo.InvariantCulture) + SegmentSuffix), firstSeq);
-        _active = File.OpenHandle(segment.Path, FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete);
+        _active = OwnerOnly.Restrict(File.OpenHandle(segment.Path, FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete));
         _segments.Add(segment);
         _activeSegment = segment;
     }
@@ -371,7 +374,8 @@ public sealed partial class UsageJournal : IUsageSink, IAsyncDisposable
         Volatile.Write(ref _acked, seq);
         // Not fsynced: a watermark lost in a power cut only means records are shipped again, which the API answers as duplicates.
         var temporary = WatermarkPath + ".tmp";
-        File.WriteAllText(temporary, seq.ToString(CultureInfo.InvariantCulture));
+        using (var watermark = OwnerOnly.Restrict(new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None)))
+            watermark.Write(System.Text.Encoding.ASCII.GetBytes(seq.ToString(CultureInfo.InvariantCulture)));
         File.Move(temporary, WatermarkPath, overwrite: true);
         lock (_gate)
         {
@@ -391,9 +395,9 @@ public sealed partial class UsageJournal : IUsageSink, IAsyncDisposable
     /// <summary>Moves a record the API refused for good into the dead-letter file (fsynced), so it never blocks the rest.</summary>
     public void Quarantine(JournalItem item, string field, string message)
     {
-        var line = JsonSerializer.SerializeToUtf8Bytes(new DeadLetter(item.Seq, item.Entry.Usage is null ? "denial" : "usage", item.Entry.RequestId, field,
+        var line = JsonSerializer.SerializeToUtf8Bytes(new DeadLetter(item.Seq, item.Entry.Kind, item.Entry.RequestId, field,
             message, _clock.GetUtcNow(), item.Entry), JournalRecord.Json);
-        using (var file = new FileStream(DeadLetterPath, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0))
+        using (var file = OwnerOnly.Restrict(new FileStream(DeadLetterPath, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0)))
         {
             file.Write(line);
             file.Write("\n"u8);

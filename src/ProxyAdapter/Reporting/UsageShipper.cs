@@ -9,7 +9,7 @@ namespace ProxyAdapter.Reporting;
 
 /// <summary>
 /// Ships the journal to the governance API in order: reports to <c>POST /api/usage</c>, denials to
-/// <c>POST /api/denials</c>, in batches of <see cref="JournalOptions.BatchSize"/>, each sent once it is full or
+/// <c>POST /api/denials</c>, minutes of refusals to <c>POST /api/refusals</c>, in batches of <see cref="JournalOptions.BatchSize"/>, each sent once it is full or
 /// <see cref="JournalOptions.Linger"/> after its first record was read, whichever comes first. Until the API answers (it or its
 /// PostgreSQL may be down) the same batch is retried with capped exponential backoff; request ids make the retries
 /// safe. A batch the API refuses names the bad record (<c>"[i].field"</c>): that record goes to the dead-letter file
@@ -24,7 +24,7 @@ public sealed partial class UsageShipper(UsageJournal journal, IHttpClientFactor
     {
         var backoff = options.MinBackoff;
         var failures = 0;
-        List<JournalItem> usage = [], denials = [];
+        List<JournalItem> usage = [], denials = [], refusals = [];
         var last = 0L;
         var filling = 0L;
         while (!stoppingToken.IsCancellationRequested)
@@ -32,12 +32,12 @@ public sealed partial class UsageShipper(UsageJournal journal, IHttpClientFactor
             try
             {
                 // A batch that waits for the API is topped up with what arrived meanwhile, so an outage ends in full batches.
-                foreach (var item in journal.ReadPending(options.BatchSize - usage.Count - denials.Count))
+                foreach (var item in journal.ReadPending(options.BatchSize - usage.Count - denials.Count - refusals.Count))
                 {
-                    (item.Entry.Usage is not null ? usage : denials).Add(item);
+                    (item.Entry.Usage is not null ? usage : item.Entry.Denial is not null ? denials : refusals).Add(item);
                     last = item.Seq;
                 }
-                if (usage.Count + denials.Count == 0)
+                if (usage.Count + denials.Count + refusals.Count == 0)
                 {
                     // Everything read is handled (a no-op unless the last acknowledgement failed to reach the disk).
                     journal.Acknowledge(last);
@@ -48,14 +48,15 @@ public sealed partial class UsageShipper(UsageJournal journal, IHttpClientFactor
                 if (filling == 0)
                     filling = Stopwatch.GetTimestamp();
                 var lingerLeft = options.Linger - Stopwatch.GetElapsedTime(filling);
-                if (failures == 0 && usage.Count + denials.Count < options.BatchSize && lingerLeft > TimeSpan.Zero)
+                if (failures == 0 && usage.Count + denials.Count + refusals.Count < options.BatchSize && lingerLeft > TimeSpan.Zero)
                 {
                     await Task.Delay(lingerLeft, stoppingToken);
                     continue;
                 }
                 // A restart before the acknowledgement ships the whole batch again: the API answers duplicates.
                 if ((usage.Count > 0 && await ShipAsync("api/usage", usage, stoppingToken) == Answer.Retry)
-                    || (denials.Count > 0 && await ShipAsync("api/denials", denials, stoppingToken) == Answer.Retry))
+                    || (denials.Count > 0 && await ShipAsync("api/denials", denials, stoppingToken) == Answer.Retry)
+                    || (refusals.Count > 0 && await ShipAsync("api/refusals", refusals, stoppingToken) == Answer.Retry))
                 {
                     backoff = await BackOffAsync(backoff, ++failures, stoppingToken);
                     continue;
@@ -93,7 +94,12 @@ public sealed partial class UsageShipper(UsageJournal journal, IHttpClientFactor
     {
         while (items.Count > 0)
         {
-            object payload = path == "api/usage" ? items.Select(i => i.Entry.Usage!).ToList() : items.Select(i => i.Entry.Denial!).ToList();
+            object payload = path switch
+            {
+                "api/usage" => items.Select(i => i.Entry.Usage!).ToList(),
+                "api/denials" => items.Select(i => i.Entry.Denial!).ToList(),
+                _ => items.Select(i => i.Entry.Refusals!).ToList(),
+            };
             var (status, body) = await PostAsync(path, payload, ct);
             if (status == HttpStatusCode.OK)
                 return Acknowledge(path, items, body);

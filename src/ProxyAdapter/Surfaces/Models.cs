@@ -10,9 +10,9 @@ namespace ProxyAdapter.Surfaces;
 /// </summary>
 public static class Models
 {
-    public static async Task<IResult> List(HttpContext http, IGovernor governor, TimeProvider clock)
+    public static async Task<IResult> List(HttpContext http, KeyGate gate, IGovernor governor, TimeProvider clock)
     {
-        var (surface, models) = await AllowedAsync(http, governor, clock);
+        var (surface, models) = await AllowedAsync(http, gate, governor, clock);
         if (models is null)
             return surface;
         return IsAnthropic(http)
@@ -24,9 +24,9 @@ public static class Models
             : Results.Json(new { @object = "list", data = models.Select(OpenAiModel).ToList() });
     }
 
-    public static async Task<IResult> Get(string id, HttpContext http, IGovernor governor, TimeProvider clock)
+    public static async Task<IResult> Get(string id, HttpContext http, KeyGate gate, IGovernor governor, TimeProvider clock)
     {
-        var (surface, models) = await AllowedAsync(http, governor, clock);
+        var (surface, models) = await AllowedAsync(http, gate, governor, clock);
         if (models is null)
             return surface;
         var errors = IsAnthropic(http) ? (ErrorShape)AnthropicErrors.Instance : OpenAiErrors.Instance;
@@ -35,13 +35,16 @@ public static class Models
             : Results.Json(IsAnthropic(http) ? AnthropicModel(model) : OpenAiModel(model));
     }
 
-    private static async Task<(IResult Refusal, IReadOnlyList<CandidateModel>? Models)> AllowedAsync(HttpContext http, IGovernor governor, TimeProvider clock)
+    private static async Task<(IResult Refusal, IReadOnlyList<CandidateModel>? Models)> AllowedAsync(
+        HttpContext http, KeyGate gate, IGovernor governor, TimeProvider clock)
     {
         var anthropic = IsAnthropic(http);
         Surface surface = anthropic ? AnthropicMessagesSurface.Instance : ChatCompletionsSurface.Instance;
-        if (surface.PresentedKey(http.Request) is not { } key)
-            return (surface.Errors.Denied(401, DenialReasons.UnknownKey), null);
-        var (standing, models) = await governor.ModelsForAsync(key, clock.GetUtcNow(), http.RequestAborted);
+        // Throttled, unknown or unusable keys are refused and counted as on every other call.
+        var key = await gate.CheckAsync(http, surface);
+        if (key.Refusal is { } refused)
+            return (refused, null);
+        var (standing, models) = await governor.ModelsForAsync(key.PresentedKey!, clock.GetUtcNow(), http.RequestAborted);
         if (!standing.Allowed)
             return (surface.Errors.Denied(standing.HttpStatus, standing.Reason!), null);
         var family = anthropic ? ApiFamily.Anthropic : ApiFamily.OpenAi;

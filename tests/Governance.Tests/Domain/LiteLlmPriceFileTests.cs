@@ -123,6 +123,8 @@ public sealed class LiteLlmPriceFileTests
     [InlineData("2")]
     [InlineData("1e300")]
     [InlineData("1e99999999999999999999")]
+    // Fits a decimal, but not once scaled to a million tokens: this one used to overflow into a 500.
+    [InlineData("99999999999999999999999")]
     public void an_absurd_price_is_skipped(string perToken)
     {
         Assert.Contains("plausible", Skipped($$"""{ "input_cost_per_token": 1e-06, "output_cost_per_token": {{perToken}} }""").Reason);

@@ -82,8 +82,51 @@ public sealed class OperatorTokenTests
         Assert.Equal(OperatorToken.HashOf(token), state.TokenHash);
         Assert.Equal([OperatorRoles.Admin], state.Roles);
         Assert.False(state.Revoked);
-        Assert.True(state.IsActiveAdmin);
+        Assert.True(state.IsActiveAdminAt(Now));
         Assert.DoesNotContain(token, state.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void a_token_expires_after_ninety_days_by_default_and_never_lives_past_a_year()
+    {
+        var byDefault = OperatorToken.Evolve(null, OperatorDecider.Issue("t", "alice", [OperatorRoles.Approver], null, "op_root", Now))!;
+        var chosen = OperatorDecider.Issue("t2", "alice", [OperatorRoles.Approver], null, "op_root", Now, expiresAt: Now.AddDays(365));
+
+        Assert.Equal(Now.AddDays(90), byDefault.ExpiresAt);
+        Assert.True(byDefault.IsActiveAt(Now.AddDays(90).AddTicks(-1)));
+        Assert.False(byDefault.IsActiveAt(Now.AddDays(90)));
+        Assert.Equal(Now.AddDays(365), chosen.ExpiresAt);
+        foreach (var expiry in new[] { Now, Now.AddDays(-1), Now.AddDays(365).AddTicks(1) })
+        {
+            var refused = Assert.Throws<DomainException>(() =>
+                OperatorDecider.Issue("t3", "alice", [OperatorRoles.Approver], null, "op_root", Now, expiresAt: expiry));
+            Assert.Equal(("expiry_out_of_range", "expiresAt"), (refused.Code, refused.Field));
+        }
+    }
+
+    [Fact]
+    public void only_the_bootstrap_admin_never_expires()
+    {
+        var bootstrap = OperatorToken.Evolve(null, OperatorDecider.IssueBootstrapAdmin("t", "system:bootstrap", Now))!;
+
+        Assert.Null(bootstrap.ExpiresAt);
+        Assert.True(bootstrap.IsActiveAdminAt(Now.AddYears(10)));
+    }
+
+    [Fact]
+    public void a_token_records_its_person_the_name_by_default()
+    {
+        Assert.Equal("alice", OperatorDecider.Issue("t", "alice", [OperatorRoles.Approver], null, "op_root", Now).Person);
+        Assert.Equal("alice", OperatorDecider.Issue("t", "alice phone", [OperatorRoles.Approver], null, "op_root", Now, person: "alice").Person);
+    }
+
+    [Fact]
+    public void an_expired_admin_is_not_the_last_admin()
+    {
+        var expired = OperatorToken.Evolve(null, OperatorDecider.Issue("t", "old", [OperatorRoles.Admin], null, "op_root", Now.AddDays(-91)))!;
+
+        Assert.False(expired.IsActiveAdminAt(Now));
+        Assert.IsType<OperatorTokenRevoked>(Assert.Single(OperatorDecider.Revoke(expired, "tidy up", 0, "op_root", Now)));
     }
 
     [Fact]

@@ -179,6 +179,48 @@ public sealed class VirtualKeyDeciderTests
         Assert.Equal(DomainErrorKind.Conflict, error.Kind);
     }
 
+    [Fact]
+    public void an_app_owner_cannot_resume_a_suspension_by_an_admin_or_the_anomaly_detector()
+    {
+        foreach (var suspender in new[] { "op_admin", "system:anomaly-detector" })
+        {
+            var key = Given.Key(Given.Issued(), new KeySuspended(Given.KeyId, "runaway spend", suspender, Now.AddHours(-1)));
+
+            var error = Assert.Throws<DomainException>(() => VirtualKeyDecider.Resume(key, "op_owner", Now, byAppOwner: true));
+
+            Assert.Equal("suspended_by_admin", error.Code);
+            Assert.Equal(DomainErrorKind.Forbidden, error.Kind);
+            Assert.Contains(suspender, error.Message);
+            Assert.Equal([new KeyResumed(Given.KeyId, "op_admin", Now)], VirtualKeyDecider.Resume(key, "op_admin", Now));
+        }
+    }
+
+    [Fact]
+    public void an_app_owner_resumes_a_suspension_made_through_app_owner_rights()
+    {
+        var suspended = VirtualKeyDecider.Suspend(Given.Key(Given.Issued()), "pause", "op_owner", Now.AddHours(-1), byAppOwner: true);
+        var key = Given.Key([Given.Issued(), .. suspended]);
+
+        Assert.True(Assert.IsType<KeySuspended>(Assert.Single(suspended)).ByAppOwner);
+        Assert.Equal([new KeyResumed(Given.KeyId, "op_co_owner", Now)], VirtualKeyDecider.Resume(key, "op_co_owner", Now, byAppOwner: true));
+    }
+
+    // ---- SetPolicy ----
+
+    [Fact]
+    public void an_app_owner_may_turn_suspend_on_anomaly_on_but_only_an_admin_turns_it_off()
+    {
+        var on = VirtualKeyDecider.SetPolicy(Given.Key(Given.Issued()), true, "op_owner", Now.AddHours(-1), byAppOwner: true);
+        var key = Given.Key([Given.Issued(), .. on]);
+
+        var error = Assert.Throws<DomainException>(() => VirtualKeyDecider.SetPolicy(key, false, "op_owner", Now, byAppOwner: true));
+
+        Assert.Equal([new KeyPolicyChanged(Given.KeyId, true, "op_owner", Now.AddHours(-1))], on);
+        Assert.Equal(("admin_only", DomainErrorKind.Forbidden), (error.Code, error.Kind));
+        Assert.Equal([new KeyPolicyChanged(Given.KeyId, false, "op_admin", Now)], VirtualKeyDecider.SetPolicy(key, false, "op_admin", Now));
+        Assert.Empty(VirtualKeyDecider.SetPolicy(key, true, "op_owner", Now, byAppOwner: true));
+    }
+
     // ---- ChangeScope ----
 
     [Fact]

@@ -2,6 +2,8 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Alba;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 
 namespace Governance.Tests.Integration;
 
@@ -41,6 +43,26 @@ public static class Api
         await fx.Api.Post("/api/models", new { name = model, provider, upstreamModel, inputPricePer1M = inputPrice, outputPricePer1M = outputPrice }, 201);
         return model;
     }
+
+    /// <summary>Reads until <paramref name="done"/> or the timeout, then returns the last value read (the caller asserts on it).</summary>
+    public static async Task<T> Eventually<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var value = await read();
+        while (!done(value) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+            value = await read();
+        }
+        return value;
+    }
+
+    /// <summary>Every endpoint the host serves, as "METHOD /route/{pattern}" (the names of role-matrix and sweep rows).</summary>
+    public static HashSet<string> RunningEndpoints(this IAlbaHost host) =>
+        host.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["*"])
+                .Select(method => $"{method} /{e.RoutePattern.RawText!.TrimStart('/')}"))
+            .ToHashSet();
 
     public sealed record Issued(string Id, string Key);
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Governance.Projections.Hosting;
 using Marten;
@@ -12,6 +13,8 @@ namespace Governance.Tests.Integration;
 [Collection(GovernanceCollection.Name)]
 public sealed class when_checking_health_and_docs(GovernanceFixture fx)
 {
+    private const string Unreachable = "Host=127.0.0.1;Port=9;Database=none;Username=none;Password=none;Timeout=2";
+
     [Fact]
     public async Task the_api_is_healthy_when_the_database_answers_and_the_proxy_when_it_could_admit_a_call()
     {
@@ -21,12 +24,55 @@ public sealed class when_checking_health_and_docs(GovernanceFixture fx)
     }
 
     [Fact]
+    public async Task health_checks_borrow_connections_from_the_one_pool_the_api_has()
+    {
+        // A node of its own, whose connections PostgreSQL and Npgsql know by a name no other node has.
+        var name = Api.Unique("one-pool");
+        await using var api = await AlbaHost.For<Governance.Api.ApiMarker>(web =>
+        {
+            fx.Configure(web);
+            web.UseSetting("ConnectionStrings:Governance", fx.ConnectionString + ";Application Name=" + name);
+        });
+        var client = api.Server.CreateClient();
+
+        foreach (var path in new[] { "/health", "/health/ready", "/health", "/health/ready" })
+            Assert.Equal(200, (int)(await client.GetAsync(path)).StatusCode);
+
+        // Npgsql reports each connection pool (data source) it has: the node must have exactly one for its database.
+        Assert.Equal(1, NpgsqlPools().Count(pool => pool.Contains(name, StringComparison.Ordinal)));
+    }
+
+    /// <summary>The name of every Npgsql connection pool in this process, once per pool.</summary>
+    private static List<string> NpgsqlPools()
+    {
+        List<string> pools = [];
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Npgsql" && instrument.Name == "db.client.connection.max")
+                l.EnableMeasurementEvents(instrument);
+        };
+        void Record(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            foreach (var tag in tags)
+                if (tag.Key == "db.client.connection.pool.name")
+                    pools.Add(tag.Value?.ToString() ?? "");
+        }
+        listener.SetMeasurementEventCallback<int>((_, _, tags, _) => Record(tags));
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) => Record(tags));
+        listener.Start();
+        listener.RecordObservableInstruments();
+        return pools;
+    }
+
+    [Fact]
     public async Task health_is_503_when_the_database_is_unreachable()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseTestServer();
+        builder.Services.AddMarten(opts => opts.Connection(Unreachable));
         await using var app = builder.Build();
-        app.MapDatabaseHealth("Host=127.0.0.1;Port=9;Database=none;Username=none;Password=none;Timeout=2");
+        app.MapDatabaseHealth();
         await app.StartAsync();
 
         var response = await app.GetTestClient().GetAsync("/health");
@@ -55,7 +101,7 @@ public sealed class when_checking_health_and_docs(GovernanceFixture fx)
     public async Task a_proxy_needs_no_database_even_when_a_connection_string_points_nowhere()
     {
         await using var proxy = await fx.StartProxyAsync(Api.Unique("nodb"), configure: web =>
-            web.UseSetting("ConnectionStrings:Governance", "Host=127.0.0.1;Port=9;Database=none;Username=none;Password=none;Timeout=2"));
+            web.UseSetting("ConnectionStrings:Governance", Unreachable));
         var client = proxy.Server.CreateClient();
 
         Assert.Equal(200, (int)(await client.GetAsync("/health")).StatusCode);
@@ -70,7 +116,8 @@ public sealed class when_checking_health_and_docs(GovernanceFixture fx)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseTestServer();
-        builder.Services.AddGovernanceHealthChecks("Host=127.0.0.1;Port=9;Database=none;Username=none;Password=none;Timeout=2");
+        builder.Services.AddMarten(opts => opts.Connection(Unreachable));
+        builder.Services.AddGovernanceHealthChecks();
         await using var app = builder.Build();
         app.MapGovernanceHealth();
         await app.StartAsync();

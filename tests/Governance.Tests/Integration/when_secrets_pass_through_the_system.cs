@@ -54,7 +54,7 @@ public sealed class when_secrets_pass_through_the_system(GovernanceFixture fx)
         var secrets = new[] { issued.Key, GovernanceFixture.AdminToken, "wrong-token-value", "sk-provider-", fx.MasterKey, fx.AuditKey, "Password=" };
         var metrics = new[]
         {
-            await proxy.Server.CreateClient().MetricsText(), await fx.ProxyClient().MetricsText(), await fx.Api.Server.CreateClient().MetricsText(),
+            await proxy.ProxyMetricsText(), await fx.Proxy.ProxyMetricsText(), await fx.Api.Server.CreateClient().MetricsText(),
         };
         Assert.Contains(metrics, m => m.Contains("gov_proxy_decisions_total"));
         Assert.NotEmpty(logs.Lines);

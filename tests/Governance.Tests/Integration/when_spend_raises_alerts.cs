@@ -22,18 +22,6 @@ public sealed class when_spend_raises_alerts(GovernanceFixture fx)
         requestId = Api.Unique("req"), keyId, model, inputTokens = 0, cachedTokens = 0, outputTokens = output, reasoningTokens = 0, latencyMs = 5, status = 200,
     };
 
-    private static async Task<T> Eventually<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        var value = await read();
-        while (!done(value) && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(200);
-            value = await read();
-        }
-        return value;
-    }
-
     [Fact]
     public async Task a_threshold_alert_fires_once_per_window_and_reaches_a_receiver_that_was_down()
     {
@@ -83,10 +71,10 @@ public sealed class when_spend_raises_alerts(GovernanceFixture fx)
         await fx.Api.Post("/api/usage", Usage(guarded.Id, model, 2_000_000), 200);
         await fx.Api.Post("/api/usage", Usage(unguarded.Id, model, 2_000_000), 200);
 
-        var key = await Eventually(() => fx.Api.Get($"/api/keys/{guarded.Id}").Json(), k => k.GetProperty("status").GetString() == "suspended", TimeSpan.FromSeconds(30));
+        var key = await Api.Eventually(() => fx.Api.Get($"/api/keys/{guarded.Id}").Json(), k => k.GetProperty("status").GetString() == "suspended", TimeSpan.FromSeconds(30));
         Assert.Equal("suspended", key.GetProperty("status").GetString());
         Assert.StartsWith("spend anomaly", key.GetProperty("statusReason").GetString());
-        var other = await Eventually(() => fx.Api.Get($"/api/keys/{unguarded.Id}").Json(), k => k.GetProperty("lastAnomalyAt").ValueKind != JsonValueKind.Null, TimeSpan.FromSeconds(30));
+        var other = await Api.Eventually(() => fx.Api.Get($"/api/keys/{unguarded.Id}").Json(), k => k.GetProperty("lastAnomalyAt").ValueKind != JsonValueKind.Null, TimeSpan.FromSeconds(30));
         Assert.Equal("active", other.GetProperty("status").GetString());
         Assert.NotEqual(JsonValueKind.Null, other.GetProperty("lastAnomalyAt").ValueKind);
 

@@ -8,14 +8,19 @@ using Wolverine;
 
 namespace Governance.Tests.Integration;
 
-/// <summary>A fresh install with no GOVERNANCE_ADMIN_TOKEN: a token is generated, printed once, stored as a hash.</summary>
+/// <summary>
+/// A fresh install with no GOVERNANCE_ADMIN_TOKEN: a token is generated, printed once, stored as a hash. A chosen token
+/// must be strong, or the API does not start.
+/// </summary>
 public sealed class when_the_api_starts_on_an_empty_database : IAsyncLifetime
 {
     private readonly string _schema = "boot_" + RandomNumberGenerator.GetHexString(8, lowercase: true);
     private readonly string _masterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
-    private Task<IAlbaHost> StartApi(StringWriter console) => AlbaHost.For<ApiMarker>(web =>
+    private Task<IAlbaHost> StartApi(StringWriter console, string? adminToken = null) => AlbaHost.For<ApiMarker>(web =>
     {
+        if (adminToken is not null)
+            web.UseSetting(BootstrapAdmin.Setting, adminToken);
         web.UseSetting("ConnectionStrings:Governance", TestDatabase.ConnectionString);
         web.UseSetting("Governance:Schema", _schema);
         web.UseSetting("GOVERNANCE_MASTER_KEY", _masterKey);
@@ -50,6 +55,32 @@ public sealed class when_the_api_starts_on_an_empty_database : IAsyncLifetime
 
         Assert.Equal(0, await CountRowsContaining(token));
         Assert.Equal(1, await CountRowsContaining(Governance.Domain.Operators.OperatorToken.HashOf(token)));
+    }
+
+    [Theory]
+    [InlineData("dev-admin-token-change-me", "fewer than 32")]
+    [InlineData("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "repeat too much")]
+    [InlineData("abababababababababababababababababababab", "repeat too much")]
+    [InlineData("an admin token with spaces in it, long enough", "whitespace")]
+    public async Task a_weak_admin_token_stops_the_start_up_with_a_message_naming_it(string weak, string why)
+    {
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => StartApi(new StringWriter(), weak));
+
+        Assert.StartsWith("GOVERNANCE_ADMIN_TOKEN is too weak", error.Message);
+        Assert.Contains(why, error.Message);
+        Assert.DoesNotContain(weak, error.Message);
+    }
+
+    [Fact]
+    public async Task a_strong_admin_token_of_random_bytes_is_registered()
+    {
+        var strong = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
+        await using var api = await StartApi(new StringWriter(), strong);
+
+        var me = await api.Get("/api/me", 200, strong).Json();
+        Assert.Equal("bootstrap admin", me.GetProperty("name").GetString());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, me.GetProperty("expiresAt").ValueKind);
     }
 
     private async Task<long> CountRowsContaining(string text)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Governance.Api.Migration;
 using Governance.Domain.Budgets;
 
@@ -103,6 +104,20 @@ public sealed class LiteLlmConfigTests
         // An api_base read from the environment follows the same rule.
         var baseFrom = "model_list:\n  - model_name: a\n    litellm_params:\n      model: hosted_vllm/a\n      api_base: os.environ/HOME\n";
         Assert.Equal("model_list[0].litellm_params.api_base", Assert.Throws<LiteLlmConfigException>(() => LiteLlmConfig.Parse(baseFrom, listed)).Field);
+    }
+
+    [Theory]
+    [InlineData("model_list: {0}")]
+    [InlineData("model_list:\n  - model_name: a\n    litellm_params: {0}\n")]
+    public void a_config_nested_ten_thousand_levels_deep_is_refused_without_overflowing_the_stack(string template)
+    {
+        // Before the depth check, YamlDotNet's document model recursed once per level and the stack overflow ended the API.
+        var yaml = string.Format(CultureInfo.InvariantCulture, template, new string('[', 10_000) + new string(']', 10_000));
+
+        var error = Assert.Throws<LiteLlmConfigException>(() => Parse(yaml));
+
+        Assert.Equal("config", error.Field);
+        Assert.Contains($"nested deeper than {LiteLlmConfig.MaxDepth} levels", error.Message);
     }
 
     [Fact]

@@ -36,4 +36,7 @@ public sealed class DirectUsageSink(IServiceProvider api, AdapterIdentity adapte
     }
 
     public async ValueTask AppendAsync(RequestDenied denied, CancellationToken ct) => await Denials.RecordAsync(_store, denied, log);
+
+    public async ValueTask AppendAsync(RefusalReport refusals, CancellationToken ct) =>
+        await Refusals.RecordBatchAsync(_store, [refusals], adapter.Actor, clock.GetUtcNow(), ct);
 }

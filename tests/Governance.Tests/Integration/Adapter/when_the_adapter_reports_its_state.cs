@@ -17,7 +17,7 @@ namespace Governance.Tests.Integration.Adapter;
 [Collection(GovernanceCollection.Name)]
 public sealed class when_the_adapter_reports_its_state(GovernanceFixture fx)
 {
-    private static async Task<IReadOnlyList<Sample>> Metrics(AdapterNode node) => Scrape.Parse(await node.Host.Server.CreateClient().MetricsText());
+    private static async Task<IReadOnlyList<Sample>> Metrics(AdapterNode node) => Scrape.Parse(await node.Host.ProxyMetricsText());
 
     private static async Task<(HttpStatusCode Status, string? Feed)> Ready(AdapterNode node)
     {

@@ -30,6 +30,14 @@ public sealed class when_a_request_is_explained(GovernanceFixture fx)
         return (response.StatusCode, response.Headers.GetValues("x-request-id").Single());
     }
 
+    /// <summary>
+    /// A third-party gateway's allow/deny (POST /api/authorize): a refusal there is recorded one by one, whatever its reason,
+    /// so it can be explained. Returns its denial id.
+    /// </summary>
+    private async Task<string> Authorize(string key, string model) =>
+        (await fx.Api.Post("/api/authorize", new { key, model, maxInputTokens = 0, maxOutputTokens = 10 }, 200).Json())
+        .GetProperty("denialId").GetString()!;
+
     private Task<JsonElement> Explain(string requestId, HttpStatusCode expected = HttpStatusCode.OK, string token = GovernanceFixture.AdminToken) =>
         fx.GetJson($"/api/requests/{requestId}/explanation", expected, token);
 
@@ -98,14 +106,13 @@ public sealed class when_a_request_is_explained(GovernanceFixture fx)
     }
 
     [Fact]
-    public async Task a_call_with_a_revoked_key_shows_the_revocation_and_its_reason()
+    public async Task a_gateways_denial_of_a_revoked_key_shows_the_revocation_and_its_reason()
     {
         var model = await FiveCentModel();
         var key = await fx.IssueKey(Api.Unique("app"), model);
         await fx.Api.Post($"/api/keys/{key.Id}/revoke", new { reason = "leaked in a public repo" }, 200);
 
-        var (status, requestId) = await Call(key.Key, model);
-        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        var requestId = await Authorize(key.Key, model);
 
         var explanation = await Explain(requestId);
         Assert.Equal("revoked", explanation.GetProperty("reason").GetString());
@@ -162,13 +169,12 @@ public sealed class when_a_request_is_explained(GovernanceFixture fx)
     }
 
     [Fact]
-    public async Task a_garbage_key_is_explained_to_auditors_without_the_key_and_is_unknown_to_app_owners()
+    public async Task a_gateways_denial_of_a_garbage_key_is_explained_to_auditors_without_the_key_and_is_unknown_to_app_owners()
     {
         var model = await FiveCentModel();
         var app = Api.Unique("app");
         await fx.IssueKey(app, model);
-        var (status, requestId) = await Call("sk-not-even-ours", model);
-        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        var requestId = await Authorize("sk-not-even-ours", model);
 
         var auditor = (await fx.IssueOperator(OperatorRoles.Auditor)).Token;
         var explanation = await Explain(requestId, token: auditor);
@@ -177,6 +183,22 @@ public sealed class when_a_request_is_explained(GovernanceFixture fx)
         Assert.False(Checks(explanation)["credential"]);
         Assert.DoesNotContain("sk-not-even-ours", explanation.GetRawText());
         await Explain(requestId, HttpStatusCode.NotFound, (await fx.IssueAppOwner(app)).Token);
+    }
+
+    [Fact]
+    public async Task a_call_the_proxy_refused_from_its_headers_alone_is_counted_not_explained_one_by_one()
+    {
+        var model = await FiveCentModel();
+        var key = await fx.IssueKey(Api.Unique("app"), model);
+        await fx.Api.Post($"/api/keys/{key.Id}/revoke", new { reason = "leaked in a public repo" }, 200);
+
+        var (garbage, garbageId) = await Call("sk-not-even-ours", model);
+        var (revoked, revokedId) = await Call(key.Key, model);
+
+        Assert.Equal((HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized), (garbage, revoked));
+        // Their bodies were never read: no model to explain. They are in the minute's refusals_counted (by key id for the revoked key).
+        await Explain(garbageId, HttpStatusCode.NotFound);
+        await Explain(revokedId, HttpStatusCode.NotFound);
     }
 
     [Fact]

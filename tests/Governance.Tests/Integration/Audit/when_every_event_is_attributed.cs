@@ -116,8 +116,14 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
         // An adapter reports usage past the 50% threshold; another holds and never reports, so its hold expires.
         await Post("/api/usage", Usage(keyId, model, 60_000), adapter.Token);
         var hold = await Post("/api/authorize", new { key = secret, model, maxInputTokens = 0, maxOutputTokens = 1000 }, adapter.Token);
-        // A refused call leaves a trace too.
+        // A refused call leaves a trace too; an adapter's refusals from the headers, a count per minute.
         await Post("/api/authorize", new { key = secret, model = Api.Unique("no-such-model"), maxInputTokens = 0, maxOutputTokens = 10 }, adapter.Token);
+        var now = fx.Clock.GetUtcNow();
+        await Post("/api/refusals", new
+        {
+            adapterId = adapter.Id, incarnation = "0123456789abcdef", minute = new DateTimeOffset(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerMinute, TimeSpan.Zero),
+            counts = new[] { new { reason = "unknown_key", keyId = (string?)null, count = 3 } },
+        }, adapter.Token);
         fx.Clock.Advance(TimeSpan.FromMinutes(11));
         await Invoke(new ExpireReservation(hold.GetProperty("reservationId").GetString()!));
 
@@ -202,6 +208,7 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
         Assert.Equal(edgeB.Id, ActorOf("lease_recalled"));
         Assert.Equal("system:lease-expiry", ActorOf("lease_expired"));
         Assert.Equal(adapter.Id, ActorOf("request_denied"));
+        Assert.Equal(adapter.Id, ActorOf("refusals_counted"));
         Assert.Equal(MasterKeyRotation.Actor, ActorOf("provider_key_reencrypted"));
         Assert.Equal(MasterKeyRotation.Actor, ActorOf("webhook_secret_reencrypted"));
         Assert.True(fx.Verify(await fx.Export()).Intact);

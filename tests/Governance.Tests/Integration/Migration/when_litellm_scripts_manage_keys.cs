@@ -57,7 +57,7 @@ public sealed class when_litellm_scripts_manage_keys(GovernanceFixture fx)
 
         Assert.Equal(HttpStatusCode.OK, await CallProxy(key, model));
 
-        var (_, info) = await Send(HttpMethod.Get, $"/key/info?key={key}");
+        var (_, info) = await Send(HttpMethod.Get, $"/key/info?key={id}");
         Assert.Equal(id, info.GetProperty("key").GetString());
         Assert.Equal(60, info.GetProperty("info").GetProperty("rpm_limit").GetInt64());
         Assert.Equal(25.5m, info.GetProperty("info").GetProperty("max_budget").GetDecimal());
@@ -88,13 +88,31 @@ public sealed class when_litellm_scripts_manage_keys(GovernanceFixture fx)
     }
 
     [Fact]
+    public async Task key_info_takes_the_key_id_and_refuses_a_whole_key_in_the_url_unread()
+    {
+        var (_, generated) = await Send(HttpMethod.Post, "/key/generate", new { models = new[] { "m" } });
+        var (key, id) = (generated.GetProperty("key").GetString()!, generated.GetProperty("token").GetString()!);
+
+        var (status, problem) = await Send(HttpMethod.Get, $"/key/info?key={key}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        var message = problem.GetProperty("errors").GetProperty("key")[0].GetString()!;
+        Assert.Contains("URL", message);
+        Assert.Contains(id, message);
+        Assert.DoesNotContain(key, problem.ToString());
+        var (byId, info) = await Send(HttpMethod.Get, $"/key/info?key={id}");
+        Assert.Equal(HttpStatusCode.OK, byId);
+        Assert.Equal(id, info.GetProperty("key").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Get, "/key/info?key=nosuchkey0000000")).Status);
+    }
+
+    [Fact]
     public async Task a_key_with_a_wrong_secret_is_unknown_and_bad_parameters_are_400s_naming_them()
     {
         var (_, generated) = await Send(HttpMethod.Post, "/key/generate", new { models = new[] { "m" } });
         var key = generated.GetProperty("key").GetString()!;
         var forged = key[..^6] + "aaaaaa";
 
-        Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Get, $"/key/info?key={forged}")).Status);
         Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Post, "/key/block", new { key = forged })).Status);
 
         var (status, problem) = await Send(HttpMethod.Post, "/key/generate", new { budget_duration = "monthly", rpm_limit = -1 });

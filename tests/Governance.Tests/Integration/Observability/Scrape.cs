@@ -1,4 +1,8 @@
+using System.Net;
 using System.Text.RegularExpressions;
+using Alba;
+using Microsoft.AspNetCore.Http;
+using ProxyAdapter.Observability;
 
 namespace Governance.Tests.Integration.Observability;
 
@@ -12,6 +16,32 @@ public static partial class Scrape
         using var response = await client.GetAsync("/metrics");
         Assert.Equal(200, (int)response.StatusCode);
         return await response.Content.ReadAsStringAsync();
+    }
+
+    /// <summary>
+    /// The proxy's /metrics as Prometheus scrapes it: on its management listener (by default 127.0.0.1:9464; the test
+    /// server has no sockets, so the connection's local address says which listener took it).
+    /// </summary>
+    public static async Task<string> ProxyMetricsText(this IAlbaHost proxy)
+    {
+        var (status, text) = await proxy.ProxyMetrics(IPAddress.Loopback, BindingAddress.Parse(ManagementEndpoint.DefaultUrl).Port);
+        Assert.Equal(200, status);
+        return text;
+    }
+
+    /// <summary>GET /metrics of the proxy as received on <paramref name="local"/>:<paramref name="port"/>.</summary>
+    public static async Task<(int Status, string Text)> ProxyMetrics(this IAlbaHost proxy, IPAddress local, int port, string? host = null)
+    {
+        var context = await proxy.Server.SendAsync(c =>
+        {
+            c.Request.Method = "GET";
+            c.Request.Path = "/metrics";
+            c.Connection.LocalIpAddress = local;
+            c.Connection.LocalPort = port;
+            if (host is not null)
+                c.Request.Host = new HostString(host);
+        });
+        return (context.Response.StatusCode, await new StreamReader(context.Response.Body).ReadToEndAsync());
     }
 
     public static IReadOnlyList<Sample> Parse(string exposition) =>

@@ -1,4 +1,7 @@
+using System.Net;
 using Governance.Tests.Integration.Proxy;
+using Microsoft.AspNetCore.Http;
+using ProxyAdapter.Observability;
 using Marten;
 using Marten.Events;
 
@@ -16,13 +19,13 @@ public sealed class when_scraping_metrics(GovernanceFixture fx, FakeProvider pro
     {
         var model = await fx.ProviderAndModel();
         var key = await fx.IssueKey(Api.Unique("app"), model);
-        var before = Scrape.Parse(await fx.ProxyClient().MetricsText());
+        var before = Scrape.Parse(await fx.Proxy.ProxyMetricsText());
 
         Assert.Equal(200, (int)(await Chat(key.Key, model)).StatusCode);
         Assert.Equal(401, (int)(await Chat("gk-not-a-key", model)).StatusCode);
         Assert.Equal(403, (int)(await Chat(key.Key, await fx.ProviderAndModel())).StatusCode);
 
-        var after = Scrape.Parse(await fx.ProxyClient().MetricsText());
+        var after = Scrape.Parse(await fx.Proxy.ProxyMetricsText());
         double Delta(string name, params (string, string)[] labels) => after.Value(name, labels) - before.Value(name, labels);
         Assert.Equal(1, Delta("gov_proxy_decisions_total", ("decision", "allow"), ("reason", "none")));
         Assert.Equal(1, Delta("gov_proxy_decisions_total", ("decision", "deny"), ("reason", "unknown_key")));
@@ -36,18 +39,33 @@ public sealed class when_scraping_metrics(GovernanceFixture fx, FakeProvider pro
     }
 
     [Fact]
+    public async Task the_proxy_serves_metrics_on_its_management_listener_only()
+    {
+        var management = BindingAddress.Parse(ManagementEndpoint.DefaultUrl).Port;
+
+        Assert.Equal(200, (await fx.Proxy.ProxyMetrics(IPAddress.Loopback, management)).Status);
+        // The public listener, whatever Host header the caller sends; the management port on another interface is not it either.
+        Assert.Equal(404, (await fx.Proxy.ProxyMetrics(IPAddress.Loopback, 4000)).Status);
+        Assert.Equal(404, (await fx.Proxy.ProxyMetrics(IPAddress.Parse("192.0.2.10"), 4000, host: $"127.0.0.1:{management}")).Status);
+        Assert.Equal(404, (await fx.Proxy.ProxyMetrics(IPAddress.Parse("192.0.2.10"), management)).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await fx.ProxyClient().GetAsync("/metrics")).StatusCode);
+        // The API's port is not public: its /metrics stays where it was.
+        Assert.Equal(HttpStatusCode.OK, (await fx.Api.Server.CreateClient().GetAsync("/metrics")).StatusCode);
+    }
+
+    [Fact]
     public async Task each_proxy_node_reports_only_its_own_calls()
     {
         await using var other = await fx.StartProxyAsync(Api.Unique("edge"));
         var model = await fx.ProviderAndModel();
-        var before = Scrape.Parse(await fx.ProxyClient().MetricsText());
+        var before = Scrape.Parse(await fx.Proxy.ProxyMetricsText());
 
         var client = other.Server.CreateClient();
         client.DefaultRequestHeaders.Authorization = new("Bearer", "gk-not-a-key");
         Assert.Equal(401, (int)(await client.PostAsync("/v1/chat/completions", Routing.JsonBody(Routing.ChatJson(model, "hi")))).StatusCode);
 
-        var ours = Scrape.Parse(await fx.ProxyClient().MetricsText());
-        var theirs = Scrape.Parse(await other.Server.CreateClient().MetricsText());
+        var ours = Scrape.Parse(await fx.Proxy.ProxyMetricsText());
+        var theirs = Scrape.Parse(await other.ProxyMetricsText());
         (string, string)[] unknownKey = [("decision", "deny"), ("reason", "unknown_key")];
         Assert.Equal(1, theirs.Value("gov_proxy_decisions_total", unknownKey));
         Assert.Equal(before.Value("gov_proxy_decisions_total", unknownKey), ours.Value("gov_proxy_decisions_total", unknownKey));
@@ -63,7 +81,7 @@ public sealed class when_scraping_metrics(GovernanceFixture fx, FakeProvider pro
 
         Assert.Equal(200, (int)(await Chat(key.Key, model)).StatusCode);
 
-        var metrics = Scrape.Parse(await fx.ProxyClient().MetricsText());
+        var metrics = Scrape.Parse(await fx.Proxy.ProxyMetricsText());
         Assert.Equal(1, metrics.Value("gov_proxy_upstream_errors_total", ("deployment", $"{bad}/fail-500"), ("reason", "server_error")));
         Assert.Equal(1, metrics.Value("gov_proxy_upstream_duration_seconds_count", ("deployment", $"{bad}/fail-500"), ("outcome", "500")));
         Assert.Equal(1, metrics.Value("gov_proxy_upstream_duration_seconds_count", ("deployment", $"{good}/{healthy}"), ("outcome", "200")));
@@ -79,7 +97,7 @@ public sealed class when_scraping_metrics(GovernanceFixture fx, FakeProvider pro
         gauges.UsageBuffer = () => new(42, 4096, TimeSpan.FromSeconds(1.5));
         try
         {
-            var metrics = Scrape.Parse(await fx.ProxyClient().MetricsText());
+            var metrics = Scrape.Parse(await fx.Proxy.ProxyMetricsText());
             Assert.Equal(3, metrics.Value("gov_proxy_leases", ("scope", "key")));
             Assert.Equal(10, metrics.Value("gov_proxy_lease_headroom_usd", ("scope", "app")));
             Assert.Equal(42, metrics.Value("gov_proxy_usage_buffer_records"));

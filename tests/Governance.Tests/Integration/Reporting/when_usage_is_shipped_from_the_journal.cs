@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Governance.Domain.Access;
 using Governance.Domain.Usage;
+using Governance.Projections.Audit;
 using Governance.Projections.Usage;
 using Marten;
 
@@ -155,6 +156,25 @@ public sealed class when_usage_is_shipped_from_the_journal(GovernanceFixture fx)
         var history = await session.Events.FetchStreamAsync(denied.RequestId);
         Assert.Equal(DenialReasons.BudgetExceeded, Assert.IsType<RequestDenied>(Assert.Single(history).Data).Reason);
     }
+    [Fact]
+    public async Task a_minute_of_refusals_reaches_the_history_once_however_often_it_is_shipped()
+    {
+        await using var adapter = await ReportingAdapter.StartAsync(fx.Api, _directory, _link, fx.Logs);
+        var adapterId = Api.Unique("edge");
+        var now = fx.Clock.GetUtcNow();
+        var report = new RefusalReport(adapterId, "00112233aabbccdd", new DateTimeOffset(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerMinute, TimeSpan.Zero),
+            [new RefusalCount(DenialReasons.UnknownKey, null, 100_000)]);
+
+        await adapter.Journal.AppendAsync(report, CancellationToken.None);
+        await adapter.Journal.AppendAsync(report, CancellationToken.None);
+        await adapter.DrainedAsync(TimeSpan.FromSeconds(30));
+
+        await using var session = fx.Store.QuerySession();
+        var events = await session.Events.FetchStreamAsync(report.StreamId);
+        Assert.Equal(100_000, Assert.IsType<RefusalsCounted>(Assert.Single(events).Data).Counts.Single().Count);
+        Assert.Equal(0, adapter.Journal.Backlog.DeadLettered);
+    }
+
 }
 
 [Collection(GovernanceCollection.Name)]

@@ -1,14 +1,14 @@
 using System.Collections.Concurrent;
+using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Governance.Domain.Operators;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 
 namespace Governance.Tests.Integration.Roles;
 
 /// <summary>
 /// The role matrix: every endpoint of the running API, called by every role and by callers without a valid token.
-/// "Allowed" means authorization let the call through: any status but 401/403 (a 400 for an empty body will do).
+/// "Allowed" means authorization let the call through and the API answered it: a 2xx, or a 4xx other than 401/403
+/// with a problem body (a 400 for an empty body will do). A 5xx is never allowed: it is our bug, whoever calls.
 /// A new endpoint without a row here fails <see cref="every_endpoint_of_the_api_has_a_row"/>.
 /// </summary>
 [Collection(GovernanceCollection.Name)]
@@ -19,8 +19,36 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
     private static readonly string[] Anyone = ["anonymous"];
     private static readonly string[] Readers = [Admin, Auditor, Approver, AppOwner];
 
-    /// <summary>Ids the rows call with: all of app A, whose app-owner is one of the callers.</summary>
-    private sealed record World(string App, string KeyId, string Model, string OperatorId, string AccessRequestId, Dictionary<string, string?> Tokens);
+    /// <summary>Ids the rows call with: all of app A, whose app-owner is one of the callers; <see cref="Other"/> is app B's.</summary>
+    private sealed record World(
+        string App, string KeyId, string Model, string OperatorId, string AccessRequestId, Dictionary<string, string?> Tokens, OtherApp Other);
+
+    /// <summary>App B, which A's app-owner must neither see nor change: a key, a pending request, a grant, a denied request.</summary>
+    private sealed record OtherApp(string App, string KeyId, string PendingRequestId, string GrantId, string DeniedRequestId);
+
+    /// <summary>What A's app-owner gets for B's resources: <see cref="Status"/>, and for a list, none of B's ids in it.</summary>
+    private sealed record CrossAppRow(string Method, Func<World, string> Url, Func<World, object?> Body, int Status, Func<World, string[]>? Hidden = null)
+    {
+        public string Name(World w) => $"{Method} {Url(w)}";
+    }
+
+    private static readonly CrossAppRow[] CrossApp =
+    [
+        new("GET", w => $"/api/access-requests/{w.Other.PendingRequestId}", _ => null, 404),
+        new("GET", w => $"/api/access-requests/{w.Other.GrantId}", _ => null, 404),
+        new("POST", w => $"/api/access-requests/{w.Other.PendingRequestId}/withdraw", _ => new { }, 404),
+        new("GET", _ => "/api/access-requests", _ => null, 200, w => [w.Other.PendingRequestId, w.Other.GrantId]),
+        new("GET", _ => "/api/access-requests?status=pending", _ => null, 200, w => [w.Other.PendingRequestId]),
+        new("POST", _ => "/api/access-requests",
+            w => new { keyId = w.Other.KeyId, model = w.Model, justification = "not mine", durationDays = 1 }, 404),
+        new("POST", _ => "/api/access-requests",
+            w => new { app = w.Other.App, model = w.Model, justification = "not mine", durationDays = 1 }, 403),
+        new("GET", _ => "/api/grants", _ => null, 200, w => [w.Other.GrantId]),
+        new("GET", w => $"/api/grants?app={w.Other.App}", _ => null, 200, w => [w.Other.GrantId]),
+        new("GET", w => $"/api/grants?key={w.Other.KeyId}", _ => null, 200, w => [w.Other.GrantId]),
+        new("POST", w => $"/api/grants/{w.Other.GrantId}/revoke", _ => new { reason = "not mine" }, 403),
+        new("GET", w => $"/api/requests/{w.Other.DeniedRequestId}/explanation", _ => null, 404),
+    ];
 
     private sealed record Row(string Method, string Pattern, string[] Roles, Func<World, string> Url)
     {
@@ -81,6 +109,7 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
         new("POST", "/api/authorize", [Admin, Adapter], _ => "/api/authorize"),
         new("POST", "/api/usage", [Admin, Adapter], _ => "/api/usage"),
         new("POST", "/api/denials", [Admin, Adapter], _ => "/api/denials"),
+        new("POST", "/api/refusals", [Admin, Adapter], _ => "/api/refusals"),
         new("POST", "/api/leases", [Adapter], _ => "/api/leases"),
         new("POST", "/api/leases/{id}/renew", [Adapter], _ => "/api/leases/lse_nosuchlease/renew"),
         new("POST", "/api/leases/{id}/return", [Adapter], _ => "/api/leases/lse_nosuchlease/return"),
@@ -127,7 +156,7 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
     [Fact]
     public void every_endpoint_of_the_api_has_a_row()
     {
-        var running = RunningEndpoints();
+        var running = fx.Api.RunningEndpoints();
 
         var missing = running.Where(e => Table.All(r => r.Name != e)).ToList();
         var stale = Table.Select(r => r.Name).Where(r => !running.Contains(r)).ToList();
@@ -149,13 +178,46 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
             var result = await fx.Api.Send(row.Method, row.Url(world), row.Method == "GET" ? null : new { }, world.Tokens[caller]);
             var status = result.Context.Response.StatusCode;
             var expected = Expected(row, caller);
-            var ok = expected is null ? status is not (401 or 403) : status == expected;
+            var ok = expected is null ? Answered(status, result.Context.Response.ContentType) : status == expected;
             if (!ok)
-                wrong.Add($"{caller}: got {status}, expected {(expected?.ToString() ?? "allowed (not 401/403)")}");
+                wrong.Add($"{caller}: got {status} ({result.Context.Response.ContentType}), expected " +
+                    (expected?.ToString() ?? "allowed: a 2xx, or a 4xx other than 401/403 with a problem body"));
         }
 
         Assert.True(wrong.Count == 0, $"{endpoint}:\n" + string.Join("\n", wrong));
     }
+
+    [Fact]
+    public async Task an_app_owner_neither_sees_nor_changes_another_apps_requests_grants_and_explanations()
+    {
+        var world = await WorldFor(fx);
+        using var client = fx.Api.Server.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", world.Tokens[AppOwner]);
+
+        List<string> wrong = [];
+        foreach (var row in CrossApp)
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(row.Method), row.Url(world))
+                { Content = row.Body(world) is { } body ? JsonContent.Create(body) : null };
+            using var response = await client.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            if ((int)response.StatusCode != row.Status)
+                wrong.Add($"{row.Name(world)}: got {(int)response.StatusCode}, expected {row.Status}: {text}");
+            else if (row.Hidden?.Invoke(world).FirstOrDefault(text.Contains) is { } leaked)
+                wrong.Add($"{row.Name(world)}: lists app B's '{leaked}'");
+        }
+
+        Assert.True(wrong.Count == 0, string.Join("\n", wrong));
+        // B's pending request is still pending, its grant still active.
+        var pending = await fx.Api.Get($"/api/access-requests/{world.Other.PendingRequestId}").Json();
+        Assert.Equal("pending", pending.GetProperty("request").GetProperty("status").GetString());
+        var grant = await fx.Api.Get($"/api/access-requests/{world.Other.GrantId}").Json();
+        Assert.True(grant.GetProperty("request").GetProperty("active").GetBoolean());
+    }
+
+    /// <summary>Let through and answered: a success, or a refusal of the call itself (not of the caller) that says why.</summary>
+    private static bool Answered(int status, string? contentType) =>
+        status is >= 200 and < 400 || (status is >= 400 and < 500 and not (401 or 403) && contentType?.StartsWith("application/problem+json") == true);
 
     /// <summary>Null when the caller must get through; otherwise the refusal it must get.</summary>
     private static int? Expected(Row row, string caller) =>
@@ -163,12 +225,6 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
         : caller is "no token" or "revoked token" ? 401
         : row.Roles.Contains(caller) ? null
         : 403;
-
-    private HashSet<string> RunningEndpoints() =>
-        fx.Api.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
-            .SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["*"])
-                .Select(method => $"{method} /{e.RoutePattern.RawText!.TrimStart('/')}"))
-            .ToHashSet();
 
     private static readonly ConcurrentDictionary<GovernanceFixture, Lazy<Task<World>>> Worlds = new();
 
@@ -207,6 +263,20 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
             ["no token"] = null,
             ["revoked token"] = revoked.Token,
         };
-        return new World(app, key.Id, model, auditor.Id, accessRequest.GetProperty("id").GetString()!, tokens);
+        return new World(app, key.Id, model, auditor.Id, accessRequest.GetProperty("id").GetString()!, tokens,
+            await OtherAppAsync(fx, model, tokens[Approver]!));
+    }
+
+    private static async Task<OtherApp> OtherAppAsync(GovernanceFixture fx, string model, string approver)
+    {
+        var app = Api.Unique("matrix-other");
+        var key = await fx.IssueKey(app, model);
+        var pending = await fx.Api.Post("/api/access-requests",
+            new { keyId = key.Id, model, justification = "B's pending request", durationDays = 1 }, 201).Json();
+        var granted = (await fx.Api.Post("/api/access-requests",
+            new { app, model, justification = "B's grant", durationDays = 1 }, 201).Json()).GetProperty("id").GetString()!;
+        await fx.Api.Post($"/api/access-requests/{granted}/approve", new { comment = "ok" }, 200, approver);
+        var denied = await fx.Api.Post("/api/authorize", new { key = key.Key, model = "not-in-scope" }, 200).Json();
+        return new OtherApp(app, key.Id, pending.GetProperty("id").GetString()!, granted, denied.GetProperty("denialId").GetString()!);
     }
 }
