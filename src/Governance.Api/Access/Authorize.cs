@@ -84,5 +84,5 @@ public static class AuthorizeEndpoint
     }
 
     /// <summary>A gateway's allowed request gets its id from the gateway (usage report); a denial's id is ours.</summary>
-    private static string NewDenialId() => "req_" + Guid.NewGuid().ToString("N");
+    private static string NewDenialId() => RequestIds.New();
 }

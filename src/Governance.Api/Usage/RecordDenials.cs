@@ -4,6 +4,7 @@ using FluentValidation;
 using Governance.Api.Infrastructure;
 using Governance.Domain.Access;
 using Governance.Domain.Operators;
+using Governance.Domain.Usage;
 using Governance.Projections.Audit;
 using Marten;
 using Microsoft.AspNetCore.Http.Json;
@@ -24,7 +25,8 @@ public sealed record DenialRecord(
     {
         public Validator()
         {
-            RuleFor(x => x.RequestId).NotEmpty().MaximumLength(200);
+            // The request id is the denial's stream id: only a request id's shape, so a denial can never start another stream.
+            RuleFor(x => x.RequestId).Must(RequestIds.IsValid).WithMessage($"'requestId' must be {RequestIds.Shape}.");
             RuleFor(x => x.KeyId).MaximumLength(200);
             RuleFor(x => x.App).MaximumLength(200);
             RuleFor(x => x.Model).NotNull().MaximumLength(RequestDenied.MaxModelLength);

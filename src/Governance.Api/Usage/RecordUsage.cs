@@ -36,7 +36,7 @@ public sealed record UsageRecord(
     {
         public Validator()
         {
-            RuleFor(x => x.RequestId).NotEmpty().MaximumLength(200);
+            RuleFor(x => x.RequestId).Must(RequestIds.IsValid).WithMessage($"'requestId' must be {RequestIds.Shape}.");
             RuleFor(x => x.KeyId).NotEmpty();
             RuleFor(x => x.Model).NotEmpty();
             RuleFor(x => x.InputTokens).InclusiveBetween(0, Pricing.MaxTokens);

@@ -344,7 +344,7 @@ public sealed class when_adapters_lease_budgets(GovernanceFixture fx, ITestOutpu
         var foreign = await Post(adapter, "/api/usage", Usage(other.Id, model, 10, leaseId), 400);
         var both = await Post(adapter, "/api/usage", new
         {
-            requestId = Api.Unique("req"), keyId = key.Id, model, inputTokens = 0, cachedTokens = 0, outputTokens = 1, reasoningTokens = 0,
+            requestId = Api.RequestId(), keyId = key.Id, model, inputTokens = 0, cachedTokens = 0, outputTokens = 1, reasoningTokens = 0,
             latencyMs = 1, status = 200, reservationId = "rsv_x", leaseIds = new[] { leaseId },
         }, 400);
 
@@ -394,7 +394,7 @@ public sealed class when_adapters_lease_budgets(GovernanceFixture fx, ITestOutpu
 
     private static object Usage(string keyId, string model, long output, string leaseId) => new
     {
-        requestId = Api.Unique("req"), keyId, model, inputTokens = 0, cachedTokens = 0, outputTokens = output, reasoningTokens = 0,
+        requestId = Api.RequestId(), keyId, model, inputTokens = 0, cachedTokens = 0, outputTokens = output, reasoningTokens = 0,
         latencyMs = 12, status = 200, leaseIds = new[] { leaseId },
     };
 
