@@ -71,6 +71,7 @@ public sealed record UsageRecord(
         ReasoningTokens, LatencyMs, Status, OccurredAt ?? now, ReservationId)
     {
         LeaseIds = LeaseIds ?? [], Deployment = Deployment, FailedAttempts = FailedAttempts ?? [], Estimated = Estimated, RequestedModel = RequestedModel,
+        OccurredAtStated = OccurredAt is not null,
     };
 }
 
@@ -78,8 +79,9 @@ public sealed record UsageResult(IReadOnlyList<UsageOutcome> Results);
 
 /// <summary>
 /// POST /api/usage: one record or an array of up to 5,000, written in one transaction. Bad input anywhere rejects
-/// the whole batch (400, errors keyed "[index].field"), and nothing is written. A request id already recorded
-/// returns its original result and writes nothing, also when two copies race.
+/// the whole batch (400, errors keyed "[index].field"), and nothing is written: a request id of another shape, a time in
+/// the future or outside the lease or hold that admitted it, another adapter's lease or hold. A request id already
+/// recorded returns its original result and writes nothing, also when two copies race.
 /// </summary>
 [Roles(OperatorRoles.Admin, OperatorRoles.Adapter)]
 public static class RecordUsageEndpoint
@@ -89,7 +91,7 @@ public static class RecordUsageEndpoint
     [WolverinePost("/api/usage")]
     public static async Task<IResult> Post(
         HttpRequest request, IValidator<UsageRecord> validator, IOptions<JsonOptions> json, IDocumentStore store, IWolverineRuntime runtime,
-        ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
+        UsageOptions options, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
     {
         var (records, problem) = await BatchBody.ReadAsync(request, json.Value.SerializerOptions, validator, "usage record", MaxBatch, ct);
         if (problem is not null)
@@ -98,7 +100,9 @@ public static class RecordUsageEndpoint
         var now = clock.GetUtcNow();
         try
         {
-            return Results.Ok(new UsageResult(await UsageLedger.RecordAsync(store, runtime, records!.Select(r => r.ToReport(now)).ToList(), user.Actor(), now, ct)));
+            // An adapter settles only what it holds (its adapter id's leases and holds); an admin may replay anyone's records.
+            var caller = new UsageCaller(user.Actor(), user.AdapterId() ?? user.Actor(), user.IsInRole(OperatorRoles.Admin));
+            return Results.Ok(new UsageResult(await UsageLedger.RecordAsync(store, runtime, records!.Select(r => r.ToReport(now)).ToList(), caller, options, now, ct)));
         }
         catch (UsageRejected e)
         {

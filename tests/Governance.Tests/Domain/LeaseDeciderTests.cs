@@ -415,7 +415,10 @@ public sealed class LeaseDeciderTests
         var renewed = BudgetLease.Evolve(lease, new LeaseExtended("lse_1", 0m, 0.05m, Now.AddMinutes(2), "op_a", Now.AddSeconds(30)))!;
         var expired = BudgetLease.Evolve(renewed, new LeaseExpired("lse_1", 1m, Now.AddMinutes(2)))!;
 
-        Assert.Equal(new BudgetLease("lse_1", A, KeyId, BudgetLevel.App, "billing", "budget:app:billing:lifetime", Now.AddMinutes(1), LeaseStatus.Open), lease);
+        Assert.Equal(new BudgetLease("lse_1", A, KeyId, BudgetLevel.App, "billing", "budget:app:billing:lifetime", Now.AddMinutes(1), LeaseStatus.Open)
+        {
+            GrantedAt = Now,
+        }, lease);
         Assert.True(renewed.IsOpenAt(Now.AddMinutes(1).AddSeconds(30)));
         Assert.False(expired.IsOpenAt(Now));
         Assert.Null(BudgetLease.Evolve(null, new LeaseExpired("lse_1", 1m, Now)));

@@ -45,6 +45,8 @@ public sealed class when_adapters_report_usage(GovernanceFixture fx)
             s.WithRequestHeader("Authorization", "Bearer " + GovernanceFixture.AdminToken);
         });
         var issued = await fx.IssueKey(Api.Unique("app"), model);
+        // Usage is reported after it happened (a time in the future is refused).
+        fx.Clock.Advance(TimeSpan.FromHours(1.5));
 
         var result = await fx.Api.Post("/api/usage", new[]
         {

@@ -8,7 +8,8 @@ namespace Governance.Tests.Integration.Adapter;
 
 /// <summary>
 /// A stolen adapter token, used as an attacker would, through the real API: it may report what its own adapter admitted,
-/// and nothing else. Request ids cannot name another stream.
+/// and nothing else. Request ids cannot name another stream, usage cannot be dated outside what admitted it, and no
+/// adapter settles another's leases or holds.
 /// </summary>
 [Collection(GovernanceCollection.Name)]
 public sealed class when_an_adapter_token_is_misused(GovernanceFixture fx)
@@ -94,5 +95,91 @@ public sealed class when_an_adapter_token_is_misused(GovernanceFixture fx)
 
         Assert.True(provider.GetProperty("errors").TryGetProperty("name", out _), provider.ToString());
         Assert.True(model.GetProperty("errors").TryGetProperty("name", out _), model.ToString());
+    }
+
+    [Fact]
+    public async Task usage_dated_in_2099_is_refused_and_nothing_is_charged()
+    {
+        var model = await FiveCentModel();
+        var key = await fx.IssueKey(Api.Unique("app"), model);
+        await SetBudget("key", key.Id, 1.00m);
+        await using var adapter = await SimulatedAdapter.StartAsync(fx, answerRecalls: false);
+
+        var future = await Post(adapter.Http, "/api/usage", Usage(key.Id, model, occurredAt: "2099-01-01T00:00:00Z"));
+        var lastDay = await Post(adapter.Http, "/api/usage", Usage(key.Id, model, occurredAt: "9999-12-31T23:59:59Z"));
+
+        AssertRefused(future, "[0].occurredAt");
+        AssertRefused(lastDay, "[0].occurredAt");
+        Assert.Equal(0, (await fx.Api.Get($"/api/keys/{key.Id}/requests").Json()).GetArrayLength());
+        Assert.Equal(0m, (await fx.Api.Get($"/api/budgets/key/{key.Id}").Json()).GetProperty("settled").GetDecimal());
+    }
+
+    [Fact]
+    public async Task usage_cannot_draw_on_another_adapters_lease()
+    {
+        var model = await FiveCentModel();
+        var key = await fx.IssueKey(Api.Unique("app"), model);
+        await SetBudget("key", key.Id, 1.00m);
+        await using var owner = await SimulatedAdapter.StartAsync(fx, answerRecalls: false);
+        await using var thief = await SimulatedAdapter.StartAsync(fx, answerRecalls: false);
+        var lease = await Post(owner.Http, "/api/leases", new { adapterId = owner.Id, keyId = key.Id, need = 0.05m, want = 0.10m });
+        var leaseId = lease.Body.GetProperty("slices")[0].GetProperty("leaseId").GetString()!;
+
+        var stolen = await Post(thief.Http, "/api/usage", Usage(key.Id, model, leaseIds: [leaseId]));
+        var own = await Post(owner.Http, "/api/usage", Usage(key.Id, model, leaseIds: [leaseId]));
+
+        AssertRefused(stolen, "[0].leaseIds");
+        Assert.True(own.Status == HttpStatusCode.OK, own.Body.ToString());
+        var budget = await fx.Api.Get($"/api/budgets/key/{key.Id}").Json();
+        Assert.Equal((0.05m, 0.05m), (budget.GetProperty("settled").GetDecimal(), budget.GetProperty("leased").GetDecimal()));
+        Assert.Equal(1, (await fx.Api.Get($"/api/keys/{key.Id}/requests").Json()).GetArrayLength());
+    }
+
+    [Fact]
+    public async Task usage_cannot_capture_a_hold_another_adapter_placed()
+    {
+        var model = await FiveCentModel();
+        var key = await fx.IssueKey(Api.Unique("app"), model);
+        await SetBudget("key", key.Id, 1.00m);
+        await using var owner = await SimulatedAdapter.StartAsync(fx, answerRecalls: false);
+        await using var thief = await SimulatedAdapter.StartAsync(fx, answerRecalls: false);
+        var hold = await Post(owner.Http, "/api/authorize", new { key = key.Key, model, maxInputTokens = 0, maxOutputTokens = 1000 });
+        var reservationId = hold.Body.GetProperty("reservationId").GetString()!;
+
+        var stolen = await Post(thief.Http, "/api/usage", Usage(key.Id, model, reservationId: reservationId));
+        var own = await Post(owner.Http, "/api/usage", Usage(key.Id, model, reservationId: reservationId));
+
+        AssertRefused(stolen, "[0].reservationId");
+        Assert.True(own.Status == HttpStatusCode.OK, own.Body.ToString());
+        var budget = await fx.Api.Get($"/api/budgets/key/{key.Id}").Json();
+        Assert.Equal((0.05m, 0m), (budget.GetProperty("settled").GetDecimal(), budget.GetProperty("held").GetDecimal()));
+    }
+
+    [Fact]
+    public async Task usage_dated_outside_the_lease_that_admitted_it_is_refused()
+    {
+        var model = await FiveCentModel();
+        var key = await fx.IssueKey(Api.Unique("app"), model);
+        await SetBudget("key", key.Id, 1.00m);
+        await using var adapter = await SimulatedAdapter.StartAsync(fx, answerRecalls: false);
+        // The key is older than the lease, so only the lease's own time can refuse what follows.
+        fx.Clock.Advance(TimeSpan.FromMinutes(10));
+        var granted = fx.Clock.GetUtcNow();
+        var lease = await Post(adapter.Http, "/api/leases", new { adapterId = adapter.Id, keyId = key.Id, need = 0.05m, want = 0.10m });
+        var slice = lease.Body.GetProperty("slices")[0];
+        var leaseId = slice.GetProperty("leaseId").GetString()!;
+        var expiresAt = slice.GetProperty("expiresAt").GetDateTimeOffset();
+
+        // Backdated before the lease existed, or dated past its end, beyond the clock skew (60 s).
+        var before = await Post(adapter.Http, "/api/usage", Usage(key.Id, model, occurredAt: granted.AddMinutes(-5), leaseIds: [leaseId]));
+        fx.Clock.Advance(expiresAt - granted + TimeSpan.FromMinutes(5));
+        var after = await Post(adapter.Http, "/api/usage", Usage(key.Id, model, occurredAt: fx.Clock.GetUtcNow(), leaseIds: [leaseId]));
+        // A request that happened while the lease was open is still settled when it is reported late.
+        var late = await Post(adapter.Http, "/api/usage", Usage(key.Id, model, occurredAt: granted.AddSeconds(1), leaseIds: [leaseId]));
+
+        AssertRefused(before, "[0].occurredAt");
+        AssertRefused(after, "[0].occurredAt");
+        Assert.True(late.Status == HttpStatusCode.OK, late.Body.ToString());
+        Assert.Equal(1, (await fx.Api.Get($"/api/keys/{key.Id}/requests").Json()).GetArrayLength());
     }
 }
