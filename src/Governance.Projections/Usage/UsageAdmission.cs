@@ -1,3 +1,4 @@
+using Governance.Domain.Approvals;
 using Governance.Domain.Budgets;
 using Governance.Domain.Keys;
 using Governance.Domain.Usage;
@@ -53,7 +54,18 @@ internal static class UsageAdmission
         return found;
     }
 
-    /// <summary>Each lease is for one of the request's own budgets: its key, its app, its team or its grant.</summary>
+    /// <summary>A grant lease's grant covered this key and model when the request happened, whatever became of it since.</summary>
+    public static void CheckGrant(int index, UsageReport report, VirtualKey key, BudgetLease lease, AccessRequest? grant, TimeSpan skew)
+    {
+        var covered = grant is { WasGranted: true } && grant.Covers(key.Id, key.App)
+            && (grant.Model == report.Model || grant.Model == report.RequestedModel)
+            && grant.GrantStart - report.OccurredAt <= skew && report.OccurredAt - grant.GrantExpiry <= skew;
+        if (!covered)
+            throw new UsageRejected(index, "leaseIds",
+                $"Lease '{lease.Id}' is for grant '{lease.Owner}', which did not cover key '{key.Id}' and model '{report.Model}' when request '{report.RequestId}' happened.");
+    }
+
+    /// <summary>Each lease is for one of the request's own budgets: its key, its app, the team and grant it was admitted under.</summary>
     public static void CheckOwners(int index, UsageReport report, IReadOnlyList<BudgetLease> leases, RequestCompleted request)
     {
         foreach (var lease in leases)

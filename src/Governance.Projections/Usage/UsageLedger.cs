@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Governance.Domain.Approvals;
 using Governance.Domain.Budgets;
 using Governance.Domain.Catalog;
 using Governance.Domain.Keys;
@@ -134,6 +135,8 @@ public static class UsageLedger
         var reservations = foundReservations is null ? [] : (await foundReservations).ToDictionary(r => r.Id);
         var leases = foundLeases is null ? [] : (await foundLeases).ToDictionary(l => l.Id);
         var teams = await BudgetBook.TeamsOfAsync(session, keys.Values.Select(k => k.App), ct);
+        var grantIds = leases.Values.Where(l => l.Level == BudgetLevel.Grant).Select(l => l.Owner).Distinct().ToArray();
+        var grants = grantIds.Length == 0 ? [] : (await session.LoadManyAsync<AccessRequest>(ct, grantIds)).ToDictionary(g => g.Id);
         var leasesOf = new Dictionary<string, List<BudgetLease>>();
 
         var outcomes = new List<UsageOutcome>(reports.Count);
@@ -163,9 +166,21 @@ public static class UsageLedger
                 UsageAdmission.CheckReservation(i, report, reservation, caller, skew);
             var named = report.LeaseIds.Count == 0 ? [] : UsageAdmission.CheckLeases(i, report, leases, caller, skew);
 
-            var team = teams.GetValueOrDefault(key.App);
-            // A restricted model's spend counts against the grant that admitted it (the reservation's, or the one active then).
-            var grantId = reservation?.GrantId
+            // The team and grant the request was admitted under (its hold's, its leases'), not today's: an app that changed
+            // team, or a grant that ended, while the request was in flight neither moves nor loses its spend.
+            var team = reservation is not null ? reservation.Team : teams.GetValueOrDefault(key.App);
+            if (named.FirstOrDefault(l => l.Level == BudgetLevel.Team) is { } teamLease && teamLease.Owner != team)
+            {
+                if (!(await BudgetBook.TeamsDuringAsync(session, key.App, report.OccurredAt - skew, report.OccurredAt + skew, ct)).Contains(teamLease.Owner))
+                    throw new UsageRejected(i, "leaseIds",
+                        $"Lease '{teamLease.Id}' is for team '{teamLease.Owner}', which app '{key.App}' was not in when request '{report.RequestId}' happened.");
+                team = teamLease.Owner;
+            }
+            var grantLease = named.FirstOrDefault(l => l.Level == BudgetLevel.Grant);
+            if (grantLease is not null)
+                UsageAdmission.CheckGrant(i, report, key, grantLease, grants.GetValueOrDefault(grantLease.Owner), skew);
+            // A restricted model's spend counts against the grant that admitted it (the reservation's, the lease's, or the one active then).
+            var grantId = reservation?.GrantId ?? grantLease?.Owner
                 ?? (model.IsRestricted ? (await AccessCheck.ActiveGrantAsync(session, key.Id, key.App, model.Id, report.OccurredAt, ct))?.Id : null);
 
             var usage = new TokenUsage(report.InputTokens, report.CachedTokens, report.OutputTokens, report.ReasoningTokens);
