@@ -35,6 +35,8 @@ builder.Host.UseWolverine(opts =>
 });
 builder.Services.AddWolverineHttp();
 builder.Services.AddValidatorsFromAssemblyContaining<ApiMarker>(ServiceLifetime.Singleton, includeInternalTypes: true);
+// What adapters send is read strictly: an unknown field is a 400, not silently dropped.
+builder.Services.AddStrictWireContracts();
 
 builder.Services.AddAuthentication(OperatorAuthentication.SchemeName)
     .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, OperatorAuthentication>(OperatorAuthentication.SchemeName, null);

@@ -48,7 +48,18 @@ public static class BatchBody
         }
         catch (JsonException e)
         {
-            return (null, Problems.Field("body", $"The body is not valid JSON for {noun}s: " + e.Message));
+            return (null, Problems.Field(FieldOf(e.Path), $"The body is not valid JSON for {noun}s: " + e.Message));
         }
     }
+
+    /// <summary>
+    /// The field a JSON error is at, keyed as the validation errors are (<c>"$[2].inputTokens"</c> → <c>"[2].inputTokens"</c>;
+    /// a single record is <c>[0]</c>), so a shipper can set that one record aside.
+    /// </summary>
+    private static string FieldOf(string? path) => path switch
+    {
+        ['$', '[', ..] => path[1..],
+        ['$', '.', ..] => "[0]" + path[1..],
+        _ => "body",
+    };
 }

@@ -15,7 +15,8 @@ namespace Governance.Api.Usage;
 
 /// <summary>
 /// One refused request as an adapter recorded it (<see cref="RequestDenied"/> without the actor: the denial is recorded
-/// as the caller's). Never carries the presented key, only the key id embedded in it.
+/// as the caller's). Never carries the presented key, only the key id embedded in it. A field this record does not know
+/// is refused, not dropped (<see cref="WireContracts"/>).
 /// </summary>
 public sealed record DenialRecord(
     string RequestId, string? KeyId, string? App, string Model, string Reason, string? Level, string? Owner, decimal? Remaining,

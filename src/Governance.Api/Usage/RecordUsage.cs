@@ -15,14 +15,18 @@ namespace Governance.Api.Usage;
 
 /// <summary>
 /// One usage record from an adapter. <see cref="OccurredAt"/> defaults to the time it is received. A request admitted
-/// under budget leases names them in <see cref="LeaseIds"/> (one per level); its cost is drawn from them. A routing
-/// adapter says how it served the request: the <see cref="Deployment"/> that answered, the attempts that failed before,
-/// whether the tokens are <see cref="Estimated"/>, and the <see cref="RequestedModel"/> when a fallback served it.
+/// under budget leases names them in <see cref="LeaseIds"/> (one per level); its cost is drawn from them, and
+/// <see cref="WorstCaseCost"/> says what it was admitted for and <see cref="DecidedAtSequence"/> which feed sequence the
+/// decision rested on (both kept on the ledger entry). A routing adapter says how it served the request: the
+/// <see cref="Deployment"/> that answered, the attempts that failed before, whether the tokens are <see cref="Estimated"/>,
+/// and the <see cref="RequestedModel"/> when a fallback served it. A field this record does not know is refused, not
+/// dropped (<see cref="WireContracts"/>).
 /// </summary>
 public sealed record UsageRecord(
     string RequestId, string KeyId, string Model, string? Provider, long InputTokens, long CachedTokens, long OutputTokens,
     long ReasoningTokens, long LatencyMs, int Status, DateTimeOffset? OccurredAt, string? ReservationId, IReadOnlyList<string>? LeaseIds = null,
-    string? Deployment = null, IReadOnlyList<FailedAttempt>? FailedAttempts = null, bool Estimated = false, string? RequestedModel = null)
+    string? Deployment = null, IReadOnlyList<FailedAttempt>? FailedAttempts = null, bool Estimated = false, string? RequestedModel = null,
+    decimal? WorstCaseCost = null, long? DecidedAtSequence = null)
 {
     /// <summary>Key, app, team and grant: a request draws on at most one lease per level.</summary>
     public const int MaxLeases = 4;
@@ -31,6 +35,9 @@ public sealed record UsageRecord(
     public const int MaxFailedAttempts = 64;
 
     public const int MaxNameLength = 200;
+
+    /// <summary>What one lease may hold at most: no request can have been admitted for more.</summary>
+    public const decimal MaxWorstCase = 1_000_000m;
 
     public sealed class Validator : AbstractValidator<UsageRecord>
     {
@@ -46,6 +53,8 @@ public sealed record UsageRecord(
             RuleFor(x => x.ReasoningTokens).InclusiveBetween(0, Pricing.MaxTokens)
                 .LessThanOrEqualTo(x => x.OutputTokens).WithMessage("'reasoningTokens' is part of 'outputTokens' and cannot exceed it.");
             RuleFor(x => x.LatencyMs).GreaterThanOrEqualTo(0);
+            RuleFor(x => x.WorstCaseCost).InclusiveBetween(0m, MaxWorstCase).When(x => x.WorstCaseCost is not null);
+            RuleFor(x => x.DecidedAtSequence).GreaterThanOrEqualTo(0).When(x => x.DecidedAtSequence is not null);
             RuleFor(x => x.Status).InclusiveBetween(100, 599);
             RuleFor(x => x.LeaseIds).Must(ids => ids is null || (ids.Count <= MaxLeases && ids.Distinct().Count() == ids.Count))
                 .WithMessage($"'leaseIds' names at most {MaxLeases} distinct leases, one per budget level.");
@@ -71,7 +80,7 @@ public sealed record UsageRecord(
         ReasoningTokens, LatencyMs, Status, OccurredAt ?? now, ReservationId)
     {
         LeaseIds = LeaseIds ?? [], Deployment = Deployment, FailedAttempts = FailedAttempts ?? [], Estimated = Estimated, RequestedModel = RequestedModel,
-        OccurredAtStated = OccurredAt is not null,
+        WorstCaseCost = WorstCaseCost, DecidedAtSequence = DecidedAtSequence, OccurredAtStated = OccurredAt is not null,
     };
 }
 
