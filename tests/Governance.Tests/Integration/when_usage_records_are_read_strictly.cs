@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Governance.Domain.Usage;
 using Governance.Tests.Integration.Leases;
+using Governance.Tests.Integration.Proxy;
 using Marten;
 
 namespace Governance.Tests.Integration;
@@ -36,11 +37,7 @@ public sealed class when_usage_records_are_read_strictly(GovernanceFixture fx)
     {
         var model = await fx.ProviderAndModel(inputPrice: 0m, outputPrice: 50m);
         var key = await fx.IssueKey(Api.Unique("app"), model);
-        await fx.Api.Scenario(s =>
-        {
-            s.Put.Json(new { limit = 1.00m, period = "monthly" }).ToUrl($"/api/budgets/key/{key.Id}");
-            s.WithRequestHeader("Authorization", "Bearer " + GovernanceFixture.AdminToken);
-        });
+        await fx.Api.Put($"/api/budgets/key/{key.Id}", new { limit = 1.00m, period = "monthly" }, 200);
         await using var adapter = await SimulatedAdapter.StartAsync(fx, answerRecalls: false);
         var lease = await Post(adapter.Http, "/api/leases", new { adapterId = adapter.Id, keyId = key.Id, need = 0.07m });
         var requestId = RequestIds.New();

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Governance.Domain.Budgets;
 using Governance.Domain.Usage;
 using Governance.Tests.Integration.Leases;
+using Governance.Tests.Integration.Proxy;
 
 namespace Governance.Tests.Integration.Adapter;
 
@@ -36,12 +37,17 @@ public sealed class when_an_adapter_token_is_misused(GovernanceFixture fx)
         Assert.True(answer.Body.TryGetProperty("errors", out var errors) && errors.TryGetProperty(field, out _), answer.Body.ToString());
     }
 
-    private Task SetBudget(string level, string owner, decimal limit, string period = "monthly") => fx.Api.Scenario(s =>
+    private Task SetBudget(string level, string owner, decimal limit, string period = "monthly") =>
+        fx.Api.Put($"/api/budgets/{level}/{owner}", new { limit, period }, 200);
+
+    /// <summary>A key on a five-cent model, with a monthly key budget of $1.00.</summary>
+    private async Task<(string Model, Api.Issued Key)> BudgetedKey()
     {
-        s.Put.Json(new { limit, period }).ToUrl($"/api/budgets/{level}/{owner}");
-        s.WithRequestHeader("Authorization", "Bearer " + GovernanceFixture.AdminToken);
-        s.StatusCodeShouldBe(200);
-    });
+        var model = await FiveCentModel();
+        var key = await fx.IssueKey(Api.Unique("app"), model);
+        await SetBudget("key", key.Id, 1.00m);
+        return (model, key);
+    }
 
     [Fact]
     public async Task a_denial_cannot_squat_the_stream_of_a_budget_window_and_the_budget_keeps_working()
@@ -100,9 +106,7 @@ public sealed class when_an_adapter_token_is_misused(GovernanceFixture fx)
     [Fact]
     public async Task usage_dated_in_2099_is_refused_and_nothing_is_charged()
     {
-        var model = await FiveCentModel();
-        var key = await fx.IssueKey(Api.Unique("app"), model);
-        await SetBudget("key", key.Id, 1.00m);
+        var (model, key) = await BudgetedKey();
         await using var adapter = await SimulatedAdapter.StartAsync(fx, answerRecalls: false);
 
         var future = await Post(adapter.Http, "/api/usage", Usage(key.Id, model, occurredAt: "2099-01-01T00:00:00Z"));
@@ -117,9 +121,7 @@ public sealed class when_an_adapter_token_is_misused(GovernanceFixture fx)
     [Fact]
     public async Task usage_cannot_draw_on_another_adapters_lease()
     {
-        var model = await FiveCentModel();
-        var key = await fx.IssueKey(Api.Unique("app"), model);
-        await SetBudget("key", key.Id, 1.00m);
+        var (model, key) = await BudgetedKey();
         await using var owner = await SimulatedAdapter.StartAsync(fx, answerRecalls: false);
         await using var thief = await SimulatedAdapter.StartAsync(fx, answerRecalls: false);
         var lease = await Post(owner.Http, "/api/leases", new { adapterId = owner.Id, keyId = key.Id, need = 0.05m, want = 0.10m });
@@ -138,9 +140,7 @@ public sealed class when_an_adapter_token_is_misused(GovernanceFixture fx)
     [Fact]
     public async Task usage_cannot_capture_a_hold_another_adapter_placed()
     {
-        var model = await FiveCentModel();
-        var key = await fx.IssueKey(Api.Unique("app"), model);
-        await SetBudget("key", key.Id, 1.00m);
+        var (model, key) = await BudgetedKey();
         await using var owner = await SimulatedAdapter.StartAsync(fx, answerRecalls: false);
         await using var thief = await SimulatedAdapter.StartAsync(fx, answerRecalls: false);
         var hold = await Post(owner.Http, "/api/authorize", new { key = key.Key, model, maxInputTokens = 0, maxOutputTokens = 1000 });
@@ -158,9 +158,7 @@ public sealed class when_an_adapter_token_is_misused(GovernanceFixture fx)
     [Fact]
     public async Task usage_dated_outside_the_lease_that_admitted_it_is_refused()
     {
-        var model = await FiveCentModel();
-        var key = await fx.IssueKey(Api.Unique("app"), model);
-        await SetBudget("key", key.Id, 1.00m);
+        var (model, key) = await BudgetedKey();
         await using var adapter = await SimulatedAdapter.StartAsync(fx, answerRecalls: false);
         // The key is older than the lease, so only the lease's own time can refuse what follows.
         fx.Clock.Advance(TimeSpan.FromMinutes(10));

@@ -3,6 +3,7 @@ using Governance.Domain.Budgets;
 using Governance.Domain.Operators;
 using Governance.Domain.Usage;
 using Governance.Tests.Integration.Leases;
+using Governance.Tests.Integration.Proxy;
 using Marten;
 
 namespace Governance.Tests.Integration.Adapter;
@@ -15,12 +16,7 @@ namespace Governance.Tests.Integration.Adapter;
 [Collection(GovernanceCollection.Name)]
 public sealed class when_usage_outlives_its_admission(GovernanceFixture fx)
 {
-    private Task Put(string url, object body) => fx.Api.Scenario(s =>
-    {
-        s.Put.Json(body).ToUrl(url);
-        s.WithRequestHeader("Authorization", "Bearer " + GovernanceFixture.AdminToken);
-        s.StatusCodeShouldBe(200);
-    });
+    private Task Put(string url, object body) => fx.Api.Put(url, body, 200);
 
     private async Task<string> Operator(string role, params string[] apps) =>
         (await fx.Api.Post("/api/operators", new { name = Api.Unique(role), roles = new[] { role }, apps }, 201).Json()).GetProperty("token").GetString()!;

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Alba;
 using Governance.Api;
 using Governance.Domain.Usage;
+using Governance.Tests.Integration.Proxy;
 
 namespace Governance.Tests.Integration.Leases;
 
@@ -15,12 +16,7 @@ public sealed class when_an_adapter_hoards_leases(GovernanceFixture fx)
 {
     private Task<string> FiveCentModel() => fx.ProviderAndModel(inputPrice: 0m, outputPrice: 50m);
 
-    private static Task SetBudget(IAlbaHost api, string keyId, decimal limit) => api.Scenario(s =>
-    {
-        s.Put.Json(new { limit, period = "monthly" }).ToUrl($"/api/budgets/key/{keyId}");
-        s.WithRequestHeader("Authorization", "Bearer " + GovernanceFixture.AdminToken);
-        s.StatusCodeShouldBe(200);
-    });
+    private static Task SetBudget(IAlbaHost api, string keyId, decimal limit) => api.Put($"/api/budgets/key/{keyId}", new { limit, period = "monthly" }, 200);
 
     private static async Task<JsonElement> Lease(HttpClient adapter, string adapterId, string keyId, decimal need, decimal? want = null)
     {
