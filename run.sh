@@ -7,7 +7,10 @@
 #   GOVERNANCE_PROXY_PORT   proxy adapter port (default 4000)
 #   GOVERNANCE_PG_PORT      PostgreSQL port (default 5433)
 #   GOVERNANCE_MASTER_KEY   master key (default: read from / generated into .data/master.key)
-#   Audit__SigningKey       audit checkpoint signing key (default: read from / generated into .data/audit.key)
+#   Audit__SigningKeyFile   audit checkpoint signing key, ECDSA P-256 private key in PEM (default: .data/audit-signing.pem,
+#                           generated with its public key .data/audit-signing.pub.pem, which is what auditors get)
+#   Audit__WitnessDirectory where each checkpoint is also written, outside the database (default: .data/audit-witness)
+#   Audit__LegacyHmacKey    the old HMAC checkpoint key (default: read from .data/audit.key when an earlier run left one)
 #   GOVERNANCE_ADMIN_TOKEN  admin token (default: read from / generated into .data/admin.token)
 #   Proxy__AdapterId        the proxy's adapter id (default local-proxy)
 #   Proxy__AdapterToken     the proxy's adapter token (default: issued with the admin token once, kept in .data/adapter.token)
@@ -99,8 +102,29 @@ dev_key() {
   export "${var?}"
 }
 dev_key GOVERNANCE_MASTER_KEY .data/master.key "master key"
-# Audit checkpoints are signed with this key; auditors verify with it.
-dev_key Audit__SigningKey .data/audit.key "audit signing key"
+# Audit checkpoints are signed with an ECDSA P-256 private key that only the API holds; auditors verify with its public key.
+if [[ -z "${Audit__SigningKeyFile:-}" && -z "${Audit__SigningKey:-}" ]]; then
+  mkdir -p -m 0755 .data
+  if [[ ! -s .data/audit-signing.pem ]]; then
+    command -v openssl >/dev/null 2>&1 || die "openssl is needed to generate the audit signing key (apt-get install openssl)"
+    (umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out .data/audit-signing.pem 2>/dev/null) ||
+      die "could not generate .data/audit-signing.pem"
+    say "generated a development audit signing key in .data/audit-signing.pem"
+  fi
+  chmod 600 .data/audit-signing.pem
+  if [[ ! -s .data/audit-signing.pub.pem ]]; then
+    openssl pkey -in .data/audit-signing.pem -pubout -out .data/audit-signing.pub.pem 2>/dev/null ||
+      die "could not write the audit public key .data/audit-signing.pub.pem"
+  fi
+  export Audit__SigningKeyFile="$REPO_ROOT/.data/audit-signing.pem"
+fi
+# Each checkpoint is also written outside PostgreSQL, so a history cut after its last checkpoint shows.
+export Audit__WitnessDirectory="${Audit__WitnessDirectory:-$REPO_ROOT/.data/audit-witness}"
+# Checkpoints signed by earlier runs used an HMAC key: the API checks the newest of them with it once.
+if [[ -z "${Audit__LegacyHmacKey:-}" && -s .data/audit.key ]]; then
+  Audit__LegacyHmacKey=$(tr -d '[:space:]' <.data/audit.key)
+  export Audit__LegacyHmacKey
+fi
 # The proxy's adapter token is issued with it at start-up (below).
 dev_key GOVERNANCE_ADMIN_TOKEN .data/admin.token "admin token"
 

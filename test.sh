@@ -6,11 +6,13 @@
 # The test cluster is left running so that re-runs are fast; stop it with
 #   scripts/pg.sh stop test
 #
-# Installs what the tests need when missing (as root, with apt-get): PostgreSQL and Chromium.
+# Installs what the tests need when missing (as root, with apt-get): PostgreSQL and Chromium; and, with npm, the SARIF
+# multitool that validates the scanner's SARIF output (pinned, into the git-ignored .tools/).
 #
 # Environment:
 #   GOVERNANCE_PG_PORT  PostgreSQL port (default 5434)
 #   GOVERNANCE_CHROMIUM Chromium binary for the browser test (default /usr/bin/chromium)
+#   GOVERNANCE_SARIF_MULTITOOL  SARIF multitool binary for the scanner's tests (default: installed into .tools/)
 # Exports to the tests:
 #   GOVERNANCE_TEST_DB  Npgsql connection string (database governance_test)
 set -euo pipefail
@@ -21,6 +23,8 @@ cd "$REPO_ROOT"
 source "$REPO_ROOT/scripts/pg.sh"
 # shellcheck source=scripts/chromium.sh
 source "$REPO_ROOT/scripts/chromium.sh"
+# shellcheck source=scripts/sarif.sh
+source "$REPO_ROOT/scripts/sarif.sh"
 
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 
@@ -37,6 +41,8 @@ ensure_postgres test
 export GOVERNANCE_TEST_DB="$GOVERNANCE_DB"
 # The dashboard's browser test drives headless Chromium (Debian's package).
 ensure_chromium
+# The scanner's SARIF test validates its output with Microsoft's SARIF multitool (npm package, pinned).
+ensure_sarif_multitool
 
 mkdir -p -m 0755 .data
 LOG=.data/test-last.log

@@ -12,7 +12,8 @@ namespace Governance.AuditVerifier;
 public static class Canonical
 {
     public const int HashLength = 32;
-    public const string CheckpointPurpose = "governance-audit-checkpoint/v1";
+    public const string CheckpointPurpose = "governance-audit-checkpoint/v2";
+    public const string LegacyCheckpointPurpose = "governance-audit-checkpoint/v1";
 
     /// <summary>hash = SHA-256(previous hash ‖ sequence, stream, version, type, timestamp, actor, correlation id, causation id, data).</summary>
     public static byte[] EventHash(ReadOnlySpan<byte> previousHash, ExportLine line)
@@ -31,11 +32,18 @@ public static class Canonical
         return hash.GetHashAndReset();
     }
 
-    /// <summary>What a checkpoint's HMAC-SHA-256 signs: purpose, sequence, previous sequence, events, previous digest, digest.</summary>
-    public static byte[] CheckpointSignedBytes(long sequence, long previousSequence, long events, string digest, string previousDigest)
+    /// <summary>What a checkpoint's ECDSA signature signs: purpose, sequence, previous sequence, events, previous digest, digest, chain start.</summary>
+    public static byte[] CheckpointSignedBytes(long sequence, long previousSequence, long events, string digest, string previousDigest, long chainStart) =>
+        Fields(CheckpointPurpose, Decimal(sequence), Decimal(previousSequence), Decimal(events), previousDigest, digest, Decimal(chainStart));
+
+    /// <summary>What a legacy checkpoint's HMAC-SHA-256 signs: the same without the chain start, under the v1 purpose.</summary>
+    public static byte[] LegacyCheckpointSignedBytes(long sequence, long previousSequence, long events, string digest, string previousDigest) =>
+        Fields(LegacyCheckpointPurpose, Decimal(sequence), Decimal(previousSequence), Decimal(events), previousDigest, digest);
+
+    private static byte[] Fields(params string[] fields)
     {
         using var bytes = new MemoryStream();
-        foreach (var field in new[] { CheckpointPurpose, Decimal(sequence), Decimal(previousSequence), Decimal(events), previousDigest, digest })
+        foreach (var field in fields)
         {
             var utf8 = Encoding.UTF8.GetBytes(field);
             var length = new byte[4];

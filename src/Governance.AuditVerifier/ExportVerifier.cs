@@ -5,10 +5,11 @@ namespace Governance.AuditVerifier;
 /// <summary>
 /// Reads an export line by line and stops at the first broken link. Per line: the sequence must increase; the line's
 /// fields must hash to its hash; within its stream the version must follow the previous one and its previous hash
-/// must be that event's hash. Per checkpoint: the signature must verify with the key, it must follow the previous
+/// must be that event's hash. Per checkpoint: the signature must verify with the keys, it must follow the previous
 /// checkpoint, and the events of the export in its range must digest to its digest (so events removed from the end of
-/// a stream, or re-chained after an edit, are caught). Memory: one entry per stream, plus the events since the latest
-/// checkpoint.
+/// a stream, or re-chained after an edit, are caught). At the end: a checkpoint recorded earlier or witnessed must be
+/// in the export, and with keys given at least one checkpoint must be. Memory: one entry per stream, plus the events
+/// since the latest checkpoint.
 /// </summary>
 public static class ExportVerifier
 {
@@ -54,7 +55,8 @@ public static class ExportVerifier
         private long _firstSequence, _events, _checkpoints;
         private Checkpoint? _latest;
         private string? _singleStream;
-        private bool _expectedSeen;
+        private bool _expectedSeen, _witnessSeen, _ecdsa;
+        private long _legacy;
         private long _latestLine;
 
         /// <summary>At a break that says events are missing, what those events would look like.</summary>
@@ -147,17 +149,20 @@ public static class ExportVerifier
                 return new Break(BreakKind.Malformed, number, $"checkpoint at sequence {line.Sequence}: {problem}");
             var at = $"checkpoint at sequence {line.Sequence} (covering up to {checkpoint.Sequence})";
 
-            if (options.Key is { } key)
+            // Old histories begin with HMAC checkpoints; once ECDSA signs, an HMAC one is a downgrade anyone with the old shared key could forge.
+            if (checkpoint.IsLegacy && _ecdsa)
+                return new Break(BreakKind.BadCheckpointSignature, number, $"{at}: a legacy HMAC checkpoint after an ECDSA-signed one; whoever holds the old shared key could have forged it.");
+            if (options.Keys?.Check(checkpoint) is { } bad)
+                return new Break(bad.Kind, number, $"{at}: {bad.Detail}");
+            if (checkpoint.IsLegacy)
+                _legacy++;
+            else
+                _ecdsa = true;
+            if (options.Witnessed is { } witnessed && witnessed.Sequence == checkpoint.Sequence)
             {
-                var signature = HMACSHA256.HashData(key, Canonical.CheckpointSignedBytes(
-                    checkpoint.Sequence, checkpoint.PreviousSequence, checkpoint.Events, checkpoint.Digest, checkpoint.PreviousDigest));
-                if (!CryptographicOperations.FixedTimeEquals(signature, Convert.FromHexString(checkpoint.Signature)))
-                {
-                    var keyId = KeyId(key);
-                    return new Break(BreakKind.BadCheckpointSignature, number, checkpoint.KeyId == keyId
-                        ? $"{at}: the signature does not verify with key {keyId}."
-                        : $"{at}: signed with key {checkpoint.KeyId}, not with the key given ({keyId}).");
-                }
+                if (!string.Equals(witnessed.Digest, checkpoint.Digest, StringComparison.OrdinalIgnoreCase))
+                    return new Break(BreakKind.EditedData, number, $"{at}: its digest {checkpoint.Digest[..16]} is not the witnessed {witnessed.Digest[..16]}; the checkpoint was rewritten.");
+                _witnessSeen = true;
             }
 
             if (_latest is { } previous)
@@ -221,14 +226,39 @@ public static class ExportVerifier
                     (_latest is null ? " (it has no checkpoint)." : $" (its latest covers up to {_latest.Sequence}, digest {_latest.Digest[..16]}).") +
                     " The history was cut, or the checkpoint rewritten.");
             }
+            if (options.Witnessed is { } witnessed)
+            {
+                if (options.Keys?.Check(witnessed) is { } bad)
+                    return new Break(bad.Kind, endLine, $"the witnessed checkpoint up to sequence {witnessed.Sequence}: {bad.Detail}");
+                if (!_witnessSeen)
+                {
+                    return new Break(BreakKind.TruncatedStream, endLine,
+                        $"the witness holds a checkpoint up to sequence {witnessed.Sequence} (digest {witnessed.Digest[..16]}) that this export does not have" +
+                        (_latest is null ? " (it has no checkpoint)" : $" (its newest covers up to {_latest.Sequence})") +
+                        ": the history is shorter than witnessed. Events, and the checkpoints that covered them, were removed.");
+                }
+            }
+            // Anyone with the old shared key can sign an HMAC checkpoint: only an ECDSA one can vouch for the newest state.
+            if (options.Keys is not null && _latest is { IsLegacy: true } newest)
+            {
+                return new Break(BreakKind.LegacyCheckpoint, endLine,
+                    $"the newest checkpoint is a legacy HMAC one (line {newest.Line}): whoever holds the old shared key could have signed it, " +
+                    "so nothing an auditor can trust vouches for this history. Sign an ECDSA checkpoint (POST /api/audit/checkpoints) and export again.");
+            }
+            // Signatures were asked for, and nothing is signed: a history re-chained after an edit would look exactly like this.
+            if (options.Keys is not null && !options.SingleStream && _checkpoints == 0)
+            {
+                return new Break(BreakKind.NoCheckpoint, endLine,
+                    "a key was given, but no checkpoint is in this export: nothing vouches for these events, and someone with write access " +
+                    "to the database could have rewritten and re-chained them. Sign one (POST /api/audit/checkpoints) and export again.");
+            }
             return null;
         }
 
         public VerificationReport Report(Break? broken) => new(
             // The latest checkpoint vouches for itself with its signature: only events after it are uncovered.
             broken, _events, _heads.Count, _firstSequence, _lastSequence ?? 0, _checkpoints, _latest, _uncovered.Count(e => e.Sequence != _latestLine),
-            options.Key is not null && _checkpoints > 0, options.Key is { } key ? KeyId(key) : null);
-
-        private static string KeyId(byte[] key) => Convert.ToHexStringLower(SHA256.HashData(key))[..16];
+            options.Keys is not null && _checkpoints > 0, options.Keys is { } keys ? string.Join(", ", keys.KeyIds) : null,
+            _legacy, options.Keys?.LegacyKeyId, _witnessSeen);
     }
 }

@@ -1,14 +1,19 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using Governance.AuditVerifier;
 
-// Usage: dotnet run --project src/Governance.AuditVerifier -- <export.ndjson> [--key <base64> | --key-file <path>]
-//        [--after <sequence>] [--stream] [--expect <sequence>:<digest prefix>]
+// Usage: dotnet run --project src/Governance.AuditVerifier -- <export.ndjson> [--key-file <public key PEM>]...
+//        [--legacy-hmac-key-file <path>] [--witness <dir>] [--after <sequence>] [--stream] [--expect <sequence>:<digest prefix>]
 // Exit codes: 0 intact, 1 broken, 2 usage or I/O error.
 
 const string Usage = """
     usage: Governance.AuditVerifier <export.ndjson> [options]
-      --key <base64>                 the audit signing key (Audit__SigningKey), to verify checkpoint signatures
-      --key-file <path>              the same, read from a file
+      --key-file <path>              the audit public key (PEM, "BEGIN PUBLIC KEY"), to verify checkpoint signatures; repeat it
+                                     for each key the history was signed with
+      --key <base64>                 the same, as base64 of the key's DER form (the PEM's body on one line)
+      --legacy-hmac-key-file <path>  the old shared HMAC key (base64), for checkpoints signed before ECDSA
+      --legacy-hmac-key <base64>     the same, inline
+      --witness <dir>                a witness directory (Audit__WitnessDirectory): its newest checkpoint must be in the export
       --after <sequence>             the export was taken with ?after=<sequence> (default: the whole history)
       --stream                       the export is one stream (GET /api/audit/streams/{id})
       --expect <sequence>:<digest>   a checkpoint you recorded earlier (at least 16 hex digits of its digest) must be present
@@ -16,18 +21,24 @@ const string Usage = """
     """;
 
 string? path = null;
-byte[]? key = null;
+var publicKeys = new List<ECDsa>();
+byte[]? legacyKey = null;
+string? witnessDirectory = null;
 long? after = null;
 var singleStream = false;
 (long, string)? expected = null;
+Checkpoint? witnessed = null;
 try
 {
     for (var i = 0; i < args.Length; i++)
     {
         switch (args[i])
         {
-            case "--key": key = Convert.FromBase64String(Next(ref i).Trim()); break;
-            case "--key-file": key = Convert.FromBase64String(File.ReadAllText(Next(ref i)).Trim()); break;
+            case "--key": publicKeys.Add(CheckpointKeys.ParsePublicKey(Next(ref i))); break;
+            case "--key-file": publicKeys.Add(CheckpointKeys.ParsePublicKey(File.ReadAllText(Next(ref i)))); break;
+            case "--legacy-hmac-key": legacyKey = LegacyKey(Next(ref i)); break;
+            case "--legacy-hmac-key-file": legacyKey = LegacyKey(File.ReadAllText(Next(ref i))); break;
+            case "--witness": witnessDirectory = Next(ref i); break;
             case "--after": after = long.Parse(Next(ref i), NumberStyles.None, CultureInfo.InvariantCulture); break;
             case "--stream": singleStream = true; break;
             case "--expect": expected = ParseExpected(Next(ref i)); break;
@@ -41,6 +52,13 @@ try
     }
     if (path is null)
         throw new ArgumentException("no export file given");
+    if (witnessDirectory is not null)
+    {
+        // A checkpoint before the export's start, or outside one stream, cannot be looked for in it.
+        if (after is not null || singleStream)
+            throw new ArgumentException("--witness needs an export of the whole history (not --after or --stream)");
+        witnessed = Witness.Newest(witnessDirectory);
+    }
 }
 catch (Exception e) when (e is ArgumentException or FormatException or OverflowException or IOException or UnauthorizedAccessException)
 {
@@ -52,7 +70,8 @@ catch (Exception e) when (e is ArgumentException or FormatException or OverflowE
 try
 {
     using var export = path == "-" ? Console.In : new StreamReader(path);
-    var report = ExportVerifier.Verify(export, new VerifierOptions(key, after, singleStream, expected));
+    var keys = publicKeys.Count > 0 || legacyKey is not null ? new CheckpointKeys(publicKeys, legacyKey) : null;
+    var report = ExportVerifier.Verify(export, new VerifierOptions(keys, after, singleStream, expected, witnessed));
     Console.WriteLine(report.Describe());
     return report.Intact ? 0 : 1;
 }
@@ -63,6 +82,12 @@ catch (Exception e) when (e is IOException or UnauthorizedAccessException)
 }
 
 string Next(ref int i) => ++i < args.Length ? args[i] : throw new ArgumentException($"{args[i - 1]} needs a value");
+
+static byte[] LegacyKey(string text)
+{
+    var key = Convert.FromBase64String(text.Trim());
+    return key.Length >= 32 ? key : throw new ArgumentException("the legacy HMAC key is base64 of at least 32 bytes");
+}
 
 static (long, string) ParseExpected(string value)
 {

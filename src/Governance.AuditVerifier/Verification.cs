@@ -21,6 +21,10 @@ public enum BreakKind
     BadCheckpointSignature,
     /// <summary>Versions skip although the chain links: the history had a hole when the next event was written.</summary>
     VersionGap,
+    /// <summary>A checkpoint signed with the old shared HMAC key, and that key was not given: its signature is unchecked.</summary>
+    LegacyCheckpoint,
+    /// <summary>Keys were given but no checkpoint is in the export: nothing vouches for it.</summary>
+    NoCheckpoint,
 }
 
 public sealed record Break(BreakKind Kind, long Line, string Detail)
@@ -37,16 +41,23 @@ public sealed record Break(BreakKind Kind, long Line, string Detail)
         BreakKind.TruncatedStream => "truncated stream",
         BreakKind.BadCheckpointSignature => "bad checkpoint signature",
         BreakKind.VersionGap => "version gap",
+        BreakKind.LegacyCheckpoint => "unverified legacy checkpoint",
+        BreakKind.NoCheckpoint => "no checkpoint",
         _ => kind.ToString(),
     };
 }
 
-/// <summary>What the export is: the whole history (the default), the history after a sequence, or one stream.</summary>
-public sealed record VerifierOptions(byte[]? Key = null, long? After = null, bool SingleStream = false, (long Sequence, string Digest)? Expected = null);
+/// <summary>
+/// What the export is (the whole history by default, the history after a sequence, or one stream), the keys to check
+/// signatures with, a checkpoint recorded earlier that must be in it, and the newest checkpoint a witness holds.
+/// </summary>
+public sealed record VerifierOptions(
+    CheckpointKeys? Keys = null, long? After = null, bool SingleStream = false, (long Sequence, string Digest)? Expected = null,
+    Checkpoint? Witnessed = null);
 
 public sealed record VerificationReport(
     Break? FirstBreak, long Events, long Streams, long FirstSequence, long LastSequence, long Checkpoints, Checkpoint? Latest,
-    long Uncovered, bool SignaturesChecked, string? KeyId)
+    long Uncovered, bool SignaturesChecked, string? KeyId, long LegacyCheckpoints = 0, string? LegacyKeyId = null, bool Witnessed = false)
 {
     public bool Intact => FirstBreak is null;
 
@@ -64,11 +75,19 @@ public sealed record VerificationReport(
                 $"digest {latest.Digest[..16]}.");
             lines.Add(SignaturesChecked
                 ? $"Every checkpoint signature verified with key {KeyId}."
-                : "Checkpoint signatures were NOT verified: pass --key (or --key-file) with the audit signing key.");
+                : "Checkpoint signatures were NOT verified: pass --key-file with the audit public key.");
+            if (LegacyCheckpoints > 0 && SignaturesChecked)
+                lines.Add($"{N(LegacyCheckpoints)} of them are legacy HMAC checkpoints, verified with the shared key {LegacyKeyId}: " +
+                    "whoever holds that key could have signed them. The newest checkpoint is ECDSA-signed and chains over them: it vouches for " +
+                    "everything before it, as it was when it was signed.");
+            if (latest.ChainStart is > 0)
+                lines.Add($"Events up to sequence {N(latest.ChainStart.Value)} predate the hash chain: they were chained when it was installed.");
+            if (Witnessed)
+                lines.Add("The newest witnessed checkpoint is in this export: the history is not shorter than witnessed.");
         }
         else
         {
-            lines.Add("No checkpoint in this export: events removed from the end of a stream could not be detected.");
+            lines.Add("No checkpoint in this export: events removed from the end of a stream could not be detected, and signatures were not checked.");
         }
         if (Uncovered > 0)
             lines.Add($"{N(Uncovered)} event(s) after the latest checkpoint are chained but not yet covered by a signed checkpoint.");

@@ -1,4 +1,5 @@
 using Governance.Domain.Budgets;
+using Governance.Domain.Usage;
 using ProxyAdapter.Limits;
 
 namespace ProxyAdapter;
@@ -35,6 +36,9 @@ public abstract class ErrorShape
         denial.RetryAfterSeconds);
 
     public IResult BadRequest(string message, string code = "invalid_request") => Result(400, code, message);
+
+    /// <summary>400 for a request field the gateway refuses, naming it as the API called names a field at fault.</summary>
+    public abstract IResult Invalid(InvalidParam invalid);
 }
 
 internal sealed class WithRetryAfter(IResult inner, int seconds) : IResult
@@ -51,8 +55,12 @@ public sealed class OpenAiErrors : ErrorShape
 {
     public static readonly OpenAiErrors Instance = new();
 
-    public override IResult Result(int status, string code, string message) =>
-        Results.Json(new { error = new { message, type = TypeOf(status, code), code, param = (string?)null } }, statusCode: status);
+    public override IResult Result(int status, string code, string message) => Result(status, code, message, null);
+
+    public override IResult Invalid(InvalidParam invalid) => Result(400, invalid.Code, invalid.Message, invalid.Param);
+
+    private static IResult Result(int status, string code, string message, string? param) =>
+        Results.Json(new { error = new { message, type = TypeOf(status, code), code, param } }, statusCode: status);
 
     private static string TypeOf(int status, string code) => (status, code) switch
     {
@@ -70,6 +78,9 @@ public sealed class AnthropicErrors : ErrorShape
     public static readonly AnthropicErrors Instance = new();
 
     public override IResult Result(int status, string code, string message) => new Body(status, TypeOf(status), code, message);
+
+    /// <summary>Anthropic names the field at fault at the start of its message (<c>max_tokens: …</c>).</summary>
+    public override IResult Invalid(InvalidParam invalid) => Result(400, invalid.Code, $"{invalid.Param}: {invalid.Message}");
 
     private static string TypeOf(int status) => status switch
     {

@@ -54,14 +54,14 @@ public sealed partial class Gateway(
         JsonObject? body = null;
         try
         {
-            body = JsonNode.Parse(raw) as JsonObject;
+            body = JsonNode.Parse(raw, documentOptions: UniqueProperties) as JsonObject;
         }
         catch (JsonException)
         {
         }
         if (body is null)
         {
-            await errors.BadRequest("The request body is not a JSON object.").ExecuteAsync(http);
+            await errors.BadRequest("The request body is not a JSON object with unique property names.").ExecuteAsync(http);
             return;
         }
         if (surface.Prepare(body, ledger, out var shape) is { } refused)
@@ -89,10 +89,16 @@ public sealed partial class Gateway(
                 : errors.Result(502, "provider_missing", "The model's provider is not configured.")).ExecuteAsync(http);
             return;
         }
+        // The output the call may produce and the hold that stands for it, from the models it may reach (HoldSizing).
+        if (surface.Bound(body, raw.Length, requested, plan.Select(r => r.Model).Distinct(), ledger, ref shape) is { } unbounded)
+        {
+            await unbounded.ExecuteAsync(http);
+            return;
+        }
 
         // The key's own limits, counted in this adapter's memory: the input estimate and every allowed output token as the
         // worst case (the actual tokens replace it when the call is recorded).
-        var limited = _limiter.TryAcquire(admission.Decision.KeyId!, admission.Limits, Estimate.Tokens(raw.Length) + shape.MaxOutput, now);
+        var limited = _limiter.TryAcquire(admission.Decision.KeyId!, admission.Limits, checked(Estimate.Tokens(raw.Length) + shape.MaxOutput), now);
         if (limited.Permit is not { } permit)
         {
             _metrics.Decided(DenialReasons.RateLimited, arrived);
@@ -104,9 +110,7 @@ public sealed partial class Gateway(
         }
         try
         {
-            // Worst case: every byte of the body a prompt token (a token is at least one byte), every allowed output token
-            // used, at the dearest model the call may fall back to.
-            var worstCase = plan.Select(r => r.Model).Distinct().Max(m => Pricing.WorstCase(raw.Length, shape.MaxOutput, m.Price));
+            var worstCase = shape.WorstCase;
             var hold = await _governor.HoldAsync(new HoldRequest(admission.Decision.KeyId!, admission.Decision.App!, admission.Grant?.Id,
                 requested.Definition.Id, requested.Price.Version, worstCase, ledger.HoldTtl, adapter.Actor), now, ct);
             if (!hold.Allowed && hold.Shortfall is null)
@@ -161,6 +165,12 @@ public sealed partial class Gateway(
         string RequestId, string KeyId, string Model, string? ReservationId, DateTimeOffset At, long Started, long InputBytes, CallShape Shape, RateLimitPermit Permit);
 
     private const int PresizedBodyLimit = 1 << 20;
+
+    /// <summary>
+    /// A property named twice (two <c>max_tokens</c>) is refused when parsed: the hold and the provider must not read
+    /// different ones, and JsonObject would otherwise throw on first access.
+    /// </summary>
+    private static readonly JsonDocumentOptions UniqueProperties = new() { AllowDuplicateProperties = false };
 
     private static async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken ct)
     {

@@ -42,8 +42,14 @@ public static class Usage
     private static long Detail(JsonElement usage, string details, string name) =>
         usage.TryGetProperty(details, out var element) && element.ValueKind == JsonValueKind.Object ? Count(element, name) : 0;
 
+    /// <summary>
+    /// A count as the provider reported it: 0 when it is missing, negative or not an integer; at most
+    /// <see cref="Pricing.MaxTokens"/> (what the ledger accepts), so sums of counts cannot wrap around.
+    /// </summary>
     internal static long Count(JsonElement usage, string name) =>
-        usage.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var count) && count >= 0 ? count : 0;
+        usage.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var count) && count >= 0
+            ? Math.Min(count, Pricing.MaxTokens)
+            : 0;
 
     /// <summary>UTF-8 bytes of a string property (0 when absent or not a string): what estimates count.</summary>
     internal static long TextBytes(JsonElement element, string name) =>
@@ -92,7 +98,14 @@ public readonly record struct AnthropicCounts(long Input, long CacheRead, long C
 {
     public static readonly AnthropicCounts None = new(0, 0, 0, 0);
 
-    public TokenUsage Tokens => new(Input + CacheRead + CacheCreation, CacheRead, Output, 0);
+    public TokenUsage Tokens
+    {
+        get
+        {
+            var input = Math.Min(checked(Input + CacheRead + CacheCreation), Pricing.MaxTokens);
+            return new TokenUsage(input, Math.Min(CacheRead, input), Output, 0);
+        }
+    }
 }
 
 /// <summary>

@@ -61,6 +61,8 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 cd "$REPO_ROOT"
 # shellcheck source=bench-cluster.sh
 source "$REPO_ROOT/tests/Benchmarks/bench-cluster.sh"
+# shellcheck source=report-section.sh
+source "$REPO_ROOT/tests/Benchmarks/report-section.sh"
 
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 say() { printf 'proxy.sh: %s\n' "$*" >&2; }
@@ -103,7 +105,8 @@ fi
 rand_hex() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 SCHEMA="bench_$(rand_hex 4)"
 MASTER_KEY="$(head -c32 /dev/urandom | base64 | tr -d '\n')"
-AUDIT_KEY="$(head -c32 /dev/urandom | base64 | tr -d '\n')"
+# The checkpoint signing key: an ECDSA P-256 private key, as base64 of its PKCS#8 DER form (one line).
+AUDIT_KEY="$(openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -outform DER 2>/dev/null | base64 -w0)"
 ADMIN_TOKEN="bench-$(rand_hex 24)"
 WORK="$(mktemp -d /tmp/proxy-bench.XXXXXX)"
 
@@ -706,18 +709,6 @@ $RSS_LINE
 printf '\n%s\n' "$REPORT"
 
 if [[ "$OUT" != - ]]; then
-  [[ -f "$OUT" ]] || printf '# Benchmarks\n' >"$OUT"
-  python3 - "$OUT" "$REPORT" <<'PY'
-import sys
-path, block = sys.argv[1], sys.argv[2]
-text = open(path, encoding="utf-8", newline="").read()
-begin = text.find("<!-- proxy-benchmark:begin")
-end = text.find("<!-- proxy-benchmark:end -->")
-if begin >= 0 and end > begin:
-    text = text[:begin] + block + text[end + len("<!-- proxy-benchmark:end -->"):]
-else:
-    text = text.rstrip("\n") + "\n\n# Proxy benchmark: direct vs through the adapter\n\n" + block + "\n"
-open(path, "w", encoding="utf-8", newline="").write(text)
-PY
+  write_report_section proxy "Proxy benchmark: direct vs through the adapter" "$OUT" "$REPORT"
   say "wrote the results into $OUT"
 fi

@@ -4,11 +4,19 @@ namespace Governance.Api.Audit;
 
 public static class AuditServices
 {
-    /// <summary>Checkpoint signing (the key from Audit:SigningKey, required) and the periodic checkpoint.</summary>
+    /// <summary>
+    /// Checkpoint signing (the private key from Audit:SigningKeyFile or Audit:SigningKey, required), the witness
+    /// (Audit:WitnessDirectory, Audit:WitnessUrl), the alarm and the periodic checkpoint.
+    /// </summary>
     public static IServiceCollection AddAuditTrail(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton(CheckpointSigner.From(configuration));
+        services.AddSingleton(CheckpointWitness.From(configuration));
         services.AddSingleton<AuditCheckpoints>();
+        services.AddSingleton<CheckpointAlarm>();
+        services.AddSingleton<CheckpointRound>();
+        services.AddHttpClient(WitnessDelivery.ClientName, client => client.Timeout = TimeSpan.FromSeconds(10))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
         services.AddSingleton<PeriodicCheckpoints>();
         services.AddHostedService(sp => sp.GetRequiredService<PeriodicCheckpoints>());
         return services;

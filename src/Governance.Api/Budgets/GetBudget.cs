@@ -12,12 +12,16 @@ namespace Governance.Api.Budgets;
 /// <summary>
 /// A budget in its current window. Read from the inline projections: never behind the decisions. <see cref="Leased"/>
 /// is what adapters' open leases still hold, apart from <see cref="Held"/> (per-request holds); both count against the limit.
+/// <see cref="Overrun"/> is the part of <see cref="Settled"/> that requests cost beyond the worst case they were admitted
+/// for (usage above its hold is charged in full, never capped): when it is not 0, spend can exceed the limit.
 /// </summary>
 public sealed record BudgetStatus(
     string Level, string Owner, decimal Limit, string Period, IReadOnlyList<int> Thresholds, decimal Settled, decimal Held,
     decimal Remaining, DateTimeOffset WindowStart, DateTimeOffset? WindowEnd)
 {
     public decimal Leased { get; init; }
+
+    public decimal Overrun { get; init; }
 
     public static async Task<BudgetStatus> LoadAsync(IQuerySession session, Budget budget, DateTimeOffset now, CancellationToken ct) =>
         Of(budget, await BudgetBook.StandingAsync(session, budget, now, ct));
@@ -27,6 +31,7 @@ public sealed record BudgetStatus(
             budget.Thresholds, standing.Settled, standing.Held, standing.Remaining, standing.Window.Start, standing.Window.End)
         {
             Leased = standing.Leased,
+            Overrun = standing.Overrun,
         };
 }
 

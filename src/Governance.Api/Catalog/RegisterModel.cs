@@ -15,10 +15,15 @@ namespace Governance.Api.Catalog;
 
 /// <summary>
 /// Routes a model name to a provider. Prices are optional when the name already has one (from the default
-/// catalog or an import); when given, they take effect now.
+/// catalog or an import); when given, they take effect now. So are the limits of one request (<see cref="ModelLimits"/>):
+/// those given replace the catalog's, the others keep it.
 /// </summary>
-public sealed record RegisterModel(string Name, string Provider, string UpstreamModel, decimal? InputPricePer1M, decimal? OutputPricePer1M, decimal? CachedInputPricePer1M)
+public sealed record RegisterModel(
+    string Name, string Provider, string UpstreamModel, decimal? InputPricePer1M, decimal? OutputPricePer1M, decimal? CachedInputPricePer1M,
+    long? MaxInputTokens = null, long? MaxOutputTokens = null, decimal? MaxCostPerPart = null)
 {
+    public ModelLimits Limits() => new(MaxInputTokens, MaxOutputTokens, MaxCostPerPart);
+
     public sealed class Validator : AbstractValidator<RegisterModel>
     {
         public Validator()
@@ -34,6 +39,9 @@ public sealed record RegisterModel(string Name, string Provider, string Upstream
                 .WithMessage("'outputPricePer1M' is required with 'inputPricePer1M'.");
             RuleFor(x => x.InputPricePer1M).NotNull().When(x => x.OutputPricePer1M is not null || x.CachedInputPricePer1M is not null)
                 .WithMessage("'inputPricePer1M' is required with the other prices.");
+            RuleFor(x => x.MaxInputTokens).IsTokenLimit();
+            RuleFor(x => x.MaxOutputTokens).IsTokenLimit();
+            RuleFor(x => x.MaxCostPerPart).IsCostPerPart();
         }
     }
 }
@@ -55,7 +63,13 @@ public static class RegisterModelEndpoint
         if (stream.Aggregate is { IsRouted: true })
             throw new DomainException("already_exists", $"Model '{command.Name}' is already registered.");
 
-        List<object> events = [new ModelRegistered(command.Name, command.Provider, command.UpstreamModel, user.Actor(), now)];
+        List<object> events =
+        [
+            new ModelRegistered(command.Name, command.Provider, command.UpstreamModel, user.Actor(), now)
+            {
+                Limits = command.Limits() is { IsEmpty: false } limits ? limits : null,
+            },
+        ];
         if (command.InputPricePer1M is { } input)
             events.Add(new PriceSet(command.Name, input, command.OutputPricePer1M!.Value, command.CachedInputPricePer1M, now, "set at registration", user.Actor(), now));
         stream.AppendMany(events);

@@ -13,7 +13,8 @@ public sealed record ImportResult(IReadOnlyList<string> Updated, IReadOnlyList<s
 /// <summary>
 /// POST /api/prices/import: a price file in LiteLLM's model_prices_and_context_window.json format, optionally limited
 /// to <c>?models=a,b</c>. Each changed price becomes a PriceSet event effective now (or at <c>?effectiveFrom=</c>, not in the
-/// past); a price equal to the one in effect is left alone, so importing the same file twice writes nothing.
+/// past); a price equal to the one in effect is left alone, so importing the same file twice writes nothing. An entry's
+/// max_input_tokens and max_output_tokens become the model's limits (a changed limit is written even when the price is not).
 /// </summary>
 public static class ImportPricesEndpoint
 {
@@ -44,12 +45,16 @@ public static class ImportPricesEndpoint
         foreach (var price in parsed.Prices)
         {
             var current = existing.GetValueOrDefault(price.Model);
-            if (current is not null && PriceHistory.IsSameAsLatest(current.Prices, price.InputPer1M, price.OutputPer1M, price.CachedInputPer1M, from))
+            if (current is not null && PriceHistory.IsSameAsLatest(current.Prices, price.InputPer1M, price.OutputPer1M, price.CachedInputPer1M, from)
+                && price.Limits.Over(current.Limits) == current.Limits)
             {
                 unchanged.Add(price.Model);
                 continue;
             }
-            var set = new PriceSet(price.Model, price.InputPer1M, price.OutputPer1M, price.CachedInputPer1M, from, "LiteLLM price file import", user.Actor(), now);
+            var set = new PriceSet(price.Model, price.InputPer1M, price.OutputPer1M, price.CachedInputPer1M, from, "LiteLLM price file import", user.Actor(), now)
+            {
+                Limits = price.Limits.IsEmpty ? null : price.Limits,
+            };
             if (current is null)
                 session.Events.StartStream<ModelDefinition>(price.Model, set);
             else

@@ -27,7 +27,10 @@ internal sealed class SeedCatalog(IDocumentStore store, IConfiguration configura
         {
             var effective = new DateTimeOffset(entry.AsOf.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
             session.Events.StartStream<ModelDefinition>(entry.Model,
-                new PriceSet(entry.Model, entry.InputPer1M, entry.OutputPer1M, entry.CachedInputPer1M, effective, entry.Source, Actor, now));
+                new PriceSet(entry.Model, entry.InputPer1M, entry.OutputPer1M, entry.CachedInputPer1M, effective, entry.Source, Actor, now)
+                {
+                    Limits = entry.Limits.IsEmpty ? null : entry.Limits,
+                });
         }
         try
         {

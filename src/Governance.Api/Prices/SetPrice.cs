@@ -9,9 +9,16 @@ using Wolverine.Http;
 
 namespace Governance.Api.Prices;
 
-/// <summary>A new price for a model, from <see cref="EffectiveFrom"/> (default: now). Earlier prices stay in the history.</summary>
-public sealed record SetPrice(decimal InputPer1M, decimal OutputPer1M, decimal? CachedInputPer1M, DateTimeOffset? EffectiveFrom, string? Source)
+/// <summary>
+/// A new price for a model, from <see cref="EffectiveFrom"/> (default: now). Earlier prices stay in the history. Limits
+/// of one request given here replace the model's at once (not from EffectiveFrom); those not given keep theirs.
+/// </summary>
+public sealed record SetPrice(
+    decimal InputPer1M, decimal OutputPer1M, decimal? CachedInputPer1M, DateTimeOffset? EffectiveFrom, string? Source,
+    long? MaxInputTokens = null, long? MaxOutputTokens = null, decimal? MaxCostPerPart = null)
 {
+    public ModelLimits Limits() => new(MaxInputTokens, MaxOutputTokens, MaxCostPerPart);
+
     public sealed class Validator : AbstractValidator<SetPrice>
     {
         public Validator()
@@ -20,6 +27,9 @@ public sealed record SetPrice(decimal InputPer1M, decimal OutputPer1M, decimal? 
             RuleFor(x => x.OutputPer1M).IsPrice();
             RuleFor(x => x.CachedInputPer1M).IsPrice();
             RuleFor(x => x.Source).MaximumLength(500);
+            RuleFor(x => x.MaxInputTokens).IsTokenLimit();
+            RuleFor(x => x.MaxOutputTokens).IsTokenLimit();
+            RuleFor(x => x.MaxCostPerPart).IsCostPerPart();
         }
     }
 }
@@ -39,7 +49,10 @@ public static class SetPriceEndpoint
         var now = clock.GetUtcNow();
         var stream = await session.Events.FetchForWriting<ModelDefinition>(model, ct);
         var set = new PriceSet(model, command.InputPer1M, command.OutputPer1M, command.CachedInputPer1M, command.EffectiveFrom ?? now,
-            command.Source ?? "set by operator", user.Actor(), now);
+            command.Source ?? "set by operator", user.Actor(), now)
+        {
+            Limits = command.Limits() is { IsEmpty: false } limits ? limits : null,
+        };
         stream.AppendOne(set);
         return ModelView.From(ModelDefinition.Evolve(stream.Aggregate, set)!, now);
     }

@@ -14,6 +14,9 @@ public sealed record Budget(string Id, BudgetLevel Level, string Owner, decimal 
         BudgetSet e => new Budget(BudgetIds.Definition(e.Level, e.Owner), e.Level, e.Owner, e.Limit, e.Period, e.Thresholds, e.SetAt),
         _ => state,
     };
+
+    /// <summary>What <paramref name="actual"/> cost beyond the <paramref name="admittedFor"/> worst case (0 when unknown).</summary>
+    private static decimal Beyond(decimal actual, decimal? admittedFor) => admittedFor is { } worst && actual > worst ? actual - worst : 0m;
 }
 
 public sealed record OpenHold(string ReservationId, decimal Amount, DateTimeOffset ExpiresAt);
@@ -31,6 +34,12 @@ public sealed record BudgetWindowState(
 
     public decimal LeasedAt(DateTimeOffset now) => Leases.Where(l => l.IsOpenAt(now)).Sum(l => l.Remaining);
 
+    /// <summary>
+    /// Spend above what requests were admitted for: for each captured hold and each lease draw that says its worst case,
+    /// what the request cost beyond it. That spend is settled in full all the same; this shows that it happened.
+    /// </summary>
+    public decimal Overrun { get; init; }
+
     public static BudgetWindowState? Evolve(BudgetWindowState? state, string id, object @event) => (state, @event) switch
     {
         (null, BudgetWindowOpened e) => new BudgetWindowState(id, e.BudgetId, e.WindowStart, e.WindowEnd, e.OpeningSettled, [], []),
@@ -40,13 +49,21 @@ public sealed record BudgetWindowState(
         {
             Settled = state.Settled + e.Actual,
             Holds = state.Holds.Where(h => h.ReservationId != e.ReservationId).ToList(),
+            Overrun = state.Overrun + Beyond(e.Actual, state.Holds.FirstOrDefault(h => h.ReservationId == e.ReservationId)?.Amount),
         },
         (_, HoldReleased e) => state with { Holds = state.Holds.Where(h => h.ReservationId != e.ReservationId).ToList() },
         (_, SpendSettled e) => state with { Settled = state.Settled + e.Entries.Sum(x => x.Amount) },
         (_, BudgetThresholdCrossed e) => state with { CrossedThresholds = [.. state.CrossedThresholds, e.Percent] },
         // A draw is spend: settled grows by it, whether or not the lease still had that much.
-        (_, LeaseDrawn e) => state with { Settled = state.Settled + e.Draws.Sum(d => d.Amount), Leases = OpenLease.Evolve(state.Leases, e) },
+        (_, LeaseDrawn e) => state with
+        {
+            Settled = state.Settled + e.Draws.Sum(d => d.Amount), Leases = OpenLease.Evolve(state.Leases, e),
+            Overrun = state.Overrun + e.Draws.Sum(d => Beyond(d.Amount, d.WorstCase)),
+        },
         (_, LeaseGranted or LeaseExtended or LeaseReturned or LeaseRecalled or LeaseExpired) => state with { Leases = OpenLease.Evolve(state.Leases, @event) },
         _ => state,
     };
+
+    /// <summary>What <paramref name="actual"/> cost beyond the <paramref name="admittedFor"/> worst case (0 when unknown).</summary>
+    private static decimal Beyond(decimal actual, decimal? admittedFor) => admittedFor is { } worst && actual > worst ? actual - worst : 0m;
 }

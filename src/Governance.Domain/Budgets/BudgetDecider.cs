@@ -8,10 +8,14 @@ public sealed record BudgetStanding(BudgetLevel Level, string Owner, decimal Lim
 
     public decimal Remaining => Limit - Settled - Held - Leased;
 
+    /// <summary>Settled spend above what its requests were admitted for (<see cref="BudgetWindowState.Overrun"/>).</summary>
+    public decimal Overrun { get; init; }
+
     public static BudgetStanding Of(Budget budget, BudgetWindowState? window, DateTimeOffset now) => new(
         budget.Level, budget.Owner, budget.Limit, window?.Settled ?? 0m, window?.HeldAt(now) ?? 0m, budget.WindowAt(now))
     {
         Leased = window?.LeasedAt(now) ?? 0m,
+        Overrun = window?.Overrun ?? 0m,
     };
 }
 

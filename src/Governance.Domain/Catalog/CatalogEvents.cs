@@ -29,13 +29,19 @@ public enum ApiFamily
 public sealed record ProviderRegistered(
     string Name, string Kind, string BaseUrl, string EncryptedApiKey, string RegisteredBy, DateTimeOffset RegisteredAt);
 
-/// <summary>Routes a model name to a provider's upstream model. Prices live in the same stream as <see cref="PriceSet"/>.</summary>
+/// <summary>
+/// Routes a model name to a provider's upstream model. Prices live in the same stream as <see cref="PriceSet"/>.
+/// <see cref="Limits"/>: what the admin said one request may use, when they said (null in events recorded before).
+/// </summary>
 public sealed record ModelRegistered(
     string Name,
     string Provider,
     string UpstreamModel,
     string RegisteredBy,
-    DateTimeOffset RegisteredAt);
+    DateTimeOffset RegisteredAt)
+{
+    public ModelLimits? Limits { get; init; }
+}
 
 public sealed record Provider(string Id, string Kind, string BaseUrl, string EncryptedApiKey, DateTimeOffset RegisteredAt)
 {
@@ -74,10 +80,19 @@ public sealed record ModelDefinition(
 
     public PriceVersion? PriceAt(DateTimeOffset instant) => PriceHistory.At(Prices, instant);
 
+    /// <summary>
+    /// What one request may use, as the latest catalog event naming each limit set it (registration, a price, an import);
+    /// limits take effect when recorded, not at a price's effectiveFrom.
+    /// </summary>
+    public ModelLimits Limits { get; init; } = ModelLimits.None;
+
     public static ModelDefinition? Evolve(ModelDefinition? state, object @event) => @event switch
     {
-        ModelRegistered e => (state ?? Empty(e.Name)) with { Provider = e.Provider, UpstreamModel = e.UpstreamModel, RegisteredAt = e.RegisteredAt },
-        PriceSet e => (state ?? Empty(e.Model)) with { Prices = PriceHistory.Add(state?.Prices ?? [], e) },
+        ModelRegistered e => (state ?? Empty(e.Name)) with
+        {
+            Provider = e.Provider, UpstreamModel = e.UpstreamModel, RegisteredAt = e.RegisteredAt, Limits = WithLimits(state, e.Limits),
+        },
+        PriceSet e => (state ?? Empty(e.Model)) with { Prices = PriceHistory.Add(state?.Prices ?? [], e), Limits = WithLimits(state, e.Limits) },
         ModelPolicySet e => (state ?? Empty(e.Model)) with { Policy = e.Policy },
         // The first deployment is the model's primary route: what the model view and usage reported without a provider show.
         ModelDeploymentsSet e => (state ?? Empty(e.Model)) with
@@ -90,4 +105,7 @@ public sealed record ModelDefinition(
     };
 
     private static ModelDefinition Empty(string name) => new(name, null, null, [], null);
+
+    private static ModelLimits WithLimits(ModelDefinition? state, ModelLimits? named) =>
+        named?.Over(state?.Limits ?? ModelLimits.None) ?? state?.Limits ?? ModelLimits.None;
 }

@@ -5,7 +5,8 @@ namespace Governance.Domain.Pricing;
 
 /// <summary>
 /// A published list price for a widely used model, in USD per 1M tokens. <see cref="Source"/> names where the figure
-/// was read and <see cref="AsOf"/> the date it is vouched for; prices change, so neither is optional.
+/// was read and <see cref="AsOf"/> the date it is vouched for; prices change, so neither is optional. The token limits
+/// of one request come from the same source (optional: an embeddings model has no output).
 /// </summary>
 public sealed record CatalogPrice(
     string Model,
@@ -14,7 +15,12 @@ public sealed record CatalogPrice(
     decimal OutputPer1M,
     decimal? CachedInputPer1M,
     string Source,
-    DateOnly AsOf);
+    DateOnly AsOf,
+    long? MaxInputTokens = null,
+    long? MaxOutputTokens = null)
+{
+    public Catalog.ModelLimits Limits => new(MaxInputTokens, MaxOutputTokens);
+}
 
 /// <summary>The prices shipped with the service (Pricing/default-prices.json, embedded), to seed a fresh catalog.</summary>
 public static class DefaultCatalog

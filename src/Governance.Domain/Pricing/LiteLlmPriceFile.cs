@@ -1,11 +1,18 @@
 using System.Globalization;
 using System.Text.Json;
+using Governance.Domain.Catalog;
 using UsagePricing = Governance.Domain.Usage.Pricing;
 
 namespace Governance.Domain.Pricing;
 
-/// <summary>A model's price read from a LiteLLM price file, in USD per 1M tokens.</summary>
-public sealed record ImportedPrice(string Model, decimal InputPer1M, decimal OutputPer1M, decimal? CachedInputPer1M, string? Provider);
+/// <summary>
+/// A model's price read from a LiteLLM price file, in USD per 1M tokens, and the limits of one request its entry names
+/// (<see cref="ModelLimits.None"/> when it names none).
+/// </summary>
+public sealed record ImportedPrice(string Model, decimal InputPer1M, decimal OutputPer1M, decimal? CachedInputPer1M, string? Provider)
+{
+    public ModelLimits Limits { get; init; } = ModelLimits.None;
+}
 
 /// <summary>An entry the import left out, and why, so the operator can see what was not priced.</summary>
 public sealed record SkippedEntry(string Model, string Reason);
@@ -23,6 +30,9 @@ public static class LiteLlmPriceFile
     public const string CachedField = "cache_read_input_token_cost";
     // Some DeepSeek entries carry their cache-hit price only under this name.
     public const string CacheHitField = "input_cost_per_token_cache_hit";
+    public const string MaxInputField = "max_input_tokens";
+    // LiteLLM's max_tokens is a legacy field that means the input window for some entries: only max_output_tokens is read.
+    public const string MaxOutputField = "max_output_tokens";
     public const decimal MaxPer1M = 1_000_000m;
     private const int TokensPerPriceUnitDigits = 6;
 
@@ -112,8 +122,15 @@ public static class LiteLlmPriceFile
         }
 
         var provider = entry.TryGetProperty("litellm_provider", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
-        return (new ImportedPrice(model, input, output, cached, provider), null);
+        return (new ImportedPrice(model, input, output, cached, provider) { Limits = new(Limit(entry, MaxInputField), Limit(entry, MaxOutputField)) }, null);
     }
+
+    /// <summary>A token limit the entry names: a whole number within <see cref="ModelLimits"/>' bounds, or null (absent, 0, or not a count).</summary>
+    private static long? Limit(JsonElement entry, string field) =>
+        entry.TryGetProperty(field, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var tokens)
+        && tokens > 0 && ModelLimits.IsTokenLimit(tokens)
+            ? tokens
+            : null;
 
     /// <summary>USD per token (the JSON number's own text) to USD per 1M tokens, exactly, or why it cannot be.</summary>
     private static (decimal Value, string? Error) Per1M(string field, JsonElement element)

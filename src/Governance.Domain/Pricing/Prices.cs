@@ -2,7 +2,9 @@ namespace Governance.Domain.Pricing;
 
 /// <summary>
 /// A model's price from <paramref name="EffectiveFrom"/> on, in USD per 1M tokens. Appended to the model's
-/// stream; earlier prices stay in the history, so a past request is always priced as it was then.
+/// stream; earlier prices stay in the history, so a past request is always priced as it was then. <see cref="Limits"/>:
+/// what one request may use, when the price's source says (a price file's max_input_tokens / max_output_tokens); null in
+/// events recorded before limits existed.
 /// </summary>
 public sealed record PriceSet(
     string Model,
@@ -12,7 +14,10 @@ public sealed record PriceSet(
     DateTimeOffset EffectiveFrom,
     string Source,
     string SetBy,
-    DateTimeOffset SetAt);
+    DateTimeOffset SetAt)
+{
+    public Catalog.ModelLimits? Limits { get; init; }
+}
 
 /// <summary>One version of a model's price. Version numbers count from 1 in the order prices were set.</summary>
 public sealed record PriceVersion(

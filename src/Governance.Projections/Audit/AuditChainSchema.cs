@@ -20,7 +20,10 @@ internal sealed class AuditChainFeature(StoreOptions options)
     }
 }
 
-/// <summary>The functions, the trigger and a one-off backfill for events written before the trigger existed.</summary>
+/// <summary>
+/// The functions, the trigger, the record of where the chain starts and a backfill for the events before it (docs/audit.md,
+/// "Where the chain starts").
+/// </summary>
 internal sealed class AuditChainTrigger(string schema) : EventsTableTrigger(schema, TriggerName)
 {
     public const string TriggerName = "gov_audit_chain";
@@ -29,6 +32,7 @@ internal sealed class AuditChainTrigger(string schema) : EventsTableTrigger(sche
         {AuditChainSql.Functions(Schema)}
         DROP TRIGGER IF EXISTS {TriggerName} ON {Schema}.mt_events;
         CREATE TRIGGER {TriggerName} BEFORE INSERT ON {Schema}.mt_events FOR EACH ROW EXECUTE FUNCTION {Schema}.gov_audit_chain();
+        {AuditChainSql.ChainStart(Schema)}
         {AuditChainSql.Backfill(Schema)}
         """;
 }

@@ -73,7 +73,30 @@ internal static class AuditChainSql
         $$;
         """;
 
-    /// <summary>Chains events written before the trigger existed (an upgraded database), stream by stream, in version order.</summary>
+    /// <summary>The table that records, once, the last sequence the backfill may hash (<see cref="ChainStart"/>).</summary>
+    public const string ChainStartTable = "gov_audit_chain_start";
+
+    /// <summary>
+    /// Records where the chain starts, once: on a database none of whose events has a hash (the chain is being installed
+    /// now), every event so far predates the chain; on one where any event has a hash, the trigger has been there since
+    /// the start, so nothing may be backfilled (0). Run after the trigger is created: creating it locks out inserts until
+    /// the migration commits, so no event can slip in between.
+    /// </summary>
+    public static string ChainStart(string schema) => $"""
+        CREATE TABLE IF NOT EXISTS {schema}.{ChainStartTable} (
+          id int PRIMARY KEY CHECK (id = 1), sequence bigint NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now());
+        INSERT INTO {schema}.{ChainStartTable} (id, sequence)
+        SELECT 1, CASE WHEN EXISTS (SELECT 1 FROM {schema}.mt_events WHERE headers ? 'audit_hash') THEN 0
+                       ELSE coalesce((SELECT max(seq_id) FROM {schema}.mt_events), 0) END
+        ON CONFLICT (id) DO NOTHING;
+        """;
+
+    /// <summary>
+    /// Chains events that predate the chain (sequence up to the recorded chain start), stream by stream, in version
+    /// order. A later event without a hash is never chained here: the trigger hashed it when it was written, so its hash
+    /// was stripped (or the trigger was disabled), and re-chaining it would launder an edit. It stays unchained, and
+    /// checkpoints refuse to sign over it.
+    /// </summary>
     public static string Backfill(string schema) => $$"""
         DO $$
         DECLARE
@@ -81,12 +104,15 @@ internal static class AuditChainSql
           previous bytea;
           hash bytea;
           current_stream varchar;
+          chain_start bigint := (SELECT sequence FROM {{schema}}.{{ChainStartTable}} WHERE id = 1);
         BEGIN
           FOR r IN
             SELECT e.seq_id, e.stream_id, e.version, e.type, e."timestamp", e.user_name, e.correlation_id, e.causation_id, e.data,
                    e.headers ->> 'audit_hash' AS existing
               FROM {{schema}}.mt_events e
-             WHERE e.stream_id IN (SELECT u.stream_id FROM {{schema}}.mt_events u WHERE u.headers ->> 'audit_hash' IS NULL)
+             WHERE e.stream_id IN (SELECT u.stream_id FROM {{schema}}.mt_events u
+                                    WHERE u.seq_id <= chain_start AND u.headers ->> 'audit_hash' IS NULL)
+               AND e.seq_id <= chain_start
              ORDER BY e.stream_id, e.version
           LOOP
             IF current_stream IS DISTINCT FROM r.stream_id THEN

@@ -57,10 +57,13 @@ public sealed record FeedApp(string Name, string? Team)
 
 /// <summary>
 /// A model's route, full price history (a future price applies from its effectiveFrom) and whether it needs a grant;
-/// <see cref="Deployments"/> (where calls go, in weight order as the proxy routes them) and <see cref="Fallbacks"/>.
+/// <see cref="Deployments"/> (where calls go, in weight order as the proxy routes them) and <see cref="Fallbacks"/>, and
+/// the <see cref="Limits"/> that bound what one request may use (and so its hold).
 /// </summary>
 public sealed record FeedModel(string Name, string? Provider, string? UpstreamModel, IReadOnlyList<PriceVersion> Prices, bool Restricted)
 {
+    public ModelLimits Limits { get; init; } = ModelLimits.None;
+
     /// <summary>The effective routes: the deployments set, or the registration's single route with weight 1.</summary>
     public IReadOnlyList<Deployment> Deployments { get; init; } = [];
     public IReadOnlyList<string> Fallbacks { get; init; } = [];
@@ -71,6 +74,7 @@ public sealed record FeedModel(string Name, string? Provider, string? UpstreamMo
         RegisteredAt = model.RegisteredAt,
         Deployments = model.Routes(),
         Fallbacks = model.Fallbacks,
+        Limits = model.Limits,
     };
 }
 

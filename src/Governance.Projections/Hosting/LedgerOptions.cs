@@ -3,8 +3,9 @@ using Microsoft.Extensions.Configuration;
 namespace Governance.Projections.Hosting;
 
 /// <summary>
-/// How holds are sized and how long they live. A hold is the request's worst case: when the caller does not say
-/// how many tokens it may use, these defaults are assumed, and the caller must not exceed them.
+/// How holds are sized and how long they live. A hold is the request's worst case: when a caller of /api/authorize does
+/// not say how many tokens it may use, these defaults are assumed, and the caller must not exceed them. The proxy takes
+/// <see cref="DefaultMaxOutputTokens"/> as the maximum output of a model whose catalog entry names none (HoldSizing).
 /// </summary>
 public sealed record LedgerOptions(TimeSpan HoldTtl, long DefaultMaxInputTokens, long DefaultMaxOutputTokens)
 {

@@ -17,6 +17,7 @@ internal static class FeedMapping
         Deployments = m.Deployments,
         Fallbacks = m.Fallbacks,
         Policy = m.Restricted ? new ModelPolicy(true, 0, 0, null, null) : null,
+        Limits = m.Limits,
     };
 
     public static AccessRequest ToGrant(FeedGrant g) => new(

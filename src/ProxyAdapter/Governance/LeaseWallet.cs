@@ -60,6 +60,9 @@ public sealed class LeaseWallet : IDisposable
     internal async Task<WalletOutcome> AdmitAsync(
         string admissionId, string keyId, string? model, IReadOnlyList<(BudgetLevel Level, string Owner)> levels, decimal worstCase, CancellationToken ct)
     {
+        // A negative worst case would make room in the slices instead of taking it (issue 16): the gateway's holds are never
+        // negative (HoldSizing), and the wallet refuses to count one all the same.
+        ArgumentOutOfRangeException.ThrowIfNegative(worstCase);
         if (levels.Count == 0)
             return WalletOutcome.Admitted([]);
         // Wall clock: the API's retry-after and the network run on it, whatever clock decisions use.
@@ -233,7 +236,8 @@ public sealed class LeaseWallet : IDisposable
             lock (_gate)
                 foreach (var slice in admission.Slices)
                 {
-                    slice.Remaining -= outcome.Cost;
+                    // The ledger never prices a credit; were it to, the slice would not grow from it.
+                    slice.Remaining -= Math.Max(0m, outcome.Cost);
                     slice.InFlight -= admission.WorstCase;
                 }
         }

@@ -29,9 +29,9 @@ public sealed class AnthropicMessagesSurface : Surface
         if (Model(body) is not { } model)
             return Errors.BadRequest("model: Field required", "missing_model");
         // Anthropic requires max_tokens too; it is also what bounds the hold.
-        if (PositiveLong(body, "max_tokens") is not { } maxTokens)
-            return Errors.BadRequest("max_tokens: Field required (a positive integer)", "missing_max_tokens");
-        shape = new CallShape(model, Flag(body, "stream"), maxTokens, 1, false);
+        if (AnthropicBody.Read(body, out var use, out var streaming) is { } invalid)
+            return Errors.Invalid(invalid);
+        shape = new CallShape(model, streaming, use, false);
         return null;
     }
 

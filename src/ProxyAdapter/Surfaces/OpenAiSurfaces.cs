@@ -30,9 +30,6 @@ public sealed class ChatCompletionsSurface : OpenAiSurface
 {
     public static readonly ChatCompletionsSurface Instance = new();
 
-    /// <summary>OpenAI's own limit on <c>n</c>.</summary>
-    private const int MaxChoices = 128;
-
     public override string UpstreamPath => "/chat/completions";
 
     public override IResult? Prepare(JsonObject body, LedgerOptions ledger, out CallShape shape)
@@ -40,15 +37,8 @@ public sealed class ChatCompletionsSurface : OpenAiSurface
         shape = null!;
         if (MissingModel(body, out var model) is { } missing)
             return missing;
-        var streaming = Flag(body, "stream");
-        var choices = (int)Math.Min(PositiveLong(body, "n") ?? 1, MaxChoices);
-        var maxOutput = PositiveLong(body, "max_completion_tokens") ?? PositiveLong(body, "max_tokens");
-        if (maxOutput is null)
-        {
-            // Enforce the cap the hold assumed, so the actual cost can never exceed what was reserved.
-            body["max_completion_tokens"] = ledger.DefaultMaxOutputTokens;
-            maxOutput = ledger.DefaultMaxOutputTokens;
-        }
+        if (ChatBody.Read(body, out var use, out var streaming) is { } invalid)
+            return Errors.Invalid(invalid);
 
         // Streamed usage needs stream_options.include_usage; a client that did not ask must not see the extra chunk.
         var drop = false;
@@ -59,9 +49,12 @@ public sealed class ChatCompletionsSurface : OpenAiSurface
             body["stream_options"] = streamOptions;
             drop = true;
         }
-        shape = new CallShape(model, streaming, maxOutput.Value, choices, drop);
+        shape = new CallShape(model, streaming, use, drop);
         return null;
     }
+
+    /// <summary>Enforces the cap the hold assumed, so the provider cannot produce more than was reserved.</summary>
+    protected override void LimitOutput(JsonObject body, long tokens) => body["max_completion_tokens"] = tokens;
 
     public override long GeneratedTextBytes(ReadOnlySpan<byte> body) =>
         SumOver(body, "choices", choice =>
@@ -82,7 +75,9 @@ public sealed class EmbeddingsSurface : OpenAiSurface
         shape = null!;
         if (MissingModel(body, out var model) is { } missing)
             return missing;
-        shape = new CallShape(model, false, 0, 1, false);
+        if (EmbeddingsBody.Read(body) is { } invalid)
+            return Errors.Invalid(invalid);
+        shape = new CallShape(model, false, RequestedUse.InputOnly, false);
         return null;
     }
 

@@ -8,12 +8,15 @@ using ProxyAdapter.Streaming;
 namespace ProxyAdapter.Surfaces;
 
 /// <summary>
-/// What the gateway learnt from a request body: the model asked for, whether it streams, and the output it may produce
-/// (<see cref="MaxOutputTokens"/> per choice, <see cref="Choices"/> choices), which bounds the hold.
+/// What the gateway learnt from a request body: the model asked for, whether it streams, and what it lets the provider
+/// bill (<see cref="Use"/>). Once fitted to its models (<see cref="Surface.Bound"/>): the output it may produce
+/// (<see cref="MaxOutputTokens"/> per choice) and the hold that stands for it (<see cref="WorstCase"/>).
 /// </summary>
-public sealed record CallShape(string Model, bool Streaming, long MaxOutputTokens, int Choices, bool DropUsageChunk)
+public sealed record CallShape(string Model, bool Streaming, RequestedUse Use, bool DropUsageChunk)
 {
-    public long MaxOutput => MaxOutputTokens * Choices;
+    public long MaxOutputTokens { get; init; }
+    public decimal WorstCase { get; init; }
+    public long MaxOutput => checked(MaxOutputTokens * Use.Choices);
 }
 
 /// <summary>
@@ -31,8 +34,42 @@ public abstract class Surface
 
     public virtual string? PresentedKey(HttpRequest request) => BearerToken.From(request);
 
-    /// <summary>Reads and bounds the request, adjusting <paramref name="body"/> for the provider; a refusal when it is unusable.</summary>
+    /// <summary>
+    /// Reads the request strictly (<see cref="BodyFields"/>), adjusting <paramref name="body"/> for the provider; a refusal
+    /// naming the field when it is unusable.
+    /// </summary>
     public abstract IResult? Prepare(JsonObject body, LedgerOptions ledger, out CallShape shape);
+
+    /// <summary>
+    /// Fits the call to its models: more output than the <paramref name="requested"/> model produces is refused; without a
+    /// limit from the client the call may use that model's maximum (<see cref="LimitOutput"/> tells the provider so); the
+    /// hold is the worst case at the dearest <paramref name="reachable"/> model. A refusal in this API's shape when the
+    /// request cannot be bounded.
+    /// </summary>
+    public IResult? Bound(
+        JsonObject body, long inputBytes, CandidateModel requested, IEnumerable<CandidateModel> reachable, LedgerOptions ledger, ref CallShape shape)
+    {
+        var (cap, tooMuch) = HoldSizing.OutputCap(shape.Use, requested.Definition.Limits, ledger.DefaultMaxOutputTokens);
+        if (tooMuch is not null)
+            return Errors.Invalid(tooMuch);
+        var worstCase = 0m;
+        foreach (var model in reachable)
+        {
+            var (amount, unbounded) = HoldSizing.WorstCase(inputBytes, shape.Use, cap, model.Definition.Limits, model.Price, model.Definition.Id);
+            if (unbounded is not null)
+                return Errors.Invalid(unbounded);
+            worstCase = Math.Max(worstCase, amount);
+        }
+        if (shape.Use is { Generates: true, MaxOutputTokens: null })
+            LimitOutput(body, cap);
+        shape = shape with { MaxOutputTokens = cap, WorstCase = worstCase };
+        return null;
+    }
+
+    /// <summary>Asks the provider for at most <paramref name="tokens"/> output tokens per choice: the cap the hold assumed.</summary>
+    protected virtual void LimitOutput(JsonObject body, long tokens)
+    {
+    }
 
     public abstract void Authenticate(HttpRequestMessage upstream, string apiKey, HttpRequest incoming, GatewayOptions options);
 
@@ -69,7 +106,4 @@ public abstract class Surface
     }
 
     protected static bool Flag(JsonObject body, string name) => body[name] is JsonValue value && value.TryGetValue(out bool flag) && flag;
-
-    protected static long? PositiveLong(JsonObject body, string name) =>
-        body[name] is JsonValue value && value.TryGetValue(out long number) && number > 0 ? number : null;
 }

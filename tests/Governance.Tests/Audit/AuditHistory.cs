@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Governance.AuditVerifier;
 
 namespace Governance.Tests.Audit;
 
@@ -20,12 +21,17 @@ public sealed record AuditEvent(
 /// verifier is checked against the specification rather than against itself; an export from the API proves the
 /// database trigger computes the same.
 /// </summary>
-public sealed class AuditHistory(List<AuditEvent> events, byte[] key)
+public sealed class AuditHistory(List<AuditEvent> events, ECDsa key)
 {
     public const string Zero = "0000000000000000000000000000000000000000000000000000000000000000";
 
     public List<AuditEvent> Events { get; } = events;
-    public byte[] Key { get; } = key;
+
+    /// <summary>The API nodes' signing key (private).</summary>
+    public ECDsa Key { get; } = key;
+
+    /// <summary>What an auditor is given: the public key only.</summary>
+    public CheckpointKeys PublicKey => new([CheckpointKeys.ParsePublicKey(Key.ExportSubjectPublicKeyInfoPem())]);
 
     public AuditHistory With(List<AuditEvent> events) => new(events, Key);
 
@@ -38,7 +44,7 @@ public sealed class AuditHistory(List<AuditEvent> events, byte[] key)
 
     private static string Json(string? value) => value is null ? "null" : JsonSerializer.Serialize(value);
 
-    public static AuditHistory FromExport(string export, byte[] key) => new(
+    public static AuditHistory FromExport(string export, ECDsa key) => new(
         export.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line =>
         {
             var e = JsonDocument.Parse(line).RootElement;
@@ -85,19 +91,35 @@ public sealed class AuditHistory(List<AuditEvent> events, byte[] key)
         return With(events);
     }
 
-    /// <summary>A checkpoint's data (as Marten writes it: PascalCase) signed with <paramref name="key"/>.</summary>
-    public static string CheckpointData(long sequence, long previousSequence, long count, string digest, string previousDigest, byte[] key)
+    /// <summary>A checkpoint's data (as Marten writes it: PascalCase) signed with ECDSA P-256 by <paramref name="key"/>.</summary>
+    public static string CheckpointData(long sequence, long previousSequence, long count, string digest, string previousDigest, ECDsa key,
+        long chainStart = 0, string? keyId = null)
     {
-        var signature = Convert.ToHexStringLower(HMACSHA256.HashData(key, SignedBytes(sequence, previousSequence, count, digest, previousDigest)));
+        var signature = Convert.ToHexStringLower(key.SignData(SignedBytes(sequence, previousSequence, count, digest, previousDigest, chainStart),
+            HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
+        keyId ??= Convert.ToHexStringLower(SHA256.HashData(key.ExportSubjectPublicKeyInfo()))[..16];
+        return $"{{\"At\": \"2026-11-02T14:03:00+00:00\", \"Actor\": \"system:audit-checkpoint\", \"KeyId\": \"{keyId}\", \"Digest\": \"{digest}\", " +
+               $"\"Events\": {count}, \"Sequence\": {sequence}, \"Algorithm\": \"ecdsa-p256-sha256\", \"Signature\": \"{signature}\", " +
+               $"\"ChainStart\": {chainStart}, \"PreviousDigest\": \"{previousDigest}\", \"PreviousSequence\": {previousSequence}}}";
+    }
+
+    /// <summary>A legacy checkpoint's data: HMAC-SHA-256 with the old shared key, no algorithm, no chain start.</summary>
+    public static string LegacyCheckpointData(long sequence, long previousSequence, long count, string digest, string previousDigest, byte[] key)
+    {
+        var signature = Convert.ToHexStringLower(HMACSHA256.HashData(key,
+            Fields("governance-audit-checkpoint/v1", Decimal(sequence), Decimal(previousSequence), Decimal(count), previousDigest, digest)));
         var keyId = Convert.ToHexStringLower(SHA256.HashData(key))[..16];
         return $"{{\"At\": \"2026-11-02T14:03:00+00:00\", \"Actor\": \"system:audit-checkpoint\", \"KeyId\": \"{keyId}\", \"Digest\": \"{digest}\", " +
                $"\"Events\": {count}, \"Sequence\": {sequence}, \"Signature\": \"{signature}\", \"PreviousDigest\": \"{previousDigest}\", \"PreviousSequence\": {previousSequence}}}";
     }
 
-    public static byte[] SignedBytes(long sequence, long previousSequence, long count, string digest, string previousDigest)
+    public static byte[] SignedBytes(long sequence, long previousSequence, long count, string digest, string previousDigest, long chainStart) =>
+        Fields("governance-audit-checkpoint/v2", Decimal(sequence), Decimal(previousSequence), Decimal(count), previousDigest, digest, Decimal(chainStart));
+
+    private static byte[] Fields(params string[] fields)
     {
         var bytes = new List<byte>();
-        foreach (var field in new[] { "governance-audit-checkpoint/v1", Decimal(sequence), Decimal(previousSequence), Decimal(count), previousDigest, digest })
+        foreach (var field in fields)
         {
             var utf8 = Encoding.UTF8.GetBytes(field);
             var length = new byte[4];

@@ -105,17 +105,21 @@ public static class AuditMutations
     {
         var (checkpoint, index) = RandomCheckpoint(history, random);
         var events = history.Events.ToList();
-        events[index] = checkpoint with { Data = Resign(checkpoint.Data, _ => Convert.ToHexStringLower(RandomBytes(random, 32))) };
+        events[index] = checkpoint with { Data = Resign(checkpoint.Data, _ => Convert.ToHexStringLower(RandomBytes(random, 64))) };
         return new("checkpoint signature change", history.With(events).ToExport(), [BreakKind.EditedData]);
     }
 
-    /// <summary>A checkpoint re-signed with another key, and the checkpoints' chain recomputed to match.</summary>
+    /// <summary>
+    /// A checkpoint re-signed with a key of the forger's own, under the real key's id, and the checkpoints' chain recomputed
+    /// to match: what an auditor, who holds only the public key, could do at best.
+    /// </summary>
     public static Mutation ForgeCheckpoint(AuditHistory history, Random random)
     {
         var (checkpoint, index) = RandomCheckpoint(history, random);
-        var otherKey = RandomBytes(random, 32);
+        using var forger = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
         var events = history.Events.ToList();
-        events[index] = checkpoint with { Data = Resign(checkpoint.Data, claims => Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData(otherKey, claims))) };
+        events[index] = checkpoint with { Data = Resign(checkpoint.Data, claims => Convert.ToHexStringLower(
+            forger.SignData(claims, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.DSASignatureFormat.IeeeP1363FixedFieldConcatenation))) };
         return new("checkpoint re-signed with another key", history.With(events).Rechain(AuditEvent.CheckpointStream).ToExport(), [BreakKind.BadCheckpointSignature]);
     }
 
@@ -146,7 +150,7 @@ public static class AuditMutations
     {
         var fields = JsonDocument.Parse(data).RootElement.EnumerateObject().ToDictionary(p => p.Name.ToLowerInvariant(), p => p.Value);
         var claims = AuditHistory.SignedBytes(fields["sequence"].GetInt64(), fields["previoussequence"].GetInt64(), fields["events"].GetInt64(),
-            fields["digest"].GetString()!, fields["previousdigest"].GetString()!);
+            fields["digest"].GetString()!, fields["previousdigest"].GetString()!, fields["chainstart"].GetInt64());
         var old = fields["signature"].GetString()!;
         var replacement = sign(claims);
         if (replacement == old)

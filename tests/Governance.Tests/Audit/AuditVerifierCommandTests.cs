@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Governance.Tests.Audit;
 
 /// <summary>The verifier as an auditor runs it: a file in, a verdict and an exit code out.</summary>
@@ -7,18 +5,7 @@ public sealed class AuditVerifierCommandTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("audit-verifier-").FullName;
 
-    private static (int Code, string Output) Run(params string[] arguments)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Governance.AuditVerifier.dll"));
-        foreach (var argument in arguments)
-            start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        return (process.ExitCode, output.Result + error.Result);
-    }
+    private static (int Code, string Output) Run(params string[] arguments) => DotnetCommand.Run("Governance.AuditVerifier.dll", arguments);
 
     private string Write(string name, string content)
     {
@@ -33,9 +20,9 @@ public sealed class AuditVerifierCommandTests : IDisposable
         var history = RandomHistories.Generate(42);
         var intact = Write("intact.ndjson", history.ToExport());
         var broken = Write("broken.ndjson", AuditMutations.Truncate(history, new Random(1)).Export);
-        var keyFile = Write("audit.key", Convert.ToBase64String(history.Key) + "\n");
+        var keyFile = Write("audit-signing.pub.pem", history.Key.ExportSubjectPublicKeyInfoPem() + "\n");
 
-        var ok = Run(intact, "--key", Convert.ToBase64String(history.Key));
+        var ok = Run(intact, "--key", Convert.ToBase64String(history.Key.ExportSubjectPublicKeyInfo()));
         var fromFile = Run(intact, "--key-file", keyFile);
         var bad = Run(broken, "--key-file", keyFile);
         var usage = Run("--after", "x", intact);
@@ -49,6 +36,46 @@ public sealed class AuditVerifierCommandTests : IDisposable
         Assert.Contains("truncated stream", bad.Output);
         Assert.Equal(2, usage.Code);
         Assert.Equal(2, missing.Code);
+    }
+
+    [Fact]
+    public void a_witness_directory_catches_a_history_cut_after_its_last_checkpoint_and_a_key_with_no_checkpoint_fails()
+    {
+        var history = RandomHistories.Generate(43);
+        var checkpoints = history.Events.Where(e => e.IsCheckpoint).ToList();
+        var cut = Write("cut.ndjson", history.With(history.Events.TakeWhile(e => e != checkpoints[^2]).Append(checkpoints[^2]).ToList()).ToExport());
+        var unsigned = Write("unsigned.ndjson", history.With(history.Events.Where(e => !e.IsCheckpoint).ToList()).ToExport());
+        var witness = Directory.CreateDirectory(Path.Combine(_directory, "witness")).FullName;
+        var newest = Governance.AuditVerifier.Checkpoint.Parse(0, System.Text.Encoding.UTF8.GetBytes(checkpoints[^1].Data)).Checkpoint!;
+        File.WriteAllText(Path.Combine(witness, $"checkpoint-{newest.Sequence:D19}.json"), checkpoints[^1].Data);
+        var keyFile = Write("audit-signing.pub.pem", history.Key.ExportSubjectPublicKeyInfoPem());
+
+        var withoutWitness = Run(cut, "--key-file", keyFile);
+        var withWitness = Run(cut, "--key-file", keyFile, "--witness", witness);
+        var noCheckpoint = Run(unsigned, "--key-file", keyFile);
+
+        Assert.Equal(0, withoutWitness.Code);
+        Assert.Equal(1, withWitness.Code);
+        Assert.Contains("shorter than witnessed", withWitness.Output);
+        Assert.Equal(1, noCheckpoint.Code);
+        Assert.Contains("no checkpoint", noCheckpoint.Output);
+    }
+
+    [Fact]
+    public void the_verifier_refuses_a_private_key_and_takes_the_old_hmac_key_only_as_the_legacy_key()
+    {
+        var history = RandomHistories.Generate(44);
+        var export = Write("intact.ndjson", history.ToExport());
+        var privateKey = Write("audit-signing.pem", history.Key.ExportPkcs8PrivateKeyPem());
+        var hmacKey = Write("audit.key", Convert.ToBase64String(new byte[32]));
+
+        var withPrivate = Run(export, "--key-file", privateKey);
+        var withHmac = Run(export, "--key-file", hmacKey);
+
+        Assert.Equal(2, withPrivate.Code);
+        Assert.Contains("public key only", withPrivate.Output);
+        Assert.Equal(2, withHmac.Code);
+        Assert.Contains("--legacy-hmac-key-file", withHmac.Output);
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);

@@ -13,7 +13,7 @@ public sealed class AuditVerifierTests
     public static TheoryData<int> Seeds() => new(Enumerable.Range(1, Histories));
 
     private static VerificationReport Verify(string export, AuditHistory history, VerifierOptions? options = null) =>
-        ExportVerifier.Verify(new StringReader(export), options ?? new VerifierOptions(history.Key));
+        ExportVerifier.Verify(new StringReader(export), options ?? new VerifierOptions(history.PublicKey));
 
     [Fact]
     public void every_untouched_history_verifies()
@@ -58,13 +58,13 @@ public sealed class AuditVerifierTests
             var history = RandomHistories.Generate(seed);
             var after = history.Events[history.Events.Count / 2].Sequence;
             var suffix = history.With(history.Events.Where(e => e.Sequence > after).ToList());
-            var report = Verify(suffix.ToExport(), history, new VerifierOptions(history.Key, After: after));
+            var report = Verify(suffix.ToExport(), history, new VerifierOptions(history.PublicKey, After: after));
             Assert.True(report.Intact, $"seed {seed}, after {after}: {report.Describe()}");
 
             foreach (var stream in history.Events.Select(e => e.Stream).Distinct())
             {
                 var single = history.With(history.Events.Where(e => e.Stream == stream).ToList());
-                Assert.True(Verify(single.ToExport(), history, new VerifierOptions(history.Key, SingleStream: true)).Intact, $"seed {seed}, stream {stream}");
+                Assert.True(Verify(single.ToExport(), history, new VerifierOptions(history.PublicKey, SingleStream: true)).Intact, $"seed {seed}, stream {stream}");
             }
         }
     }
@@ -106,9 +106,9 @@ public sealed class AuditVerifierTests
         var cut = history.With(history.Events.Where(e => e != latest).ToList()).ToExport();
         var recorded = (checkpoint.Sequence, checkpoint.Digest[..16]);
 
-        Assert.True(Verify(history.ToExport(), history, new VerifierOptions(history.Key, Expected: recorded)).Intact);
+        Assert.True(Verify(history.ToExport(), history, new VerifierOptions(history.PublicKey, Expected: recorded)).Intact);
         Assert.True(Verify(cut, history).Intact);
-        Assert.Equal(BreakKind.TruncatedStream, Verify(cut, history, new VerifierOptions(history.Key, Expected: recorded)).FirstBreak?.Kind);
+        Assert.Equal(BreakKind.TruncatedStream, Verify(cut, history, new VerifierOptions(history.PublicKey, Expected: recorded)).FirstBreak?.Kind);
     }
 
     [Fact]
@@ -116,11 +116,12 @@ public sealed class AuditVerifierTests
     {
         var history = RandomHistories.Generate(5);
 
-        var wrong = Verify(history.ToExport(), history, new VerifierOptions(new byte[32]));
+        using var other = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var wrong = Verify(history.ToExport(), history, new VerifierOptions(new CheckpointKeys([other])));
         var none = Verify(history.ToExport(), history, new VerifierOptions());
 
         Assert.Equal(BreakKind.BadCheckpointSignature, wrong.FirstBreak?.Kind);
-        Assert.Contains("not with the key given", wrong.FirstBreak!.Detail);
+        Assert.Contains("not with a key given", wrong.FirstBreak!.Detail);
         Assert.True(none.Intact);
         Assert.False(none.SignaturesChecked);
         Assert.Contains("NOT verified", none.Describe());

@@ -8,13 +8,20 @@ public static class RandomHistories
 {
     private static readonly string[] Actors = ["op_0123456789abcdef", "adapter:gw-1", "system:hold-expiry", "system:bootstrap"];
     private static readonly string[] Types = ["key_issued", "hold_placed", "request_completed", "budget_set", "price_set"];
+    /// <summary>A few signing keys, made once: ECDSA keys cannot be derived from a seed, and making one per history is slow.</summary>
+    private static readonly System.Security.Cryptography.ECDsa[] Keys =
+        [.. Enumerable.Range(0, 4).Select(_ => System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256))];
+
     private static readonly string[] Words = ["billing", "gpt-4o-mini", "café", "naïve ✓", "a \"quoted\" word", "line\nbreak", "tab\there", "東京"];
 
-    public static AuditHistory Generate(int seed, int events = 60)
+    /// <param name="legacyKey">With it, the checkpoints of the first half are legacy HMAC ones signed with it (an upgraded history).</param>
+    public static AuditHistory Generate(int seed, int events = 60, byte[]? legacyKey = null)
     {
+        var legacy = legacyKey is not null;
         var random = new Random(seed);
-        var key = new byte[32];
-        random.NextBytes(key);
+        // The bytes the HMAC key once took: the same seed still makes the same history.
+        random.NextBytes(new byte[32]);
+        var key = Keys[seed % Keys.Length];
         var history = new List<AuditEvent>();
         var heads = new Dictionary<string, (long Version, string Hash)>();
         long sequence = 0, checkpointedUpTo = 0;
@@ -35,8 +42,9 @@ public static class RandomHistories
         {
             var covered = history.Where(e => e.Sequence > checkpointedUpTo && e.Sequence <= upTo).ToList();
             var digest = AuditHistory.Digest(checkpointDigest, covered);
-            Append(AuditEvent.CheckpointStream, "audit_checkpoint", "system:audit-checkpoint",
-                AuditHistory.CheckpointData(upTo, checkpointedUpTo, covered.Count, digest, checkpointDigest, key));
+            Append(AuditEvent.CheckpointStream, "audit_checkpoint", "system:audit-checkpoint", legacy
+                ? AuditHistory.LegacyCheckpointData(upTo, checkpointedUpTo, covered.Count, digest, checkpointDigest, legacyKey!)
+                : AuditHistory.CheckpointData(upTo, checkpointedUpTo, covered.Count, digest, checkpointDigest, key));
             (checkpointedUpTo, checkpointDigest) = (upTo, digest);
         }
 
@@ -45,8 +53,10 @@ public static class RandomHistories
             var stream = streams.Count == 0 || random.Next(3) == 0 ? NewStream(random, streams) : streams[random.Next(streams.Count)];
             Append(stream, Types[random.Next(Types.Length)], random.Next(8) == 0 ? null : Actors[random.Next(Actors.Length)], Data(random));
             // A checkpoint now and then; the events appended while it waited fall in the next one's range.
-            if (random.Next(12) == 0)
+            if (random.Next(12) == 0 || (legacy && i == events / 2 - 1))
                 Checkpoint(Math.Max(checkpointedUpTo, sequence - random.Next(3)));
+            if (i == events / 2 - 1)
+                legacy = false;
         }
         Checkpoint(sequence);
         return new AuditHistory(history, key);

@@ -32,7 +32,6 @@ public sealed class DashboardFixture : IAsyncLifetime
 
     private readonly string _schema = "ui_" + RandomNumberGenerator.GetHexString(8, lowercase: true);
     private readonly string _masterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-    private readonly string _auditKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
     private LoopbackRelay? _relay;
     private IPlaywright? _playwright;
 
@@ -86,7 +85,7 @@ public sealed class DashboardFixture : IAsyncLifetime
         web.UseSetting("GOVERNANCE_MASTER_KEY", _masterKey);
         web.UseSetting("GOVERNANCE_ADMIN_TOKEN", AdminToken);
         web.UseSetting("Proxy:AdapterId", "browser-adapter");
-        web.UseSetting("Audit:SigningKey", _auditKey);
+        web.UseSetting("Audit:SigningKey", TestAuditKeys.NewSigningKeyPem());
         web.UseSetting("Audit:CheckpointIntervalSeconds", "0");
         web.ConfigureServices(services =>
         {

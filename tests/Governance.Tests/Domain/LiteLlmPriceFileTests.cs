@@ -1,4 +1,5 @@
 using System.Globalization;
+using Governance.Domain.Catalog;
 using Governance.Domain.Pricing;
 using Governance.Domain.Usage;
 
@@ -191,15 +192,34 @@ public sealed class LiteLlmPriceFileTests
 
         Assert.Equal(
             [
-                new ImportedPrice("claude-3-5-haiku-20241022", 0.8m, 4m, 0.08m, "anthropic"),
-                new ImportedPrice("deepseek/deepseek-reasoner", 0.55m, 2.19m, 0.14m, "deepseek"),
-                new ImportedPrice("gemini-2.5-pro", 1.25m, 10m, 0.125m, "vertex_ai-language-models"),
-                new ImportedPrice("gpt-4o-mini", 0.15m, 0.6m, 0.075m, "openai"),
-                new ImportedPrice("o3", 2m, 8m, 0.5m, "openai"),
-                new ImportedPrice("text-embedding-3-small", 0.02m, 0m, null, "openai"),
+                new ImportedPrice("claude-3-5-haiku-20241022", 0.8m, 4m, 0.08m, "anthropic") { Limits = new(200_000, 8_192) },
+                new ImportedPrice("deepseek/deepseek-reasoner", 0.55m, 2.19m, 0.14m, "deepseek") { Limits = new(65_536, 8_192) },
+                new ImportedPrice("gemini-2.5-pro", 1.25m, 10m, 0.125m, "vertex_ai-language-models") { Limits = new(1_048_576, 65_535) },
+                new ImportedPrice("gpt-4o-mini", 0.15m, 0.6m, 0.075m, "openai") { Limits = new(128_000, 16_384) },
+                new ImportedPrice("o3", 2m, 8m, 0.5m, "openai") { Limits = new(200_000, 100_000) },
+                // An embeddings entry names its input window only (max_tokens, LiteLLM's legacy field, is not read).
+                new ImportedPrice("text-embedding-3-small", 0.02m, 0m, null, "openai") { Limits = new(8_191) },
             ],
             result.Prices);
         Assert.Equal(["sample_spec", "1024-x-1024/dall-e-2"], result.Skipped.Select(s => s.Model));
+    }
+
+    [Theory]
+    [InlineData("\"128000\"")]
+    [InlineData("128000.5")]
+    [InlineData("1e300")]
+    [InlineData("-1")]
+    [InlineData("0")]
+    [InlineData("100000001")]
+    [InlineData("true")]
+    public void a_limit_that_is_not_a_token_count_is_left_out_and_the_price_still_imported(string limit)
+    {
+        var json = $$$"""{"m":{"input_cost_per_token":1e-06,"output_cost_per_token":2e-06,"max_input_tokens":{{{limit}}},"max_output_tokens":{{{limit}}}}}""";
+
+        var price = Assert.Single(LiteLlmPriceFile.Parse(json).Prices);
+
+        Assert.Equal(1m, price.InputPer1M);
+        Assert.Equal(ModelLimits.None, price.Limits);
     }
 
     [Fact]

@@ -29,7 +29,13 @@ public sealed class GovernanceFixture : IAsyncLifetime
     public string Schema { get; } = "it_" + RandomNumberGenerator.GetHexString(8, lowercase: true);
     public string ConnectionString { get; } = TestDatabase.ConnectionString;
     public string MasterKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-    public string AuditKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+    /// <summary>The API nodes' checkpoint signing key (ECDSA P-256) and its PEM form, the <c>Audit:SigningKey</c> setting.</summary>
+    public ECDsa AuditSigningKey { get; } = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    public string AuditKey => AuditSigningKey.ExportPkcs8PrivateKeyPem();
+
+    /// <summary>What an auditor verifies with: the public key only.</summary>
+    public Governance.AuditVerifier.CheckpointKeys AuditPublicKey =>
+        new([Governance.AuditVerifier.CheckpointKeys.ParsePublicKey(AuditSigningKey.ExportSubjectPublicKeyInfoPem())]);
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 2, 14, 3, 0, TimeSpan.Zero));
     public CapturedLogs Logs { get; } = new();
     public FakeUpstream Upstream { get; } = new();
@@ -120,6 +126,16 @@ public static class TestDatabase
         Environment.GetEnvironmentVariable("GOVERNANCE_TEST_DB")
         ?? throw new InvalidOperationException(
             "GOVERNANCE_TEST_DB is not set. Run the suite with ./test.sh, which starts a private PostgreSQL and sets it.");
+}
+
+public static class TestAuditKeys
+{
+    /// <summary>A fresh checkpoint signing key for a test host's <c>Audit:SigningKey</c>: an ECDSA P-256 private key in PEM.</summary>
+    public static string NewSigningKeyPem()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        return key.ExportPkcs8PrivateKeyPem();
+    }
 }
 
 /// <summary>Every log line both services write, to prove no secret ever reaches a log.</summary>

@@ -19,7 +19,7 @@ public sealed class when_the_api_starts_on_an_empty_database : IAsyncLifetime
         web.UseSetting("ConnectionStrings:Governance", TestDatabase.ConnectionString);
         web.UseSetting("Governance:Schema", _schema);
         web.UseSetting("GOVERNANCE_MASTER_KEY", _masterKey);
-        web.UseSetting("Audit:SigningKey", _masterKey);
+        web.UseSetting("Audit:SigningKey", TestAuditKeys.NewSigningKeyPem());
         web.ConfigureServices(services =>
         {
             services.AddSingleton(new OperatorConsole(console));

@@ -38,7 +38,7 @@ public static class AuditExports
     }
 
     public static VerificationReport Verify(this GovernanceFixture fx, string export, VerifierOptions? options = null) =>
-        ExportVerifier.Verify(new StringReader(export), options ?? new VerifierOptions(Convert.FromBase64String(fx.AuditKey)));
+        ExportVerifier.Verify(new StringReader(export), options ?? new VerifierOptions(fx.AuditPublicKey));
 
     public static IReadOnlyList<JsonElement> Lines(string export) =>
         export.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();

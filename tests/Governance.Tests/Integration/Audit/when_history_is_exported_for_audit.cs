@@ -7,13 +7,15 @@ using Governance.Tests.Audit;
 using Governance.Tests.Integration.Roles;
 using Marten;
 using Npgsql;
+using System.Security.Cryptography;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Governance.Tests.Integration.Audit;
 
 [Collection(GovernanceCollection.Name)]
 public sealed class when_history_is_exported_for_audit(GovernanceFixture fx)
 {
-    private byte[] Key => Convert.FromBase64String(fx.AuditKey);
+    private Governance.AuditVerifier.CheckpointKeys Key => fx.AuditPublicKey;
 
     [Fact]
     public async Task the_whole_history_verifies_after_a_checkpoint_for_an_auditor()
@@ -35,7 +37,7 @@ public sealed class when_history_is_exported_for_audit(GovernanceFixture fx)
     {
         await fx.IssueKey(Api.Unique("audit-app"), "*");
         await fx.Checkpoint();
-        var history = AuditHistory.FromExport(await fx.Export(), Key);
+        var history = AuditHistory.FromExport(await fx.Export(), fx.AuditSigningKey);
         Assert.True(fx.Verify(history.ToExport()).Intact, "the export re-written by the test's own canonical form must still verify");
 
         var failures = new List<string>();
@@ -92,9 +94,13 @@ public sealed class when_history_is_exported_for_audit(GovernanceFixture fx)
                 """);
 
             var report = fx.Verify(await fx.Export());
+            using var refused = await fx.Send(HttpMethod.Post, "/api/audit/checkpoints");
 
             Assert.Equal(BreakKind.EditedData, report.FirstBreak?.Kind);
             Assert.Contains("checkpoint", report.FirstBreak!.Detail);
+            // The node will not sign on top of it either: the newest checkpoint's range no longer digests to what it signed.
+            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+            Assert.Contains("checkpoint_range_altered", await refused.Content.ReadAsStringAsync());
         }
         finally
         {
@@ -130,7 +136,9 @@ public sealed class when_history_is_exported_for_audit(GovernanceFixture fx)
         var page = await fx.Export($"/api/audit/events?after={after}&limit=3");
 
         Assert.Equal(all.Where(s => s > after).Take(3), AuditExports.Lines(page).Select(l => l.GetProperty("sequence").GetInt64()));
-        Assert.True(fx.Verify(page, new VerifierOptions(Key, After: after)).Intact);
+        Assert.True(fx.Verify(page, new VerifierOptions(After: after)).Intact);
+        // Three events and no checkpoint: their chain links, but nothing signed vouches for them.
+        Assert.Equal(BreakKind.NoCheckpoint, fx.Verify(page, new VerifierOptions(Key, After: after)).FirstBreak?.Kind);
     }
 
     [Fact]
@@ -180,31 +188,14 @@ public sealed class when_history_is_exported_for_audit(GovernanceFixture fx)
         Assert.True(fx.Verify(await fx.Export()).Intact);
     }
 
-    [Fact]
-    public async Task a_disabled_trigger_is_restored_by_the_next_migration_and_what_it_missed_is_chained()
-    {
-        await Execute($"alter table {fx.Schema}.mt_events disable trigger {AuditChainSchemaName}");
-        Api.Issued issued;
-        try
-        {
-            issued = await fx.IssueKey(Api.Unique("audit-app"), "*");
-            Assert.Null(await Scalar<string?>($"select headers ->> 'audit_hash' from {fx.Schema}.mt_events where stream_id = @id", issued.Id));
-        }
-        finally
-        {
-            await fx.Store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
-        }
+    private static readonly CheckpointWitness NoWitness = new(null, null);
 
-        Assert.Equal("O", await Scalar<string>($"select tgenabled::text from pg_trigger where tgname = '{AuditChainSchemaName}' and tgrelid = '{fx.Schema}.mt_events'::regclass"));
-        Assert.NotNull(await Scalar<string?>($"select headers ->> 'audit_hash' from {fx.Schema}.mt_events where stream_id = @id", issued.Id));
-        await fx.Checkpoint();
-        Assert.True(fx.Verify(await fx.Export()).Intact);
-    }
-
-    private const string AuditChainSchemaName = "gov_audit_chain";
+    private CheckpointSigner Signer => new(ECDsa.Create(fx.AuditSigningKey.ExportParameters(includePrivateParameters: true)));
 
     private PeriodicCheckpoints Node() => new(
-        new AuditCheckpoints(fx.Store, new CheckpointSigner(Key), fx.Clock),
+        new CheckpointRound(new AuditCheckpoints(fx.Store, Signer, NoWitness, fx.Clock), NoWitness,
+            fx.Api.Services.GetRequiredService<CheckpointAlarm>(), fx.Api.Services.GetRequiredService<IServiceScopeFactory>()),
+        Signer, NoWitness,
         new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(),
         Microsoft.Extensions.Logging.Abstractions.NullLogger<PeriodicCheckpoints>.Instance);
 

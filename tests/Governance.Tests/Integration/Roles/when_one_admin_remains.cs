@@ -26,7 +26,7 @@ public sealed class when_one_admin_remains : IAsyncLifetime
         web.UseSetting("ConnectionStrings:Governance", TestDatabase.ConnectionString);
         web.UseSetting("Governance:Schema", _schema);
         web.UseSetting("GOVERNANCE_MASTER_KEY", _masterKey);
-        web.UseSetting("Audit:SigningKey", _masterKey);
+        web.UseSetting("Audit:SigningKey", TestAuditKeys.NewSigningKeyPem());
         web.UseSetting("GOVERNANCE_ADMIN_TOKEN", _bootstrap);
         web.UseSetting("Governance:SeedCatalog", "false");
         web.ConfigureServices(services =>
