@@ -20,6 +20,7 @@ public static class GovernanceServices
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new SecretProtector(settings.MasterKey));
         services.AddSingleton(LedgerOptions.From(configuration));
+        services.AddSingleton(UsageOptions.From(configuration));
         services.AddSingleton(new AnomalyRule(
             configuration.GetValue("Anomaly:Multiplier", AnomalyRule.Default.Multiplier),
             configuration.GetValue("Anomaly:FloorUsd", AnomalyRule.Default.Floor),
