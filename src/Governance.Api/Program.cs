@@ -35,6 +35,7 @@ builder.Host.UseWolverine(opts =>
 });
 builder.Services.AddWolverineHttp();
 builder.Services.AddValidatorsFromAssemblyContaining<ApiMarker>(ServiceLifetime.Singleton, includeInternalTypes: true);
+// What adapters send is read strictly: an unknown field is a 400, not silently dropped.
 
 // Operator tokens that fail are counted per client address; past the limit, 429 before the token is looked up.
 FailedAuthThrottle.AddFailedAuthThrottle(builder.Services, builder.Configuration);

@@ -1,6 +1,9 @@
 namespace ProxyAdapter;
 
-/// <summary>Every response of the proxy carries <c>x-request-id</c>; for a proxied call it is also the ledger's request id.</summary>
+/// <summary>
+/// Every response of the proxy carries <c>x-request-id</c>; for a proxied call it is also the ledger's request id, in the
+/// one shape the API accepts (<see cref="global::Governance.Domain.Usage.RequestIds"/>). Never taken from the caller.
+/// </summary>
 public static class RequestIds
 {
     public const string Header = "x-request-id";
@@ -16,7 +19,7 @@ public static class RequestIds
 
     private static string Assign(HttpContext http)
     {
-        var id = "req_" + Guid.NewGuid().ToString("N");
+        var id = global::Governance.Domain.Usage.RequestIds.New();
         http.Items[Key] = id;
         http.Response.Headers[Header] = id;
         return id;

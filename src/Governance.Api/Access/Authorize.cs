@@ -71,7 +71,11 @@ public static class AuthorizeEndpoint
         var price = model!.PriceAt(now)!;
         var worstCase = Pricing.WorstCase(command.MaxInputTokens ?? options.DefaultMaxInputTokens, command.MaxOutputTokens ?? options.DefaultMaxOutputTokens, price);
         var hold = await Holds.PlaceAsync(session, outbox,
-            new HoldRequest(decision.KeyId!, decision.App!, grant?.Id, model.Id, price.Version, worstCase, options.HoldTtl, user.Actor()), now, ct);
+            new HoldRequest(decision.KeyId!, decision.App!, grant?.Id, model.Id, price.Version, worstCase, options.HoldTtl, user.Actor())
+            {
+                // An adapter's hold belongs to its adapter id, so a replacement token for the same adapter can settle it.
+                Holder = user.AdapterId() ?? user.Actor(),
+            }, now, ct);
 
         var remaining = hold.Standings.Select(BudgetRemaining.From).ToList();
         if (hold.Allowed)
@@ -84,5 +88,5 @@ public static class AuthorizeEndpoint
     }
 
     /// <summary>A gateway's allowed request gets its id from the gateway (usage report); a denial's id is ours.</summary>
-    private static string NewDenialId() => "req_" + Guid.NewGuid().ToString("N");
+    private static string NewDenialId() => RequestIds.New();
 }

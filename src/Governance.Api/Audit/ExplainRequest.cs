@@ -20,12 +20,18 @@ public static class ExplainRequestEndpoint
 {
     /// <summary>
     /// Why a request was allowed (its ledger entry) or denied (its denial record). An app-owner sees its own apps' requests;
-    /// another app's request, or a denial whose key was never recognised, looks unknown to it.
+    /// another app's request, or a denial whose key was never recognised, looks unknown to it. An id of another shape than
+    /// a request id's is a 400, unless it names a request recorded before the shape was enforced (only its first event is
+    /// read: a request's record opens its stream, and another stream, a budget window's say, is never read whole).
     /// </summary>
     [WolverineGet("/api/requests/{requestId}/explanation")]
     public static async Task<IResult> Get(string requestId, IQuerySession session, HttpContext context, CancellationToken ct)
     {
-        var recorded = (await session.Events.FetchStreamAsync(requestId, token: ct)).FirstOrDefault(e => e.Data is RequestCompleted or RequestDenied);
+        var shaped = RequestIds.IsValid(requestId);
+        var recorded = (await session.Events.FetchStreamAsync(requestId, version: shaped ? 0 : 1, token: ct))
+            .FirstOrDefault(e => e.Data is RequestCompleted or RequestDenied);
+        if (!shaped && recorded is null)
+            return Problems.Field("requestId", $"'requestId' must be {RequestIds.Shape}.");
         var app = recorded?.Data switch
         {
             RequestCompleted c => c.App,

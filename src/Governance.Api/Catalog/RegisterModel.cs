@@ -7,6 +7,7 @@ using Governance.Domain;
 using Governance.Domain.Catalog;
 using Governance.Domain.Operators;
 using Governance.Domain.Pricing;
+using Governance.Domain.Usage;
 using Marten;
 using Wolverine.Http;
 
@@ -27,7 +28,8 @@ public sealed record RegisterModel(
     {
         public Validator()
         {
-            RuleFor(x => x.Name).IsName().NotEqual("*");
+            RuleFor(x => x.Name).IsName().NotEqual("*")
+                .Must(n => !RequestIds.IsReserved(n)).WithMessage($"'name' may not start with '{RequestIds.Prefix}': that prefix is the request ids' namespace.");
             RuleFor(x => x.Provider).NotEmpty();
             RuleFor(x => x.UpstreamModel).IsName();
             RuleFor(x => x.InputPricePer1M).IsPrice();

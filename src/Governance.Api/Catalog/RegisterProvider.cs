@@ -3,6 +3,7 @@ using FluentValidation;
 using Governance.Api.Infrastructure;
 using Governance.Domain.Catalog;
 using Governance.Domain.Operators;
+using Governance.Domain.Usage;
 using Governance.Projections;
 using Governance.Projections.Outbound;
 using Marten;
@@ -18,6 +19,8 @@ public sealed record RegisterProvider(string Name, string Kind, string BaseUrl, 
         {
             RuleFor(x => x.Name).NotEmpty().MaximumLength(100).Matches("^[a-z0-9][a-z0-9._-]*$")
                 .WithMessage("'name' must be lower-case letters, digits, '.', '_' or '-'.");
+            RuleFor(x => x.Name).Must(n => !RequestIds.IsReserved(n))
+                .WithMessage($"'name' may not start with '{RequestIds.Prefix}': that prefix is the request ids' namespace.");
             RuleFor(x => x.Kind).Must(k => ProviderKinds.All.Contains(k))
                 .WithMessage($"'kind' must be one of: {string.Join(", ", ProviderKinds.All)}.");
             // The gateway will send the API key there: no metadata or link-local address, private ones only if allowed.

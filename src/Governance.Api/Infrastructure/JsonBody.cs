@@ -30,7 +30,7 @@ public static class JsonBody
         NumberHandling = JsonNumberHandling.Strict,
         MaxDepth = MaxDepth,
         RespectNullableAnnotations = true,
-        TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { RequireNonNullableParameters } },
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { RequireNonNullableParameters, WireContracts.RefuseUnknownMembers } },
     };
 
     /// <summary>The pre-check of a Wolverine endpoint's JSON body: continue, or the problem that ends the request.</summary>

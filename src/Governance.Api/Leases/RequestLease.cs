@@ -41,14 +41,19 @@ public sealed record RequestLease(string AdapterId, string KeyId, string? Model,
 /// <summary>
 /// Always 200 for a decision, like /api/authorize. <see cref="Granted"/> with a slice per budget level (none when the
 /// key has no budget). Otherwise <see cref="Reason"/>: a key or model refusal (<c>revoked</c>, <c>approval_required</c>, …);
-/// <c>retry</c>: other adapters' leases were recalled (<see cref="Recalled"/>), ask again after <see cref="RetryAfterMs"/>;
-/// <c>budget_exceeded</c>: even with them the level in <see cref="Shortfall"/> cannot give the need.
+/// <c>retry</c>: other adapters' leases were recalled (<see cref="Recalled"/>), or the caller's own lease holds its share
+/// (<c>Leases__MaxShare</c>) until usage draws on it: ask again after <see cref="RetryAfterMs"/>;
+/// <c>budget_exceeded</c>: even with them the level in <see cref="Shortfall"/> cannot give the need;
+/// <c>too_many_leases</c>: the adapter holds as many open leases as it may.
 /// </summary>
 public sealed record LeaseResult(
     bool Granted, string? Reason, string KeyId, IReadOnlyList<LeaseSliceView> Slices, IReadOnlyList<string> Recalled, int? RetryAfterMs,
     LeaseShortfall? Shortfall)
 {
     public const string Retry = "retry";
+
+    /// <summary>The adapter holds <c>Leases__MaxOpenPerAdapter</c> open leases already: it must return or let some expire first.</summary>
+    public const string TooManyLeases = "too_many_leases";
 
     public static LeaseResult Refused(string keyId, string reason) => new(false, reason, keyId, [], [], null, null);
 }
@@ -83,6 +88,7 @@ public static class RequestLeaseEndpoint
         {
             LeaseVerdict.Granted => new LeaseResult(true, null, key.Id, decision.Slices.Select(LeaseSliceView.From).ToList(), [], null, null),
             LeaseVerdict.Retry => new LeaseResult(false, LeaseResult.Retry, key.Id, [], decision.Recalled, options.RetryAfterMs, null),
+            LeaseVerdict.TooManyLeases => LeaseResult.Refused(key.Id, LeaseResult.TooManyLeases),
             _ => new LeaseResult(false, DenialReasons.BudgetExceeded, key.Id, [], [], null, LeaseShortfall.From(decision.Shortfall!)),
         });
     }

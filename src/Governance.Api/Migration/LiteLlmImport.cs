@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Governance.Domain.Catalog;
 using Governance.Domain.Pricing;
+using Governance.Domain.Usage;
 using Governance.Projections;
 using Marten;
 
@@ -152,6 +153,8 @@ public static partial class LiteLlmImport
             return $"weight {entry.Weight} is outside 0–{Deployment.MaxWeight}";
         if (entry.ModelName.Length > 200 || entry.UpstreamModel.Length is 0 or > 200)
             return "the model name is empty or longer than 200 characters";
+        if (RequestIds.IsReserved(entry.ModelName))
+            return $"'{RequestIds.Prefix}' starts request ids, not model names";
         return null;
     }
 

@@ -4,6 +4,7 @@ using FluentValidation;
 using Governance.Api.Infrastructure;
 using Governance.Domain.Access;
 using Governance.Domain.Operators;
+using Governance.Domain.Usage;
 using Governance.Projections.Audit;
 using Marten;
 using Wolverine.Http;
@@ -12,7 +13,8 @@ namespace Governance.Api.Usage;
 
 /// <summary>
 /// One refused request as an adapter recorded it (<see cref="RequestDenied"/> without the actor: the denial is recorded
-/// as the caller's). Never carries the presented key, only the key id embedded in it.
+/// as the caller's). Never carries the presented key, only the key id embedded in it. A field this record does not know
+/// is refused, not dropped (<see cref="WireContracts"/>).
 /// </summary>
 public sealed record DenialRecord(
     string RequestId, string? KeyId, string? App, string Model, string Reason, string? Level, string? Owner, decimal? Remaining,
@@ -22,7 +24,8 @@ public sealed record DenialRecord(
     {
         public Validator()
         {
-            RuleFor(x => x.RequestId).NotEmpty().MaximumLength(200);
+            // The request id is the denial's stream id: only a request id's shape, so a denial can never start another stream.
+            RuleFor(x => x.RequestId).Must(RequestIds.IsValid).WithMessage($"'requestId' must be {RequestIds.Shape}.");
             RuleFor(x => x.KeyId).MaximumLength(200);
             RuleFor(x => x.App).MaximumLength(200);
             RuleFor(x => x.Model).NotNull().MaximumLength(RequestDenied.MaxModelLength);

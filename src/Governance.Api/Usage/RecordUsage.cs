@@ -13,14 +13,18 @@ namespace Governance.Api.Usage;
 
 /// <summary>
 /// One usage record from an adapter. <see cref="OccurredAt"/> defaults to the time it is received. A request admitted
-/// under budget leases names them in <see cref="LeaseIds"/> (one per level); its cost is drawn from them. A routing
-/// adapter says how it served the request: the <see cref="Deployment"/> that answered, the attempts that failed before,
-/// whether the tokens are <see cref="Estimated"/>, and the <see cref="RequestedModel"/> when a fallback served it.
+/// under budget leases names them in <see cref="LeaseIds"/> (one per level); its cost is drawn from them, and
+/// <see cref="WorstCaseCost"/> says what it was admitted for and <see cref="DecidedAtSequence"/> which feed sequence the
+/// decision rested on (both kept on the ledger entry). A routing adapter says how it served the request: the
+/// <see cref="Deployment"/> that answered, the attempts that failed before, whether the tokens are <see cref="Estimated"/>,
+/// and the <see cref="RequestedModel"/> when a fallback served it. A field this record does not know is refused, not
+/// dropped (<see cref="WireContracts"/>).
 /// </summary>
 public sealed record UsageRecord(
     string RequestId, string KeyId, string Model, string? Provider, long InputTokens, long CachedTokens, long OutputTokens,
     long ReasoningTokens, long LatencyMs, int Status, DateTimeOffset? OccurredAt, string? ReservationId, IReadOnlyList<string>? LeaseIds = null,
-    string? Deployment = null, IReadOnlyList<FailedAttempt>? FailedAttempts = null, bool Estimated = false, string? RequestedModel = null)
+    string? Deployment = null, IReadOnlyList<FailedAttempt>? FailedAttempts = null, bool Estimated = false, string? RequestedModel = null,
+    decimal? WorstCaseCost = null, long? DecidedAtSequence = null)
 {
     /// <summary>Key, app, team and grant: a request draws on at most one lease per level.</summary>
     public const int MaxLeases = 4;
@@ -30,11 +34,14 @@ public sealed record UsageRecord(
 
     public const int MaxNameLength = 200;
 
+    /// <summary>What one lease may hold at most: no request can have been admitted for more.</summary>
+    public const decimal MaxWorstCase = 1_000_000m;
+
     public sealed class Validator : AbstractValidator<UsageRecord>
     {
         public Validator()
         {
-            RuleFor(x => x.RequestId).NotEmpty().MaximumLength(200);
+            RuleFor(x => x.RequestId).Must(RequestIds.IsValid).WithMessage($"'requestId' must be {RequestIds.Shape}.");
             RuleFor(x => x.KeyId).NotEmpty().MaximumLength(MaxNameLength);
             RuleFor(x => x.Model).NotEmpty().MaximumLength(MaxNameLength);
             RuleFor(x => x.InputTokens).InclusiveBetween(0, Pricing.MaxTokens);
@@ -44,6 +51,8 @@ public sealed record UsageRecord(
             RuleFor(x => x.ReasoningTokens).InclusiveBetween(0, Pricing.MaxTokens)
                 .LessThanOrEqualTo(x => x.OutputTokens).WithMessage("'reasoningTokens' is part of 'outputTokens' and cannot exceed it.");
             RuleFor(x => x.LatencyMs).GreaterThanOrEqualTo(0);
+            RuleFor(x => x.WorstCaseCost).InclusiveBetween(0m, MaxWorstCase).When(x => x.WorstCaseCost is not null);
+            RuleFor(x => x.DecidedAtSequence).GreaterThanOrEqualTo(0).When(x => x.DecidedAtSequence is not null);
             RuleFor(x => x.Status).InclusiveBetween(100, 599);
             RuleFor(x => x.LeaseIds).Must(ids => ids is null || (ids.Count <= MaxLeases && ids.Distinct().Count() == ids.Count))
                 .WithMessage($"'leaseIds' names at most {MaxLeases} distinct leases, one per budget level.");
@@ -69,6 +78,7 @@ public sealed record UsageRecord(
         ReasoningTokens, LatencyMs, Status, OccurredAt ?? now, ReservationId)
     {
         LeaseIds = LeaseIds ?? [], Deployment = Deployment, FailedAttempts = FailedAttempts ?? [], Estimated = Estimated, RequestedModel = RequestedModel,
+        WorstCaseCost = WorstCaseCost, DecidedAtSequence = DecidedAtSequence, OccurredAtStated = OccurredAt is not null,
     };
 }
 
@@ -76,8 +86,9 @@ public sealed record UsageResult(IReadOnlyList<UsageOutcome> Results);
 
 /// <summary>
 /// POST /api/usage: one record or an array of up to 5,000, written in one transaction. Bad input anywhere rejects
-/// the whole batch (400, errors keyed "[index].field"), and nothing is written. A request id already recorded
-/// returns its original result and writes nothing, also when two copies race.
+/// the whole batch (400, errors keyed "[index].field"), and nothing is written: a request id of another shape, a time in
+/// the future or outside the lease or hold that admitted it, another adapter's lease or hold. A request id already
+/// recorded returns its original result and writes nothing, also when two copies race.
 /// </summary>
 [Roles(OperatorRoles.Admin, OperatorRoles.Adapter)]
 public static class RecordUsageEndpoint
@@ -87,7 +98,7 @@ public static class RecordUsageEndpoint
     [WolverinePost("/api/usage")]
     public static async Task<IResult> Post(
         HttpRequest request, IValidator<UsageRecord> validator, IDocumentStore store, IWolverineRuntime runtime,
-        ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
+        UsageOptions options, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
     {
         var (records, problem) = await BatchBody.ReadAsync(request, validator, "usage record", MaxBatch, ct);
         if (problem is not null)
@@ -96,7 +107,9 @@ public static class RecordUsageEndpoint
         var now = clock.GetUtcNow();
         try
         {
-            return Results.Ok(new UsageResult(await UsageLedger.RecordAsync(store, runtime, records!.Select(r => r.ToReport(now)).ToList(), user.Actor(), now, ct)));
+            // An adapter settles only what it holds (its adapter id's leases and holds); an admin may replay anyone's records.
+            var caller = new UsageCaller(user.Actor(), user.AdapterId() ?? user.Actor(), user.IsInRole(OperatorRoles.Admin));
+            return Results.Ok(new UsageResult(await UsageLedger.RecordAsync(store, runtime, records!.Select(r => r.ToReport(now)).ToList(), caller, options, now, ct)));
         }
         catch (UsageRejected e)
         {

@@ -62,11 +62,17 @@ public sealed record BudgetLease(
 {
     public const string IdPrefix = "lse_";
 
+    /// <summary>When the lease was granted: no request admitted under it can have happened (much) earlier.</summary>
+    public DateTimeOffset GrantedAt { get; init; }
+
     public bool IsOpenAt(DateTimeOffset now) => Status == LeaseStatus.Open && ExpiresAt > now;
 
     public static BudgetLease? Evolve(BudgetLease? state, object @event) => (state, @event) switch
     {
-        (null, LeaseGranted e) => new BudgetLease(e.LeaseId, e.AdapterId, e.KeyId, e.Level, e.Owner, e.Window, e.ExpiresAt, LeaseStatus.Open),
+        (null, LeaseGranted e) => new BudgetLease(e.LeaseId, e.AdapterId, e.KeyId, e.Level, e.Owner, e.Window, e.ExpiresAt, LeaseStatus.Open)
+        {
+            GrantedAt = e.GrantedAt,
+        },
         (null, _) => null,
         (_, LeaseExtended e) => state with { ExpiresAt = e.ExpiresAt },
         (_, LeaseExpired) => state with { Status = LeaseStatus.Expired },

@@ -4,10 +4,16 @@ using Governance.Domain.Keys;
 
 namespace Governance.Domain.Budgets;
 
-/// <summary>How leases are sized and how long they live.</summary>
+/// <summary>How leases are sized and how long they live, and how much one adapter may hold.</summary>
 /// <param name="WantMultiplier">A request without <c>want</c> asks for this many times its <c>need</c>.</param>
 /// <param name="NearExhaustionMultiplier">Below this many times <c>need</c> of free headroom, a lease is exactly <c>need</c>.</param>
-public sealed record LeaseSizing(decimal WantMultiplier, decimal NearExhaustionMultiplier, TimeSpan Ttl)
+/// <param name="MaxShare">
+/// The share of a window's limit one adapter's lease is topped up to at most. A lease below it still gets one request's
+/// <c>need</c> (which may take it past the share); a lease at or above it gets nothing more until usage draws on it. So one
+/// adapter holds at most its share plus one request's worth, and the rest is left for the others.
+/// </param>
+/// <param name="MaxOpenLeases">How many open leases (one per budget window) one adapter may hold at once.</param>
+public sealed record LeaseSizing(decimal WantMultiplier, decimal NearExhaustionMultiplier, TimeSpan Ttl, decimal MaxShare = 0.5m, int MaxOpenLeases = 10_000)
 {
     public static readonly LeaseSizing Default = new(10m, 4m, TimeSpan.FromSeconds(60));
 }
@@ -28,9 +34,14 @@ public sealed record LeaseSlice(
 public enum LeaseVerdict
 {
     Granted,
-    /// <summary>Other adapters' leases were recalled; ask again once they have returned what they do not use.</summary>
+    /// <summary>
+    /// Other adapters' leases were recalled, or the caller's own lease is full (<see cref="LeaseSizing.MaxShare"/>) until
+    /// its usage draws on it: ask again later.
+    /// </summary>
     Retry,
     Denied,
+    /// <summary>The adapter already holds <see cref="LeaseSizing.MaxOpenLeases"/> open leases: it must let some go first.</summary>
+    TooManyLeases,
 }
 
 /// <summary>
@@ -74,8 +85,10 @@ public static class LeaseDecider
     /// </summary>
     public static LeaseDecision Request(
         IReadOnlyList<LeaseLevel> levels, string adapterId, string keyId, decimal need, decimal? want, LeaseSizing sizing,
-        string actor, DateTimeOffset now, Func<string> newLeaseId, bool recall = true)
+        string actor, DateTimeOffset now, Func<string> newLeaseId, bool recall = true, int openLeases = 0)
     {
+        if (openLeases + NewLeases(levels, adapterId, now) > sizing.MaxOpenLeases)
+            return new LeaseDecision(LeaseVerdict.TooManyLeases, [], [], [], null);
         var wanted = Math.Max(need, want ?? need * sizing.WantMultiplier);
         var ordered = levels.OrderBy(l => l.Budget.Level).ToList();
         var plans = ordered.Select(level => (Level: level, Plan: Plan(level, adapterId, need, wanted, sizing, now))).ToList();
@@ -118,12 +131,24 @@ public static class LeaseDecider
 
     private sealed record LevelPlan(LeaseVerdict Verdict, decimal Amount, IReadOnlyList<OpenLease> Recallable);
 
+    /// <summary>How many of these windows the adapter holds no open lease in yet: a grant would open one in each.</summary>
+    public static int NewLeases(IReadOnlyList<LeaseLevel> levels, string adapterId, DateTimeOffset now) =>
+        levels.Count(level => OwnLease(level.Window, adapterId, now) is null);
+
     private static LevelPlan Plan(LeaseLevel level, string adapterId, decimal need, decimal wanted, LeaseSizing sizing, DateTimeOffset now)
     {
         var free = Free(level, now);
         var others = level.Window.Leases.Where(l => l.IsOpenAt(now) && l.AdapterId != adapterId && l.Remaining > 0m).ToList();
         if (need <= free)
-            return new LevelPlan(LeaseVerdict.Granted, Size(free, others.Count, need, wanted, sizing), []);
+        {
+            // Below its share a lease gets what it wants up to the share, and at least the need (one request's worst case
+            // may be more than the share); at its share it waits for its usage to draw on it, or for a return.
+            var held = OwnLease(level.Window, adapterId, now)?.Remaining ?? 0m;
+            var share = sizing.MaxShare * level.Budget.Limit;
+            return held > 0m && held >= share
+                ? new LevelPlan(LeaseVerdict.Retry, 0m, [])
+                : new LevelPlan(LeaseVerdict.Granted, Math.Max(need, Math.Min(Size(free, others.Count, need, wanted, sizing), share - held)), []);
+        }
         // A settling lease has returned all it had uncommitted: what it still holds is in flight, recalling it gains nothing.
         var recallable = others.Where(l => !l.Settling).ToList();
         return need <= free + recallable.Sum(l => l.Remaining)
@@ -148,18 +173,22 @@ public static class LeaseDecider
 
     /// <summary>
     /// Extends a running lease and tops it up towards <paramref name="want"/> (default: the lease's need × the
-    /// multiplier) within its fair share. No top-up while a recall of it stands or near exhaustion.
+    /// multiplier) within its fair share and <see cref="LeaseSizing.MaxShare"/>. No top-up while a recall of it stands or
+    /// near exhaustion; no extension either while the recall stands, so a holder that never answers recalls cannot keep
+    /// headroom past the lease's current expiry by renewing.
     /// </summary>
     public static object[] Renew(LeaseLevel level, string leaseId, decimal? want, LeaseSizing sizing, string actor, DateTimeOffset now)
     {
         var lease = level.Window.Leases.FirstOrDefault(l => l.LeaseId == leaseId && l.IsOpenAt(now))
             ?? throw new DomainException("lease_expired", $"Lease '{leaseId}' has expired; request a new one.");
+        if (lease.Recalled)
+            return [];
         var free = Free(level, now);
         var added = 0m;
-        if (!lease.Recalled && free >= sizing.NearExhaustionMultiplier * lease.Need)
+        if (free >= sizing.NearExhaustionMultiplier * lease.Need)
         {
             var others = level.Window.Leases.Count(l => l.IsOpenAt(now) && l.AdapterId != lease.AdapterId && l.Remaining > 0m);
-            var target = Math.Min(want ?? lease.Need * sizing.WantMultiplier, RoundDown(free / (others + 1)));
+            var target = Math.Min(Math.Min(want ?? lease.Need * sizing.WantMultiplier, RoundDown(free / (others + 1))), sizing.MaxShare * level.Budget.Limit);
             added = Math.Clamp(target - lease.Remaining, 0m, free);
         }
         return [new LeaseExtended(leaseId, added, lease.Need, ExpiryOf(level.Window, now, sizing.Ttl, lease.ExpiresAt), actor, now)];

@@ -9,6 +9,9 @@ public sealed record ReservationOpened(
     IReadOnlyList<string> Windows, DateTimeOffset ExpiresAt, string OpenedBy, DateTimeOffset OpenedAt)
 {
     public string? GrantId { get; init; }
+
+    /// <summary>Who may settle it: the adapter id of an adapter's token, else the token id (null in holds placed before it was recorded).</summary>
+    public string? HeldBy { get; init; }
 }
 
 public sealed record ReservationCaptured(string ReservationId, string RequestId, decimal Actual, DateTimeOffset CapturedAt);
@@ -28,12 +31,18 @@ public sealed record Reservation(
 {
     public string? GrantId { get; init; }
 
+    /// <summary>See <see cref="ReservationOpened.HeldBy"/>: only that caller may settle the reservation.</summary>
+    public string? HeldBy { get; init; }
+
+    /// <summary>When the hold was placed: a request it admitted cannot have happened (much) earlier.</summary>
+    public DateTimeOffset OpenedAt { get; init; }
+
     public static string StreamId(string reservationId) => reservationId;
 
     public static Reservation? Evolve(Reservation? state, object @event) => (state, @event) switch
     {
         (null, ReservationOpened e) => new Reservation(e.ReservationId, e.KeyId, e.App, e.Team, e.Model, e.PriceVersion, e.Amount,
-            e.Windows, e.ExpiresAt, ReservationStatus.Open, null) { GrantId = e.GrantId },
+            e.Windows, e.ExpiresAt, ReservationStatus.Open, null) { GrantId = e.GrantId, HeldBy = e.HeldBy, OpenedAt = e.OpenedAt },
         (null, _) => null,
         (_, ReservationCaptured e) => state with { Status = ReservationStatus.Captured, RequestId = e.RequestId },
         (_, ReservationExpired) => state with { Status = ReservationStatus.Expired },

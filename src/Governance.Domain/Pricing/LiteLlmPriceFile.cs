@@ -92,6 +92,8 @@ public static class LiteLlmPriceFile
     {
         if (model == "sample_spec")
             return (null, "LiteLLM's example of the file's schema, not a model");
+        if (Usage.RequestIds.IsReserved(model))
+            return (null, $"'{Usage.RequestIds.Prefix}' starts request ids, not model names");
         if (entry.ValueKind != JsonValueKind.Object)
             return (null, $"the entry is {entry.ValueKind}, not an object");
 

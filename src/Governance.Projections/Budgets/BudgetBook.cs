@@ -24,6 +24,26 @@ public static class BudgetBook
         (await session.LoadManyAsync<App>(ct, apps.Distinct().Select(BudgetIds.App))).ToDictionary(a => a.Name, a => a.Team);
 
     /// <summary>
+    /// Every team the app belonged to at some moment from <paramref name="from"/> to <paramref name="to"/>, from its history:
+    /// what an adapter's copy may have shown while a team change was on its way to it.
+    /// </summary>
+    public static async Task<IReadOnlySet<string>> TeamsDuringAsync(IQuerySession session, string app, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    {
+        var teams = new HashSet<string>(StringComparer.Ordinal);
+        string? before = null;
+        foreach (var assigned in (await session.Events.FetchStreamAsync(BudgetIds.App(app), token: ct)).Select(e => e.Data).OfType<AppTeamAssigned>())
+        {
+            if (assigned.AssignedAt <= from)
+                before = assigned.Team;
+            else if (assigned.AssignedAt <= to && assigned.Team is not null)
+                teams.Add(assigned.Team);
+        }
+        if (before is not null)
+            teams.Add(before);
+        return teams;
+    }
+
+    /// <summary>
     /// The budgets a request by this key (of this app, of this team, under this access grant) must fit, key level first.
     /// </summary>
     public static async Task<IReadOnlyList<Budget>> ForAsync(IQuerySession session, BudgetScope scope, CancellationToken ct) =>

@@ -4,7 +4,11 @@ using Wolverine;
 
 namespace Governance.Projections.Budgets;
 
-public sealed record HoldRequest(string KeyId, string App, string? GrantId, string Model, int PriceVersion, decimal Amount, TimeSpan Ttl, string Actor);
+public sealed record HoldRequest(string KeyId, string App, string? GrantId, string Model, int PriceVersion, decimal Amount, TimeSpan Ttl, string Actor)
+{
+    /// <summary>Who may settle the hold (<see cref="ReservationOpened.HeldBy"/>); the actor when not said.</summary>
+    public string? Holder { get; init; }
+}
 
 /// <summary>
 /// The result of an authorization hold. <see cref="Standings"/> are after the hold (or as they stood, when denied).
@@ -49,7 +53,7 @@ public static class Holds
             session.Events.Append(window.Id, new HoldPlaced(reservationId, request.Amount, expiresAt, request.KeyId, request.Model, now));
         session.Events.StartStream<Reservation>(reservationId, new ReservationOpened(
             reservationId, request.KeyId, request.App, team, request.Model, request.PriceVersion, request.Amount,
-            windows.Select(w => w.Id).ToList(), expiresAt, request.Actor, now) { GrantId = request.GrantId });
+            windows.Select(w => w.Id).ToList(), expiresAt, request.Actor, now) { GrantId = request.GrantId, HeldBy = request.Holder ?? request.Actor });
         // A delay, not an absolute time: Wolverine's scheduler runs on the wall clock, our decisions on the injected one.
         await outbox.ScheduleAsync(new ExpireReservation(reservationId), request.Ttl);
         await session.SaveChangesAsync(ct);

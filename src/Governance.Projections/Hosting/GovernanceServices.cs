@@ -21,6 +21,7 @@ public static class GovernanceServices
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(GovernanceSettings.ProtectorFrom(configuration));
         services.AddSingleton(LedgerOptions.From(configuration));
+        services.AddSingleton(UsageOptions.From(configuration));
         services.AddSingleton(new AnomalyRule(
             configuration.GetValue("Anomaly:Multiplier", AnomalyRule.Default.Multiplier),
             configuration.GetValue("Anomaly:FloorUsd", AnomalyRule.Default.Floor),

@@ -36,7 +36,10 @@ public static class LeaseBook
         foreach (var budget in budgets)
             levels.Add(new LeaseLevel(budget, await BudgetBook.WindowAsync(session, budget, now, now, ct)));
 
-        var decision = LeaseDecider.Request(levels, request.AdapterId, request.KeyId, request.Need, request.Want, sizing, request.Actor, now, NewLeaseId, request.Recall);
+        // Only a grant that opens a lease in a new window can pass the adapter's cap, so only then are its leases counted.
+        var open = LeaseDecider.NewLeases(levels, request.AdapterId, now) == 0 ? 0 : await OpenLeasesAsync(session, request.AdapterId, now, ct);
+        var decision = LeaseDecider.Request(
+            levels, request.AdapterId, request.KeyId, request.Need, request.Want, sizing, request.Actor, now, NewLeaseId, request.Recall, open);
         if (decision.Events.Count == 0)
             return decision;
         foreach (var change in decision.Events)
@@ -100,6 +103,22 @@ public static class LeaseBook
         var changed = events.Sum(e => e switch { LeaseExtended x => x.Added, LeaseReturned x => x.Amount, _ => 0m });
         var updated = events.Aggregate(lease, (state, e) => BudgetLease.Evolve(state, e)!);
         return new LeaseState(updated, after.Leases.FirstOrDefault(l => l.LeaseId == lease.Id && l.IsOpenAt(now)), changed);
+    }
+
+    /// <summary>
+    /// The adapter's open leases, counted under a lock of its own, so two of its asks for new windows cannot both pass the
+    /// cap. Taken after the window locks and before nothing else: every holder of it already holds all the locks it will
+    /// take, so it cannot deadlock with them.
+    /// </summary>
+    private static async Task<int> OpenLeasesAsync(IDocumentSession session, string adapterId, DateTimeOffset now, CancellationToken ct)
+    {
+        await using (var command = session.Connection!.CreateCommand())
+        {
+            command.CommandText = "select pg_advisory_xact_lock(hashtextextended(@id, 0))";
+            command.Parameters.AddWithValue("id", "lease-adapter:" + adapterId);
+            await command.ExecuteScalarAsync(ct);
+        }
+        return await session.Query<BudgetLease>().CountAsync(l => l.AdapterId == adapterId && l.Status == LeaseStatus.Open && l.ExpiresAt > now, ct);
     }
 
     private static string NewLeaseId() => BudgetLease.IdPrefix + RandomNumberGenerator.GetHexString(24, lowercase: true);

@@ -27,6 +27,8 @@ public static class LeaseStore
     public static StoreOptions ConfigureLeases(this StoreOptions opts)
     {
         opts.Projections.Add<LeaseProjection>(ProjectionLifecycle.Inline);
+        // Counting an adapter's open leases (its cap) reads them by adapter id.
+        opts.Schema.For<BudgetLease>().Index(x => x.AdapterId);
         return opts;
     }
 }

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+using Governance.Domain.Approvals;
 using Governance.Domain.Budgets;
 using Governance.Domain.Catalog;
 using Governance.Domain.Keys;
@@ -28,6 +30,12 @@ public sealed record UsageReport(
     public decimal? WorstCaseCost { get; init; }
     /// <summary>The change-feed sequence the adapter's in-memory decision rested on: what explains the decision later.</summary>
     public long? DecidedAtSequence { get; init; }
+    /// <summary>
+    /// False when the reporter left <see cref="OccurredAt"/> out and the API filled in its own now: a late report is not
+    /// judged against the end of its admission's lease or hold. Never on the wire.
+    /// </summary>
+    [JsonIgnore]
+    public bool OccurredAtStated { get; init; } = true;
 }
 
 /// <summary>The ledger's answer for one report: the original result when the request id was already recorded.</summary>
@@ -60,7 +68,8 @@ public static class UsageLedger
     /// and queue only for the short settlement.
     /// </remarks>
     public static async Task<IReadOnlyList<UsageOutcome>> RecordAsync(
-        IDocumentStore store, IWolverineRuntime runtime, IReadOnlyList<UsageReport> reports, string actor, DateTimeOffset now, CancellationToken ct)
+        IDocumentStore store, IWolverineRuntime runtime, IReadOnlyList<UsageReport> reports, UsageCaller caller, UsageOptions options, DateTimeOffset now,
+        CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -71,7 +80,7 @@ public static class UsageLedger
             await using var settlement = store.LightweightSession(SessionOptions.ForTransaction(transaction, shouldAutoCommit: true));
             try
             {
-                var (outcomes, fresh, reservations, leases) = await PriceAsync(requests, reports, actor, now, ct);
+                var (outcomes, fresh, reservations, leases) = await PriceAsync(requests, reports, caller, options.ClockSkew, now, ct);
                 if (fresh.Count == 0)
                     return outcomes;
                 // One statement per table for the whole batch (what StartStream<RequestRecord> per request would write).
@@ -99,10 +108,13 @@ public static class UsageLedger
         }
     }
 
-    /// <summary>Prices every report that is new; refuses the whole batch when one cannot be priced or attributed.</summary>
+    /// <summary>
+    /// Prices every report that is new; refuses the whole batch when one cannot be priced or attributed, or names an
+    /// admission (a lease, a reservation) the caller does not hold or that cannot have admitted it then.
+    /// </summary>
     private static async Task<(List<UsageOutcome> Outcomes, List<RequestCompleted> Fresh, Dictionary<string, Reservation> Reservations,
         Dictionary<string, List<BudgetLease>> Leases)> PriceAsync(
-        IQuerySession session, IReadOnlyList<UsageReport> reports, string actor, DateTimeOffset now, CancellationToken ct)
+        IQuerySession session, IReadOnlyList<UsageReport> reports, UsageCaller caller, TimeSpan skew, DateTimeOffset now, CancellationToken ct)
     {
         // One round trip for everything the reports name (a round trip costs the API and PostgreSQL more CPU than
         // pricing a hundred records); only the teams wait for the keys.
@@ -123,6 +135,8 @@ public static class UsageLedger
         var reservations = foundReservations is null ? [] : (await foundReservations).ToDictionary(r => r.Id);
         var leases = foundLeases is null ? [] : (await foundLeases).ToDictionary(l => l.Id);
         var teams = await BudgetBook.TeamsOfAsync(session, keys.Values.Select(k => k.App), ct);
+        var grantIds = leases.Values.Where(l => l.Level == BudgetLevel.Grant).Select(l => l.Owner).Distinct().ToArray();
+        var grants = grantIds.Length == 0 ? [] : (await session.LoadManyAsync<AccessRequest>(ct, grantIds)).ToDictionary(g => g.Id);
         var leasesOf = new Dictionary<string, List<BudgetLease>>();
 
         var outcomes = new List<UsageOutcome>(reports.Count);
@@ -141,57 +155,53 @@ public static class UsageLedger
                 continue;
             }
             var key = keys.GetValueOrDefault(report.KeyId) ?? throw new UsageRejected(i, "keyId", $"Key '{report.KeyId}' does not exist.");
+            UsageAdmission.CheckTime(i, report, key, skew, now);
             var model = models.GetValueOrDefault(report.Model) ?? throw new UsageRejected(i, "model", $"Model '{report.Model}' does not exist.");
             var price = model.PriceAt(report.OccurredAt)
                 ?? throw new UsageRejected(i, "model", $"Model '{report.Model}' has no price effective at {report.OccurredAt:O}; it cannot be recorded at $0.");
-            var team = teams.GetValueOrDefault(key.App);
             var reservation = report.ReservationId is null ? null : reservations.GetValueOrDefault(report.ReservationId);
             if (report.ReservationId is not null && (reservation is null || reservation.KeyId != key.Id))
                 throw new UsageRejected(i, "reservationId", $"Reservation '{report.ReservationId}' does not exist for key '{key.Id}'.");
+            if (reservation is not null)
+                UsageAdmission.CheckReservation(i, report, reservation, caller, skew);
+            var named = report.LeaseIds.Count == 0 ? [] : UsageAdmission.CheckLeases(i, report, leases, caller, skew);
+
+            // The team and grant the request was admitted under (its hold's, its leases'), not today's: an app that changed
+            // team, or a grant that ended, while the request was in flight neither moves nor loses its spend.
+            var team = reservation is not null ? reservation.Team : teams.GetValueOrDefault(key.App);
+            if (named.FirstOrDefault(l => l.Level == BudgetLevel.Team) is { } teamLease && teamLease.Owner != team)
+            {
+                if (!(await BudgetBook.TeamsDuringAsync(session, key.App, report.OccurredAt - skew, report.OccurredAt + skew, ct)).Contains(teamLease.Owner))
+                    throw new UsageRejected(i, "leaseIds",
+                        $"Lease '{teamLease.Id}' is for team '{teamLease.Owner}', which app '{key.App}' was not in when request '{report.RequestId}' happened.");
+                team = teamLease.Owner;
+            }
+            var grantLease = named.FirstOrDefault(l => l.Level == BudgetLevel.Grant);
+            if (grantLease is not null)
+                UsageAdmission.CheckGrant(i, report, key, grantLease, grants.GetValueOrDefault(grantLease.Owner), skew);
+            // A restricted model's spend counts against the grant that admitted it (the reservation's, the lease's, or the one active then).
+            var grantId = reservation?.GrantId ?? grantLease?.Owner
+                ?? (model.IsRestricted ? (await AccessCheck.ActiveGrantAsync(session, key.Id, key.App, model.Id, report.OccurredAt, ct))?.Id : null);
 
             var usage = new TokenUsage(report.InputTokens, report.CachedTokens, report.OutputTokens, report.ReasoningTokens);
-            // A restricted model's spend counts against the grant that admitted it (the reservation's, or the one active then).
-            var grantId = reservation?.GrantId
-                ?? (model.IsRestricted ? (await AccessCheck.ActiveGrantAsync(session, key.Id, key.App, model.Id, report.OccurredAt, ct))?.Id : null);
             var completed = new RequestCompleted(report.RequestId, key.Id, key.App, team, model.Id, report.Provider ?? model.Provider,
                 usage.Input, usage.Cached, usage.Output, usage.Reasoning, Pricing.Cost(usage, price), price.Version, report.LatencyMs,
-                report.Status, report.ReservationId, actor, report.OccurredAt.ToUniversalTime(), now)
+                report.Status, report.ReservationId, caller.Actor, report.OccurredAt.ToUniversalTime(), now)
             {
                 GrantId = grantId, Deployment = report.Deployment, FailedAttempts = report.FailedAttempts, Estimated = report.Estimated,
                 RequestedModel = report.RequestedModel, LeaseIds = report.LeaseIds, WorstCaseCost = report.WorstCaseCost,
                 DecidedAtSequence = report.DecidedAtSequence,
             };
             fresh[report.RequestId] = completed;
-            if (report.LeaseIds.Count > 0)
-                leasesOf[report.RequestId] = LeasesOf(i, report, leases, completed);
+            if (named.Count > 0)
+            {
+                UsageAdmission.CheckOwners(i, report, named, completed);
+                leasesOf[report.RequestId] = named;
+            }
             outcomes.Add(new UsageOutcome(report.RequestId, false, completed.Cost, completed.PriceVersion));
         }
 
         return (outcomes, fresh.Values.ToList(), reservations, leasesOf);
-    }
-
-    /// <summary>The request's leases; each must exist and be for one of the request's own budgets (its key, app, team or grant).</summary>
-    private static List<BudgetLease> LeasesOf(int index, UsageReport report, Dictionary<string, BudgetLease> leases, RequestCompleted request)
-    {
-        var found = new List<BudgetLease>();
-        foreach (var leaseId in report.LeaseIds)
-        {
-            var lease = leases.GetValueOrDefault(leaseId) ?? throw new UsageRejected(index, "leaseIds", $"Lease '{leaseId}' does not exist.");
-            var owner = lease.Level switch
-            {
-                BudgetLevel.Key => request.KeyId,
-                BudgetLevel.App => request.App,
-                BudgetLevel.Team => request.Team,
-                _ => request.GrantId,
-            };
-            if (owner != lease.Owner)
-                throw new UsageRejected(index, "leaseIds",
-                    $"Lease '{leaseId}' is for the {lease.Level.ToString().ToLowerInvariant()} budget of '{lease.Owner}', which request '{report.RequestId}' does not belong to.");
-            if (found.Any(l => l.Window == lease.Window))
-                throw new UsageRejected(index, "leaseIds", $"Request '{report.RequestId}' names two leases of one budget window.");
-            found.Add(lease);
-        }
-        return found;
     }
 
     /// <summary>

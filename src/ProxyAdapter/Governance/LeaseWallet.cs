@@ -14,6 +14,7 @@ namespace ProxyAdapter.Governance;
 /// </summary>
 public sealed class LeaseWallet : IDisposable
 {
+    private const string TooManyLeases = "too_many_leases";
     private readonly object _gate = new();
     private readonly List<Slice> _slices = [];
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _asking = new();
@@ -115,6 +116,11 @@ public sealed class LeaseWallet : IDisposable
                     _exhausted[keyId] = (System.Diagnostics.Stopwatch.GetTimestamp(), need, shortfall);
                     return WalletOutcome.OverBudget(shortfall);
                 }
+                if (answer.Reason == TooManyLeases)
+                {
+                    _log.LogError("The governance API refuses this adapter more leases (Leases__MaxOpenPerAdapter); key {KeyId} is refused until some expire", keyId);
+                    return WalletOutcome.Refused(DenialReasons.GovernanceUnavailable);
+                }
                 return WalletOutcome.Refused(answer.Reason ?? DenialReasons.GovernanceUnavailable);
             }
             finally
@@ -152,7 +158,10 @@ public sealed class LeaseWallet : IDisposable
             if (chosen.Count < levels.Count)
                 return null;
             foreach (var slice in chosen)
+            {
                 slice.InFlight += worstCase;
+                slice.Used = true;
+            }
             if (chosen.Any(s => s.Available < LowWater(s, worstCase)))
                 topUp = AheadWant(chosen.Max(s => s.InFlight), worstCase);
             _pending[admissionId] = new LeasedAdmission(admissionId, worstCase, chosen);
@@ -262,17 +271,28 @@ public sealed class LeaseWallet : IDisposable
         return new BudgetStanding(level, s.Owner, s.Limit, s.Settled, s.Held, Window.For(period, _clock.GetUtcNow())) { Leased = s.Leased };
     }
 
+    /// <summary>
+    /// Renews the leases that expire within two periods and are in use; one nothing was admitted against since its last
+    /// renewal, with nothing in flight, gives back what it holds and is left to expire. So the adapter holds leases for the
+    /// keys it serves now, not for every key it ever served (the API caps open leases per adapter).
+    /// </summary>
     private async Task RenewAsync()
     {
         try
         {
             List<Slice> due;
+            List<string> idle;
             var now = _clock.GetUtcNow();
             lock (_gate)
             {
                 _slices.RemoveAll(s => s.ExpiresAt <= now && s.InFlight <= 0m);
-                due = _slices.Where(s => s.ExpiresAt > now && s.ExpiresAt - now <= 2 * _options.RenewEvery).ToList();
+                var expiring = _slices.Where(s => s.ExpiresAt > now && s.ExpiresAt - now <= 2 * _options.RenewEvery).ToList();
+                idle = expiring.Where(s => !s.Used && s.InFlight <= 0m).Select(s => s.LeaseId).ToList();
+                due = expiring.Where(s => s.Used || s.InFlight > 0m).ToList();
+                foreach (var slice in due)
+                    slice.Used = false;
             }
+            await Task.WhenAll(idle.Select(ReturnUnusedAsync));
             foreach (var slice in due)
             {
                 var renewed = await _api.RenewAsync(slice.LeaseId, CancellationToken.None);

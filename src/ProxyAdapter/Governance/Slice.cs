@@ -21,6 +21,9 @@ internal sealed class Slice(string leaseId, BudgetLevel level, string owner, Dat
     public int Grants { get; set; }
     public DateTimeOffset ExpiresAt { get; set; }
 
+    /// <summary>A request was admitted against it since its last renewal (or its grant): an idle lease is let go, not renewed.</summary>
+    public bool Used { get; set; } = true;
+
     /// <summary>Money the API put into the lease (a top-up or a renewal's): counts as one more grant when there was any.</summary>
     public void Add(decimal granted)
     {

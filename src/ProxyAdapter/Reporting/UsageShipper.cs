@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Governance.Domain.Access;
 using Governance.Projections.Usage;
 
 namespace ProxyAdapter.Reporting;
@@ -97,7 +98,7 @@ public sealed partial class UsageShipper(UsageJournal journal, IHttpClientFactor
             object payload = path switch
             {
                 "api/usage" => items.Select(i => i.Entry.Usage!).ToList(),
-                "api/denials" => items.Select(i => i.Entry.Denial!).ToList(),
+                "api/denials" => items.Select(i => DenialRecord.Of(i.Entry.Denial!)).ToList(),
                 _ => items.Select(i => i.Entry.Refusals!).ToList(),
             };
             var (status, body) = await PostAsync(path, payload, ct);
@@ -192,3 +193,15 @@ public sealed partial class UsageShipper(UsageJournal journal, IHttpClientFactor
 
 /// <summary>The body of <c>POST /api/usage</c>'s answer.</summary>
 public sealed record UsageResult(IReadOnlyList<UsageOutcome> Results);
+
+/// <summary>
+/// A denial as <c>POST /api/denials</c> takes it: the journal's record without its actor (the API records the denial as
+/// the caller's, and refuses fields it does not know).
+/// </summary>
+public sealed record DenialRecord(
+    string RequestId, string? KeyId, string? App, string Model, string Reason, string? Level, string? Owner, decimal? Remaining,
+    decimal? WorstCaseCost, DateTimeOffset DeniedAt)
+{
+    public static DenialRecord Of(RequestDenied d) =>
+        new(d.RequestId, d.KeyId, d.App, d.Model, d.Reason, d.Level, d.Owner, d.Remaining, d.WorstCaseCost, d.DeniedAt);
+}

@@ -12,7 +12,9 @@ public sealed class LeaseDeciderTests
     private static readonly DateTimeOffset Now = new(2026, 11, 17, 12, 0, 0, TimeSpan.Zero);
     private const string KeyId = "k1abcdefghijklmn";
     private const string A = "edge-a", B = "edge-b", C = "edge-c";
-    private static readonly LeaseSizing Sizing = LeaseSizing.Default;
+    // The protocol's mechanics (shares, recalls, returns) with one adapter free to take a whole window; the per-adapter
+    // caps have tests of their own, with the defaults.
+    private static readonly LeaseSizing Sizing = LeaseSizing.Default with { MaxShare = 1m };
 
     private static Budget KeyBudget(decimal limit, BudgetPeriod period = BudgetPeriod.Monthly) =>
         new(BudgetIds.Definition(BudgetLevel.Key, KeyId), BudgetLevel.Key, KeyId, limit, period, Budget.DefaultThresholds, Now.AddDays(-30));
@@ -260,6 +262,73 @@ public sealed class LeaseDeciderTests
         Assert.Equal(LeaseVerdict.Denied, decision.Verdict);
     }
 
+    // ---- Per-adapter caps (the defaults: half a window's limit, 10,000 open leases) ----
+
+    private static (LeaseLevel Level, LeaseDecision Decision) AskCapped(LeaseLevel level, string adapter, decimal need, decimal? want = null, int open = 0)
+    {
+        var decision = LeaseDecider.Request([level], adapter, KeyId, need, want, LeaseSizing.Default, "op_" + adapter, Now, NewId, openLeases: open);
+        return (Apply(level, decision.Events.Select(e => e.Event)), decision);
+    }
+
+    [Fact]
+    public void one_adapter_holds_at_most_half_the_limit_and_waits_for_its_usage_before_it_gets_more()
+    {
+        var (level, greedy) = AskCapped(Level(KeyBudget(1.00m)), A, need: 0.05m, want: 1_000_000m);
+
+        var (_, more) = AskCapped(level, A, need: 0.05m, want: 1_000_000m);
+        var drawn = Apply(level, LeaseDecider.Settle(level.Budget, level.Window, [], [new LeaseDraw(greedy.Slices[0].LeaseId, "q1", 0.05m, 0.05m)], Now));
+        var (_, afterDraw) = AskCapped(drawn, A, need: 0.05m);
+
+        Assert.Equal(0.50m, greedy.Slices[0].Added);
+        Assert.Equal(LeaseVerdict.Retry, more.Verdict);
+        Assert.Empty(more.Events);
+        Assert.Equal((LeaseVerdict.Granted, 0.50m), (afterDraw.Verdict, afterDraw.Slices[0].Remaining));
+    }
+
+    [Fact]
+    public void one_request_that_needs_more_than_the_share_is_still_granted_its_need_alone()
+    {
+        var (_, big) = AskCapped(Level(KeyBudget(1.00m)), A, need: 0.80m);
+
+        Assert.Equal((LeaseVerdict.Granted, 0.80m), (big.Verdict, big.Slices[0].Added));
+    }
+
+    [Fact]
+    public void a_lease_below_its_share_still_gets_one_requests_need_beyond_it()
+    {
+        var (level, _) = AskCapped(Level(KeyBudget(1.00m)), A, need: 0.45m);
+
+        var (past, big) = AskCapped(level, A, need: 0.30m);
+        var (_, more) = AskCapped(past, A, need: 0.05m);
+
+        Assert.Equal((LeaseVerdict.Granted, 0.75m), (big.Verdict, big.Slices[0].Remaining));
+        Assert.Equal(LeaseVerdict.Retry, more.Verdict);
+    }
+
+    [Fact]
+    public void a_renewal_never_tops_a_lease_up_past_the_share()
+    {
+        var (level, held) = AskCapped(Level(KeyBudget(1.00m)), A, need: 0.05m, want: 0.10m);
+
+        var renewed = Assert.IsType<LeaseExtended>(Assert.Single(LeaseDecider.Renew(level, held.Slices[0].LeaseId, 1_000_000m, LeaseSizing.Default, "op_a", Now)));
+
+        Assert.Equal(0.40m, renewed.Added);
+    }
+
+    [Fact]
+    public void an_adapter_with_as_many_open_leases_as_it_may_hold_gets_no_new_one_but_tops_up_its_own()
+    {
+        var max = LeaseSizing.Default.MaxOpenLeases;
+        var (level, _) = AskCapped(Level(KeyBudget(1.00m)), A, need: 0.05m, want: 0.10m, open: max - 1);
+
+        var (_, newWindow) = AskCapped(Level(AppBudget(1.00m)), A, need: 0.05m, open: max);
+        var (_, topUp) = AskCapped(level, A, need: 0.05m, open: max);
+
+        Assert.Equal(LeaseVerdict.TooManyLeases, newWindow.Verdict);
+        Assert.Empty(newWindow.Events);
+        Assert.Equal(LeaseVerdict.Granted, topUp.Verdict);
+    }
+
     // ---- Renew, return, expire ----
 
     [Fact]
@@ -277,15 +346,20 @@ public sealed class LeaseDeciderTests
     }
 
     [Fact]
-    public void a_recalled_lease_is_extended_but_not_topped_up()
+    public void a_recalled_lease_is_neither_extended_nor_topped_up_until_its_holder_answers()
     {
         var (level, held) = Ask(Level(KeyBudget(1.00m)), B, need: 0.05m, want: 1.00m);
+        var leaseId = held.Slices[0].LeaseId;
         var (recalled, _) = Ask(level, A, need: 0.05m);
-        var drawn = Apply(recalled, LeaseDecider.Settle(recalled.Budget, recalled.Window, [], [new LeaseDraw(held.Slices[0].LeaseId, "q1", 0.90m)], Now));
+        var drawn = Apply(recalled, LeaseDecider.Settle(recalled.Budget, recalled.Window, [], [new LeaseDraw(leaseId, "q1", 0.90m)], Now));
 
-        var renewed = Assert.IsType<LeaseExtended>(Assert.Single(LeaseDecider.Renew(drawn, held.Slices[0].LeaseId, null, Sizing, "op_b", Now)));
+        var unanswered = LeaseDecider.Renew(drawn, leaseId, null, Sizing, "op_b", Now.AddSeconds(30));
+        var answered = Apply(drawn, LeaseDecider.Return(drawn.Window, leaseId, 0m, null, "op_b", Now.AddSeconds(30)));
+        var renewed = Assert.IsType<LeaseExtended>(Assert.Single(LeaseDecider.Renew(answered, leaseId, null, Sizing, "op_b", Now.AddSeconds(30))));
 
-        Assert.Equal(0m, renewed.Added);
+        // A holder that never answers keeps the headroom no longer than the lease already runs.
+        Assert.Empty(unanswered);
+        Assert.Equal(Now.AddSeconds(30) + Sizing.Ttl, renewed.ExpiresAt);
     }
 
     [Fact]
@@ -415,7 +489,10 @@ public sealed class LeaseDeciderTests
         var renewed = BudgetLease.Evolve(lease, new LeaseExtended("lse_1", 0m, 0.05m, Now.AddMinutes(2), "op_a", Now.AddSeconds(30)))!;
         var expired = BudgetLease.Evolve(renewed, new LeaseExpired("lse_1", 1m, Now.AddMinutes(2)))!;
 
-        Assert.Equal(new BudgetLease("lse_1", A, KeyId, BudgetLevel.App, "billing", "budget:app:billing:lifetime", Now.AddMinutes(1), LeaseStatus.Open), lease);
+        Assert.Equal(new BudgetLease("lse_1", A, KeyId, BudgetLevel.App, "billing", "budget:app:billing:lifetime", Now.AddMinutes(1), LeaseStatus.Open)
+        {
+            GrantedAt = Now,
+        }, lease);
         Assert.True(renewed.IsOpenAt(Now.AddMinutes(1).AddSeconds(30)));
         Assert.False(expired.IsOpenAt(Now));
         Assert.Null(BudgetLease.Evolve(null, new LeaseExpired("lse_1", 1m, Now)));

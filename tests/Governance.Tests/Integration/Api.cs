@@ -4,6 +4,7 @@ using System.Text.Json;
 using Alba;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Governance.Domain.Usage;
 
 namespace Governance.Tests.Integration;
 
@@ -11,6 +12,9 @@ namespace Governance.Tests.Integration;
 public static class Api
 {
     public static string Unique(string prefix) => $"{prefix}-{RandomNumberGenerator.GetHexString(6, lowercase: true)}";
+
+    /// <summary>A fresh request id in the one shape the API accepts (<see cref="RequestIds"/>).</summary>
+    public static string RequestId() => RequestIds.New();
 
     public static Task<IScenarioResult> Post(this IAlbaHost host, string url, object body, int expectedStatus, string? token = GovernanceFixture.AdminToken) =>
         host.Scenario(s =>

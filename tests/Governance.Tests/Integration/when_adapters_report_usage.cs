@@ -11,7 +11,7 @@ public sealed class when_adapters_report_usage(GovernanceFixture fx)
     private static object Record(string keyId, string model, string? requestId = null, long input = 1000, long output = 500, long cached = 0,
         long reasoning = 0, object? occurredAt = null, string? reservationId = null) => new
     {
-        requestId = requestId ?? Api.Unique("req"), keyId, model, provider = "openai", inputTokens = input, cachedTokens = cached,
+        requestId = requestId ?? Api.RequestId(), keyId, model, provider = "openai", inputTokens = input, cachedTokens = cached,
         outputTokens = output, reasoningTokens = reasoning, latencyMs = 321, status = 200, occurredAt, reservationId,
     };
 
@@ -45,6 +45,8 @@ public sealed class when_adapters_report_usage(GovernanceFixture fx)
             s.WithRequestHeader("Authorization", "Bearer " + GovernanceFixture.AdminToken);
         });
         var issued = await fx.IssueKey(Api.Unique("app"), model);
+        // Usage is reported after it happened (a time in the future is refused).
+        fx.Clock.Advance(TimeSpan.FromHours(1.5));
 
         var result = await fx.Api.Post("/api/usage", new[]
         {
@@ -63,7 +65,7 @@ public sealed class when_adapters_report_usage(GovernanceFixture fx)
     {
         var model = await fx.ProviderAndModel();
         var issued = await fx.IssueKey(Api.Unique("app"), model);
-        var record = Record(issued.Id, model, requestId: Api.Unique("req"), input: 1000, output: 10);
+        var record = Record(issued.Id, model, requestId: Api.RequestId(), input: 1000, output: 10);
 
         var first = await fx.Api.Post("/api/usage", record, 200).Json();
         var again = await fx.Api.Post("/api/usage", new[] { record, Record(issued.Id, model) }, 200).Json();
@@ -79,7 +81,7 @@ public sealed class when_adapters_report_usage(GovernanceFixture fx)
     {
         var model = await fx.ProviderAndModel();
         var issued = await fx.IssueKey(Api.Unique("app"), model);
-        var ids = Enumerable.Range(0, 3).Select(_ => Api.Unique("req")).ToArray();
+        var ids = Enumerable.Range(0, 3).Select(_ => Api.RequestId()).ToArray();
 
         await fx.Api.Post("/api/usage", ids.Select(id => Record(issued.Id, model, requestId: id, input: 100, output: 10)).ToArray(), 200);
 

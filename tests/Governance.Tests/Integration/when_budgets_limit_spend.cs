@@ -13,7 +13,7 @@ public sealed class when_budgets_limit_spend(GovernanceFixture fx)
 
     private static object Usage(string keyId, string model, long output, string? reservationId = null, string? requestId = null) => new
     {
-        requestId = requestId ?? Api.Unique("req"), keyId, model, inputTokens = 0, cachedTokens = 0, outputTokens = output, reasoningTokens = 0,
+        requestId = requestId ?? Api.RequestId(), keyId, model, inputTokens = 0, cachedTokens = 0, outputTokens = output, reasoningTokens = 0,
         latencyMs = 12, status = 200, reservationId,
     };
 

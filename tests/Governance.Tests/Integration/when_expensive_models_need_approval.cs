@@ -182,7 +182,7 @@ public sealed class when_expensive_models_need_approval(GovernanceFixture fx)
             Assert.True(held.GetProperty("allowed").GetBoolean());
             await fx.Api.Post("/api/usage", new
             {
-                requestId = Api.Unique("req"), keyId = key.Id, model, inputTokens = 0, cachedTokens = 0, outputTokens = 1000, reasoningTokens = 0,
+                requestId = Api.RequestId(), keyId = key.Id, model, inputTokens = 0, cachedTokens = 0, outputTokens = 1000, reasoningTokens = 0,
                 latencyMs = 1, status = 200, reservationId = held.GetProperty("reservationId").GetString(),
             }, 200);
         }

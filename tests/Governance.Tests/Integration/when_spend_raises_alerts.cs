@@ -19,7 +19,7 @@ public sealed class when_spend_raises_alerts(GovernanceFixture fx)
 
     private static object Usage(string keyId, string model, long output) => new
     {
-        requestId = Api.Unique("req"), keyId, model, inputTokens = 0, cachedTokens = 0, outputTokens = output, reasoningTokens = 0, latencyMs = 5, status = 200,
+        requestId = Api.RequestId(), keyId, model, inputTokens = 0, cachedTokens = 0, outputTokens = output, reasoningTokens = 0, latencyMs = 5, status = 200,
     };
 
     [Fact]

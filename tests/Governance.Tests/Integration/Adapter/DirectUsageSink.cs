@@ -21,6 +21,7 @@ public sealed class DirectUsageSink(IServiceProvider api, AdapterIdentity adapte
 {
     private readonly IDocumentStore _store = api.GetRequiredService<IDocumentStore>();
     private readonly IWolverineRuntime _runtime = api.GetRequiredService<IWolverineRuntime>();
+    private readonly UsageOptions _options = api.GetRequiredService<UsageOptions>();
 
     public event Action<IReadOnlyList<(UsageReport Report, UsageOutcome Outcome)>>? Acknowledged;
 
@@ -31,7 +32,7 @@ public sealed class DirectUsageSink(IServiceProvider api, AdapterIdentity adapte
     {
         if (Holding is { } holding)
             await holding;
-        var outcomes = await UsageLedger.RecordAsync(_store, _runtime, [report], adapter.Actor, clock.GetUtcNow(), ct);
+        var outcomes = await UsageLedger.RecordAsync(_store, _runtime, [report], new UsageCaller(adapter.Actor, adapter.Id), _options, clock.GetUtcNow(), ct);
         Acknowledged?.Invoke([(report, outcomes[0])]);
     }
 

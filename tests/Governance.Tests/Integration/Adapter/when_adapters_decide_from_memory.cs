@@ -6,6 +6,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using Governance.Domain.Keys;
+using Marten;
 using Governance.Tests.Integration.Proxy;
 using Xunit.Abstractions;
 
@@ -234,6 +235,46 @@ public sealed class when_adapters_decide_from_memory(GovernanceFixture fx, ITest
         var budget = await Budget("key", key.Id);
         Assert.Equal(0m, budget.GetProperty("leased").GetDecimal());
         Assert.Equal(WorstCase, budget.GetProperty("settled").GetDecimal());
+    }
+
+    /// <summary>
+    /// The adapter renews the leases it uses and lets idle ones go (the API caps how many open leases one adapter holds):
+    /// a lease nothing was admitted against since its last renewal gives back what it holds instead of being renewed.
+    /// </summary>
+    [Fact]
+    public async Task a_lease_idle_since_its_last_renewal_is_given_back_instead_of_renewed()
+    {
+        var (adapter, model, key) = await AdapterWithKeyBudget(10m);
+        await using var node = adapter;
+        Assert.Equal(HttpStatusCode.OK, (await node.ChatAsync(key.Key, model, MaxTokens)).Status);
+        var leaseId = Assert.Single(node.Host.Services.GetRequiredService<LeaseWallet>().Holdings().Keys);
+        await using var session = fx.Store.QuerySession();
+        async Task<IReadOnlyList<string>> LeaseEvents()
+        {
+            var lease = (await session.LoadAsync<Governance.Domain.Budgets.BudgetLease>(leaseId))!;
+            return (await session.Events.FetchStreamAsync(lease.Window)).Where(e => e.EventTypeName.StartsWith("lease_", StringComparison.Ordinal))
+                .Select(e => e.EventTypeName).ToList();
+        }
+        // The renewal rounds run on the adapter's (fake) clock: move it a second at a time until a round has done its work.
+        async Task<IReadOnlyList<string>> AdvanceUntil(Func<IReadOnlyList<string>, bool> done)
+        {
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            while (true)
+            {
+                var events = await LeaseEvents();
+                if (done(events))
+                    return events;
+                fx.Clock.Advance(TimeSpan.FromSeconds(1));
+                await Task.Delay(10, deadline.Token);
+            }
+        }
+
+        // Used (its grant was for a request): renewed. Then idle for a whole round: given back, not renewed again.
+        await AdvanceUntil(events => events.Contains("lease_extended"));
+        var events = await AdvanceUntil(events => events.Contains("lease_returned"));
+
+        Assert.Equal(1, events.Count(e => e == "lease_extended"));
+        Assert.Equal(0m, (await Budget("key", key.Id)).GetProperty("leased").GetDecimal());
     }
 
     /// <summary>A key on a fresh model with a monthly key budget of <paramref name="limit"/>, and one adapter that has caught up with it.</summary>

@@ -60,7 +60,7 @@ public sealed class when_the_adapter_reports_its_state(GovernanceFixture fx)
         outage.Start();
         var journal = node.Host.Services.GetRequiredService<UsageJournal>();
         var actor = node.Host.Services.GetRequiredService<AdapterIdentity>().Actor;
-        await journal.AppendAsync(new RequestDenied(Api.Unique("req"), null, null, "some-model", DenialReasons.UnknownKey, null, null, null, null,
+        await journal.AppendAsync(new RequestDenied(Api.RequestId(), null, null, "some-model", DenialReasons.UnknownKey, null, null, null, null,
             actor, fx.Clock.GetUtcNow()), CancellationToken.None);
         fx.Clock.Advance(TimeSpan.FromSeconds(3));
 

@@ -30,7 +30,7 @@ public static class AuditApi
     public static object Usage(string keyId, string model, long output, string? reservationId = null, string? requestId = null,
         DateTimeOffset? occurredAt = null) => new
     {
-        requestId = requestId ?? Api.Unique("req"), keyId, model, inputTokens = 0, cachedTokens = 0, outputTokens = output, reasoningTokens = 0,
+        requestId = requestId ?? Api.RequestId(), keyId, model, inputTokens = 0, cachedTokens = 0, outputTokens = output, reasoningTokens = 0,
         latencyMs = 12, status = 200, reservationId, occurredAt,
     };
 }

@@ -109,7 +109,7 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
         var held = await Post("/api/authorize", new { key = secret, model, maxInputTokens = 0, maxOutputTokens = 100 }, adapter.Token);
         await Post("/api/usage", new
         {
-            requestId = Api.Unique("req"), keyId, model, inputTokens = 0, cachedTokens = 0, outputTokens = 10, reasoningTokens = 0, latencyMs = 5, status = 200,
+            requestId = Api.RequestId(), keyId, model, inputTokens = 0, cachedTokens = 0, outputTokens = 10, reasoningTokens = 0, latencyMs = 5, status = 200,
             reservationId = held.GetProperty("reservationId").GetString(),
         }, adapter.Token);
 
@@ -136,7 +136,7 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
         await Post($"/api/leases/{leaseId}/renew", new { }, edgeA.Token);
         await Post("/api/usage", new
         {
-            requestId = Api.Unique("req"), keyId, model, inputTokens = 0, cachedTokens = 0, outputTokens = 1000, reasoningTokens = 0, latencyMs = 5,
+            requestId = Api.RequestId(), keyId, model, inputTokens = 0, cachedTokens = 0, outputTokens = 1000, reasoningTokens = 0, latencyMs = 5,
             status = 200, leaseIds = new[] { leaseId },
         }, edgeA.Token);
         await Post("/api/leases", new { adapterId = edgeB.Id, keyId, need = 0.05m }, edgeB.Token);
@@ -250,7 +250,7 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
 
     private static object Usage(string keyId, string model, long output) => new
     {
-        requestId = Api.Unique("req"), keyId, model, inputTokens = 0, cachedTokens = 0, outputTokens = output, reasoningTokens = 0, latencyMs = 5, status = 200,
+        requestId = Api.RequestId(), keyId, model, inputTokens = 0, cachedTokens = 0, outputTokens = output, reasoningTokens = 0, latencyMs = 5, status = 200,
     };
 
     private async Task<long> HighestSequence()

@@ -9,7 +9,7 @@ public static class Ledger
 {
     public static RequestCompleted Request(string key, string app, string model, decimal cost, DateTimeOffset at,
         string? team = null, int status = 200, long input = 100, long output = 10, string? id = null) =>
-        new(RequestId: id ?? Api.Unique("req"), KeyId: key, App: app, Team: team, Model: model, Provider: "prov",
+        new(RequestId: id ?? Api.RequestId(), KeyId: key, App: app, Team: team, Model: model, Provider: "prov",
             InputTokens: input, CachedTokens: input / 10, OutputTokens: output, ReasoningTokens: output / 2, Cost: cost,
             PriceVersion: 1, LatencyMs: 25, Status: status, ReservationId: null, ReportedBy: "adapter:test",
             OccurredAt: at.ToUniversalTime(), RecordedAt: at.ToUniversalTime());

@@ -96,7 +96,7 @@ public sealed class when_the_dashboard_page_reads_its_data(GovernanceFixture fx)
 
     private static object Usage(string keyId, string model, long output) => new
     {
-        requestId = Api.Unique("req"), keyId, model, inputTokens = 0, cachedTokens = 0, outputTokens = output, reasoningTokens = 0, latencyMs = 5, status = 200,
+        requestId = Api.RequestId(), keyId, model, inputTokens = 0, cachedTokens = 0, outputTokens = output, reasoningTokens = 0, latencyMs = 5, status = 200,
     };
 
     private Task Put(string url, object body) => fx.Api.Scenario(s =>

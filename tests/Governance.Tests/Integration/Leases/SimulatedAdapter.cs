@@ -143,7 +143,7 @@ public sealed class SimulatedAdapter : IAsyncDisposable
     {
         var response = await Http.PostAsJsonAsync("/api/usage", new
         {
-            requestId = Api.Unique("req"), keyId = admission.KeyId, model, inputTokens = 0, cachedTokens = 0, outputTokens, reasoningTokens = 0,
+            requestId = Api.RequestId(), keyId = admission.KeyId, model, inputTokens = 0, cachedTokens = 0, outputTokens, reasoningTokens = 0,
             latencyMs = 5, status = 200, leaseIds = admission.LeaseIds,
         });
         response.EnsureSuccessStatusCode();

@@ -113,10 +113,12 @@ public sealed class when_adapters_lease_budgets(GovernanceFixture fx, ITestOutpu
         var cursor = await Cursor(b.Token);
         await using var feed = await FeedClient.ConnectAsync(fx, b.Token, cursor);
 
-        // B takes the whole budget and admits one $0.05 request; the rest sits unused.
+        // Half the budget is spent; B takes the rest (its share, half the limit) and admits one $0.05 request; the rest sits unused.
+        await fx.Api.Post("/api/usage", new { requestId = Api.RequestId(), keyId = key.Id, model, inputTokens = 0, cachedTokens = 0, outputTokens = 10_000,
+            reasoningTokens = 0, latencyMs = 5, status = 200 }, 200);
         var held = await Lease(b, key.Id, need: 0.05m, want: 1.00m);
         var leaseId = held.GetProperty("slices")[0].GetProperty("leaseId").GetString()!;
-        Assert.Equal(1.00m, held.GetProperty("slices")[0].GetProperty("amount").GetDecimal());
+        Assert.Equal(0.50m, held.GetProperty("slices")[0].GetProperty("amount").GetDecimal());
 
         var refused = await Lease(a, key.Id, need: 0.05m);
         Assert.False(refused.GetProperty("granted").GetBoolean());
@@ -127,13 +129,13 @@ public sealed class when_adapters_lease_budgets(GovernanceFixture fx, ITestOutpu
         var recall = await feed.ChangeAsync("lease_recalled", $"budget:key:{key.Id}:{Window()}");
         Assert.Equal((leaseId, b.Id, a.Id), (recall.Data.GetProperty("lease").GetProperty("leaseId").GetString(),
             recall.Data.GetProperty("lease").GetProperty("adapterId").GetString(), recall.Data.GetProperty("lease").GetProperty("recalledFor").GetString()));
-        var returned = await Post(b, $"/api/leases/{leaseId}/return", new { unused = 0.95m });
-        Assert.Equal((0.95m, 0.05m), (returned.GetProperty("changed").GetDecimal(), returned.GetProperty("remaining").GetDecimal()));
+        var returned = await Post(b, $"/api/leases/{leaseId}/return", new { unused = 0.45m });
+        Assert.Equal((0.45m, 0.05m), (returned.GetProperty("changed").GetDecimal(), returned.GetProperty("remaining").GetDecimal()));
 
         var retry = await Lease(a, key.Id, need: 0.05m);
         Assert.True(retry.GetProperty("granted").GetBoolean());
         var budget = await Budget("key", key.Id);
-        Assert.Equal(1.00m, budget.GetProperty("leased").GetDecimal() + budget.GetProperty("remaining").GetDecimal());
+        Assert.Equal(1.00m, budget.GetProperty("settled").GetDecimal() + budget.GetProperty("leased").GetDecimal() + budget.GetProperty("remaining").GetDecimal());
     }
 
     [Fact]
@@ -166,23 +168,24 @@ public sealed class when_adapters_lease_budgets(GovernanceFixture fx, ITestOutpu
         await SetBudget("key", key.Id, 0.10m);
         var a = await RawAdapter();
         var b = await RawAdapter();
-        var held = (await Lease(b, key.Id, need: 0.02m, want: 0.06m)).GetProperty("slices")[0];
+        // B stays below its share (half the limit), so it may still top up.
+        var held = (await Lease(b, key.Id, need: 0.02m, want: 0.04m)).GetProperty("slices")[0];
         var leaseId = held.GetProperty("leaseId").GetString()!;
         Assert.Equal(1, held.GetProperty("grants").GetInt32());
-        Assert.Equal("retry", (await Lease(a, key.Id, need: 0.05m)).GetProperty("reason").GetString());
+        Assert.Equal("retry", (await Lease(a, key.Id, need: 0.07m)).GetProperty("reason").GetString());
         // B tops its recalled lease up for a request of its own while its answer to the recall is on the way.
         var topUp = (await Lease(b, key.Id, need: 0.02m)).GetProperty("slices")[0];
         Assert.Equal((0.02m, 2), (topUp.GetProperty("amount").GetDecimal(), topUp.GetProperty("grants").GetInt32()));
 
         // B's answer was counted from the first grant alone: all of it in flight.
         await Post(b, $"/api/leases/{leaseId}/return", new { unused = 0m, grants = 1 });
-        var again = await Lease(a, key.Id, need: 0.03m);
+        var again = await Lease(a, key.Id, need: 0.05m);
         Assert.Equal("retry", again.GetProperty("reason").GetString());
         Assert.Equal([leaseId], again.GetProperty("recalled").EnumerateArray().Select(r => r.GetString()));
 
         // Its next answer has seen both grants and gives the unused top-up back: A's request fits.
         await Post(b, $"/api/leases/{leaseId}/return", new { unused = 0.02m, grants = 2 });
-        Assert.True((await Lease(a, key.Id, need: 0.03m)).GetProperty("granted").GetBoolean());
+        Assert.True((await Lease(a, key.Id, need: 0.05m)).GetProperty("granted").GetBoolean());
         await Post(b, $"/api/leases/{leaseId}/return", new { unused = 0m, grants = 0 }, 400);
     }
 
@@ -344,7 +347,7 @@ public sealed class when_adapters_lease_budgets(GovernanceFixture fx, ITestOutpu
         var foreign = await Post(adapter, "/api/usage", Usage(other.Id, model, 10, leaseId), 400);
         var both = await Post(adapter, "/api/usage", new
         {
-            requestId = Api.Unique("req"), keyId = key.Id, model, inputTokens = 0, cachedTokens = 0, outputTokens = 1, reasoningTokens = 0,
+            requestId = Api.RequestId(), keyId = key.Id, model, inputTokens = 0, cachedTokens = 0, outputTokens = 1, reasoningTokens = 0,
             latencyMs = 1, status = 200, reservationId = "rsv_x", leaseIds = new[] { leaseId },
         }, 400);
 
@@ -394,7 +397,7 @@ public sealed class when_adapters_lease_budgets(GovernanceFixture fx, ITestOutpu
 
     private static object Usage(string keyId, string model, long output, string leaseId) => new
     {
-        requestId = Api.Unique("req"), keyId, model, inputTokens = 0, cachedTokens = 0, outputTokens = output, reasoningTokens = 0,
+        requestId = Api.RequestId(), keyId, model, inputTokens = 0, cachedTokens = 0, outputTokens = output, reasoningTokens = 0,
         latencyMs = 12, status = 200, leaseIds = new[] { leaseId },
     };
 

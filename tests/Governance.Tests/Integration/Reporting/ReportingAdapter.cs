@@ -121,5 +121,5 @@ public static class Ledger
 
     public static UsageReport Report(string keyId, string model, DateTimeOffset at, string? requestId = null) =>
         // Thousands per test: Api.Unique's 24 random bits would collide (a birthday bound of ~4,000).
-        new(requestId ?? "req-" + Guid.NewGuid().ToString("N"), keyId, model, "openai", 1000, 0, 100, 0, 12, 200, at, null);
+        new(requestId ?? Api.RequestId(), keyId, model, "openai", 1000, 0, 100, 0, 12, 200, at, null);
 }

@@ -134,7 +134,7 @@ public sealed class when_usage_is_shipped_from_the_journal(GovernanceFixture fx)
         var good = Enumerable.Range(0, 10).Select(_ => Ledger.Report(key.Id, model, now)).ToList();
         var unknownKey = Ledger.Report("key_doesnotexist", model, now);
         var impossible = Ledger.Report(key.Id, model, now) with { CachedTokens = 5000 };
-        var denied = new RequestDenied(Api.Unique("req"), key.Id, null, model, DenialReasons.BudgetExceeded, "key", key.Id, 0.01m, 0.02m, "adapter:test", now);
+        var denied = new RequestDenied(Api.RequestId(), key.Id, null, model, DenialReasons.BudgetExceeded, "key", key.Id, 0.01m, 0.02m, "adapter:test", now);
         var badDenial = denied with { RequestId = "" };
 
         await using var adapter = await ReportingAdapter.StartAsync(fx.Api, _directory, _link, fx.Logs);
@@ -185,10 +185,10 @@ public sealed class when_adapters_report_denials_and_routing(GovernanceFixture f
     {
         var model = await fx.ProviderAndModel();
         var key = await fx.IssueKey(Api.Unique("app"), model);
-        var first = Api.Unique("req");
+        var first = Api.RequestId();
         var denial = new { requestId = first, keyId = key.Id, model, reason = DenialReasons.BudgetExceeded, level = "key", owner = key.Id, remaining = 0.01m, worstCaseCost = 0.5m };
 
-        var result = await fx.Api.Post("/api/denials", new object[] { denial, denial with { }, new { requestId = Api.Unique("req"), model, reason = DenialReasons.UnknownKey } }, 200).Json();
+        var result = await fx.Api.Post("/api/denials", new object[] { denial, denial with { }, new { requestId = Api.RequestId(), model, reason = DenialReasons.UnknownKey } }, 200).Json();
         var again = await fx.Api.Post("/api/denials", denial, 200).Json();
 
         Assert.Equal([false, true, false], result.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("duplicate").GetBoolean()));
@@ -205,16 +205,16 @@ public sealed class when_adapters_report_denials_and_routing(GovernanceFixture f
     {
         var model = await fx.ProviderAndModel();
         var key = await fx.IssueKey(Api.Unique("app"), model);
-        var good = Api.Unique("req");
+        var good = Api.RequestId();
 
         var denials = await fx.Api.Post("/api/denials", new object[]
         {
             new { requestId = good, model, reason = DenialReasons.Revoked },
-            new { requestId = Api.Unique("req"), model, reason = "" },
+            new { requestId = Api.RequestId(), model, reason = "" },
         }, 400).Json();
         var usage = await fx.Api.Post("/api/usage", new
         {
-            requestId = Api.Unique("req"), keyId = key.Id, model, inputTokens = 10, cachedTokens = 0, outputTokens = 5, reasoningTokens = 0,
+            requestId = Api.RequestId(), keyId = key.Id, model, inputTokens = 10, cachedTokens = 0, outputTokens = 5, reasoningTokens = 0,
             latencyMs = 1, status = 200, deployment = "primary",
             failedAttempts = new[] { new { model, deployment = "backup", status = 503, reason = "", latencyMs = 3 } },
         }, 400).Json();

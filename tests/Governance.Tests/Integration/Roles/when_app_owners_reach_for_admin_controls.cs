@@ -60,7 +60,7 @@ public sealed class when_app_owners_reach_for_admin_controls(GovernanceFixture f
         // $20 in one hour against no history: above the $10 floor and 10× a zero average.
         await fx.Api.Post("/api/usage", new
         {
-            requestId = Api.Unique("req"), keyId = key.Id, model, inputTokens = 0, cachedTokens = 0, outputTokens = 2_000_000, reasoningTokens = 0,
+            requestId = Api.RequestId(), keyId = key.Id, model, inputTokens = 0, cachedTokens = 0, outputTokens = 2_000_000, reasoningTokens = 0,
             latencyMs = 5, status = 200,
         }, 200);
         var suspended = await Api.Eventually(() => fx.Api.Get($"/api/keys/{key.Id}").Json(),

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+
 namespace Governance.Tests.Integration.Sweep;
 
 /// <summary>
@@ -63,11 +65,18 @@ public sealed class when_write_endpoints_get_malformed_bodies(GovernanceFixture 
             new { key = w.Key, model = w.Model, maxInputTokens = 100, maxOutputTokens = 100 }), Optional: ["maxInputTokens", "maxOutputTokens"]),
         // Batches: one record or an array of them (a big batch is legitimately more than a megabyte).
         new("POST", "/api/usage", Admin, w => Call("/api/usage",
-            new { requestId = Api.Unique("req"), keyId = w.KeyId, model = w.Model, inputTokens = 10, cachedTokens = 0, outputTokens = 10, reasoningTokens = 0, latencyMs = 5, status = 200 }),
+            new { requestId = Api.RequestId(), keyId = w.KeyId, model = w.Model, inputTokens = 10, cachedTokens = 0, outputTokens = 10, reasoningTokens = 0, latencyMs = 5, status = 200 }),
             Batch: true),
         new("POST", "/api/denials", Admin, w => Call("/api/denials",
-            new { requestId = Api.Unique("req"), keyId = w.KeyId, app = w.App, model = w.Model, reason = "budget_exceeded" }),
+            new { requestId = Api.RequestId(), keyId = w.KeyId, app = w.App, model = w.Model, reason = "budget_exceeded" }),
             Optional: ["keyId", "app"], Batch: true),
+        new("POST", "/api/refusals", Adapter, w => Call("/api/refusals",
+            new
+            {
+                adapterId = w.AdapterId, incarnation = RandomNumberGenerator.GetHexString(16, lowercase: true), minute = StartOfMinute(w.Fx.Clock.GetUtcNow()),
+                counts = new[] { new { reason = "unknown_key", count = 3 } },
+            }),
+            Batch: true),
         new("POST", "/api/leases", Adapter, w => Call("/api/leases",
             new { adapterId = w.AdapterId, keyId = w.BudgetedKeyId, model = w.Model, need = 0.001m, want = 0.002m, recall = true }),
             Optional: ["model", "want", "recall"]),
@@ -131,4 +140,6 @@ public sealed class when_write_endpoints_get_malformed_bodies(GovernanceFixture 
 
         Assert.True(wrong.Count == 0, $"{endpoint}:\n" + string.Join("\n", wrong));
     }
+
+    private static DateTimeOffset StartOfMinute(DateTimeOffset at) => new(at.UtcTicks - at.UtcTicks % TimeSpan.TicksPerMinute, TimeSpan.Zero);
 }
