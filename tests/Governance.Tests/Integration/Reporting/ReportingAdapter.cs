@@ -82,16 +82,8 @@ public sealed class ReportingAdapter : IAsyncDisposable
     }
 
     /// <summary>Waits until the API has acknowledged everything appended (the shipper's work, not a projection's).</summary>
-    public async Task DrainedAsync(TimeSpan within)
-    {
-        var deadline = DateTime.UtcNow + within;
-        while (Journal.Backlog.PendingRecords > 0)
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"The journal still holds {Journal.Backlog.PendingRecords} records after {within}.");
-            await Task.Delay(50);
-        }
-    }
+    public Task DrainedAsync(TimeSpan within) =>
+        Wait.For(() => Journal.Backlog.PendingRecords == 0, $"the journal to be shipped (it holds {Journal.Backlog.PendingRecords} records)", within);
 
     public async ValueTask DisposeAsync()
     {

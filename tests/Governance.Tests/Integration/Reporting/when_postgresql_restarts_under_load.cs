@@ -54,17 +54,24 @@ public sealed class when_postgresql_restarts_under_load(GovernanceFixture fx, IT
             }
         })).ToList();
 
-        await Task.Delay(1000);
+        // Each phase lasts until the load has shown what it must: shipped, held back, shipped again.
+        Task Shipped(long more, string what)
+        {
+            var target = outcomes.Count + more;
+            return Wait.For(() => outcomes.Count >= target, what, TimeSpan.FromSeconds(60));
+        }
+        Task HeldBack(string what) => Wait.For(() => adapter.Journal.Backlog.PendingRecords >= 100, what, TimeSpan.FromSeconds(60));
+        await Shipped(200, "usage to be shipped before the outage");
         await cluster.StopFastAsync();
-        await Task.Delay(1000);
+        await HeldBack("appends to pile up while PostgreSQL is stopped");
         var pendingWhileStopped = adapter.Journal.Backlog.PendingRecords;
         await cluster.StartAsync();
-        await Task.Delay(1500);
+        await Shipped(pendingWhileStopped + 200, "the backlog and new usage to be shipped after the restart");
         await cluster.KillAsync();
-        await Task.Delay(1000);
+        await HeldBack("appends to pile up while PostgreSQL is killed");
         var pendingWhileKilled = adapter.Journal.Backlog.PendingRecords;
         await cluster.StartAsync();
-        await Task.Delay(1000);
+        await Shipped(pendingWhileKilled + 200, "the backlog and new usage to be shipped after crash recovery");
         await stop.CancelAsync();
         await Task.WhenAll(load);
         var loaded = clock.Elapsed;
