@@ -129,6 +129,20 @@ public sealed class RealDeployment : IAsyncDisposable
         return counts;
     }
 
+    /// <summary>What the ledger charged the key: the sum of its request_completed events' costs, and how many there are.</summary>
+    public async Task<(decimal Cost, long Entries)> LedgerOf(string keyId)
+    {
+        await using var connection = new NpgsqlConnection(TestDatabase.ConnectionString);
+        await connection.OpenAsync();
+        await using var query = new NpgsqlCommand(
+            $"select coalesce(sum(coalesce(data->>'cost', data->>'Cost')::numeric), 0), count(*) from {Schema}.mt_events " +
+            "where type = 'request_completed' and coalesce(data->>'keyId', data->>'KeyId') = @key", connection);
+        query.Parameters.AddWithValue("key", keyId);
+        await using var reader = await query.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetDecimal(0), reader.GetInt64(1));
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var process in _processes)

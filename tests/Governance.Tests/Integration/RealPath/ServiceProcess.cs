@@ -51,9 +51,9 @@ public sealed class ServiceProcess : IAsyncDisposable
                 using var ready = await probe.GetAsync(url + "/health/ready");
                 return ready.StatusCode == HttpStatusCode.OK;
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
             {
-                return false;
+                return false; // not listening yet, or too busy starting to answer within the probe's 2 s
             }
         }, $"{project} to be ready on {url}", TimeSpan.FromSeconds(60));
         return service;

@@ -96,8 +96,8 @@ public sealed class when_real_adapters_share_a_tight_budget(ITestOutputHelper ou
     }
 }
 
-/// <summary>One call through an adapter, as a client sees it: when it was sent and answered (on the test's clock), status, refusal code, request id.</summary>
-public sealed record ProxyCall(long Tokens, TimeSpan SentAt, TimeSpan AnsweredAt, HttpStatusCode Status, string? Code, string RequestId)
+/// <summary>One call through an adapter (its URL), as a client sees it: when it was sent and answered (on the test's clock), status, refusal code, request id.</summary>
+public sealed record ProxyCall(string Adapter, long Tokens, TimeSpan SentAt, TimeSpan AnsweredAt, HttpStatusCode Status, string? Code, string RequestId)
 {
     public static async Task<ProxyCall> SendAsync(HttpClient client, ServiceProcess adapter, string key, string model, int maxTokens, long tokens, Stopwatch clock)
     {
@@ -113,6 +113,6 @@ public sealed record ProxyCall(long Tokens, TimeSpan SentAt, TimeSpan AnsweredAt
         string? code = null;
         if (response.StatusCode != HttpStatusCode.OK)
             code = JsonDocument.Parse(body).RootElement.GetProperty("error").GetProperty("code").GetString();
-        return new ProxyCall(tokens, sent, answered, response.StatusCode, code, response.Headers.GetValues("x-request-id").Single());
+        return new ProxyCall(adapter.Url, tokens, sent, answered, response.StatusCode, code, response.Headers.GetValues("x-request-id").Single());
     }
 }
