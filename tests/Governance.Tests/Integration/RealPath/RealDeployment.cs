@@ -39,9 +39,10 @@ public sealed class RealDeployment : IAsyncDisposable
     public ServiceProcess Api { get; }
     public HttpClient Admin { get; }
 
-    public static async Task<RealDeployment> StartAsync(IReadOnlyDictionary<string, string>? apiSettings = null)
+    /// <summary>The deployment; its stand-in upstream answers each call after a random service time within <paramref name="serviceTimeMs"/>.</summary>
+    public static async Task<RealDeployment> StartAsync((int Min, int Max) serviceTimeMs, IReadOnlyDictionary<string, string>? apiSettings = null)
     {
-        var upstream = await StandInUpstream.StartAsync();
+        var upstream = await StandInUpstream.StartAsync(serviceTimeMs);
         var schema = "rp_" + RandomNumberGenerator.GetHexString(8, lowercase: true);
         var settings = new Dictionary<string, string>
         {
@@ -161,7 +162,7 @@ public sealed class RealDeployment : IAsyncDisposable
 }
 
 /// <summary>
-/// An OpenAI-compatible upstream that answers after a short, random service time with the usage the caller asked for
+/// An OpenAI-compatible upstream that answers after a random service time with the usage the caller asked for
 /// in its prompt ("tokens:N" → N completion tokens), whatever <c>max_tokens</c> said: below the worst case the proxy
 /// admitted the call for, or above it (a provider that does not keep to the limit).
 /// </summary>
@@ -175,7 +176,7 @@ public sealed class StandInUpstream : IAsyncDisposable
 
     public static string Prompt(long completionTokens) => $"tokens:{completionTokens}";
 
-    public static async Task<StandInUpstream> StartAsync()
+    public static async Task<StandInUpstream> StartAsync((int Min, int Max) serviceTimeMs)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -186,7 +187,7 @@ public sealed class StandInUpstream : IAsyncDisposable
             var body = (await JsonNode.ParseAsync(http.Request.Body))!.AsObject();
             var prompt = body["messages"]!.AsArray().Last()!["content"]!.GetValue<string>();
             var completion = long.Parse(prompt["tokens:".Length..], System.Globalization.CultureInfo.InvariantCulture);
-            await Task.Delay(Random.Shared.Next(5, 25)); // the provider's service time: calls overlap as they do in production
+            await Task.Delay(Random.Shared.Next(serviceTimeMs.Min, serviceTimeMs.Max)); // the provider's service time, not synchronisation
             return Results.Json(new
             {
                 id = "chatcmpl-stand-in", @object = "chat.completion", created = 1_764_000_000, model = body["model"]!.GetValue<string>(),
