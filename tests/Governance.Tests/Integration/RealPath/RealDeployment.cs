@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -114,20 +115,22 @@ public sealed class RealDeployment : IAsyncDisposable
 
     public Task<JsonElement> Budget(string keyId) => Send(HttpMethod.Get, $"/api/budgets/key/{keyId}");
 
-    /// <summary>How many history events of <paramref name="type"/> each request id's stream has.</summary>
-    public async Task<Dictionary<string, long>> EventsPerRequest(string type, IReadOnlyCollection<string> requestIds)
+    /// <summary>
+    /// Every answered call is in the ledger (request_completed) exactly once and every refused one is recorded as a
+    /// denial (request_denied) exactly once, once the adapters' journals have shipped them.
+    /// </summary>
+    public async Task AssertOnRecordOnceAsync(IReadOnlyCollection<ProxyCall> calls)
     {
-        await using var connection = new NpgsqlConnection(TestDatabase.ConnectionString);
-        await connection.OpenAsync();
-        await using var query = new NpgsqlCommand(
-            $"select stream_id, count(*) from {Schema}.mt_events where type = @type and stream_id = any(@ids) group by stream_id", connection);
-        query.Parameters.AddWithValue("type", type);
-        query.Parameters.AddWithValue("ids", requestIds.ToArray());
-        var counts = new Dictionary<string, long>();
-        await using var reader = await query.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-            counts[reader.GetString(0)] = reader.GetInt64(1);
-        return counts;
+        foreach (var (type, ids) in new[]
+        {
+            ("request_completed", calls.Where(c => c.Status == HttpStatusCode.OK).Select(c => c.RequestId).ToList()),
+            ("request_denied", calls.Where(c => c.Status != HttpStatusCode.OK).Select(c => c.RequestId).ToList()),
+        })
+        {
+            var entries = await Wait.For(() => Reporting.Ledger.EntriesAsync(TestDatabase.ConnectionString, Schema, ids, type), e => e.Count == ids.Count,
+                $"every call to have its {type} event");
+            Assert.All(entries.Values, count => Assert.Equal(1, count));
+        }
     }
 
     /// <summary>What the ledger charged the key: the sum of its request_completed events' costs, and how many there are.</summary>

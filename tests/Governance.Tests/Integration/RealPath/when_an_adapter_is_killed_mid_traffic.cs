@@ -77,14 +77,7 @@ public sealed class when_an_adapter_is_killed_mid_traffic(ITestOutputHelper outp
         Assert.Empty(refused.Select(c => $"{c.RequestId} {(int)c.Status} {c.Code} by {(c.Adapter == b.Url ? "edge-b" : "edge-a")} at {c.SentAt.TotalMilliseconds:F0} ms"));
 
         // Every answered call, including those edge-a answered before it died, is in the ledger exactly once.
-        var answeredIds = answered.Select(c => c.RequestId).ToList();
-        var ledger = await Wait.For(() => deployment.EventsPerRequest("request_completed", answeredIds), e => e.Count == answeredIds.Count,
-            "every answered call to be in the ledger");
-        Assert.All(ledger.Values, count => Assert.Equal(1, count));
-        var refusedIds = refused.Select(c => c.RequestId).ToList();
-        var denials = await Wait.For(() => deployment.EventsPerRequest("request_denied", refusedIds), e => e.Count == refusedIds.Count,
-            "every refusal to be recorded as a denial");
-        Assert.All(denials.Values, count => Assert.Equal(1, count));
+        await deployment.AssertOnRecordOnceAsync(calls);
 
         // The dead process's leases expire or are returned; nothing stays held.
         var budget = await Wait.For(() => deployment.Budget(keyId),

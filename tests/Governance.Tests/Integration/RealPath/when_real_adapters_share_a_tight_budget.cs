@@ -87,14 +87,7 @@ public sealed class when_real_adapters_share_a_tight_budget(ITestOutputHelper ou
         output.WriteLine($"the earliest refusal found at most {tightest} committed of {Limit}");
 
         // Every answered call in the ledger exactly once, at its cost; every refusal recorded as a denial.
-        var answeredIds = answered.Select(c => c.RequestId).ToList();
-        var ledger = await Wait.For(() => deployment.EventsPerRequest("request_completed", answeredIds), e => e.Count == answeredIds.Count,
-            "every answered call to be in the ledger");
-        Assert.All(ledger.Values, count => Assert.Equal(1, count));
-        var refusedIds = refused.Select(c => c.RequestId).ToList();
-        var denials = await Wait.For(() => deployment.EventsPerRequest("request_denied", refusedIds), e => e.Count == refusedIds.Count,
-            "every refusal to be recorded as a denial");
-        Assert.All(denials.Values, count => Assert.Equal(1, count));
+        await deployment.AssertOnRecordOnceAsync(calls);
         var budget = await Wait.For(() => deployment.Budget(keyId),
             b => b.GetProperty("settled").GetDecimal() == answered.Sum(c => Cost(c.Tokens)), "the budget to have settled every answered call");
         Assert.Equal(answered.Where(c => c.Tokens > MaxTokens).Sum(c => Cost(c.Tokens) - WorstCase), budget.GetProperty("overrun").GetDecimal());
