@@ -68,7 +68,7 @@ public sealed partial class Gateway(
         var presentedKey = key.PresentedKey!;
 
         // 2. The body, JSON and within the limit.
-        if (!RequestJson.IsJson(http.Request.ContentType))
+        if (!JsonMediaType.IsJson(http.Request.ContentType))
         {
             await AnswerUnreadAsync(http, errors.Result(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type",
                 $"Send the request body as application/json (got '{http.Request.ContentType}')."));

@@ -7,19 +7,18 @@ namespace Governance.Api.Access;
 /// <summary>
 /// The refusals <c>POST /api/authorize</c> decides from the key alone (<see cref="HeaderRefusals.DecidedByKeyAlone"/>:
 /// unknown, malformed, revoked, expired, rotated, suspended keys), counted per API node process and minute in a
-/// <see cref="RefusalTally"/> and appended by the node itself: every <see cref="Every"/>, each minute that has ended as
-/// one <c>refusals_counted</c> event, and when the node stops, the minute in progress too. Whoever holds an adapter token
+/// <see cref="RefusalTally"/> and appended by the node itself (<see cref="RefusalMinutes"/>): every few seconds, each minute
+/// that has ended as one <c>refusals_counted</c> event, and when the node stops, the minute in progress too. Whoever holds an adapter token
 /// chooses how many such refusals there are, so none of them is an event of its own.
 /// </summary>
 /// <remarks>
-/// A crash loses the counts of the minute in progress (and of a minute that ended less than <see cref="Every"/> before):
+/// A crash loses the counts of the minute in progress (and of a minute that ended less than <see cref="RefusalMinutes.Every"/> before):
 /// counts of refusals, never money. A minute that could not be appended (PostgreSQL away) is tried again at the next
 /// tick; at most <see cref="MaxPending"/> wait, the oldest are dropped (and logged) past that. Authorize reads the key
 /// from PostgreSQL, so while it is away nothing new is counted either.
 /// </remarks>
-public sealed partial class RefusalCounting(IDocumentStore store, TimeProvider clock, ILogger<RefusalCounting> log) : BackgroundService
+public sealed partial class RefusalCounting(IDocumentStore store, TimeProvider clock, ILogger<RefusalCounting> log) : RefusalMinutes(clock)
 {
-    public static readonly TimeSpan Every = TimeSpan.FromSeconds(5);
     public const string Actor = "system:authorize-refusals";
     public const int MaxPending = 60;
 
@@ -32,32 +31,13 @@ public sealed partial class RefusalCounting(IDocumentStore store, TimeProvider c
     public void Count(string presentedKey, AccessDecision refusal, DateTimeOffset now) =>
         Tally.Count(HeaderRefusals.Classify(presentedKey, refusal), now);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Every, clock);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-                await FlushAsync(all: false);
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
-
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await base.StopAsync(cancellationToken);
-        await FlushAsync(all: true);
-    }
-
     /// <summary>Seals what is due (everything with <paramref name="all"/>) and appends it with what waits; never throws.</summary>
-    public async Task FlushAsync(bool all)
+    public override async Task FlushAsync(bool all)
     {
         await _flushing.WaitAsync();
         try
         {
-            var now = clock.GetUtcNow();
+            var now = Clock.GetUtcNow();
             _pending.AddRange(Tally.Seal(now, all));
             if (_pending.Count == 0)
                 return;

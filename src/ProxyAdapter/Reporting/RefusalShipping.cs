@@ -7,33 +7,13 @@ namespace ProxyAdapter.Reporting;
 /// <c>POST /api/refusals</c>); when the adapter stops, the current minute too. A crash loses the counts of the minute
 /// in progress: they are counts of refusals, never money.
 /// </summary>
-public sealed partial class RefusalShipping(RefusalTally tally, IUsageSink sink, TimeProvider clock, ILogger<RefusalShipping> log) : BackgroundService
+public sealed partial class RefusalShipping(RefusalTally tally, IUsageSink sink, TimeProvider clock, ILogger<RefusalShipping> log)
+    : RefusalMinutes(clock)
 {
-    public static readonly TimeSpan Every = TimeSpan.FromSeconds(5);
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>Seals and journals what is due (everything with <paramref name="all"/>); never throws.</summary>
+    public override async Task FlushAsync(bool all)
     {
-        using var timer = new PeriodicTimer(Every, clock);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-                await ShipAsync(all: false);
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
-
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await base.StopAsync(cancellationToken);
-        await ShipAsync(all: true);
-    }
-
-    /// <summary>Seals and appends what is due (everything with <paramref name="all"/>); never throws.</summary>
-    public async Task ShipAsync(bool all)
-    {
-        foreach (var report in tally.Seal(clock.GetUtcNow(), all))
+        foreach (var report in tally.Seal(Clock.GetUtcNow(), all))
         {
             try
             {

@@ -1,14 +1,14 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Governance.Domain.Usage;
-using Microsoft.Net.Http.Headers;
 
 namespace ProxyAdapter.Surfaces;
 
 /// <summary>
-/// A request body as JSON: a JSON media type, one object, nested at most <see cref="MaxDepth"/> deep, every property name
-/// once per object. What is wrong with a body that is not is said naming the field where one is at fault: the top-level
-/// field a too deep value is in, the property named twice.
+/// A request body (sent with a JSON media type, <see cref="Governance.Projections.Hosting.JsonMediaType"/>) as JSON: one
+/// object, nested at most <see cref="MaxDepth"/> deep, every property name once per object. What is wrong with a body that
+/// is not is said naming the field where one is at fault: the top-level field a too deep value is in, the property named
+/// twice.
 /// </summary>
 internal static class RequestJson
 {
@@ -20,22 +20,6 @@ internal static class RequestJson
     /// different ones, and JsonObject would otherwise throw on first access.
     /// </summary>
     private static readonly JsonDocumentOptions Options = new() { AllowDuplicateProperties = false, MaxDepth = MaxDepth };
-
-    /// <summary>
-    /// No Content-Type is read as JSON (as the API does); <c>application/json</c>, <c>text/json</c> and <c>…+json</c>
-    /// are JSON. Anything else (a form, plain text) is not read at all.
-    /// </summary>
-    public static bool IsJson(string? contentType)
-    {
-        if (string.IsNullOrEmpty(contentType))
-            return true;
-        if (!MediaTypeHeaderValue.TryParse(contentType, out var media))
-            return false;
-        var type = media.MediaType.Value ?? "";
-        return type.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-            || type.Equals("text/json", StringComparison.OrdinalIgnoreCase)
-            || type.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
-    }
 
     /// <summary>The body as an object, or the refusal: a field at fault (<see cref="InvalidParam"/>) or the body as a whole.</summary>
     public static IResult? Read(byte[] raw, ErrorShape errors, out JsonObject body)

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Alba;
 using Governance.Tests.Integration.Roles;
 
 namespace Governance.Tests.Integration.Sweep;
@@ -351,6 +352,22 @@ public static class SweepRun
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", target.Token);
         using var response = await target.Client.SendAsync(request);
         return ((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType is { } media ? media : null, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>
+    /// Fails when a write endpoint <paramref name="host"/> serves has no row (nor an entry in <paramref name="exempt"/>),
+    /// or a row names an endpoint it does not serve.
+    /// </summary>
+    public static void AssertEveryWriteHasARow(IAlbaHost host, IEnumerable<string> rows, IEnumerable<string> exempt, string what)
+    {
+        var writes = host.RunningEndpoints().Where(e => e.Split(' ')[0] is "POST" or "PUT" or "PATCH" or "DELETE").ToHashSet();
+        var named = rows.Concat(exempt).ToHashSet();
+
+        var missing = writes.Where(e => !named.Contains(e)).ToList();
+        var stale = named.Where(r => !writes.Contains(r)).ToList();
+
+        Assert.True(missing.Count == 0, $"Write endpoints of the {what} without a sweep row: " + string.Join(", ", missing));
+        Assert.True(stale.Count == 0, $"Sweep rows for endpoints the {what} does not have: " + string.Join(", ", stale));
     }
 
     private static string Shorten(string body) => body.Length <= 300 ? body : body[..300] + "…";

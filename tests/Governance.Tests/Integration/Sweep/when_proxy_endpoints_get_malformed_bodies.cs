@@ -65,16 +65,7 @@ public sealed class when_proxy_endpoints_get_malformed_bodies(GovernanceFixture 
     })).Value;
 
     [Fact]
-    public void every_proxy_write_endpoint_has_a_row()
-    {
-        var writes = fx.Proxy.RunningEndpoints().Where(e => e.Split(' ')[0] is "POST" or "PUT" or "PATCH" or "DELETE").ToHashSet();
-
-        var missing = writes.Where(e => Rows.All(r => r.Name != e)).ToList();
-        var stale = Rows.Select(r => r.Name).Where(r => !writes.Contains(r)).ToList();
-
-        Assert.True(missing.Count == 0, "Proxy endpoints without a sweep row: " + string.Join(", ", missing));
-        Assert.True(stale.Count == 0, "Sweep rows for endpoints the proxy does not have: " + string.Join(", ", stale));
-    }
+    public void every_proxy_write_endpoint_has_a_row() => SweepRun.AssertEveryWriteHasARow(fx.Proxy, Rows.Select(r => r.Name), [], "proxy");
 
     [Theory]
     [MemberData(nameof(RowNames))]
