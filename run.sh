@@ -16,6 +16,7 @@
 #   Proxy__AdapterId        the proxy's adapter id (default local-proxy)
 #   Proxy__AdapterToken     the proxy's adapter token (default: issued with the admin token for a year, kept in .data/adapter.token,
 #                           issued again once it has expired)
+#   Outbound__AllowPrivateNetworks  whether providers and webhooks may be on loopback or private addresses (default true here)
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -133,6 +134,10 @@ if [[ -z "${Audit__LegacyHmacKey:-}" && -s .data/audit.key ]]; then
 fi
 # The proxy's adapter token is issued with it at start-up (below).
 dev_key GOVERNANCE_ADMIN_TOKEN .data/admin.token "admin token"
+
+# Local providers (scripts/fake-openai.py, a local vLLM) and webhook receivers listen on loopback or a private network:
+# allowed here, off by default in production (docs/gateway.md, "Provider addresses").
+export Outbound__AllowPrivateNetworks="${Outbound__AllowPrivateNetworks:-true}"
 
 # --- build --------------------------------------------------------------------------------------
 say "building $SOLUTION (Release) ..."

@@ -78,6 +78,7 @@ public static class GovernanceStore
         events.MapEventType<SpendAnomalyDetected>("spend_anomaly_detected");
         events.MapEventType<KeyRateLimitsSet>("key_rate_limits_set");
         events.MapEventType<ProviderRegistered>("provider_registered");
+        events.MapEventType<ProviderKeyReencrypted>("provider_key_reencrypted");
         events.MapEventType<ModelRegistered>("model_registered");
         events.MapEventType<RequestCompleted>("request_completed");
         events.MapEventType<OperatorTokenIssued>("operator_token_issued");
@@ -95,6 +96,7 @@ public static class GovernanceStore
         events.MapEventType<ReservationCaptured>("reservation_captured");
         events.MapEventType<ReservationExpired>("reservation_expired");
         events.MapEventType<WebhookConfigured>("webhook_configured");
+        events.MapEventType<WebhookSecretReencrypted>("webhook_secret_reencrypted");
         events.MapEventType<ModelPolicySet>("model_policy_set");
         events.MapEventType<AccessRequested>("access_requested");
         events.MapEventType<AccessApproved>("access_approved");

@@ -42,6 +42,7 @@ public sealed partial class ProviderProjection : SingleStreamProjection<Provider
     public ProviderProjection()
     {
         IncludeType<ProviderRegistered>();
+        IncludeType<ProviderKeyReencrypted>();
     }
 
     public override Provider? Evolve(Provider? snapshot, string id, IEvent e) => Provider.Evolve(snapshot, e.Data);
@@ -130,6 +131,7 @@ public sealed partial class WebhookProjection : SingleStreamProjection<Webhook, 
     public WebhookProjection()
     {
         IncludeType<WebhookConfigured>();
+        IncludeType<WebhookSecretReencrypted>();
     }
 
     public override Webhook? Evolve(Webhook? snapshot, string id, IEvent e) => Webhook.Evolve(snapshot, e.Data);

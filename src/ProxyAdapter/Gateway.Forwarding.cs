@@ -1,8 +1,11 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
+using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Governance.Domain.Usage;
+using Governance.Projections;
+using Governance.Projections.Outbound;
 using Governance.Projections.Usage;
 using ProxyAdapter.Routing;
 using ProxyAdapter.Streaming;
@@ -40,7 +43,18 @@ public sealed partial class Gateway
             {
                 Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body)) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
             };
-            surface.Authenticate(request, gateway._secrets.Unprotect(route.Provider.EncryptedApiKey, route.Provider.Id), http.Request, gateway._options);
+            // The key is bound to the provider's name and base URL: one changed without the master key does not decrypt.
+            string apiKey;
+            try
+            {
+                apiKey = gateway._secrets.Unprotect(route.Provider.EncryptedApiKey, SecretBinding.Provider(route.Provider.Id, route.Provider.BaseUrl));
+            }
+            catch (CryptographicException e)
+            {
+                Fail(route, null, AttemptFailures.KeyUnavailable, started, $"the API key of provider {route.Provider.Id} cannot be decrypted: {e.Message}");
+                return false;
+            }
+            surface.Authenticate(request, apiKey, http.Request, gateway._options);
 
             // A streamed call dies with its client (so the provider stops generating); a complete one runs to its end and is
             // recorded exactly, even if the caller left meanwhile.
@@ -60,6 +74,11 @@ public sealed partial class Gateway
                 await RecordAsync(route, new TokenUsage(Estimate.Tokens(call.InputBytes), 0, 0, 0), true, ClientClosedRequest);
                 return true;
             }
+            catch (HttpRequestException e) when (e.InnerException is OutboundAddressRefusedException refused)
+            {
+                Fail(route, null, AttemptFailures.AddressRefused, started, refused.Message);
+                return false;
+            }
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
             {
                 Fail(route, null, timeout.IsCancellationRequested ? AttemptFailures.Timeout : AttemptFailures.Unreachable, started, e.Message);
@@ -69,6 +88,13 @@ public sealed partial class Gateway
             using (response)
             {
                 var status = (int)response.StatusCode;
+                if (status is >= 300 and < 400)
+                {
+                    // Never followed (the handler does not redirect): the request and its key stay with this provider.
+                    Fail(route, status, AttemptFailures.Redirected, started,
+                        response.Headers.Location is { IsAbsoluteUri: true } to ? $"a redirect to {to.Host}, not followed" : "a redirect, not followed");
+                    return false;
+                }
                 if (status == 429 || status >= 500)
                 {
                     var error = await TryReadAsync(response, linked.Token);

@@ -1,6 +1,7 @@
 using Governance.Projections;
 using Governance.Projections.Audit;
 using Governance.Projections.Hosting;
+using Governance.Projections.Outbound;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using ProxyAdapter;
 using ProxyAdapter.Governance;
@@ -14,8 +15,10 @@ var builder = WebApplication.CreateBuilder(args);
 // No document store, no message runtime, no PostgreSQL connection: the adapter talks to the governance API only
 // (docs/gateway.md, "What the proxy runs"). A ConnectionStrings__Governance left in its environment is ignored.
 builder.Services.TryAddSingleton(TimeProvider.System);
-builder.Services.AddSingleton(new SecretProtector(GovernanceSettings.MasterKeyFrom(builder.Configuration)));
+builder.Services.AddSingleton(GovernanceSettings.ProtectorFrom(builder.Configuration));
 builder.Services.AddSingleton(LedgerOptions.From(builder.Configuration));
+// Which provider addresses may be called (docs/gateway.md, "Provider addresses").
+builder.Services.AddSingleton(OutboundPolicy.From(builder.Configuration));
 var adapter = new AdapterIdentity(builder.Configuration["Proxy:AdapterId"] ?? Environment.MachineName);
 builder.Services.AddSingleton(adapter);
 builder.Services.AddSingleton(GatewayOptions.From(builder.Configuration));
@@ -37,7 +40,7 @@ builder.Services.AddHostedService<RefusalShipping>();
 builder.Services.AddSingleton(ProxyAdapter.Limits.KeyRateLimiter.FromConfiguration(builder.Configuration));
 // Deadlines are per attempt (GatewayOptions.UpstreamTimeout, until the response headers): a stream may run as long as it runs.
 builder.Services.AddHttpClient(Upstream.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
-    .ConfigurePrimaryHttpMessageHandler(Upstream.CreateHandler)
+    .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundPolicy>().Guard(Upstream.CreateHandler()))
     // The handler (and its connection pool) lives as long as the process; SocketsHttpHandler recycles connections itself.
     .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
     // The factory's default loggers write four Information lines per call; the gateway logs what matters (failures).

@@ -156,7 +156,7 @@ start_app paced "$MOCK_DIR" MockUpstream.dll "$PACED_URL" "MOCK_CHUNKS=$CHUNKS" 
 SCHEMA_CREATED=1 # from here on the API may create it
 start_app api "$API_DIR" Governance.Api.dll "$API_URL" \
   "ConnectionStrings__Governance=$GOVERNANCE_DB" "GOVERNANCE_MASTER_KEY=$MASTER_KEY" "Audit__SigningKey=$AUDIT_KEY" \
-  "GOVERNANCE_ADMIN_TOKEN=$ADMIN_TOKEN" "Governance__Schema=$SCHEMA"
+  "GOVERNANCE_ADMIN_TOKEN=$ADMIN_TOKEN" "Governance__Schema=$SCHEMA" "Outbound__AllowPrivateNetworks=true"
 API_PID=$LAST_PID
 
 # --- set-up through the API ----------------------------------------------------------------------------
@@ -176,6 +176,8 @@ say "set up provider, models, adapter operator, key $KEY_ID and budgets (key, ap
 PROXY_SETTINGS=(
   "GOVERNANCE_MASTER_KEY=$MASTER_KEY" "Proxy__AdapterId=bench-adapter" "Proxy__GovernanceUrl=$API_URL/" "Proxy__AdapterToken=$ADAPTER_TOKEN"
   "Proxy__JournalPath=$WORK/journal" "DOTNET_GCgen0size=0x1000000" "Proxy__ManagementUrl=$MANAGEMENT_URL"
+  # The mock upstreams listen on loopback (docs/gateway.md, "Provider addresses").
+  "Outbound__AllowPrivateNetworks=true"
 )
 # shellcheck disable=SC2206 # word splitting is the point: NAME=VALUE pairs
 [[ -n "${BENCH_PROXY_ENV:-}" ]] && PROXY_SETTINGS+=(${BENCH_PROXY_ENV})

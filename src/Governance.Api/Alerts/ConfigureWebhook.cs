@@ -4,6 +4,7 @@ using Governance.Api.Infrastructure;
 using Governance.Domain.Alerts;
 using Governance.Domain.Operators;
 using Governance.Projections;
+using Governance.Projections.Outbound;
 using Marten;
 using Wolverine.Http;
 
@@ -13,10 +14,14 @@ public sealed record ConfigureWebhook(string Url, string Secret)
 {
     public sealed class Validator : AbstractValidator<ConfigureWebhook>
     {
-        public Validator()
+        public Validator(OutboundPolicy outbound)
         {
-            RuleFor(x => x.Url).Must(u => Uri.TryCreate(u, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
-                .WithMessage("'url' must be an absolute http(s) URL.");
+            // Deliveries carry alert data and a signature: no metadata or link-local address, private ones only if allowed.
+            RuleFor(x => x.Url).CustomAsync(async (url, context, ct) =>
+            {
+                if (await outbound.UrlRefusalAsync(url, ct) is { } refused)
+                    context.AddFailure(nameof(Url), $"'url' {refused}.");
+            });
             RuleFor(x => x.Secret).NotEmpty().MinimumLength(16).MaximumLength(512);
         }
     }
@@ -47,7 +52,7 @@ public static class ConfigureWebhookEndpoints
     private static WebhookView Configure(string scope, ConfigureWebhook command, IDocumentSession session, SecretProtector secrets, ClaimsPrincipal user, TimeProvider clock)
     {
         session.Events.Append(Webhook.StreamId(scope),
-            new WebhookConfigured(scope, command.Url, secrets.Protect(command.Secret, scope), user.Actor(), clock.GetUtcNow()));
+            new WebhookConfigured(scope, command.Url, secrets.Protect(command.Secret, SecretBinding.Webhook(scope, command.Url)), user.Actor(), clock.GetUtcNow()));
         return new WebhookView(scope, command.Url);
     }
 }

@@ -1,4 +1,5 @@
 using Governance.Projections.Audit;
+using Governance.Projections.Outbound;
 
 namespace Governance.Api.Audit;
 
@@ -15,8 +16,9 @@ public static class AuditServices
         services.AddSingleton<AuditCheckpoints>();
         services.AddSingleton<CheckpointAlarm>();
         services.AddSingleton<CheckpointRound>();
+        // The witness URL gets the webhooks' guard: checked addresses on every connection, no redirects (docs/gateway.md).
         services.AddHttpClient(WitnessDelivery.ClientName, client => client.Timeout = TimeSpan.FromSeconds(10))
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundPolicy>().Guard(new SocketsHttpHandler()));
         services.AddSingleton<PeriodicCheckpoints>();
         services.AddHostedService(sp => sp.GetRequiredService<PeriodicCheckpoints>());
         return services;

@@ -86,9 +86,9 @@ public sealed partial class CheckpointAlarm
 public static class AuditCheckpointAlertDelivery
 {
     public static Task Handle(
-        AuditCheckpointAlert alert, IQuerySession session, IHttpClientFactory clients, SecretProtector secrets, ILogger<AuditCheckpointAlert> log,
-        CancellationToken ct) =>
-        WebhookDelivery.SendAsync(session, clients, secrets, log, null, new
+        AuditCheckpointAlert alert, IQuerySession session, IHttpClientFactory clients, SecretProtector secrets, TimeProvider clock,
+        ILogger<AuditCheckpointAlert> log, CancellationToken ct) =>
+        WebhookDelivery.SendAsync(session, clients, secrets, clock, log, null, new
         {
             type = "audit.checkpoint_refused",
             code = alert.Code,

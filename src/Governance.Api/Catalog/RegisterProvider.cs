@@ -5,6 +5,7 @@ using Governance.Domain.Catalog;
 using Governance.Domain.Operators;
 using Governance.Domain.Usage;
 using Governance.Projections;
+using Governance.Projections.Outbound;
 using Marten;
 using Wolverine.Http;
 
@@ -14,7 +15,7 @@ public sealed record RegisterProvider(string Name, string Kind, string BaseUrl, 
 {
     public sealed class Validator : AbstractValidator<RegisterProvider>
     {
-        public Validator()
+        public Validator(OutboundPolicy outbound)
         {
             RuleFor(x => x.Name).NotEmpty().MaximumLength(100).Matches("^[a-z0-9][a-z0-9._-]*$")
                 .WithMessage("'name' must be lower-case letters, digits, '.', '_' or '-'.");
@@ -22,12 +23,14 @@ public sealed record RegisterProvider(string Name, string Kind, string BaseUrl, 
                 .WithMessage($"'name' may not start with '{RequestIds.Prefix}': that prefix is the request ids' namespace.");
             RuleFor(x => x.Kind).Must(k => ProviderKinds.All.Contains(k))
                 .WithMessage($"'kind' must be one of: {string.Join(", ", ProviderKinds.All)}.");
-            RuleFor(x => x.BaseUrl).Must(BeHttpUrl).WithMessage("'baseUrl' must be an absolute http(s) URL.");
+            // The gateway will send the API key there: no metadata or link-local address, private ones only if allowed.
+            RuleFor(x => x.BaseUrl).CustomAsync(async (url, context, ct) =>
+            {
+                if (await outbound.UrlRefusalAsync(url, ct) is { } refused)
+                    context.AddFailure(nameof(BaseUrl), $"'baseUrl' {refused}.");
+            });
             RuleFor(x => x.ApiKey).NotEmpty().MaximumLength(4096);
         }
-
-        private static bool BeHttpUrl(string? url) =>
-            Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
     }
 }
 
@@ -43,8 +46,9 @@ public static class ProviderEndpoints
     [Roles(OperatorRoles.Admin)]
     public static IResult Post(RegisterProvider command, IDocumentSession session, SecretProtector protector, ClaimsPrincipal user, TimeProvider clock)
     {
+        var baseUrl = command.BaseUrl.TrimEnd('/');
         var registered = new ProviderRegistered(
-            command.Name, command.Kind, command.BaseUrl.TrimEnd('/'), protector.Protect(command.ApiKey, command.Name), user.Actor(), clock.GetUtcNow());
+            command.Name, command.Kind, baseUrl, protector.Protect(command.ApiKey, SecretBinding.Provider(command.Name, baseUrl)), user.Actor(), clock.GetUtcNow());
         session.Events.StartStream<Provider>(command.Name, registered);
         return Results.Created($"/api/providers/{command.Name}", ProviderView.From(Provider.Evolve(null, registered)!));
     }

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Governance.Api.Infrastructure;
 using Governance.Domain.Operators;
 using Governance.Projections;
+using Governance.Projections.Outbound;
 using Marten;
 using Wolverine.Http;
 
@@ -10,7 +11,8 @@ namespace Governance.Api.Migration;
 /// <summary>
 /// POST /api/migrations/litellm with a LiteLLM <c>config.yaml</c> as the body: what its model_list would create here.
 /// Nothing is written unless <c>?apply=true</c>. Environment references (<c>os.environ/NAME</c>) are resolved from the
-/// API process's environment, as LiteLLM resolves them from its own.
+/// API process's environment, as LiteLLM resolves them from its own, but only names the import may read
+/// (<see cref="ImportEnvironment"/>); each <c>api_base</c> must be an address the gateway may call (<see cref="OutboundPolicy"/>).
 /// </summary>
 [Roles(OperatorRoles.Admin)]
 public static class ImportLiteLlmConfigEndpoint
@@ -19,7 +21,8 @@ public static class ImportLiteLlmConfigEndpoint
 
     [WolverinePost("/api/migrations/litellm")]
     public static async Task<IResult> Post(
-        bool? apply, HttpContext context, IDocumentSession session, SecretProtector protector, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
+        bool? apply, HttpContext context, IDocumentSession session, SecretProtector protector, OutboundPolicy outbound, IConfiguration configuration,
+        ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
     {
         if (context.Request.ContentLength is > MaxBytes)
             return Problems.Field("config", $"The config must be at most {MaxBytes} bytes.");
@@ -31,7 +34,8 @@ public static class ImportLiteLlmConfigEndpoint
         IReadOnlyList<LiteLlmEntry> entries;
         try
         {
-            entries = LiteLlmConfig.Parse(yaml, Environment.GetEnvironmentVariable);
+            entries = LiteLlmConfig.Parse(yaml, ImportEnvironment.From(configuration, Environment.GetEnvironmentVariable));
+            await LiteLlmConfig.CheckUrlsAsync(entries, outbound, ct);
         }
         catch (LiteLlmConfigException e)
         {

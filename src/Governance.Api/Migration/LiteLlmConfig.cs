@@ -1,4 +1,5 @@
 using System.Globalization;
+using Governance.Projections.Outbound;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
@@ -11,6 +12,9 @@ public sealed record LiteLlmEntry(
     int Weight, decimal? InputPer1M, decimal? OutputPer1M, decimal? CachedInputPer1M)
 {
     public string Field => $"model_list[{Index}]";
+
+    /// <summary>The line of <c>api_base</c>, when the entry has one.</summary>
+    public int? ApiBaseLine { get; init; }
 }
 
 /// <summary>The config cannot be read: the field (as a path into the YAML) and line at fault.</summary>
@@ -35,8 +39,9 @@ public static class LiteLlmConfig
 
     private const decimal TokensPerMillion = 1_000_000m;
 
-    /// <exception cref="LiteLlmConfigException">Not YAML, no model_list, a required field missing, an unresolved environment variable.</exception>
-    public static IReadOnlyList<LiteLlmEntry> Parse(string yaml, Func<string, string?> environment)
+    /// <exception cref="LiteLlmConfigException">Not YAML, no model_list, a required field missing, an environment variable that
+    /// is unset or that the import may not read (<see cref="ImportEnvironment"/>).</exception>
+    public static IReadOnlyList<LiteLlmEntry> Parse(string yaml, ImportEnvironment environment)
     {
         var stream = new YamlStream();
         try
@@ -76,7 +81,7 @@ public static class LiteLlmConfig
         }
     }
 
-    private static LiteLlmEntry Entry(int index, YamlNode node, Func<string, string?> environment)
+    private static LiteLlmEntry Entry(int index, YamlNode node, ImportEnvironment environment)
     {
         var field = $"model_list[{index}]";
         if (node is not YamlMappingNode entry)
@@ -105,11 +110,12 @@ public static class LiteLlmConfig
             PerMillion(parameters, key, paramsField) ?? (info is null ? null : PerMillion(info, key, field + ".model_info"));
 
         return new LiteLlmEntry(index, Line(entry) ?? 0, name, prefix, upstream, apiBase, apiKey, apiKeySource, weight,
-            Cost("input_cost_per_token"), Cost("output_cost_per_token"), Cost("cache_read_input_token_cost"));
+            Cost("input_cost_per_token"), Cost("output_cost_per_token"), Cost("cache_read_input_token_cost"))
+            { ApiBaseLine = Line(Child(parameters, "api_base")) };
     }
 
     /// <summary>The key, from <c>os.environ/NAME</c> or written in the file; where it came from is shown, the key never.</summary>
-    private static (string? Key, string? Source) Key(YamlMappingNode parameters, string field, Func<string, string?> environment)
+    private static (string? Key, string? Source) Key(YamlMappingNode parameters, string field, ImportEnvironment environment)
     {
         var text = Optional(parameters, "api_key", field);
         if (text is null)
@@ -118,15 +124,32 @@ public static class LiteLlmConfig
         return (key, text.StartsWith(EnvPrefix, StringComparison.Ordinal) ? "env:" + text[EnvPrefix.Length..] : "config file");
     }
 
-    private static string? Resolve(string? text, string field, int? line, Func<string, string?> environment)
+    private static string? Resolve(string? text, string field, int? line, ImportEnvironment environment)
     {
         if (text is null || !text.StartsWith(EnvPrefix, StringComparison.Ordinal))
             return text;
         var variable = text[EnvPrefix.Length..];
-        var value = environment(variable);
+        if (environment.Refusal(variable) is { } refused)
+            throw new LiteLlmConfigException(field, line, $"'{field}' refers to the environment variable {variable}, {refused}.");
+        var value = environment.Read(variable);
         return string.IsNullOrEmpty(value)
             ? throw new LiteLlmConfigException(field, line, $"'{field}' refers to the environment variable {variable}, which is not set.")
             : value;
+    }
+
+    /// <summary>
+    /// Each <c>api_base</c> against the outbound address policy, as <c>POST /api/providers</c> checks a base URL: the
+    /// proxy will send the entry's key there.
+    /// </summary>
+    /// <exception cref="LiteLlmConfigException">An <c>api_base</c> the gateway may not call, naming the entry.</exception>
+    public static async Task CheckUrlsAsync(IReadOnlyList<LiteLlmEntry> entries, OutboundPolicy outbound, CancellationToken ct)
+    {
+        foreach (var entry in entries.Where(e => e.ApiBase is not null))
+        {
+            var field = entry.Field + ".litellm_params.api_base";
+            if (await outbound.UrlRefusalAsync(entry.ApiBase, ct) is { } refused)
+                throw new LiteLlmConfigException(field, entry.ApiBaseLine, $"'{field}' {refused}.");
+        }
     }
 
     private static decimal? PerMillion(YamlMappingNode node, string key, string field)

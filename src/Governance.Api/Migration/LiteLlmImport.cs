@@ -121,7 +121,7 @@ public static partial class LiteLlmImport
     {
         foreach (var provider in plan.Providers.Where(p => p.Action == ImportActions.Create))
             session.Events.StartStream<Provider>(provider.Name,
-                new ProviderRegistered(provider.Name, provider.Kind, provider.BaseUrl, protector.Protect(provider.ApiKey, provider.Name), actor, now));
+                new ProviderRegistered(provider.Name, provider.Kind, provider.BaseUrl, protector.Protect(provider.ApiKey, SecretBinding.Provider(provider.Name, provider.BaseUrl)), actor, now));
         foreach (var model in plan.Models.Where(m => m.Action == ImportActions.Create))
         {
             var stream = await session.Events.FetchForWriting<ModelDefinition>(model.Name, ct);

@@ -1,5 +1,6 @@
 using Governance.Projections;
 using Governance.Projections.Audit;
+using Governance.Projections.Outbound;
 using JasperFx;
 using JasperFx.CommandLine;
 using Marten;
@@ -27,10 +28,14 @@ public sealed class LiteLlmImportCommand : JasperFxAsyncCommand<LiteLlmImportInp
 
     public override async Task<bool> Execute(LiteLlmImportInput input)
     {
+        using var host = input.BuildHost();
         IReadOnlyList<LiteLlmEntry> entries;
         try
         {
-            entries = LiteLlmConfig.Parse(await File.ReadAllTextAsync(input.Config), Environment.GetEnvironmentVariable);
+            // The same rules as the endpoint: only allowed environment names, only addresses the gateway may call.
+            var environment = ImportEnvironment.From(host.Services.GetRequiredService<IConfiguration>(), Environment.GetEnvironmentVariable);
+            entries = LiteLlmConfig.Parse(await File.ReadAllTextAsync(input.Config), environment);
+            await LiteLlmConfig.CheckUrlsAsync(entries, host.Services.GetRequiredService<OutboundPolicy>(), CancellationToken.None);
         }
         catch (Exception e) when (e is LiteLlmConfigException or IOException or UnauthorizedAccessException)
         {
@@ -38,7 +43,6 @@ public sealed class LiteLlmImportCommand : JasperFxAsyncCommand<LiteLlmImportInp
             return false;
         }
 
-        using var host = input.BuildHost();
         var store = host.Services.GetRequiredService<IDocumentStore>();
         await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
         var now = host.Services.GetRequiredService<TimeProvider>().GetUtcNow();

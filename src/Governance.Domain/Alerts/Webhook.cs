@@ -6,6 +6,9 @@ namespace Governance.Domain.Alerts;
 /// </summary>
 public sealed record WebhookConfigured(string Scope, string Url, string EncryptedSecret, string ConfiguredBy, DateTimeOffset ConfiguredAt);
 
+/// <summary>The same secret, encrypted again under another master key (the <c>rotate-master-key</c> command).</summary>
+public sealed record WebhookSecretReencrypted(string Scope, string EncryptedSecret, string ReencryptedBy, DateTimeOffset ReencryptedAt);
+
 public sealed record Webhook(string Id, string Scope, string Url, string EncryptedSecret)
 {
     public const string Global = "global";
@@ -20,6 +23,7 @@ public sealed record Webhook(string Id, string Scope, string Url, string Encrypt
     public static Webhook? Evolve(Webhook? state, object @event) => @event switch
     {
         WebhookConfigured e => new Webhook(StreamId(e.Scope), e.Scope, e.Url, e.EncryptedSecret),
+        WebhookSecretReencrypted e => state is null ? null : state with { EncryptedSecret = e.EncryptedSecret },
         _ => state,
     };
 }

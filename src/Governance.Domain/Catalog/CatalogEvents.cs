@@ -29,6 +29,9 @@ public enum ApiFamily
 public sealed record ProviderRegistered(
     string Name, string Kind, string BaseUrl, string EncryptedApiKey, string RegisteredBy, DateTimeOffset RegisteredAt);
 
+/// <summary>The same API key, encrypted again under another master key (the <c>rotate-master-key</c> command).</summary>
+public sealed record ProviderKeyReencrypted(string Name, string EncryptedApiKey, string ReencryptedBy, DateTimeOffset ReencryptedAt);
+
 /// <summary>
 /// Routes a model name to a provider's upstream model. Prices live in the same stream as <see cref="PriceSet"/>.
 /// <see cref="Limits"/>: what the admin said one request may use, when they said (null in events recorded before).
@@ -48,6 +51,7 @@ public sealed record Provider(string Id, string Kind, string BaseUrl, string Enc
     public static Provider? Evolve(Provider? state, object @event) => @event switch
     {
         ProviderRegistered e => new Provider(e.Name, e.Kind, e.BaseUrl, e.EncryptedApiKey, e.RegisteredAt),
+        ProviderKeyReencrypted e => state is null ? null : state with { EncryptedApiKey = e.EncryptedApiKey },
         _ => state,
     };
 }

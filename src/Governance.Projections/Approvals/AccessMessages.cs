@@ -44,7 +44,8 @@ public static class AccessMessageHandlers
     }
 
     public static async Task Handle(
-        AccessNotice notice, IQuerySession session, IHttpClientFactory clients, SecretProtector secrets, ILogger<AccessNotice> log, CancellationToken ct)
+        AccessNotice notice, IQuerySession session, IHttpClientFactory clients, SecretProtector secrets, TimeProvider clock, ILogger<AccessNotice> log,
+        CancellationToken ct)
     {
         var request = await session.LoadAsync<AccessRequest>(notice.RequestId, ct);
         if (request is null)
@@ -66,8 +67,8 @@ public static class AccessMessageHandlers
         };
         // New requests go to the approvers' webhook; decisions to the requester's app. Both fall back to the global one.
         if (notice.Type == "access.requested")
-            await WebhookDelivery.SendAsync(session, clients, secrets, log, null, payload, ct, Webhook.Approvers);
+            await WebhookDelivery.SendAsync(session, clients, secrets, clock, log, null, payload, ct, Webhook.Approvers);
         else
-            await WebhookDelivery.SendAsync(session, clients, secrets, log, request.App, payload, ct);
+            await WebhookDelivery.SendAsync(session, clients, secrets, clock, log, request.App, payload, ct);
     }
 }

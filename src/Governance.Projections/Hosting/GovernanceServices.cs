@@ -1,5 +1,6 @@
 using Governance.Domain.Keys;
 using Governance.Projections.Alerts;
+using Governance.Projections.Outbound;
 using Governance.Projections.Usage;
 using Marten;
 using Microsoft.Extensions.Configuration;
@@ -12,13 +13,13 @@ public static class GovernanceServices
 {
     /// <summary>
     /// What every node (API or adapter) needs: the event store with Wolverine's outbox in the same database,
-    /// the clock, the master-key protector, ledger settings and the webhook client.
+    /// the clock, the master-key protector, ledger settings, the outbound address policy and the webhook client.
     /// </summary>
     public static MartenServiceCollectionExtensions.MartenConfigurationExpression AddGovernanceStore(
         this IServiceCollection services, GovernanceSettings settings, IConfiguration configuration)
     {
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(new SecretProtector(settings.MasterKey));
+        services.AddSingleton(GovernanceSettings.ProtectorFrom(configuration));
         services.AddSingleton(LedgerOptions.From(configuration));
         services.AddSingleton(UsageOptions.From(configuration));
         services.AddSingleton(new AnomalyRule(
@@ -26,7 +27,10 @@ public static class GovernanceServices
             configuration.GetValue("Anomaly:FloorUsd", AnomalyRule.Default.Floor),
             configuration.GetValue("Anomaly:TrailingHours", AnomalyRule.Default.TrailingHours)));
         services.AddSingleton(new AnomalyThrottle(TimeSpan.FromSeconds(configuration.GetValue("Anomaly:CheckIntervalSeconds", 60))));
-        services.AddHttpClient(WebhookDelivery.ClientName, client => client.Timeout = TimeSpan.FromSeconds(10));
+        services.AddSingleton(OutboundPolicy.From(configuration));
+        // Receivers are operator-given URLs: checked addresses only, no redirects (docs/cost-and-budgets.md, "Webhooks").
+        services.AddHttpClient(WebhookDelivery.ClientName, client => client.Timeout = TimeSpan.FromSeconds(10))
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundPolicy>().Guard(new SocketsHttpHandler()));
         // Event timestamps from the same clock as every decision (see ConfigureGovernance's append mode).
         services.ConfigureMarten((sp, opts) => opts.Events.TimeProvider = sp.GetRequiredService<TimeProvider>());
         return services.AddMarten(opts => opts.ConfigureGovernance(settings.ConnectionString, settings.Schema))

@@ -21,6 +21,13 @@ public sealed record GovernanceSettings(string ConnectionString, string Schema, 
         ?? throw new InvalidOperationException("GOVERNANCE_MASTER_KEY is not set (base64 of 32 random bytes; run.sh generates a dev one).");
 
     /// <summary>
+    /// This node's protector of provider keys and webhook secrets: the master key, and during a master key rotation also
+    /// the previous one, GOVERNANCE_PREVIOUS_MASTER_KEY, which only decrypts (docs/deployment.md, "Rotating the master key").
+    /// </summary>
+    public static SecretProtector ProtectorFrom(IConfiguration configuration) =>
+        new(MasterKeyFrom(configuration), configuration["GOVERNANCE_PREVIOUS_MASTER_KEY"] is { Length: > 0 } previous ? previous : null);
+
+    /// <summary>
     /// Npgsql prepares statements it sees repeatedly, unless the connection string says otherwise: the ledger sends
     /// the same few statements thousands of times, and parsing them again cost more than running them (docs/benchmarks.md).
     /// </summary>

@@ -71,8 +71,9 @@ public static class SpendAnomalies
     }
 
     public static Task Handle(
-        SpendAnomalyAlert alert, IQuerySession session, IHttpClientFactory clients, SecretProtector secrets, ILogger<SpendAnomalyAlert> log, CancellationToken ct) =>
-        WebhookDelivery.SendAsync(session, clients, secrets, log, alert.App, new
+        SpendAnomalyAlert alert, IQuerySession session, IHttpClientFactory clients, SecretProtector secrets, TimeProvider clock,
+        ILogger<SpendAnomalyAlert> log, CancellationToken ct) =>
+        WebhookDelivery.SendAsync(session, clients, secrets, clock, log, alert.App, new
         {
             type = "key.spend_anomaly",
             keyId = alert.Detected.KeyId,

@@ -87,6 +87,7 @@ public sealed class DashboardFixture : IAsyncLifetime
         web.UseSetting("Proxy:AdapterId", "browser-adapter");
         web.UseSetting("Audit:SigningKey", TestAuditKeys.NewSigningKeyPem());
         web.UseSetting("Audit:CheckpointIntervalSeconds", "0");
+        web.UseSetting("Outbound:AllowPrivateNetworks", "true");
         web.ConfigureServices(services =>
         {
             services.AddLogging(logging => logging.ClearProviders());

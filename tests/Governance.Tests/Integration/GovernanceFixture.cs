@@ -88,6 +88,11 @@ public sealed class GovernanceFixture : IAsyncLifetime
         web.UseSetting("Audit:SigningKey", AuditKey);
         // Checkpoints only when a test asks for one (the periodic round is tested directly).
         web.UseSetting("Audit:CheckpointIntervalSeconds", "0");
+        // The fake providers and webhook receivers listen on loopback, as with run.sh.
+        web.UseSetting("Outbound:AllowPrivateNetworks", "true");
+        // The LiteLLM config's variables, and two of the gateway's own settings, which the import refuses even when listed.
+        web.UseSetting("Migration:AllowedEnvNames",
+            "OPENAI_API_KEY,OPENAI_API_KEY_BACKUP,ANTHROPIC_API_KEY,VLLM_API_BASE,VLLM_API_KEY,AZURE_API_KEY,GOVERNANCE_MASTER_KEY,Audit__SigningKey");
         web.ConfigureServices(services =>
         {
             services.AddSingleton<TimeProvider>(Clock);

@@ -16,7 +16,10 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public int Port { get; } = FreePort();
     public string Url => $"http://127.0.0.1:{Port}/hooks";
-    public ConcurrentQueue<(JsonElement Body, string? Signature)> Received { get; } = new();
+    public ConcurrentQueue<Delivery> Received { get; } = new();
+
+    /// <summary>One delivery: the body as JSON and as the exact bytes received (what the signature covers).</summary>
+    public sealed record Delivery(JsonElement Body, string? Signature, byte[] Raw);
 
     public async Task StartAsync()
     {
@@ -26,8 +29,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
         _app = builder.Build();
         _app.MapPost("/hooks", async (HttpContext http) =>
         {
-            var body = await JsonSerializer.DeserializeAsync<JsonElement>(http.Request.Body);
-            Received.Enqueue((body, http.Request.Headers["X-Governance-Signature"].ToString()));
+            using var raw = new MemoryStream();
+            await http.Request.Body.CopyToAsync(raw);
+            Received.Enqueue(new Delivery(JsonSerializer.Deserialize<JsonElement>(raw.ToArray()), http.Request.Headers["X-Governance-Signature"].ToString(), raw.ToArray()));
             return Results.Ok();
         });
         await _app.StartAsync();

@@ -14,8 +14,12 @@ public sealed class LiteLlmConfigTests
         ["VLLM_API_BASE"] = "http://vllm.internal:8000/v1", ["VLLM_API_KEY"] = "vllm-token", ["AZURE_API_KEY"] = "azure-key",
     };
 
+    /// <summary>Parses with <paramref name="env"/> as the process environment, every name in it allowed by name.</summary>
     private static IReadOnlyList<LiteLlmEntry> Parse(string yaml, IDictionary<string, string>? env = null) =>
-        LiteLlmConfig.Parse(yaml, name => (env ?? Env).TryGetValue(name, out var v) ? v : null);
+        LiteLlmConfig.Parse(yaml, new ImportEnvironment((env ?? Env).Keys, [], name => (env ?? Env).TryGetValue(name, out var v) ? v : null));
+
+    private static string KeyFrom(string variable) =>
+        $"model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/a\n      api_key: os.environ/{variable}\n";
 
     [Fact]
     public void every_entry_of_the_model_list_is_read_with_its_key_resolved_from_the_environment()
@@ -62,6 +66,44 @@ public sealed class LiteLlmConfigTests
         Assert.Equal(field, error.Field);
         Assert.Equal(line, error.Line);
         Assert.StartsWith($"line {line}: ", error.Message);
+    }
+
+    [Theory]
+    [InlineData("GOVERNANCE_MASTER_KEY")]
+    [InlineData("GOVERNANCE_ADMIN_TOKEN")]
+    [InlineData("Audit__SigningKey")]
+    [InlineData("audit__signingkey")]
+    [InlineData("ConnectionStrings__Governance")]
+    [InlineData("Proxy__AdapterToken")]
+    [InlineData("PGPASSWORD")]
+    [InlineData("ASPNETCORE_Kestrel__Certificates__Default__Password")]
+    public void the_gateways_own_settings_are_never_read_even_when_listed(string variable)
+    {
+        var env = new Dictionary<string, string> { [variable] = "the-gateways-secret" };
+
+        var error = Assert.Throws<LiteLlmConfigException>(() => Parse(KeyFrom(variable), env));
+
+        Assert.Equal("model_list[0].litellm_params.api_key", error.Field);
+        Assert.Contains(variable, error.Message);
+        Assert.Contains("gateway's own settings", error.Message);
+        Assert.DoesNotContain("the-gateways-secret", error.Message);
+    }
+
+    [Fact]
+    public void only_names_on_the_allow_list_or_with_an_allowed_prefix_are_read()
+    {
+        var values = new Dictionary<string, string> { ["LITELLM_IMPORT_OPENAI"] = "sk-by-prefix", ["OPENAI_API_KEY"] = "sk-by-name", ["HOME"] = "/root" };
+        var defaults = ImportEnvironment.From(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(), n => values.GetValueOrDefault(n));
+        var listed = new ImportEnvironment(["OPENAI_API_KEY"], [], n => values.GetValueOrDefault(n));
+
+        Assert.Equal("sk-by-prefix", LiteLlmConfig.Parse(KeyFrom("LITELLM_IMPORT_OPENAI"), defaults)[0].ApiKey);
+        Assert.Equal("sk-by-name", LiteLlmConfig.Parse(KeyFrom("OPENAI_API_KEY"), listed)[0].ApiKey);
+        var unlisted = Assert.Throws<LiteLlmConfigException>(() => LiteLlmConfig.Parse(KeyFrom("OPENAI_API_KEY"), defaults));
+        Assert.Contains("Migration__AllowedEnvNames", unlisted.Message);
+        Assert.Throws<LiteLlmConfigException>(() => LiteLlmConfig.Parse(KeyFrom("HOME"), listed));
+        // An api_base read from the environment follows the same rule.
+        var baseFrom = "model_list:\n  - model_name: a\n    litellm_params:\n      model: hosted_vllm/a\n      api_base: os.environ/HOME\n";
+        Assert.Equal("model_list[0].litellm_params.api_base", Assert.Throws<LiteLlmConfigException>(() => LiteLlmConfig.Parse(baseFrom, listed)).Field);
     }
 
     [Theory]

@@ -60,6 +60,8 @@ public sealed class AuditNode : IAsyncDisposable
         if (witness)
             web.UseSetting("Audit:WitnessDirectory", WitnessDirectory);
         web.UseSetting("Audit:CheckpointIntervalSeconds", "0");
+        // The alarm webhook and witness receivers listen on loopback.
+        web.UseSetting("Outbound:AllowPrivateNetworks", "true");
         web.ConfigureServices(services =>
         {
             services.AddSingleton<TimeProvider>(_clock);

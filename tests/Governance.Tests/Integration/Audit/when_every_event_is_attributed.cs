@@ -2,7 +2,13 @@ using ProxyAdapter.Governance;
 using Governance.Projections.Leases;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Governance.Api.Admin;
+using Governance.Domain.Alerts;
+using Governance.Domain.Catalog;
 using Governance.Domain.Operators;
+using Governance.Projections;
+using Governance.Projections.Audit;
+using Governance.Tests.Domain;
 using Governance.Projections.Approvals;
 using Governance.Projections.Budgets;
 using Marten;
@@ -162,6 +168,7 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
         await Invoke(new LapseAccessRequest(undecided));
 
         await Post($"/api/keys/{second}/revoke", new { reason = "project over" }, owner.Token);
+        await RotateLegacySecrets(receiver.Url);
         await Post("/api/audit/checkpoints", null, status: 201);
 
         var events = await Events(start);
@@ -203,7 +210,30 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
         Assert.Equal(adapter.Id, ActorOf("request_denied"));
         // Also the minutes of the proxy and of the API node (system:authorize-refusals) when the clock moved past them.
         Assert.Contains(adapter.Id, events.Where(e => e.Type == "refusals_counted").Select(e => e.Actor));
+        Assert.Equal(MasterKeyRotation.Actor, ActorOf("provider_key_reencrypted"));
+        Assert.Equal(MasterKeyRotation.Actor, ActorOf("webhook_secret_reencrypted"));
         Assert.True(fx.Verify(await fx.Export()).Intact);
+    }
+
+    /// <summary>
+    /// What <c>rotate-master-key</c> runs, in this deployment: it re-encrypts what is not under the current key, here a
+    /// provider key and a webhook secret written as before ciphertexts named their key (appended as such history was).
+    /// </summary>
+    private async Task RotateLegacySecrets(string webhookUrl)
+    {
+        var provider = Api.Unique("prov");
+        var scope = Webhook.AppScope(Api.Unique("legacy-app"));
+        using (AuditContext.Begin(new AuditActor("system:legacy-history", "legacy-" + Guid.NewGuid().ToString("N"))))
+        await using (var session = fx.Store.LightweightSession())
+        {
+            session.Events.StartStream<Provider>(provider, new ProviderRegistered(provider, ProviderKinds.OpenAi, fx.Upstream.BaseUrl,
+                LegacyCiphertext.Of(fx.MasterKey, "sk-" + provider, provider), "system:legacy-history", fx.Clock.GetUtcNow()));
+            session.Events.StartStream<Webhook>(Webhook.StreamId(scope), new WebhookConfigured(scope, webhookUrl,
+                LegacyCiphertext.Of(fx.MasterKey, "webhook-secret-0123456789abcdef", scope), "system:legacy-history", fx.Clock.GetUtcNow()));
+            await session.SaveChangesAsync();
+        }
+        var report = await MasterKeyRotation.RunAsync(fx.Store, new SecretProtector(fx.MasterKey), fx.Clock.GetUtcNow(), default);
+        Assert.Contains($"provider {provider}", report.Providers);
     }
 
     [Fact]
