@@ -54,7 +54,7 @@ public sealed class GovernanceApi(HttpClient http, string token) : IKeyAuthority
                     HttpStatusCode.NotFound => KeyState.Unknown,
                     HttpStatusCode.Unauthorized => throw new ApiException("the API did not accept the token (401): unknown or revoked operator token"),
                     HttpStatusCode.Forbidden => throw new ApiException(
-                        $"the token's roles may not {(request.Method == HttpMethod.Get ? "read" : "revoke")} keys (403): use an admin token, or an app-owner token of the key's app"),
+                        $"the token's roles may not {(request.Method == HttpMethod.Get ? "read" : "revoke")} keys (403): use a responder or admin token, or an app-owner token of the key's app"),
                     var status => throw new ApiException($"the API answered {(int)status} {response.ReasonPhrase} for key {keyId}"),
                 };
             }

@@ -48,8 +48,8 @@ public sealed class when_leaked_keys_are_revoked(GovernanceFixture fx) : IDispos
         var app = TestApi.Unique("leaky");
         var leaked = await fx.IssueKey(app, model);
         var bystander = await fx.IssueKey(app, model);
-        // The narrowest role that may revoke this app's keys today (a responder role is planned).
-        var responder = await fx.IssueAppOwner(app);
+        // The narrowest role that may revoke keys: it revokes and suspends, and reads a key by id.
+        var responder = await fx.IssueOperator(OperatorRoles.Responder);
         var introducing = _repo.Write("deploy/old-config.yaml", $"gateway:\n  key: {leaked.Key}\n").Commit("config");
         _repo.Git("rm", "-q", "deploy/old-config.yaml");
         _repo.Commit("move the key to the vault");
@@ -69,6 +69,23 @@ public sealed class when_leaked_keys_are_revoked(GovernanceFixture fx) : IDispos
         Assert.Equal($"leaked: {introducing}:deploy/old-config.yaml:2", view.GetProperty("statusReason").GetString());
         Assert.Equal(HttpStatusCode.OK, (await Call(model, bystander.Key)).StatusCode);
         Assert.DoesNotContain(leaked.Key, run.Output + run.Errors);
+    }
+
+    [Fact]
+    public async Task an_app_owner_token_revokes_its_own_apps_keys_and_sees_another_apps_key_as_unknown()
+    {
+        var app = TestApi.Unique("own");
+        var own = await fx.IssueKey(app, "*");
+        var other = await fx.IssueKey(TestApi.Unique("other"), "*");
+        var owner = await fx.IssueAppOwner(app);
+        _repo.Write("own.txt", own.Key).Write("other.txt", other.Key).Commit("two leaks");
+
+        var run = await Scan(owner.Token, "--revoke");
+
+        Assert.Equal(1, run.ExitCode);
+        var statuses = run.Findings().ToDictionary(f => f.GetProperty("keyId").GetString()!, f => f.GetProperty("status").GetString());
+        Assert.Equal(("revoked", "unknown"), (statuses[own.Id], statuses[other.Id]));
+        Assert.Equal("active", (await fx.Api.Get($"/api/keys/{other.Id}").Json()).GetProperty("status").GetString());
     }
 
     [Fact]

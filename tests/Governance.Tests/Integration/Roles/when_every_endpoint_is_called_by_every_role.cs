@@ -15,7 +15,7 @@ namespace Governance.Tests.Integration.Roles;
 public sealed partial class when_every_endpoint_is_called_by_every_role(GovernanceFixture fx)
 {
     private const string Admin = OperatorRoles.Admin, Approver = OperatorRoles.Approver, Auditor = OperatorRoles.Auditor,
-        AppOwner = OperatorRoles.AppOwner, Adapter = OperatorRoles.Adapter;
+        AppOwner = OperatorRoles.AppOwner, Adapter = OperatorRoles.Adapter, Responder = OperatorRoles.Responder;
     private static readonly string[] Anyone = ["anonymous"];
     private static readonly string[] Readers = [Admin, Auditor, Approver, AppOwner];
 
@@ -66,7 +66,7 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
         new("GET", "/docs/{file}", Anyone, _ => "/docs/explorer.js"),
         new("GET", "/ui", Anyone, _ => "/ui"),
         new("GET", "/ui/{file}", Anyone, _ => "/ui/app.js"),
-        new("GET", "/api/me", [Admin, Approver, Auditor, AppOwner, Adapter], _ => "/api/me"),
+        new("GET", "/api/me", [Admin, Approver, Auditor, AppOwner, Adapter, Responder], _ => "/api/me"),
 
         new("POST", "/api/providers", [Admin], _ => "/api/providers"),
         new("GET", "/api/providers", Readers, _ => "/api/providers"),
@@ -82,10 +82,10 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
 
         new("POST", "/api/keys", [Admin, AppOwner], _ => "/api/keys"),
         new("GET", "/api/keys", Readers, w => $"/api/keys?app={w.App}"),
-        new("GET", "/api/keys/{id}", Readers, w => $"/api/keys/{w.KeyId}"),
+        new("GET", "/api/keys/{id}", [.. Readers, Responder], w => $"/api/keys/{w.KeyId}"),
         new("GET", "/api/keys/{id}/requests", Readers, w => $"/api/keys/{w.KeyId}/requests"),
-        new("POST", "/api/keys/{id}/revoke", [Admin, AppOwner], w => $"/api/keys/{w.KeyId}/revoke"),
-        new("POST", "/api/keys/{id}/suspend", [Admin, AppOwner], w => $"/api/keys/{w.KeyId}/suspend"),
+        new("POST", "/api/keys/{id}/revoke", [Admin, AppOwner, Responder], w => $"/api/keys/{w.KeyId}/revoke"),
+        new("POST", "/api/keys/{id}/suspend", [Admin, AppOwner, Responder], w => $"/api/keys/{w.KeyId}/suspend"),
         new("POST", "/api/keys/{id}/resume", [Admin, AppOwner], w => $"/api/keys/{w.KeyId}/resume"),
         new("POST", "/api/keys/{id}/rotate", [Admin, AppOwner], w => $"/api/keys/{w.KeyId}/rotate"),
         new("PUT", "/api/keys/{id}/models", [Admin, AppOwner], w => $"/api/keys/{w.KeyId}/models"),
@@ -149,7 +149,7 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
 
 
     /// <summary>The callers of every row: each role, then a caller without a token and one with a revoked admin token.</summary>
-    private static readonly string[] Callers = [Admin, Approver, Auditor, AppOwner, Adapter, "no token", "revoked token"];
+    private static readonly string[] Callers = [Admin, Approver, Auditor, AppOwner, Adapter, Responder, "no token", "revoked token"];
 
     public static TheoryData<string> Rows() => new(Table.Select(r => r.Name));
 
@@ -260,6 +260,7 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
             [Auditor] = auditor.Token,
             [AppOwner] = appOwner,
             [Adapter] = (await fx.IssueOperator(Adapter)).Token,
+            [Responder] = (await fx.IssueOperator(Responder)).Token,
             ["no token"] = null,
             ["revoked token"] = revoked.Token,
         };
