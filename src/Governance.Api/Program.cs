@@ -1,6 +1,7 @@
 using FluentValidation;
 using Governance.Api;
 using Governance.Api.Audit;
+using Governance.Api.Catalog;
 using Governance.Api.Docs;
 using Governance.Api.Ui;
 using Governance.Api.Infrastructure;
@@ -48,6 +49,8 @@ builder.Services.AddOpenApi();
 builder.Services.AddSingleton(new OperatorConsole(Console.Out));
 builder.Services.AddAttributedHostedService<BootstrapAdmin>(BootstrapAdmin.Actor);
 builder.Services.AddAttributedHostedService<SeedCatalog>(SeedCatalog.Actor);
+// Providers registered before key fingerprints existed get theirs once (docs/leaks.md).
+builder.Services.AddAttributedHostedService<ProviderFingerprints>(ProviderFingerprints.Actor);
 builder.Services.AddAuditTrail(builder.Configuration);
 // Budget leases and the change feed for adapters (one feed listener per API node).
 builder.Services.AddLeasesAndFeed(builder.Configuration);

@@ -79,6 +79,8 @@ public static class GovernanceStore
         events.MapEventType<KeyRateLimitsSet>("key_rate_limits_set");
         events.MapEventType<ProviderRegistered>("provider_registered");
         events.MapEventType<ProviderKeyReencrypted>("provider_key_reencrypted");
+        events.MapEventType<ProviderKeyFingerprinted>("provider_key_fingerprinted");
+        events.MapEventType<ProviderKeyRotated>("provider_key_rotated");
         events.MapEventType<ModelRegistered>("model_registered");
         events.MapEventType<RequestCompleted>("request_completed");
         events.MapEventType<OperatorTokenIssued>("operator_token_issued");

@@ -43,6 +43,8 @@ public sealed partial class ProviderProjection : SingleStreamProjection<Provider
     {
         IncludeType<ProviderRegistered>();
         IncludeType<ProviderKeyReencrypted>();
+        IncludeType<ProviderKeyFingerprinted>();
+        IncludeType<ProviderKeyRotated>();
     }
 
     public override Provider? Evolve(Provider? snapshot, string id, IEvent e) => Provider.Evolve(snapshot, e.Data);

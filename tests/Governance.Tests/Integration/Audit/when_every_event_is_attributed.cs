@@ -3,6 +3,7 @@ using Governance.Projections.Leases;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Governance.Api.Admin;
+using Governance.Api.Catalog;
 using Governance.Domain.Alerts;
 using Governance.Domain.Catalog;
 using Governance.Domain.Operators;
@@ -72,7 +73,8 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
         var spare = await Operator(OperatorRoles.Auditor);
         await Post($"/api/operators/{spare.Id}/revoke", new { reason = "left the team" });
         var provider = Api.Unique("prov");
-        await Post("/api/providers", new { name = provider, kind = "openai", baseUrl = fx.Upstream.BaseUrl, apiKey = "sk-" + provider }, status: 201);
+        await Post("/api/providers", new { name = provider, kind = "openai", baseUrl = fx.Upstream.BaseUrl, apiKey = "sk-" + provider + "-old" }, status: 201);
+        await Put($"/api/providers/{provider}/key", new { apiKey = "sk-" + provider });
         var model = Api.Unique("model");
         await Post("/api/models", new { name = model, provider, upstreamModel = "gpt-4o-mini", inputPricePer1M = 0m, outputPricePer1M = 10m }, status: 201);
         await Put($"/api/prices/{model}", new { inputPer1M = 0m, outputPer1M = 10m, source = "contract" });
@@ -211,6 +213,7 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
         Assert.Equal(adapter.Id, ActorOf("refusals_counted"));
         Assert.Equal(MasterKeyRotation.Actor, ActorOf("provider_key_reencrypted"));
         Assert.Equal(MasterKeyRotation.Actor, ActorOf("webhook_secret_reencrypted"));
+        Assert.Equal(ProviderFingerprints.Actor, ActorOf("provider_key_fingerprinted"));
         Assert.True(fx.Verify(await fx.Export()).Intact);
     }
 
@@ -233,6 +236,8 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
         }
         var report = await MasterKeyRotation.RunAsync(fx.Store, new SecretProtector(fx.MasterKey), fx.Clock.GetUtcNow(), default);
         Assert.Contains($"provider {provider}", report.Providers);
+        // What an API node does at start-up for a provider registered before key fingerprints.
+        Assert.Contains(provider, (await ProviderFingerprints.RunAsync(fx.Store, new SecretProtector(fx.MasterKey), fx.Clock.GetUtcNow(), default)).Recorded);
     }
 
     [Fact]

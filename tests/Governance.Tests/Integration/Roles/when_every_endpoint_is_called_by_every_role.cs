@@ -70,6 +70,8 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
 
         new("POST", "/api/providers", [Admin], _ => "/api/providers"),
         new("GET", "/api/providers", Readers, _ => "/api/providers"),
+        new("PUT", "/api/providers/{name}/key", [Admin], _ => "/api/providers/matrix-provider/key"),
+        new("POST", "/api/providers/match", [Admin], _ => "/api/providers/match"),
         new("POST", "/api/models", [Admin], _ => "/api/models"),
         new("GET", "/api/models", Readers, _ => "/api/models"),
         new("GET", "/api/models/{name}", Readers, w => $"/api/models/{w.Model}"),

@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using Governance.Domain.Secrets;
+using Governance.Tests.Integration.Proxy;
 
 namespace Governance.Tests.Integration.Sweep;
 
@@ -28,6 +30,9 @@ public sealed class when_write_endpoints_get_malformed_bodies(GovernanceFixture 
     [
         new("POST", "/api/providers", Admin, w => Call("/api/providers",
             new { name = Api.Unique("sweep"), kind = "openai", baseUrl = w.Fx.Upstream.BaseUrl, apiKey = "sk-sweep" })),
+        new("PUT", "/api/providers/{name}/key", Admin, async w => new SweepCall($"/api/providers/{await w.Fx.Provider(w.Fx.Upstream.BaseUrl)}/key",
+            new { apiKey = "sk-sweep-" + Api.Unique("rotated") })),
+        new("POST", "/api/providers/match", Admin, _ => Call("/api/providers/match", new { fingerprints = new[] { SecretFingerprint.Of("sk-sweep") } })),
         new("POST", "/api/models", Admin, w => Call("/api/models",
             new { name = Api.Unique("sweep"), provider = w.Provider, upstreamModel = "gpt-4o-mini", inputPricePer1M = 0.15m, outputPricePer1M = 0.6m, cachedInputPricePer1M = 0.075m }),
             Optional: ["inputPricePer1M", "outputPricePer1M", "cachedInputPricePer1M"]),
