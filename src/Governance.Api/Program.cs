@@ -5,6 +5,7 @@ using Governance.Api.Catalog;
 using Governance.Api.Docs;
 using Governance.Api.Ui;
 using Governance.Api.Infrastructure;
+using Governance.Api.Leaks;
 using Governance.Api.Operators;
 using Governance.Api.Prices;
 using Governance.Projections;
@@ -47,6 +48,8 @@ builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<ExceptionMapping>();
 builder.Services.AddOpenApi();
 builder.Services.AddSingleton(new OperatorConsole(Console.Out));
+// Who may report leaked keys (POST /api/leaks): the signing keys and secret of secret-scanning services (docs/leaks.md).
+builder.Services.AddSingleton(LeakSignatures.From(builder.Configuration));
 builder.Services.AddAttributedHostedService<BootstrapAdmin>(BootstrapAdmin.Actor);
 builder.Services.AddAttributedHostedService<SeedCatalog>(SeedCatalog.Actor);
 // Providers registered before key fingerprints existed get theirs once (docs/leaks.md).

@@ -6,6 +6,7 @@ using Governance.Domain.Budgets;
 using Governance.Domain.Catalog;
 using Governance.Domain.Pricing;
 using Governance.Domain.Keys;
+using Governance.Domain.Leaks;
 using Governance.Domain.Operators;
 using Governance.Domain.Usage;
 using Governance.Projections.Audit;
@@ -119,5 +120,7 @@ public static class GovernanceStore
         events.MapEventType<LeaseExpired>("lease_expired");
         events.MapEventType<RequestDenied>("request_denied");
         events.MapEventType<RefusalsCounted>("refusals_counted");
+        events.MapEventType<AppLeakPolicySet>("app_leak_policy_set");
+        events.MapEventType<LeakReported>("leak_reported");
     }
 }

@@ -5,6 +5,7 @@ using Governance.Domain.Budgets;
 using Governance.Domain.Catalog;
 using Governance.Domain.Pricing;
 using Governance.Domain.Keys;
+using Governance.Domain.Leaks;
 using Governance.Domain.Operators;
 using Governance.Domain.Usage;
 using JasperFx.Events;
@@ -123,6 +124,7 @@ public sealed partial class AppProjection : SingleStreamProjection<App, string>
     public AppProjection()
     {
         IncludeType<AppTeamAssigned>();
+        IncludeType<AppLeakPolicySet>();
     }
 
     public override App? Evolve(App? snapshot, string id, IEvent e) => App.Evolve(snapshot, e.Data);

@@ -6,10 +6,12 @@ using Governance.Api.Admin;
 using Governance.Api.Catalog;
 using Governance.Domain.Alerts;
 using Governance.Domain.Catalog;
+using Governance.Domain.Leaks;
 using Governance.Domain.Operators;
 using Governance.Projections;
 using Governance.Projections.Audit;
 using Governance.Tests.Domain;
+using Governance.Tests.Integration.Leaks;
 using Governance.Projections.Approvals;
 using Governance.Projections.Budgets;
 using Marten;
@@ -86,6 +88,7 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
         var keyId = key.GetProperty("id").GetString()!;
         await Put($"/api/apps/{app}", new { team = Api.Unique("team") });
         await Put($"/api/apps/{app}/webhook", new { url = receiver.Url, secret = "webhook-secret-0123456789abcdef" });
+        await Put($"/api/apps/{app}/leak-policy", new { policy = "alert" });
         await Put($"/api/budgets/key/{keyId}", new { limit = 1m, period = "monthly", thresholds = new[] { 50 } });
         await Put($"/api/keys/{keyId}/models", new { models = new[] { "*" } }, owner.Token);
         await Put($"/api/keys/{keyId}/policy", new { suspendOnAnomaly = true }, owner.Token);
@@ -170,6 +173,8 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
         await Invoke(new LapseAccessRequest(undecided));
 
         await Post($"/api/keys/{second}/revoke", new { reason = "project over" }, owner.Token);
+        // A secret-scanning service reports the key leaked (signed, no operator token): the app's policy only alerts.
+        Assert.Equal(200, (await LeakReporter.ReportAsync(fx, LeakReporter.Ecdsa(fx), LeakReporter.Token(secret))).Status);
         await RotateLegacySecrets(receiver.Url);
         await Post("/api/audit/checkpoints", null, status: 201);
 
@@ -214,6 +219,7 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
         Assert.Equal(MasterKeyRotation.Actor, ActorOf("provider_key_reencrypted"));
         Assert.Equal(MasterKeyRotation.Actor, ActorOf("webhook_secret_reencrypted"));
         Assert.Equal(ProviderFingerprints.Actor, ActorOf("provider_key_fingerprinted"));
+        Assert.Equal(LeakReport.Actor, ActorOf("leak_reported"));
         Assert.True(fx.Verify(await fx.Export()).Intact);
     }
 

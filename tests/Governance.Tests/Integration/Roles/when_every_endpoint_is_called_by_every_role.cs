@@ -17,6 +17,12 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
     private const string Admin = OperatorRoles.Admin, Approver = OperatorRoles.Approver, Auditor = OperatorRoles.Auditor,
         AppOwner = OperatorRoles.AppOwner, Adapter = OperatorRoles.Adapter, Responder = OperatorRoles.Responder;
     private static readonly string[] Anyone = ["anonymous"];
+
+    /// <summary>
+    /// Authenticated by a signature over the body, not by an operator token (<c>POST /api/leaks</c>): every caller here, an
+    /// admin's token included, is refused 401 (when_leaks_are_reported proves the signed call).
+    /// </summary>
+    private static readonly string[] Signed = ["signed"];
     private static readonly string[] Readers = [Admin, Auditor, Approver, AppOwner];
 
     /// <summary>Ids the rows call with: all of app A, whose app-owner is one of the callers; <see cref="Other"/> is app B's.</summary>
@@ -102,6 +108,8 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
         new("PUT", "/api/webhooks/global", [Admin], _ => "/api/webhooks/global"),
         new("PUT", "/api/webhooks/approvers", [Admin], _ => "/api/webhooks/approvers"),
         new("PUT", "/api/apps/{app}/webhook", [Admin], w => $"/api/apps/{w.App}/webhook"),
+        new("PUT", "/api/apps/{app}/leak-policy", [Admin], w => $"/api/apps/{w.App}/leak-policy"),
+        new("POST", "/api/leaks", Signed, _ => "/api/leaks"),
 
         new("GET", "/api/spend", [Admin, Auditor], _ => "/api/spend?by=app"),
         new("GET", "/api/spend/top", [Admin, Auditor], _ => "/api/spend/top?by=app"),
@@ -224,6 +232,7 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
     /// <summary>Null when the caller must get through; otherwise the refusal it must get.</summary>
     private static int? Expected(Row row, string caller) =>
         row.Roles == Anyone ? null
+        : row.Roles == Signed ? 401
         : caller is "no token" or "revoked token" ? 401
         : row.Roles.Contains(caller) ? null
         : 403;

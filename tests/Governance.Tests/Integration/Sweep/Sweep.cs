@@ -40,8 +40,11 @@ public sealed record SweepRow(
 /// <summary>An error shape: the API's problem details, or (for proxy rows) the called API's own error body with <c>param</c>.</summary>
 public sealed record ErrorShape(string Name, Func<string?, bool> HasContentType, Func<string, string, bool> NamesField);
 
-/// <summary>Where a row is sent, as whom, and how its refusals look.</summary>
-public sealed record SweepTarget(HttpClient Client, string? Token, ErrorShape Shape)
+/// <summary>
+/// Where a row is sent, as whom, and how its refusals look. <see cref="Sign"/>: headers that sign each body sent (an
+/// endpoint authenticated by a signature over its body, <c>POST /api/leaks</c>), so every probe reaches the body's reading.
+/// </summary>
+public sealed record SweepTarget(HttpClient Client, string? Token, ErrorShape Shape, Func<byte[], IEnumerable<(string Name, string Value)>>? Sign = null)
 {
     public static readonly ErrorShape ProblemDetails = new("problem+json",
         type => type?.StartsWith("application/problem+json", StringComparison.Ordinal) == true,
@@ -286,10 +289,13 @@ public static class SweepRun
 
     private static async Task<(int Status, string? ContentType, string Body)> SendAsync(SweepTarget target, string method, string url, string body, string contentType)
     {
-        using var request = new HttpRequestMessage(new HttpMethod(method), url) { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body)) };
+        var bytes = Encoding.UTF8.GetBytes(body);
+        using var request = new HttpRequestMessage(new HttpMethod(method), url) { Content = new ByteArrayContent(bytes) };
         request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
         if (target.Token is not null)
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", target.Token);
+        foreach (var (name, value) in target.Sign?.Invoke(bytes) ?? [])
+            request.Headers.TryAddWithoutValidation(name, value);
         using var response = await target.Client.SendAsync(request);
         return ((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType is { } media ? media : null, await response.Content.ReadAsStringAsync());
     }

@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
+using Governance.Domain.Keys;
 using Governance.Domain.Secrets;
+using Governance.Tests.Integration.Leaks;
 using Governance.Tests.Integration.Proxy;
 
 namespace Governance.Tests.Integration.Sweep;
@@ -24,7 +26,8 @@ public sealed class when_write_endpoints_get_malformed_bodies(GovernanceFixture 
         ["POST /api/admin/projections/rebuild"] = "rebuilds every projection; reads no body",
     };
 
-    private const string Admin = "admin", Approver = "approver", Adapter = "adapter";
+    /// <summary><see cref="Signed"/>: no operator token, each body signed with the leak-report secret (<c>POST /api/leaks</c>).</summary>
+    private const string Admin = "admin", Approver = "approver", Adapter = "adapter", Signed = "signed";
 
     private static readonly SweepRow[] Rows =
     [
@@ -65,6 +68,11 @@ public sealed class when_write_endpoints_get_malformed_bodies(GovernanceFixture 
         new("PUT", "/api/webhooks/global", Admin, w => Call("/api/webhooks/global", Webhook(w))),
         new("PUT", "/api/webhooks/approvers", Admin, w => Call("/api/webhooks/approvers", Webhook(w))),
         new("PUT", "/api/apps/{app}/webhook", Admin, w => Call($"/api/apps/{w.App}/webhook", Webhook(w))),
+        new("PUT", "/api/apps/{app}/leak-policy", Admin, w => Call($"/api/apps/{w.App}/leak-policy", new { policy = "alert" })),
+        // A secret-scanning service's report (one token or an array of them): a key never issued, so nothing is revoked.
+        new("POST", "/api/leaks", Signed, _ => Call("/api/leaks",
+            new { token = KeyFormat.NewKey(KeyFormat.NewKeyId()), type = "governance_virtual_key", url = "https://example.com/sweep", source = "content" }),
+            Optional: ["url", "source"], Batch: true),
 
         new("POST", "/api/authorize", Admin, w => Call("/api/authorize",
             new { key = w.Key, model = w.Model, maxInputTokens = 100, maxOutputTokens = 100 }), Optional: ["maxInputTokens", "maxOutputTokens"]),
@@ -139,7 +147,9 @@ public sealed class when_write_endpoints_get_malformed_bodies(GovernanceFixture 
     {
         var row = Rows.Single(r => r.Name == endpoint);
         var world = await SweepWorld.For(fx);
-        var target = new SweepTarget(fx.Api.Server.CreateClient(), world.Tokens[row.Caller], SweepTarget.ProblemDetails);
+        var target = row.Caller == Signed
+            ? new SweepTarget(fx.Api.Server.CreateClient(), null, SweepTarget.ProblemDetails, body => LeakReporter.Hmac(fx)(body))
+            : new SweepTarget(fx.Api.Server.CreateClient(), world.Tokens[row.Caller], SweepTarget.ProblemDetails);
 
         var wrong = await SweepRun.RunAsync(row, world, target);
 
