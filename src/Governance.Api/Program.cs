@@ -1,5 +1,6 @@
 using FluentValidation;
 using Governance.Api;
+using Governance.Api.Access;
 using Governance.Api.Audit;
 using Governance.Api.Catalog;
 using Governance.Api.Docs;
@@ -57,6 +58,8 @@ builder.Services.AddAttributedHostedService<ProviderFingerprints>(ProviderFinger
 builder.Services.AddAuditTrail(builder.Configuration);
 // Budget leases and the change feed for adapters (one feed listener per API node).
 builder.Services.AddLeasesAndFeed(builder.Configuration);
+// /api/authorize's refusals of the key itself, counted per minute and appended by this node (docs/gateway.md).
+builder.Services.AddRefusalCounting();
 // Traces, /metrics, /health/live and /health/ready, JSON logs on request (docs/observability.md).
 builder.Services.AddApiObservability(builder.Configuration);
 builder.Logging.AddGovernanceLogFormat(builder.Configuration);
