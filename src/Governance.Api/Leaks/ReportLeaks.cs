@@ -1,6 +1,8 @@
 using System.Text.Json.Serialization;
 using FluentValidation;
+using Governance.Api.Access;
 using Governance.Api.Infrastructure;
+using Governance.Domain.Access;
 using Governance.Domain.Apps;
 using Governance.Domain.Budgets;
 using Governance.Domain.Keys;
@@ -41,7 +43,9 @@ public sealed record TokenOutcome(
 /// steps:
 /// 1. refuse an address past the failed-authentication limit (429), then a request whose headers carry no signature we
 ///    could accept (401), before reading the body;
-/// 2. read the body (at most 1 MiB, JSON) and check the signature over its exact bytes (401; nothing is read further);
+/// 2. read the body (at most 1 MiB, JSON) and check the signature over its exact bytes (401; nothing is read further).
+///    Each 401 and 429 is counted, not recorded one by one: the API node's <see cref="RefusalCounting"/> appends one
+///    <c>refusals_counted</c> a minute (reason <see cref="LeakReport.SignatureInvalid"/> or <c>auth_throttled</c>);
 /// 3. read the tokens strictly (at most 1,000; 400 naming <c>[i].field</c>);
 /// 4. handle each token (<see cref="LeakReports"/>) and answer, in order, <c>[{token_hash, token_type, label}]</c>.
 /// </summary>
@@ -53,19 +57,22 @@ public static class ReportLeaksEndpoint
     [AllowAnonymous]
     public static async Task<IResult> Post(
         HttpContext context, LeakSignatures signatures, IValidator<ReportedToken> validator, IDocumentSession session, IMessageBus bus,
-        FailedAuthThrottle throttle, TimeProvider clock, CancellationToken ct)
+        FailedAuthThrottle throttle, RefusalCounting refusals, TimeProvider clock, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var address = context.Connection.RemoteIpAddress;
         if (throttle.RetryAfter(address, now) is { } wait)
+        {
+            refusals.Tally.Count(new RefusalCount(DenialReasons.AuthThrottled, null, 1), now);
             return Throttled(context, wait);
+        }
         if (signatures.Read(context.Request.Headers, now) is not { } claim)
-            return Unsigned(throttle, address, now);
+            return Unsigned(throttle, refusals, address, now);
         var (body, problem) = await JsonBody.ReadAsync(context.Request, JsonBody.MaxBytes, ct);
         if (problem is not null)
             return problem;
         if (!claim.Verifies(body!))
-            return Unsigned(throttle, address, now);
+            return Unsigned(throttle, refusals, address, now);
         var (tokens, invalid) = BatchBody.Parse(body!, validator, "reported token", MaxTokens);
         if (invalid is not null)
             return invalid;
@@ -76,9 +83,10 @@ public static class ReportLeaksEndpoint
         return Results.Ok(await LeakReports.RecordAsync(session, bus, tokens!, claim.Reporter, now, ct));
     }
 
-    private static IResult Unsigned(FailedAuthThrottle throttle, System.Net.IPAddress? address, DateTimeOffset now)
+    private static IResult Unsigned(FailedAuthThrottle throttle, RefusalCounting refusals, System.Net.IPAddress? address, DateTimeOffset now)
     {
         throttle.Failed(address, now);
+        refusals.Tally.Count(new RefusalCount(LeakReport.SignatureInvalid, null, 1), now);
         return Results.Problem(Problems.Create(401, "Unauthorized.",
             "A leak report must be signed: Github-Public-Key-Identifier and Github-Public-Key-Signature (ECDSA P-256 over the body), " +
             "or X-Governance-Signature (t=…,v1=HMAC-SHA-256), with a key or secret this gateway is configured with.", "signature_invalid"));

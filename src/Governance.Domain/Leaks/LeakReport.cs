@@ -17,6 +17,12 @@ public static class LeakReport
     public const string Actor = "system:leak-report";
 
     /// <summary>
+    /// What a report without a valid signature is counted as (<c>refusals_counted</c> of the API node, per minute): no
+    /// event each, since its sender chooses how many there are, and nothing in it was read.
+    /// </summary>
+    public const string SignatureInvalid = "leak_signature_invalid";
+
+    /// <summary>
     /// One report of one token at one place: SHA-256 over the token's fingerprint, type, URL and source. The same token
     /// found somewhere else is another report (and changes nothing the first did not); the same report again is a duplicate.
     /// </summary>

@@ -28,9 +28,11 @@ public static class LeakReporter
     public static Task<(int Status, JsonElement Body)> ReportAsync(GovernanceFixture fx, Signer? signer, params object[] tokens) =>
         SendAsync(fx, JsonSerializer.SerializeToUtf8Bytes(tokens), signer);
 
-    public static async Task<(int Status, JsonElement Body)> SendAsync(GovernanceFixture fx, byte[] body, Signer? signer, byte[]? signedBody = null)
+    /// <summary>Sends <paramref name="body"/> signed over <paramref name="signedBody"/> (default: itself), to <paramref name="api"/> (default: the fixture's).</summary>
+    public static async Task<(int Status, JsonElement Body)> SendAsync(
+        GovernanceFixture fx, byte[] body, Signer? signer, byte[]? signedBody = null, Alba.IAlbaHost? api = null)
     {
-        using var client = fx.Api.Server.CreateClient();
+        using var client = (api ?? fx.Api).Server.CreateClient();
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/leaks") { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         foreach (var (name, value) in signer?.Invoke(signedBody ?? body) ?? [])

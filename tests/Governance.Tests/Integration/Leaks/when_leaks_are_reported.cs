@@ -1,4 +1,8 @@
 using System.Net;
+using Alba;
+using Governance.Api;
+using Governance.Api.Access;
+using Governance.Domain.Access;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Governance.Domain.Keys;
@@ -158,26 +162,37 @@ public sealed class when_leaks_are_reported(GovernanceFixture fx)
     }
 
     [Fact]
-    public async Task a_bad_signature_is_401_and_nothing_is_revoked_or_recorded()
+    public async Task a_bad_signature_is_401_counted_per_minute_and_nothing_is_revoked_or_recorded()
     {
+        // An API node of its own, so its count holds this test's refusals only.
+        await using var api = await AlbaHost.For<ApiMarker>(fx.Configure);
+        var counting = api.Services.GetRequiredService<RefusalCounting>();
         var leaked = await fx.IssueKey(Api.Unique("targeted"), "*");
         var body = JsonSerializer.SerializeToUtf8Bytes(new[] { Token(leaked.Key) });
         using var stranger = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        Task<int> Send(Signer? signer, byte[]? signedBody = null) => SendAsync(fx, body, signer, signedBody, api).ContinueWith(t => t.Result.Status);
 
         (string What, int Status)[] attempts =
         [
-            ("unsigned", (await SendAsync(fx, body, null)).Status),
-            ("signed by another key", (await SendAsync(fx, body, Ecdsa(fx, stranger))).Status),
-            ("an unknown key id", (await SendAsync(fx, body, Ecdsa(fx, keyId: "someone-else"))).Status),
-            ("signed over another body", (await SendAsync(fx, body, Ecdsa(fx), signedBody: JsonSerializer.SerializeToUtf8Bytes(new[] { Token("x") }))).Status),
-            ("a wrong shared secret", (await SendAsync(fx, body, Hmac(fx, "not-the-secret-0123456789abcdefgh"))).Status),
-            ("a replayed shared-secret signature", (await SendAsync(fx, body, Hmac(fx, age: TimeSpan.FromMinutes(10)))).Status),
-            ("garbage headers", (await SendAsync(fx, body, _ => [("Github-Public-Key-Identifier", GovernanceFixture.LeakReporterKeyId), ("Github-Public-Key-Signature", "%%%")])).Status),
+            ("unsigned", await Send(null)),
+            ("signed by another key", await Send(Ecdsa(fx, stranger))),
+            ("an unknown key id", await Send(Ecdsa(fx, keyId: "someone-else"))),
+            ("signed over another body", await Send(Ecdsa(fx), JsonSerializer.SerializeToUtf8Bytes(new[] { Token("x") }))),
+            ("a wrong shared secret", await Send(Hmac(fx, "not-the-secret-0123456789abcdefgh"))),
+            ("a replayed shared-secret signature", await Send(Hmac(fx, age: TimeSpan.FromMinutes(10)))),
+            ("garbage headers", await Send(_ => [("Github-Public-Key-Identifier", GovernanceFixture.LeakReporterKeyId), ("Github-Public-Key-Signature", "%%%")])),
         ];
+        await counting.FlushAsync(all: true);
 
         Assert.All(attempts, a => Assert.True(a.Status == 401, $"{a.What}: {a.Status}"));
         Assert.Equal("active", (await Key(leaked.Id)).GetProperty("status").GetString());
         Assert.Equal(0, await LeakRecordsOf(leaked.Key));
+        // Counted, not recorded one by one: one refusals_counted of this API node for the minute, without the token.
+        await using var session = fx.Store.QuerySession();
+        var events = await session.Events.QueryAllRawEvents().Where(e => e.StreamKey!.EndsWith(":" + counting.Tally.Incarnation)).ToListAsync();
+        var counted = Assert.IsType<RefusalsCounted>(Assert.Single(events).Data);
+        Assert.Equal([new RefusalCount(LeakReport.SignatureInvalid, null, attempts.Length)], counted.Counts);
+        Assert.DoesNotContain(leaked.Key, JsonSerializer.Serialize(counted));
     }
 
     [Fact]
