@@ -2,9 +2,11 @@ using FluentValidation;
 using Governance.Api;
 using Governance.Api.Access;
 using Governance.Api.Audit;
+using Governance.Api.Catalog;
 using Governance.Api.Docs;
 using Governance.Api.Ui;
 using Governance.Api.Infrastructure;
+using Governance.Api.Leaks;
 using Governance.Api.Operators;
 using Governance.Api.Prices;
 using Governance.Projections;
@@ -47,8 +49,12 @@ builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<ExceptionMapping>();
 builder.Services.AddOpenApi();
 builder.Services.AddSingleton(new OperatorConsole(Console.Out));
+// Who may report leaked keys (POST /api/leaks): the signing keys and secret of secret-scanning services (docs/leaks.md).
+builder.Services.AddSingleton(LeakSignatures.From(builder.Configuration));
 builder.Services.AddAttributedHostedService<BootstrapAdmin>(BootstrapAdmin.Actor);
 builder.Services.AddAttributedHostedService<SeedCatalog>(SeedCatalog.Actor);
+// Providers registered before key fingerprints existed get theirs once (docs/leaks.md).
+builder.Services.AddAttributedHostedService<ProviderFingerprints>(ProviderFingerprints.Actor);
 builder.Services.AddAuditTrail(builder.Configuration);
 // Budget leases and the change feed for adapters (one feed listener per API node).
 builder.Services.AddLeasesAndFeed(builder.Configuration);

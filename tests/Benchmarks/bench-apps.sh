@@ -38,6 +38,23 @@ stop_services() {
   rm -rf "$WORK"
 }
 
+# Runs stop_services once when the script exits, however it exits (an error, Ctrl-C, TERM).
+stop_services_on_exit() {
+  GOVERNANCE_PG_STARTED=0
+  CLEANED_UP=0
+  _cleanup() {
+    local code=$?
+    (( CLEANED_UP )) && return 0
+    CLEANED_UP=1
+    trap - INT TERM
+    stop_services
+    return "$code"
+  }
+  trap _cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
 free_port() {
   local candidate
   for _ in $(seq 1 50); do

@@ -85,19 +85,7 @@ ADMIN_TOKEN="bench-$(rand_hex 24)"
 WORK="$(mktemp -d /tmp/refusals-bench.XXXXXX)"
 
 # --- cleanup: only what this script started ---------------------------------------------------------
-GOVERNANCE_PG_STARTED=0
-CLEANED_UP=0
-cleanup() {
-  local code=$?
-  (( CLEANED_UP )) && return 0
-  CLEANED_UP=1
-  trap - INT TERM
-  stop_services
-  return "$code"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+stop_services_on_exit
 
 # --- database, build ----------------------------------------------------------------------------------
 start_bench_cluster

@@ -56,9 +56,12 @@ public sealed record ErrorShape(string Name, Func<string?, bool> HasContentType,
 /// <summary>
 /// Where a row is sent, as whom, and how its refusals look. <see cref="MaxBodyBytes"/>: the target's body limit.
 /// <see cref="Forwarded"/> (the proxy): how many calls reached the provider so far, so a refused probe is known to have
-/// been forwarded nowhere.
+/// been forwarded nowhere. <see cref="Sign"/>: headers that sign each body sent (an endpoint authenticated by a signature
+/// over its body, <c>POST /api/leaks</c>), so every probe reaches the body's reading.
 /// </summary>
-public sealed record SweepTarget(HttpClient Client, string? Token, ErrorShape Shape, long MaxBodyBytes = 1 << 20, Func<int>? Forwarded = null)
+public sealed record SweepTarget(
+    HttpClient Client, string? Token, ErrorShape Shape, long MaxBodyBytes = 1 << 20, Func<int>? Forwarded = null,
+    Func<byte[], IEnumerable<(string Name, string Value)>>? Sign = null)
 {
     public static readonly ErrorShape ProblemDetails = new("problem+json",
         type => type?.StartsWith("application/problem+json", StringComparison.Ordinal) == true,
@@ -346,10 +349,13 @@ public static class SweepRun
 
     private static async Task<(int Status, string? ContentType, string Body)> SendAsync(SweepTarget target, string method, string url, string body, string contentType)
     {
-        using var request = new HttpRequestMessage(new HttpMethod(method), url) { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body)) };
+        var bytes = Encoding.UTF8.GetBytes(body);
+        using var request = new HttpRequestMessage(new HttpMethod(method), url) { Content = new ByteArrayContent(bytes) };
         request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
         if (target.Token is not null)
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", target.Token);
+        foreach (var (name, value) in target.Sign?.Invoke(bytes) ?? [])
+            request.Headers.TryAddWithoutValidation(name, value);
         using var response = await target.Client.SendAsync(request);
         return ((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType is { } media ? media : null, await response.Content.ReadAsStringAsync());
     }
