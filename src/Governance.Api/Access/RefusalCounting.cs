@@ -19,7 +19,7 @@ namespace Governance.Api.Access;
 /// </remarks>
 public sealed partial class RefusalCounting(IDocumentStore store, TimeProvider clock, ILogger<RefusalCounting> log) : RefusalMinutes(clock)
 {
-    public const string Actor = "system:authorize-refusals";
+    public const string Actor = "system:api-refusals";
     public const int MaxPending = 60;
 
     private readonly SemaphoreSlim _flushing = new(1, 1);

@@ -215,7 +215,7 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
         Assert.Equal(edgeB.Id, ActorOf("lease_recalled"));
         Assert.Equal("system:lease-expiry", ActorOf("lease_expired"));
         Assert.Equal(adapter.Id, ActorOf("request_denied"));
-        // Also the minutes of the proxy and of the API node (system:authorize-refusals) when the clock moved past them.
+        // Also the minutes of the proxy and of the API node (system:api-refusals) when the clock moved past them.
         Assert.Contains(adapter.Id, events.Where(e => e.Type == "refusals_counted").Select(e => e.Actor));
         Assert.Equal(MasterKeyRotation.Actor, ActorOf("provider_key_reencrypted"));
         Assert.Equal(MasterKeyRotation.Actor, ActorOf("webhook_secret_reencrypted"));
