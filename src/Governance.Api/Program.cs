@@ -1,9 +1,12 @@
 using FluentValidation;
 using Governance.Api;
+using Governance.Api.Access;
 using Governance.Api.Audit;
+using Governance.Api.Catalog;
 using Governance.Api.Docs;
 using Governance.Api.Ui;
 using Governance.Api.Infrastructure;
+using Governance.Api.Leaks;
 using Governance.Api.Operators;
 using Governance.Api.Prices;
 using Governance.Projections;
@@ -46,11 +49,17 @@ builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<ExceptionMapping>();
 builder.Services.AddOpenApi();
 builder.Services.AddSingleton(new OperatorConsole(Console.Out));
+// Who may report leaked keys (POST /api/leaks): the signing keys and secret of secret-scanning services (docs/leaks.md).
+builder.Services.AddSingleton(LeakSignatures.From(builder.Configuration));
 builder.Services.AddAttributedHostedService<BootstrapAdmin>(BootstrapAdmin.Actor);
 builder.Services.AddAttributedHostedService<SeedCatalog>(SeedCatalog.Actor);
+// Providers registered before key fingerprints existed get theirs once (docs/leaks.md).
+builder.Services.AddAttributedHostedService<ProviderFingerprints>(ProviderFingerprints.Actor);
 builder.Services.AddAuditTrail(builder.Configuration);
 // Budget leases and the change feed for adapters (one feed listener per API node).
 builder.Services.AddLeasesAndFeed(builder.Configuration);
+// /api/authorize's refusals of the key itself, counted per minute and appended by this node (docs/gateway.md).
+builder.Services.AddRefusalCounting();
 // Traces, /metrics, /health/live and /health/ready, JSON logs on request (docs/observability.md).
 builder.Services.AddApiObservability(builder.Configuration);
 builder.Logging.AddGovernanceLogFormat(builder.Configuration);

@@ -6,6 +6,7 @@ using Governance.Domain.Budgets;
 using Governance.Domain.Catalog;
 using Governance.Domain.Pricing;
 using Governance.Domain.Keys;
+using Governance.Domain.Leaks;
 using Governance.Domain.Operators;
 using Governance.Domain.Usage;
 using Governance.Projections.Audit;
@@ -79,6 +80,8 @@ public static class GovernanceStore
         events.MapEventType<KeyRateLimitsSet>("key_rate_limits_set");
         events.MapEventType<ProviderRegistered>("provider_registered");
         events.MapEventType<ProviderKeyReencrypted>("provider_key_reencrypted");
+        events.MapEventType<ProviderKeyFingerprinted>("provider_key_fingerprinted");
+        events.MapEventType<ProviderKeyRotated>("provider_key_rotated");
         events.MapEventType<ModelRegistered>("model_registered");
         events.MapEventType<RequestCompleted>("request_completed");
         events.MapEventType<OperatorTokenIssued>("operator_token_issued");
@@ -117,5 +120,7 @@ public static class GovernanceStore
         events.MapEventType<LeaseExpired>("lease_expired");
         events.MapEventType<RequestDenied>("request_denied");
         events.MapEventType<RefusalsCounted>("refusals_counted");
+        events.MapEventType<AppLeakPolicySet>("app_leak_policy_set");
+        events.MapEventType<LeakReported>("leak_reported");
     }
 }

@@ -5,6 +5,7 @@ using Governance.Domain.Budgets;
 using Governance.Domain.Catalog;
 using Governance.Domain.Pricing;
 using Governance.Domain.Keys;
+using Governance.Domain.Leaks;
 using Governance.Domain.Operators;
 using Governance.Domain.Usage;
 using JasperFx.Events;
@@ -43,6 +44,8 @@ public sealed partial class ProviderProjection : SingleStreamProjection<Provider
     {
         IncludeType<ProviderRegistered>();
         IncludeType<ProviderKeyReencrypted>();
+        IncludeType<ProviderKeyFingerprinted>();
+        IncludeType<ProviderKeyRotated>();
     }
 
     public override Provider? Evolve(Provider? snapshot, string id, IEvent e) => Provider.Evolve(snapshot, e.Data);
@@ -121,6 +124,7 @@ public sealed partial class AppProjection : SingleStreamProjection<App, string>
     public AppProjection()
     {
         IncludeType<AppTeamAssigned>();
+        IncludeType<AppLeakPolicySet>();
     }
 
     public override App? Evolve(App? snapshot, string id, IEvent e) => App.Evolve(snapshot, e.Data);

@@ -101,6 +101,7 @@ public sealed class AnthropicErrors : ErrorShape
         403 => "permission_error",
         404 => "not_found_error",
         413 => "request_too_large",
+        415 => "invalid_request_error",
         429 => "rate_limit_error",
         529 => "overloaded_error",
         _ => "api_error",

@@ -21,8 +21,10 @@ namespace ProxyAdapter;
 /// <list type="number">
 /// <item>the key, from the headers (<see cref="KeyGate"/>: the address's throttle, the key's shape, checksum, secret and
 /// status); a refusal is answered at once, the body unread, and only counted;</item>
-/// <item>the body, read up to <see cref="GatewayOptions.MaxRequestBodyBytes"/> (413 past it);</item>
-/// <item>its shape (the surface: model, streaming, output bounds);</item>
+/// <item>the body: a JSON media type (415 otherwise, unread), read up to <see cref="GatewayOptions.MaxRequestBodyBytes"/>
+/// (413 past it);</item>
+/// <item>its shape: one JSON object (<see cref="RequestJson"/>), then the surface's reading of it (model, streaming, output
+/// bounds); a refusal names the field at fault;</item>
 /// <item>the model for this key (scope, price, grant, routes); a refusal from here on is recorded as its own
 /// <c>request_denied</c>, so it can be explained;</item>
 /// <item>the key's rate limits, then the worst case held over every model the call may reach;</item>
@@ -65,7 +67,13 @@ public sealed partial class Gateway(
         }
         var presentedKey = key.PresentedKey!;
 
-        // 2. The body, within the limit.
+        // 2. The body, JSON and within the limit.
+        if (!JsonMediaType.IsJson(http.Request.ContentType))
+        {
+            await AnswerUnreadAsync(http, errors.Result(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type",
+                $"Send the request body as application/json (got '{http.Request.ContentType}')."));
+            return;
+        }
         var (raw, unreadable) = await ReadBodyAsync(http, errors, ct);
         if (raw is null)
         {
@@ -74,17 +82,9 @@ public sealed partial class Gateway(
         }
 
         // 3. Its shape.
-        JsonObject? body = null;
-        try
+        if (RequestJson.Read(raw, errors, out var body) is { } malformed)
         {
-            body = JsonNode.Parse(raw, documentOptions: UniqueProperties) as JsonObject;
-        }
-        catch (JsonException)
-        {
-        }
-        if (body is null)
-        {
-            await errors.BadRequest("The request body is not a JSON object with unique property names.").ExecuteAsync(http);
+            await malformed.ExecuteAsync(http);
             return;
         }
         if (surface.Prepare(body, ledger, out var shape) is { } refused)
@@ -202,12 +202,6 @@ public sealed partial class Gateway(
     }
 
     private const int PresizedBodyLimit = 1 << 20;
-
-    /// <summary>
-    /// A property named twice (two <c>max_tokens</c>) is refused when parsed: the hold and the provider must not read
-    /// different ones, and JsonObject would otherwise throw on first access.
-    /// </summary>
-    private static readonly JsonDocumentOptions UniqueProperties = new() { AllowDuplicateProperties = false };
 
     /// <summary>
     /// The body, or the answer when it is larger than <see cref="GatewayOptions.MaxRequestBodyBytes"/>: at once from its

@@ -1,6 +1,6 @@
 using Governance.Domain.Access;
+using Governance.Projections.Audit;
 using Governance.Projections.Hosting;
-using ProxyAdapter.Reporting;
 using ProxyAdapter.Surfaces;
 
 namespace ProxyAdapter;

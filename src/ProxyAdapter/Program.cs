@@ -31,7 +31,7 @@ builder.Services.AddSingleton<Gateway>();
 // Step 1 of every call: the address's failed-key throttle and the key, from the headers, before the body is read;
 // refusals decided there are counted per minute, not recorded one by one (docs/gateway.md, "Refusals from the headers").
 FailedAuthThrottle.AddFailedAuthThrottle(builder.Services, builder.Configuration);
-builder.Services.AddSingleton(new RefusalTally(adapter));
+builder.Services.AddSingleton(new RefusalTally(adapter.Id));
 builder.Services.AddSingleton<KeyGate>();
 // Completed and refused requests go to a local journal first, then to the governance API in batches (docs/gateway.md).
 builder.Services.AddUsageReporting(builder.Configuration, adapter);

@@ -38,22 +38,21 @@ stop_services() {
   rm -rf "$WORK"
 }
 
-# The usual cleanup: on exit, also after Ctrl-C or TERM, stop_services undoes what the script started, once. Call it
-# before the script starts anything.
+# Runs stop_services once when the script exits, however it exits (an error, Ctrl-C, TERM).
 stop_services_on_exit() {
   GOVERNANCE_PG_STARTED=0
   CLEANED_UP=0
-  trap _stop_services_once EXIT
+  _cleanup() {
+    local code=$?
+    (( CLEANED_UP )) && return 0
+    CLEANED_UP=1
+    trap - INT TERM
+    stop_services
+    return "$code"
+  }
+  trap _cleanup EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
-}
-_stop_services_once() {
-  local code=$?
-  (( CLEANED_UP )) && return 0
-  CLEANED_UP=1
-  trap - INT TERM
-  stop_services
-  return "$code"
 }
 
 free_port() {

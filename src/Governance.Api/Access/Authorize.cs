@@ -42,13 +42,20 @@ public sealed record AuthorizeResult(
     bool Allowed, string? Reason, string? KeyId, string? App, string? ReservationId, DateTimeOffset? ExpiresAt,
     decimal? WorstCaseCost, IReadOnlyList<BudgetRemaining> Remaining, BudgetRemaining? Shortfall)
 {
-    /// <summary>A denial's id: <c>GET /api/requests/{id}/explanation</c> explains it.</summary>
+    /// <summary>
+    /// A denial's id: <c>GET /api/requests/{id}/explanation</c> explains it. Null for a refusal of the key itself, which
+    /// is counted (<see cref="RefusalCounting"/>), not recorded one by one.
+    /// </summary>
     public string? DenialId { get; init; }
 }
 
 /// <summary>
 /// Allow/deny for any gateway, ours or a third party's. Always 200; the answer is in the body. An allowed request
 /// holds its worst-case cost at every budget level until usage referencing the reservation captures the actual cost.
+/// A refusal of the key itself (unknown, revoked, expired, rotated, suspended) is counted per API node and minute, as the
+/// proxy counts the keys its headers refuse: a caller with an adapter token chooses how many there are. A refusal decided
+/// once the key was recognised (model, grant, budget) is recorded as its own <c>request_denied</c>, with a
+/// <c>denialId</c> to explain it by.
 /// </summary>
 [Roles(OperatorRoles.Admin, OperatorRoles.Adapter)]
 public static class AuthorizeEndpoint
@@ -56,11 +63,16 @@ public static class AuthorizeEndpoint
     [WolverinePost("/api/authorize")]
     public static async Task<AuthorizeResult> Post(
         Authorize command, IMartenOutbox outbox, LedgerOptions options, ClaimsPrincipal user, TimeProvider clock,
-        ILogger<Authorize> log, CancellationToken ct)
+        RefusalCounting refusals, ILogger<Authorize> log, CancellationToken ct)
     {
         var session = outbox.Session!;
         var now = clock.GetUtcNow();
         var (decision, model, grant) = await session.DecideAsync(command.Key, command.Model, now, ct);
+        if (HeaderRefusals.DecidedByKeyAlone(decision))
+        {
+            refusals.Count(command.Key, decision, now);
+            return new AuthorizeResult(false, decision.Reason, decision.KeyId, decision.App, null, null, null, [], null);
+        }
         if (!decision.Allowed)
         {
             var denied = RequestDenied.Of(NewDenialId(), command.Key, decision, command.Model, user.Actor(), now);

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using FluentValidation;
+using Governance.Api.Audit;
 using Governance.Api.Infrastructure;
 using Governance.Api.Keys;
 using Governance.Domain.Apps;
@@ -30,11 +31,22 @@ public static class AssignAppTeamEndpoint
         return App.Evolve(null, assigned)!;
     }
 
-    /// <summary>An app-owner sees its own apps only; the app is named by the caller, so another app is a plain 403.</summary>
+    /// <summary>
+    /// The app's team and leak policy, now or with <c>?asOf=</c> as they were then. An app-owner sees its own apps only; the
+    /// app is named by the caller, so another app is a plain 403. An app nothing was ever set for has no team and the
+    /// default policy.
+    /// </summary>
     [WolverineGet("/api/apps/{app}")]
     [Roles(OperatorRoles.Admin, OperatorRoles.Auditor, OperatorRoles.AppOwner)]
-    public static async Task<IResult> Get(string app, IQuerySession session, HttpContext context, CancellationToken ct) =>
-        !context.AppScope().Allows(app)
-            ? Problems.Forbidden($"This operator token does not own app '{app}'.")
-            : Results.Ok(await session.LoadAsync<App>(BudgetIds.App(app), ct) ?? new App(BudgetIds.App(app), app, null));
+    public static async Task<IResult> Get(string app, string? asOf, IQuerySession session, HttpContext context, TimeProvider clock, CancellationToken ct)
+    {
+        if (!context.AppScope().Allows(app))
+            return Problems.Forbidden($"This operator token does not own app '{app}'.");
+        if (!AsOf.TryParse(asOf, clock.GetUtcNow(), out var at, out var problem))
+            return problem;
+        var state = at is { } instant
+            ? (await History.LoadAsync(session, [BudgetIds.App(app)], new Cutoff(instant), ct)).Fold<App>(BudgetIds.App(app), App.Evolve)
+            : await session.LoadAsync<App>(BudgetIds.App(app), ct);
+        return Results.Ok(state ?? App.New(app));
+    }
 }

@@ -3,6 +3,7 @@ using FluentValidation;
 using Governance.Api.Infrastructure;
 using Governance.Domain.Catalog;
 using Governance.Domain.Operators;
+using Governance.Domain.Secrets;
 using Governance.Domain.Usage;
 using Governance.Projections;
 using Governance.Projections.Outbound;
@@ -48,7 +49,10 @@ public static class ProviderEndpoints
     {
         var baseUrl = command.BaseUrl.TrimEnd('/');
         var registered = new ProviderRegistered(
-            command.Name, command.Kind, baseUrl, protector.Protect(command.ApiKey, SecretBinding.Provider(command.Name, baseUrl)), user.Actor(), clock.GetUtcNow());
+            command.Name, command.Kind, baseUrl, protector.Protect(command.ApiKey, SecretBinding.Provider(command.Name, baseUrl)), user.Actor(), clock.GetUtcNow())
+        {
+            KeyFingerprint = SecretFingerprint.Of(command.ApiKey),
+        };
         session.Events.StartStream<Provider>(command.Name, registered);
         return Results.Created($"/api/providers/{command.Name}", ProviderView.From(Provider.Evolve(null, registered)!));
     }

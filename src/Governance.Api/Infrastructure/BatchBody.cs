@@ -15,7 +15,14 @@ public static class BatchBody
     public static async Task<(List<T>? Items, IResult? Problem)> ReadAsync<T>(
         HttpRequest request, IValidator<T> validator, string noun, int max, CancellationToken ct) where T : class
     {
-        var (items, problem) = await ParseAsync<T>(request, noun, max, ct);
+        var (json, problem) = await JsonBody.ReadAsync(request, MaxBytes, ct);
+        return problem is not null ? (null, problem) : Parse(json!, validator, noun, max);
+    }
+
+    /// <summary>A batch body already read (a signed one, whose bytes were checked first): items, or the problem.</summary>
+    public static (List<T>? Items, IResult? Problem) Parse<T>(byte[] json, IValidator<T> validator, string noun, int max) where T : class
+    {
+        var (items, problem) = ParseItems<T>(json, noun, max);
         if (problem is not null)
             return (null, problem);
         var errors = new Dictionary<string, string[]>();
@@ -27,14 +34,10 @@ public static class BatchBody
         return errors.Count > 0 ? (null, Problems.Validation(errors)) : (items, null);
     }
 
-    private static async Task<(List<T>?, IResult?)> ParseAsync<T>(HttpRequest request, string noun, int max, CancellationToken ct)
-        where T : class
+    private static (List<T>?, IResult?) ParseItems<T>(byte[] json, string noun, int max) where T : class
     {
-        var (json, problem) = await JsonBody.ReadAsync(request, MaxBytes, ct);
-        if (problem is not null)
-            return (null, problem);
         // Parsed once, straight into the records: the first token says whether it is one record or an array.
-        var single = json!.AsSpan().TrimStart(" \t\r\n"u8) is [(byte)'{', ..];
+        var single = json.AsSpan().TrimStart(" \t\r\n"u8) is [(byte)'{', ..];
         List<T?>? items;
         if (single)
         {

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
-using Microsoft.Net.Http.Headers;
+using Governance.Projections.Hosting;
 using Wolverine.Http;
 
 namespace Governance.Api.Infrastructure;
@@ -124,17 +124,7 @@ public static class JsonBody
         }
     }
 
-    private static bool IsJson(string? contentType)
-    {
-        if (string.IsNullOrEmpty(contentType))
-            return true;
-        if (!MediaTypeHeaderValue.TryParse(contentType, out var media))
-            return false;
-        var type = media.MediaType.Value ?? "";
-        return type.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-            || type.Equals("text/json", StringComparison.OrdinalIgnoreCase)
-            || type.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
-    }
+    private static bool IsJson(string? contentType) => JsonMediaType.IsJson(contentType);
 
     private static IResult TooLarge(int maxBytes) =>
         Results.Problem(Problems.Create(413, "Body too large.", $"The body must be at most {maxBytes} bytes.", "body_too_large"));

@@ -10,13 +10,16 @@ using Wolverine.Marten;
 
 namespace Governance.Api.Keys;
 
-[Roles(OperatorRoles.Admin, OperatorRoles.Auditor, OperatorRoles.Approver, OperatorRoles.AppOwner)]
 public static class GetKeysEndpoints
 {
     public const int MaxPage = 1000;
 
-    /// <summary>The key now, or with <c>?asOf=</c> as it was then, folded from its events.</summary>
+    /// <summary>
+    /// The key now, or with <c>?asOf=</c> as it was then, folded from its events. A responder reads a key by id (its status,
+    /// before and after revoking it) but lists nothing.
+    /// </summary>
     [WolverineGet("/api/keys/{id}")]
+    [Roles(OperatorRoles.Admin, OperatorRoles.Auditor, OperatorRoles.Approver, OperatorRoles.AppOwner, OperatorRoles.Responder)]
     public static async Task<IResult> Get(string id, string? asOf, IQuerySession session, HttpContext context, TimeProvider clock, CancellationToken ct)
     {
         if (!AsOf.TryParse(asOf, clock.GetUtcNow(), out var at, out var problem))
@@ -33,6 +36,7 @@ public static class GetKeysEndpoints
 
     /// <summary>An app-owner sees its own apps' keys only, whatever <paramref name="app"/> asks for.</summary>
     [WolverineGet("/api/keys")]
+    [Roles(OperatorRoles.Admin, OperatorRoles.Auditor, OperatorRoles.Approver, OperatorRoles.AppOwner)]
     public static async Task<IReadOnlyList<KeyView>> List(string? app, IQuerySession session, HttpContext context, CancellationToken ct)
     {
         IQueryable<VirtualKey> query = session.Query<VirtualKey>();
@@ -49,6 +53,7 @@ public static class GetKeysEndpoints
 
     /// <summary>The key's request log, newest first.</summary>
     [WolverineGet("/api/keys/{id}/requests")]
+    [Roles(OperatorRoles.Admin, OperatorRoles.Auditor, OperatorRoles.Approver, OperatorRoles.AppOwner)]
     public static async Task<IResult> Requests(
         [ReadAggregate] VirtualKey key, int? limit, IQuerySession session, HttpContext context, CancellationToken ct)
     {

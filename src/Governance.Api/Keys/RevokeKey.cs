@@ -16,7 +16,7 @@ public sealed record RevokeKey(string Reason)
     }
 }
 
-[Roles(OperatorRoles.Admin, OperatorRoles.AppOwner)]
+[Roles(OperatorRoles.Admin, OperatorRoles.AppOwner, OperatorRoles.Responder)]
 public static class RevokeKeyEndpoint
 {
     public static IResult Validate(VirtualKey key, HttpContext context) => KeyAccess.Visible(key, context);

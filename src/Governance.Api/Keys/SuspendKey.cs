@@ -16,7 +16,7 @@ public sealed record SuspendKey(string Reason)
     }
 }
 
-[Roles(OperatorRoles.Admin, OperatorRoles.AppOwner)]
+[Roles(OperatorRoles.Admin, OperatorRoles.AppOwner, OperatorRoles.Responder)]
 public static class SuspendKeyEndpoint
 {
     public static IResult Validate(VirtualKey key, HttpContext context) => KeyAccess.Visible(key, context);

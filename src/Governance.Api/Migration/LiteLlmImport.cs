@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Governance.Domain.Catalog;
 using Governance.Domain.Pricing;
+using Governance.Domain.Secrets;
 using Governance.Domain.Usage;
 using Governance.Projections;
 using Marten;
@@ -121,7 +122,10 @@ public static partial class LiteLlmImport
     {
         foreach (var provider in plan.Providers.Where(p => p.Action == ImportActions.Create))
             session.Events.StartStream<Provider>(provider.Name,
-                new ProviderRegistered(provider.Name, provider.Kind, provider.BaseUrl, protector.Protect(provider.ApiKey, SecretBinding.Provider(provider.Name, provider.BaseUrl)), actor, now));
+                new ProviderRegistered(provider.Name, provider.Kind, provider.BaseUrl, protector.Protect(provider.ApiKey, SecretBinding.Provider(provider.Name, provider.BaseUrl)), actor, now)
+                {
+                    KeyFingerprint = SecretFingerprint.Of(provider.ApiKey),
+                });
         foreach (var model in plan.Models.Where(m => m.Action == ImportActions.Create))
         {
             var stream = await session.Events.FetchForWriting<ModelDefinition>(model.Name, ct);

@@ -15,7 +15,7 @@ public sealed record Me(string Id, string Name, IReadOnlyList<string> Roles, IRe
     public DateTimeOffset? ExpiresAt { get; init; }
 }
 
-[Roles(OperatorRoles.Admin, OperatorRoles.Approver, OperatorRoles.Auditor, OperatorRoles.AppOwner, OperatorRoles.Adapter)]
+[Roles(OperatorRoles.Admin, OperatorRoles.Approver, OperatorRoles.Auditor, OperatorRoles.AppOwner, OperatorRoles.Adapter, OperatorRoles.Responder)]
 public static class GetMeEndpoint
 {
     [WolverineGet("/api/me")]

@@ -26,8 +26,9 @@ public sealed record RefusalsCounted(string AdapterId, DateTimeOffset Minute, IR
 public sealed record RefusalCount(string Reason, string? KeyId, long Count);
 
 /// <summary>
-/// What a refusal from the headers is counted as. The caller is told <c>unknown_key</c> for the first three; the count
-/// tells them apart for operators.
+/// What a refusal decided from the key alone (the proxy's from the headers, <c>POST /api/authorize</c>'s from the key it
+/// is asked about) is counted as. The caller is told <c>unknown_key</c> for the first three; the count tells them apart
+/// for operators.
 /// </summary>
 public static class HeaderRefusals
 {
@@ -47,6 +48,15 @@ public static class HeaderRefusals
     {
         MissingKey, MalformedKey, DenialReasons.UnknownKey, DenialReasons.AuthThrottled, DenialReasons.GovernanceUnavailable,
     };
+
+    /// <summary>
+    /// Whether <paramref name="decision"/> refused the key itself (<see cref="AccessDecision.Authenticate"/>: unknown,
+    /// revoked, expired, rotated, suspended), before anything about the request was looked at. Such refusals are counted,
+    /// not recorded one by one: their callers choose how many there are. A refusal about the model, grant or budget is
+    /// not.
+    /// </summary>
+    public static bool DecidedByKeyAlone(AccessDecision decision) =>
+        decision is { Allowed: false, Reason: { } reason } && (reason == DenialReasons.UnknownKey || Keyed.Contains(reason));
 
     /// <summary>
     /// The reason and key id a refusal is counted under. A key id is kept only when the key's own secret was presented

@@ -25,12 +25,28 @@ public enum ApiFamily
     Anthropic,
 }
 
-/// <summary>The provider's API key travels and rests only as AES-GCM ciphertext.</summary>
+/// <summary>
+/// The provider's API key travels and rests only as AES-GCM ciphertext. <see cref="KeyFingerprint"/>: its
+/// <see cref="Secrets.SecretFingerprint"/>, so a leaked key can be traced to this provider (null in events recorded before
+/// it existed: <see cref="ProviderKeyFingerprinted"/> adds it).
+/// </summary>
 public sealed record ProviderRegistered(
-    string Name, string Kind, string BaseUrl, string EncryptedApiKey, string RegisteredBy, DateTimeOffset RegisteredAt);
+    string Name, string Kind, string BaseUrl, string EncryptedApiKey, string RegisteredBy, DateTimeOffset RegisteredAt)
+{
+    public string? KeyFingerprint { get; init; }
+}
 
 /// <summary>The same API key, encrypted again under another master key (the <c>rotate-master-key</c> command).</summary>
 public sealed record ProviderKeyReencrypted(string Name, string EncryptedApiKey, string ReencryptedBy, DateTimeOffset ReencryptedAt);
+
+/// <summary>
+/// The fingerprint of a key registered before fingerprints were recorded, computed once from the decrypted key by an API
+/// node at start-up. The key itself is unchanged.
+/// </summary>
+public sealed record ProviderKeyFingerprinted(string Name, string KeyFingerprint, string RecordedBy, DateTimeOffset RecordedAt);
+
+/// <summary>A new API key for the provider (the old one leaked or expired): its ciphertext and fingerprint replace the old ones.</summary>
+public sealed record ProviderKeyRotated(string Name, string EncryptedApiKey, string KeyFingerprint, string RotatedBy, DateTimeOffset RotatedAt);
 
 /// <summary>
 /// Routes a model name to a provider's upstream model. Prices live in the same stream as <see cref="PriceSet"/>.
@@ -48,10 +64,17 @@ public sealed record ModelRegistered(
 
 public sealed record Provider(string Id, string Kind, string BaseUrl, string EncryptedApiKey, DateTimeOffset RegisteredAt)
 {
+    /// <summary>SHA-256 of the API key (never the key); null until recorded for a provider registered before fingerprints.</summary>
+    public string? KeyFingerprint { get; init; }
+
+    public DateTimeOffset? KeyRotatedAt { get; init; }
+
     public static Provider? Evolve(Provider? state, object @event) => @event switch
     {
-        ProviderRegistered e => new Provider(e.Name, e.Kind, e.BaseUrl, e.EncryptedApiKey, e.RegisteredAt),
+        ProviderRegistered e => new Provider(e.Name, e.Kind, e.BaseUrl, e.EncryptedApiKey, e.RegisteredAt) { KeyFingerprint = e.KeyFingerprint },
         ProviderKeyReencrypted e => state is null ? null : state with { EncryptedApiKey = e.EncryptedApiKey },
+        ProviderKeyFingerprinted e => state is null ? null : state with { KeyFingerprint = e.KeyFingerprint },
+        ProviderKeyRotated e => state is null ? null : state with { EncryptedApiKey = e.EncryptedApiKey, KeyFingerprint = e.KeyFingerprint, KeyRotatedAt = e.RotatedAt },
         _ => state,
     };
 }

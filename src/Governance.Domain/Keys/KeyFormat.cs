@@ -48,7 +48,7 @@ public static class KeyFormat
     }
 
     /// <summary>SHA-256 of the whole key, lower-case hex. High-entropy input, so no salt or KDF is needed.</summary>
-    public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+    public static string Hash(string key) => Secrets.SecretFingerprint.Of(key);
 
     /// <summary>Constant-time comparison of a presented key against a stored hash.</summary>
     public static bool Matches(string presentedKey, string? storedHash)

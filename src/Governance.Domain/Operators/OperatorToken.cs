@@ -24,7 +24,13 @@ public static class OperatorRoles
     /// <summary>A gateway: allow/deny and usage reporting only.</summary>
     public const string Adapter = "adapter";
 
-    public static readonly IReadOnlyList<string> All = [Admin, Approver, Auditor, AppOwner, Adapter];
+    /// <summary>
+    /// Leak response: revokes and suspends any app's keys and reads a key by id, nothing else (not resuming, not listing,
+    /// not issuing). For the token a scanner or an incident runbook holds.
+    /// </summary>
+    public const string Responder = "responder";
+
+    public static readonly IReadOnlyList<string> All = [Admin, Approver, Auditor, AppOwner, Adapter, Responder];
 }
 
 /// <summary>

@@ -26,6 +26,9 @@ public sealed record InvalidParam(string Param, string Code, string Message)
     public const string AboveMax = "integer_above_max_value";
     public const string Missing = "missing_required_parameter";
     public const string Unbounded = "unbounded_part";
+    public const string TooLong = "string_above_max_length";
+    public const string TooDeep = "nested_too_deep";
+    public const string Duplicate = "duplicate_parameter";
 }
 
 /// <summary>

@@ -16,7 +16,7 @@ public static class FeedEvents
         typeof(KeyPolicyChanged), typeof(KeyRateLimitsSet),
         typeof(BudgetSet), typeof(AppTeamAssigned),
         typeof(ModelRegistered), typeof(PriceSet), typeof(ModelPolicySet), typeof(ModelDeploymentsSet), typeof(ModelFallbacksSet),
-        typeof(ProviderRegistered), typeof(ProviderKeyReencrypted),
+        typeof(ProviderRegistered), typeof(ProviderKeyReencrypted), typeof(ProviderKeyRotated),
         typeof(AccessGranted), typeof(GrantExpired), typeof(GrantRevoked),
         typeof(LeaseRecalled),
     ];

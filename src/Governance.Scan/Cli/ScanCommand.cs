@@ -16,7 +16,8 @@ public sealed record ScanHost(Func<string, string?> Variable, Func<Uri, HttpClie
 /// 1. parse the command line (a usage error is exit code 2);
 /// 2. scan the source (directory, history or index) into findings; of one secret at one path, keep where it appeared first;
 /// 3. set aside the findings the baseline accepts (and, with --write-baseline, write every fingerprint);
-/// 4. with --api, ask the gateway about each virtual key, and with --revoke revoke the live ones;
+/// 4. with --api, ask the gateway about each virtual key, and with --revoke revoke the live ones; match provider keys to
+///    the gateway's providers by fingerprint;
 /// 5. write the report; exit 1 when a live or unknown secret remains, 2 when the run could not finish.
 /// </summary>
 public static class ScanCommand
@@ -54,9 +55,8 @@ public static class ScanCommand
 
             using var http = options.Api is null ? null : host.HttpClient(options.Api);
             var keys = http is null ? null : new GovernanceApi(http, token!);
-            // SEAM (issue 20, point 2): once the gateway records provider-key fingerprints, pass an IProviderKeyRegistry
-            // over its admin-only match endpoint here (built on the same HttpClient and token); null keeps them unverified.
-            var (outcomes, error) = await new LeakResponder(keys, providers: null, options.Revoke).RespondAsync(open, ct);
+            // The same API matches provider keys by fingerprint (admin tokens only; others leave them unverified).
+            var (outcomes, error) = await new LeakResponder(keys, providers: keys, options.Revoke).RespondAsync(open, ct);
 
             var report = new Report(options.Mode, sink.Result, outcomes, findings.Count - open.Count, error);
             await WriteAsync(report, options, output, errors);

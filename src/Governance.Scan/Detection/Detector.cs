@@ -61,7 +61,7 @@ public sealed class Detector
     }
 
     /// <summary>SHA-256 of the secret, lower-case hex: the same value as the gateway's stored hash of a virtual key.</summary>
-    public static string Fingerprint(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
+    public static string Fingerprint(string secret) => Governance.Domain.Secrets.SecretFingerprint.Of(secret);
 
     /// <summary>What a report may show: a virtual key's prefix and id, or a provider key's documented prefix and fingerprint.</summary>
     private static string Preview(SecretRule rule, string prefix, string? keyId, string secret) => rule.IsVirtualKey

@@ -17,16 +17,16 @@ public interface IKeyAuthority
 }
 
 /// <summary>
-/// SEAM for issue 20, point 2 (provider keys): which registered provider a found provider key is, matched by the
-/// SHA-256 fingerprint the gateway records when a provider key is registered; the match endpoint is admin-only.
-/// Until that endpoint exists, <see cref="LeakResponder"/> gets none and provider keys stay unverified.
-/// To add it: implement this interface over the endpoint in <see cref="GovernanceApi"/> and pass it to
-/// <see cref="LeakResponder"/> where <c>ScanCommand</c> builds it.
+/// Which registered providers found provider keys are, matched by fingerprint (SHA-256 of the key, as the gateway records
+/// it when a provider key is registered or rotated). The gateway's match endpoint is admin-only.
 /// </summary>
 public interface IProviderKeyRegistry
 {
-    /// <summary>The provider's name, or null when no registered provider key has this fingerprint.</summary>
-    Task<string?> MatchAsync(string fingerprint, CancellationToken ct);
+    /// <summary>
+    /// The providers whose current key has each fingerprint (fingerprints that match none are left out); null when the
+    /// token may not match provider keys.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, IReadOnlyList<string>>?> MatchAsync(IReadOnlyCollection<string> fingerprints, CancellationToken ct);
 }
 
 /// <summary>The API refused the token or could not be reached: the run stops, exit code 2.</summary>

@@ -26,8 +26,8 @@ public sealed class AnthropicMessagesSurface : Surface
     public override IResult? Prepare(JsonObject body, LedgerOptions ledger, out CallShape shape)
     {
         shape = null!;
-        if (Model(body) is not { } model)
-            return Errors.BadRequest("model: Field required", "missing_model");
+        if (ReadModel(body, out var model) is { } invalidModel)
+            return Errors.Invalid(invalidModel);
         // Anthropic requires max_tokens too; it is also what bounds the hold.
         if (AnthropicBody.Read(body, out var use, out var streaming) is { } invalid)
             return Errors.Invalid(invalid);

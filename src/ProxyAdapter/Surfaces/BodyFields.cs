@@ -109,9 +109,10 @@ internal static class BodyFields
         return null;
     }
 
-    /// <summary>A part whose tokens the gateway cannot bound before the call: refused, not guessed.</summary>
+    /// <summary>A part whose tokens the gateway cannot bound before the call: refused, not guessed (a long type is cut in the message).</summary>
     public static InvalidParam Unbounded(string param, string type) =>
-        new(param, InvalidParam.Unbounded, $"This gateway cannot bound the cost of a '{type}' part before the call, so it does not forward it.");
+        new(param, InvalidParam.Unbounded,
+            $"This gateway cannot bound the cost of a '{(type.Length <= 64 ? type : type[..64] + "…")}' part before the call, so it does not forward it.");
 
     private static InvalidParam BelowMin(string param, long min) =>
         new(param, InvalidParam.BelowMin, $"Invalid '{param}': integer below minimum value. Expected a value >= {min}.");

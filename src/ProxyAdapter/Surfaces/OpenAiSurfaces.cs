@@ -17,12 +17,6 @@ public abstract class OpenAiSurface : Surface
         upstream.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
 
     public override TokenUsage? ReadUsage(ReadOnlySpan<byte> body) => Usage.TryRead(body);
-
-    protected static IResult? MissingModel(JsonObject body, out string model)
-    {
-        model = Model(body) ?? "";
-        return model.Length == 0 ? OpenAiErrors.Instance.BadRequest("'model' is required.", "missing_model") : null;
-    }
 }
 
 /// <summary>POST /v1/chat/completions, streaming or not.</summary>
@@ -35,8 +29,8 @@ public sealed class ChatCompletionsSurface : OpenAiSurface
     public override IResult? Prepare(JsonObject body, LedgerOptions ledger, out CallShape shape)
     {
         shape = null!;
-        if (MissingModel(body, out var model) is { } missing)
-            return missing;
+        if (ReadModel(body, out var model) is { } invalidModel)
+            return Errors.Invalid(invalidModel);
         if (ChatBody.Read(body, out var use, out var streaming) is { } invalid)
             return Errors.Invalid(invalid);
 
@@ -73,9 +67,7 @@ public sealed class EmbeddingsSurface : OpenAiSurface
     public override IResult? Prepare(JsonObject body, LedgerOptions ledger, out CallShape shape)
     {
         shape = null!;
-        if (MissingModel(body, out var model) is { } missing)
-            return missing;
-        if (EmbeddingsBody.Read(body) is { } invalid)
+        if ((ReadModel(body, out var model) ?? EmbeddingsBody.Read(body)) is { } invalid)
             return Errors.Invalid(invalid);
         shape = new CallShape(model, false, RequestedUse.InputOnly, false);
         return null;

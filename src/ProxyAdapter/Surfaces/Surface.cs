@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Governance.Domain.Access;
 using Governance.Domain.Catalog;
 using Governance.Domain.Usage;
 using Governance.Projections.Hosting;
@@ -81,8 +82,27 @@ public abstract class Surface
 
     public abstract IStreamObserver Observer(CallShape shape);
 
-    protected static string? Model(JsonObject body) =>
-        body["model"] is JsonValue node && node.TryGetValue(out string? model) && !string.IsNullOrWhiteSpace(model) ? model : null;
+    /// <summary>
+    /// The model asked for: a string, not blank, and no longer than a model's name can be (the catalog's names, and the
+    /// denials that record them, stop at <see cref="RequestDenied.MaxModelLength"/> characters).
+    /// </summary>
+    protected static InvalidParam? ReadModel(JsonObject body, out string model)
+    {
+        model = "";
+        switch (body["model"])
+        {
+            case JsonValue value when value.GetValueKind() == JsonValueKind.String:
+                model = value.GetValue<string>();
+                if (string.IsNullOrWhiteSpace(model))
+                    return new InvalidParam("model", InvalidParam.Missing, "Missing required parameter: 'model'.");
+                return model.Length <= RequestDenied.MaxModelLength ? null : new InvalidParam("model", InvalidParam.TooLong,
+                    $"Invalid 'model': string too long. Expected a string with maximum length {RequestDenied.MaxModelLength}, but got a string with length {model.Length} instead.");
+            case null:
+                return new InvalidParam("model", InvalidParam.Missing, "Missing required parameter: 'model'.");
+            case var other:
+                return BodyFields.Expected("model", "a string", other);
+        }
+    }
 
     /// <summary>
     /// Sums <paramref name="bytesOf"/> over the items of the answer's top-level array <paramref name="arrayName"/>

@@ -50,6 +50,37 @@ public sealed class HeaderRefusalsTests
     }
 
     [Fact]
+    public void a_refusal_of_the_key_itself_is_counted_and_one_about_the_request_is_not()
+    {
+        var revoked = Key(new KeyRevoked(_keyId, "leaked", "alice", Now.AddHours(-1)));
+        var suspended = Key(new KeySuspended(_keyId, "review", "alice", Now.AddHours(-1)));
+        // What /api/authorize decides with the model in hand: the key's own refusals come first, whatever the model.
+        var keyRefusals = new[]
+        {
+            AccessDecision.Decide("sk-not-ours", null, "gpt-4o-mini", null, Now),
+            AccessDecision.Decide(KeyFormat.NewKey(_keyId), Key(), "gpt-4o-mini", null, Now),
+            AccessDecision.Decide(_secret, revoked, "gpt-4o-mini", null, Now),
+            AccessDecision.Decide(_secret, suspended, "gpt-4o-mini", null, Now),
+            new AccessDecision(false, DenialReasons.Expired, _keyId, Given.App),
+            new AccessDecision(false, DenialReasons.Rotated, _keyId, Given.App),
+        };
+        var requestRefusals = new[]
+        {
+            AccessDecision.Decide(_secret, Key(), "gpt-4o-mini", null, Now),
+            new AccessDecision(false, DenialReasons.ModelNotAllowed, _keyId, Given.App),
+            new AccessDecision(false, DenialReasons.UnpricedModel, _keyId, Given.App),
+            new AccessDecision(false, DenialReasons.ApprovalRequired, _keyId, Given.App),
+            new AccessDecision(false, DenialReasons.BudgetExceeded, _keyId, Given.App),
+            new AccessDecision(false, DenialReasons.RateLimited, _keyId, Given.App),
+            new AccessDecision(true, null, _keyId, Given.App),
+        };
+
+        Assert.Equal(DenialReasons.UnknownModel, requestRefusals[0].Reason);
+        Assert.All(keyRefusals, d => Assert.True(HeaderRefusals.DecidedByKeyAlone(d), d.Reason));
+        Assert.All(requestRefusals, d => Assert.False(HeaderRefusals.DecidedByKeyAlone(d), d.Reason));
+    }
+
+    [Fact]
     public void each_process_and_minute_of_an_adapter_is_its_own_stream()
     {
         var minute = new DateTimeOffset(2026, 11, 2, 14, 3, 0, TimeSpan.Zero);

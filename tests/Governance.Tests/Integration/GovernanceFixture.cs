@@ -37,6 +37,11 @@ public sealed class GovernanceFixture : IAsyncLifetime
     public Governance.AuditVerifier.CheckpointKeys AuditPublicKey =>
         new([Governance.AuditVerifier.CheckpointKeys.ParsePublicKey(AuditSigningKey.ExportSubjectPublicKeyInfoPem())]);
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 2, 14, 3, 0, TimeSpan.Zero));
+
+    /// <summary>A secret-scanning service's signing key (its public half is <c>Leaks:PublicKeys:test-reporter</c>) and the shared secret.</summary>
+    public ECDsa LeakReporterKey { get; } = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    public const string LeakReporterKeyId = "test-reporter";
+    public const string LeakReportSecret = "leak-report-shared-secret-0123456789abcdef";
     public CapturedLogs Logs { get; } = new();
     public FakeUpstream Upstream { get; } = new();
 
@@ -86,6 +91,8 @@ public sealed class GovernanceFixture : IAsyncLifetime
         // Each adapter host its own usage journal (one process per journal directory is enforced by a lock).
         web.UseSetting("Proxy:JournalPath", Path.Combine(Path.GetTempPath(), "governance-journal-tests", Guid.NewGuid().ToString("N")));
         web.UseSetting("Audit:SigningKey", AuditKey);
+        web.UseSetting($"Leaks:PublicKeys:{LeakReporterKeyId}", LeakReporterKey.ExportSubjectPublicKeyInfoPem());
+        web.UseSetting("Leaks:Secret", LeakReportSecret);
         // Checkpoints only when a test asks for one (the periodic round is tested directly).
         web.UseSetting("Audit:CheckpointIntervalSeconds", "0");
         // The fake providers and webhook receivers listen on loopback, as with run.sh.

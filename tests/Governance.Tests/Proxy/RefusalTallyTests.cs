@@ -1,13 +1,12 @@
 using Governance.Domain.Access;
-using ProxyAdapter;
-using ProxyAdapter.Reporting;
+using Governance.Projections.Audit;
 
 namespace Governance.Tests.Proxy;
 
 public sealed class RefusalTallyTests
 {
     private static readonly DateTimeOffset Minute = new(2026, 11, 2, 14, 3, 0, TimeSpan.Zero);
-    private readonly RefusalTally _tally = new(new AdapterIdentity("edge-1"));
+    private readonly RefusalTally _tally = new("edge-1");
 
     private void Count(string reason, string? keyId, DateTimeOffset at, int times = 1)
     {

@@ -30,9 +30,16 @@ public sealed class LeakResponderTests
         }
     }
 
-    private sealed class Providers(string fingerprint, string name) : IProviderKeyRegistry
+    private sealed class Providers(string fingerprint, string name, bool admin = true) : IProviderKeyRegistry
     {
-        public Task<string?> MatchAsync(string candidate, CancellationToken ct) => Task.FromResult(candidate == fingerprint ? name : null);
+        public List<IReadOnlyCollection<string>> Asked { get; } = [];
+
+        public Task<IReadOnlyDictionary<string, IReadOnlyList<string>>?> MatchAsync(IReadOnlyCollection<string> fingerprints, CancellationToken ct)
+        {
+            Asked.Add(fingerprints);
+            IReadOnlyDictionary<string, IReadOnlyList<string>> matches = fingerprints.Where(f => f == fingerprint).ToDictionary(f => f, _ => (IReadOnlyList<string>)[name]);
+            return Task.FromResult(admin ? matches : null);
+        }
     }
 
     [Fact]
@@ -69,12 +76,18 @@ public sealed class LeakResponderTests
         Finding[] found = [new(OpenAi, new Location(".env", 1, 16), fingerprint, "sk-proj-… sha256:0", null),
                            new(OpenAi, new Location(".env", 2, 16), new string('b', 64), "sk-proj-… sha256:1", null)];
 
+        var registry = new Providers(fingerprint, "openai-prod");
         var (without, _) = await new LeakResponder(null, null, revoke: false).RespondAsync(found, default);
-        var (with, _) = await new LeakResponder(null, new Providers(fingerprint, "openai-prod"), revoke: false).RespondAsync(found, default);
+        var (with, _) = await new LeakResponder(null, registry, revoke: false).RespondAsync(found, default);
+        var (notAdmin, error) = await new LeakResponder(null, new Providers(fingerprint, "openai-prod", admin: false), revoke: false).RespondAsync(found, default);
 
         Assert.Equal([Status.Unverified, Status.Unverified], without.Select(o => o.Status));
         Assert.Equal([(Status.Live, "provider 'openai-prod': rotate its key"), (Status.Unknown, "no registered provider has this key")],
             with.Select(o => (o.Status, o.Detail)));
+        // One question for every provider key found.
+        Assert.Equal([[fingerprint, new string('b', 64)]], registry.Asked);
+        Assert.Null(error);
+        Assert.All(notAdmin, o => Assert.Equal((Status.Unverified, LeakResponder.NotAdmin), (o.Status, o.Detail)));
     }
 
     [Fact]

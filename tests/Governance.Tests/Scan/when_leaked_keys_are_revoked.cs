@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Governance.Domain.Operators;
 using Governance.Scan.Cli;
+using Governance.Scan.Response;
 using Governance.Tests.Integration;
 using Governance.Tests.Integration.Roles;
 using TestApi = Governance.Tests.Integration.Api;
@@ -41,6 +42,11 @@ public sealed class when_leaked_keys_are_revoked(GovernanceFixture fx) : IDispos
 
     private static JsonElement Finding(ScanRun run, string rule) => run.Findings().Single(f => f.GetProperty("rule").GetString() == rule);
 
+    /// <summary>
+    /// The issue's "done when": a live virtual key in a deleted file of the history and an OpenAI key in a <c>.env</c>. A
+    /// responder token revokes the virtual key and the proxy refuses it; the provider key stays unverified until an admin
+    /// token matches it, by fingerprint, to the provider it is registered as.
+    /// </summary>
     [Fact]
     public async Task a_live_key_in_a_deleted_file_of_the_history_is_revoked_and_the_proxy_refuses_it()
     {
@@ -48,12 +54,15 @@ public sealed class when_leaked_keys_are_revoked(GovernanceFixture fx) : IDispos
         var app = TestApi.Unique("leaky");
         var leaked = await fx.IssueKey(app, model);
         var bystander = await fx.IssueKey(app, model);
-        // The narrowest role that may revoke this app's keys today (a responder role is planned).
-        var responder = await fx.IssueAppOwner(app);
+        var providerKey = Secrets.OpenAi();
+        var provider = TestApi.Unique("prov");
+        await fx.Api.Post("/api/providers", new { name = provider, kind = "openai", baseUrl = fx.Upstream.BaseUrl, apiKey = providerKey }, 201);
+        // The narrowest role that may revoke keys: it revokes and suspends, and reads a key by id.
+        var responder = await fx.IssueOperator(OperatorRoles.Responder);
         var introducing = _repo.Write("deploy/old-config.yaml", $"gateway:\n  key: {leaked.Key}\n").Commit("config");
         _repo.Git("rm", "-q", "deploy/old-config.yaml");
         _repo.Commit("move the key to the vault");
-        _repo.Write(".env", $"OPENAI_API_KEY={Secrets.OpenAi()}\n").Commit("local settings");
+        _repo.Write(".env", $"OPENAI_API_KEY={providerKey}\n").Commit("local settings");
         Assert.Equal(HttpStatusCode.OK, (await Call(model, leaked.Key)).StatusCode);
 
         var run = await Scan(responder.Token, "--revoke");
@@ -61,14 +70,40 @@ public sealed class when_leaked_keys_are_revoked(GovernanceFixture fx) : IDispos
         Assert.Equal(1, run.ExitCode);
         var key = Finding(run, "governance-virtual-key");
         Assert.Equal((leaked.Id, "revoked", introducing), (key.GetProperty("keyId").GetString(), key.GetProperty("status").GetString(), key.GetProperty("commit").GetString()));
-        Assert.Equal("unverified", Finding(run, "openai-api-key").GetProperty("status").GetString());
+        var unmatched = Finding(run, "openai-api-key");
+        Assert.Equal(("unverified", LeakResponder.NotAdmin), (unmatched.GetProperty("status").GetString(), unmatched.GetProperty("detail").GetString()));
         var refused = await Call(model, leaked.Key);
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         Assert.Equal("revoked", JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("code").GetString());
         var view = await fx.Api.Get($"/api/keys/{leaked.Id}").Json();
         Assert.Equal($"leaked: {introducing}:deploy/old-config.yaml:2", view.GetProperty("statusReason").GetString());
         Assert.Equal(HttpStatusCode.OK, (await Call(model, bystander.Key)).StatusCode);
-        Assert.DoesNotContain(leaked.Key, run.Output + run.Errors);
+
+        var byAdmin = await Scan(GovernanceFixture.AdminToken);
+
+        var matched = Finding(byAdmin, "openai-api-key");
+        Assert.Equal(("live", $"provider '{provider}': rotate its key"), (matched.GetProperty("status").GetString(), matched.GetProperty("detail").GetString()));
+        Assert.Equal("already_revoked", Finding(byAdmin, "governance-virtual-key").GetProperty("status").GetString());
+        Assert.Equal(1, byAdmin.ExitCode);
+        Assert.DoesNotContain(leaked.Key, run.Output + run.Errors + byAdmin.Output + byAdmin.Errors);
+        Assert.DoesNotContain(Secrets.Tail(providerKey), run.Output + run.Errors + byAdmin.Output + byAdmin.Errors);
+    }
+
+    [Fact]
+    public async Task an_app_owner_token_revokes_its_own_apps_keys_and_sees_another_apps_key_as_unknown()
+    {
+        var app = TestApi.Unique("own");
+        var own = await fx.IssueKey(app, "*");
+        var other = await fx.IssueKey(TestApi.Unique("other"), "*");
+        var owner = await fx.IssueAppOwner(app);
+        _repo.Write("own.txt", own.Key).Write("other.txt", other.Key).Commit("two leaks");
+
+        var run = await Scan(owner.Token, "--revoke");
+
+        Assert.Equal(1, run.ExitCode);
+        var statuses = run.Findings().ToDictionary(f => f.GetProperty("keyId").GetString()!, f => f.GetProperty("status").GetString());
+        Assert.Equal(("revoked", "unknown"), (statuses[own.Id], statuses[other.Id]));
+        Assert.Equal("active", (await fx.Api.Get($"/api/keys/{other.Id}").Json()).GetProperty("status").GetString());
     }
 
     [Fact]

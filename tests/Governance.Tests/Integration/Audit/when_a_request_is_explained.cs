@@ -30,13 +30,9 @@ public sealed class when_a_request_is_explained(GovernanceFixture fx)
         return (response.StatusCode, response.Headers.GetValues("x-request-id").Single());
     }
 
-    /// <summary>
-    /// A third-party gateway's allow/deny (POST /api/authorize): a refusal there is recorded one by one, whatever its reason,
-    /// so it can be explained. Returns its denial id.
-    /// </summary>
-    private async Task<string> Authorize(string key, string model) =>
-        (await fx.Api.Post("/api/authorize", new { key, model, maxInputTokens = 0, maxOutputTokens = 10 }, 200).Json())
-        .GetProperty("denialId").GetString()!;
+    /// <summary>A third-party gateway's allow/deny (POST /api/authorize).</summary>
+    private async Task<JsonElement> Authorize(string key, string model) =>
+        await fx.Api.Post("/api/authorize", new { key, model, maxInputTokens = 0, maxOutputTokens = 10 }, 200).Json();
 
     private Task<JsonElement> Explain(string requestId, HttpStatusCode expected = HttpStatusCode.OK, string token = GovernanceFixture.AdminToken) =>
         fx.GetJson($"/api/requests/{requestId}/explanation", expected, token);
@@ -106,20 +102,20 @@ public sealed class when_a_request_is_explained(GovernanceFixture fx)
     }
 
     [Fact]
-    public async Task a_gateways_denial_of_a_revoked_key_shows_the_revocation_and_its_reason()
+    public async Task a_gateways_refusal_of_a_revoked_or_garbage_key_is_counted_and_has_no_denial_id_to_explain()
     {
         var model = await FiveCentModel();
         var key = await fx.IssueKey(Api.Unique("app"), model);
         await fx.Api.Post($"/api/keys/{key.Id}/revoke", new { reason = "leaked in a public repo" }, 200);
 
-        var requestId = await Authorize(key.Key, model);
+        var revoked = await Authorize(key.Key, model);
+        var garbage = await Authorize("sk-not-even-ours", model);
 
-        var explanation = await Explain(requestId);
-        Assert.Equal("revoked", explanation.GetProperty("reason").GetString());
-        Assert.Equal(key.Id, explanation.GetProperty("keyId").GetString());
-        Assert.Equal("leaked in a public repo", explanation.GetProperty("key").GetProperty("statusReason").GetString());
-        Assert.False(Checks(explanation)["key_status"]);
-        Assert.Equal(0, explanation.GetProperty("budgets").GetArrayLength());
+        // Refusals of the key itself are counted per API node and minute (refusals_counted), as the proxy counts them.
+        Assert.Equal(("revoked", key.Id, JsonValueKind.Null),
+            (revoked.GetProperty("reason").GetString(), revoked.GetProperty("keyId").GetString(), revoked.GetProperty("denialId").ValueKind));
+        Assert.Equal(("unknown_key", JsonValueKind.Null, JsonValueKind.Null),
+            (garbage.GetProperty("reason").GetString(), garbage.GetProperty("keyId").ValueKind, garbage.GetProperty("denialId").ValueKind));
     }
 
     [Fact]
@@ -130,7 +126,7 @@ public sealed class when_a_request_is_explained(GovernanceFixture fx)
         var app = Api.Unique("app");
         var key = await fx.IssueKey(app, model);
 
-        var denied = await fx.Api.Post("/api/authorize", new { key = key.Key, model, maxInputTokens = 0, maxOutputTokens = 1000 }, 200).Json();
+        var denied = await Authorize(key.Key, model);
         Assert.Equal("approval_required", denied.GetProperty("reason").GetString());
         var refusal = await Explain(denied.GetProperty("denialId").GetString()!);
         Assert.True(refusal.GetProperty("policy").GetProperty("restricted").GetBoolean());
@@ -169,20 +165,22 @@ public sealed class when_a_request_is_explained(GovernanceFixture fx)
     }
 
     [Fact]
-    public async Task a_gateways_denial_of_a_garbage_key_is_explained_to_auditors_without_the_key_and_is_unknown_to_app_owners()
+    public async Task a_gateways_denial_for_a_model_out_of_scope_is_explained_to_auditors_and_unknown_to_other_apps_owners()
     {
         var model = await FiveCentModel();
         var app = Api.Unique("app");
-        await fx.IssueKey(app, model);
-        var requestId = await Authorize("sk-not-even-ours", model);
+        var key = await fx.IssueKey(app, model);
+        var requestId = (await Authorize(key.Key, await FiveCentModel())).GetProperty("denialId").GetString()!;
 
         var auditor = (await fx.IssueOperator(OperatorRoles.Auditor)).Token;
         var explanation = await Explain(requestId, token: auditor);
-        Assert.Equal("unknown_key", explanation.GetProperty("reason").GetString());
-        Assert.Equal(JsonValueKind.Null, explanation.GetProperty("keyId").ValueKind);
-        Assert.False(Checks(explanation)["credential"]);
-        Assert.DoesNotContain("sk-not-even-ours", explanation.GetRawText());
-        await Explain(requestId, HttpStatusCode.NotFound, (await fx.IssueAppOwner(app)).Token);
+        Assert.Equal("model_not_allowed", explanation.GetProperty("reason").GetString());
+        Assert.Equal(key.Id, explanation.GetProperty("keyId").GetString());
+        Assert.True(Checks(explanation)["credential"]);
+        Assert.False(Checks(explanation)["model_in_scope"]);
+        Assert.DoesNotContain(key.Key, explanation.GetRawText());
+        Assert.Equal(app, (await Explain(requestId, token: (await fx.IssueAppOwner(app)).Token)).GetProperty("app").GetString());
+        await Explain(requestId, HttpStatusCode.NotFound, (await fx.IssueAppOwner(Api.Unique("app"))).Token);
     }
 
     [Fact]

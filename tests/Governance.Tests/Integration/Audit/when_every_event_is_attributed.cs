@@ -3,12 +3,15 @@ using Governance.Projections.Leases;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Governance.Api.Admin;
+using Governance.Api.Catalog;
 using Governance.Domain.Alerts;
 using Governance.Domain.Catalog;
+using Governance.Domain.Leaks;
 using Governance.Domain.Operators;
 using Governance.Projections;
 using Governance.Projections.Audit;
 using Governance.Tests.Domain;
+using Governance.Tests.Integration.Leaks;
 using Governance.Projections.Approvals;
 using Governance.Projections.Budgets;
 using Marten;
@@ -72,7 +75,8 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
         var spare = await Operator(OperatorRoles.Auditor);
         await Post($"/api/operators/{spare.Id}/revoke", new { reason = "left the team" });
         var provider = Api.Unique("prov");
-        await Post("/api/providers", new { name = provider, kind = "openai", baseUrl = fx.Upstream.BaseUrl, apiKey = "sk-" + provider }, status: 201);
+        await Post("/api/providers", new { name = provider, kind = "openai", baseUrl = fx.Upstream.BaseUrl, apiKey = "sk-" + provider + "-old" }, status: 201);
+        await Put($"/api/providers/{provider}/key", new { apiKey = "sk-" + provider });
         var model = Api.Unique("model");
         await Post("/api/models", new { name = model, provider, upstreamModel = "gpt-4o-mini", inputPricePer1M = 0m, outputPricePer1M = 10m }, status: 201);
         await Put($"/api/prices/{model}", new { inputPer1M = 0m, outputPer1M = 10m, source = "contract" });
@@ -84,6 +88,7 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
         var keyId = key.GetProperty("id").GetString()!;
         await Put($"/api/apps/{app}", new { team = Api.Unique("team") });
         await Put($"/api/apps/{app}/webhook", new { url = receiver.Url, secret = "webhook-secret-0123456789abcdef" });
+        await Put($"/api/apps/{app}/leak-policy", new { policy = "alert" });
         await Put($"/api/budgets/key/{keyId}", new { limit = 1m, period = "monthly", thresholds = new[] { 50 } });
         await Put($"/api/keys/{keyId}/models", new { models = new[] { "*" } }, owner.Token);
         await Put($"/api/keys/{keyId}/policy", new { suspendOnAnomaly = true }, owner.Token);
@@ -168,6 +173,8 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
         await Invoke(new LapseAccessRequest(undecided));
 
         await Post($"/api/keys/{second}/revoke", new { reason = "project over" }, owner.Token);
+        // A secret-scanning service reports the key leaked (signed, no operator token): the app's policy only alerts.
+        Assert.Equal(200, (await LeakReporter.ReportAsync(fx, LeakReporter.Ecdsa(fx), LeakReporter.Token(secret))).Status);
         await RotateLegacySecrets(receiver.Url);
         await Post("/api/audit/checkpoints", null, status: 201);
 
@@ -208,9 +215,12 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
         Assert.Equal(edgeB.Id, ActorOf("lease_recalled"));
         Assert.Equal("system:lease-expiry", ActorOf("lease_expired"));
         Assert.Equal(adapter.Id, ActorOf("request_denied"));
-        Assert.Equal(adapter.Id, ActorOf("refusals_counted"));
+        // Also the minutes of the proxy and of the API node (system:api-refusals) when the clock moved past them.
+        Assert.Contains(adapter.Id, events.Where(e => e.Type == "refusals_counted").Select(e => e.Actor));
         Assert.Equal(MasterKeyRotation.Actor, ActorOf("provider_key_reencrypted"));
         Assert.Equal(MasterKeyRotation.Actor, ActorOf("webhook_secret_reencrypted"));
+        Assert.Equal(ProviderFingerprints.Actor, ActorOf("provider_key_fingerprinted"));
+        Assert.Equal(LeakReport.Actor, ActorOf("leak_reported"));
         Assert.True(fx.Verify(await fx.Export()).Intact);
     }
 
@@ -233,6 +243,8 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
         }
         var report = await MasterKeyRotation.RunAsync(fx.Store, new SecretProtector(fx.MasterKey), fx.Clock.GetUtcNow(), default);
         Assert.Contains($"provider {provider}", report.Providers);
+        // What an API node does at start-up for a provider registered before key fingerprints.
+        Assert.Contains(provider, (await ProviderFingerprints.RunAsync(fx.Store, new SecretProtector(fx.MasterKey), fx.Clock.GetUtcNow(), default)).Recorded);
     }
 
     [Fact]

@@ -22,7 +22,7 @@ public sealed class when_bad_keys_flood_the_proxy(GovernanceFixture fx)
     private static readonly IPAddress Attacker = IPAddress.Parse("203.0.113.7"), Neighbour = IPAddress.Parse("203.0.113.8");
 
     private static async Task ShipRefusals(IAlbaHost proxy) =>
-        await proxy.Services.GetServices<IHostedService>().OfType<RefusalShipping>().Single().ShipAsync(all: true);
+        await proxy.Services.GetServices<IHostedService>().OfType<RefusalShipping>().Single().FlushAsync(all: true);
 
     private async Task<IReadOnlyList<RefusalsCounted>> Counted(string adapterId)
     {

@@ -15,8 +15,14 @@ namespace Governance.Tests.Integration.Roles;
 public sealed partial class when_every_endpoint_is_called_by_every_role(GovernanceFixture fx)
 {
     private const string Admin = OperatorRoles.Admin, Approver = OperatorRoles.Approver, Auditor = OperatorRoles.Auditor,
-        AppOwner = OperatorRoles.AppOwner, Adapter = OperatorRoles.Adapter;
+        AppOwner = OperatorRoles.AppOwner, Adapter = OperatorRoles.Adapter, Responder = OperatorRoles.Responder;
     private static readonly string[] Anyone = ["anonymous"];
+
+    /// <summary>
+    /// Authenticated by a signature over the body, not by an operator token (<c>POST /api/leaks</c>): every caller here, an
+    /// admin's token included, is refused 401 (when_leaks_are_reported proves the signed call).
+    /// </summary>
+    private static readonly string[] Signed = ["signed"];
     private static readonly string[] Readers = [Admin, Auditor, Approver, AppOwner];
 
     /// <summary>Ids the rows call with: all of app A, whose app-owner is one of the callers; <see cref="Other"/> is app B's.</summary>
@@ -66,10 +72,12 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
         new("GET", "/docs/{file}", Anyone, _ => "/docs/explorer.js"),
         new("GET", "/ui", Anyone, _ => "/ui"),
         new("GET", "/ui/{file}", Anyone, _ => "/ui/app.js"),
-        new("GET", "/api/me", [Admin, Approver, Auditor, AppOwner, Adapter], _ => "/api/me"),
+        new("GET", "/api/me", [Admin, Approver, Auditor, AppOwner, Adapter, Responder], _ => "/api/me"),
 
         new("POST", "/api/providers", [Admin], _ => "/api/providers"),
         new("GET", "/api/providers", Readers, _ => "/api/providers"),
+        new("PUT", "/api/providers/{name}/key", [Admin], _ => "/api/providers/matrix-provider/key"),
+        new("POST", "/api/providers/match", [Admin], _ => "/api/providers/match"),
         new("POST", "/api/models", [Admin], _ => "/api/models"),
         new("GET", "/api/models", Readers, _ => "/api/models"),
         new("GET", "/api/models/{name}", Readers, w => $"/api/models/{w.Model}"),
@@ -82,10 +90,10 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
 
         new("POST", "/api/keys", [Admin, AppOwner], _ => "/api/keys"),
         new("GET", "/api/keys", Readers, w => $"/api/keys?app={w.App}"),
-        new("GET", "/api/keys/{id}", Readers, w => $"/api/keys/{w.KeyId}"),
+        new("GET", "/api/keys/{id}", [.. Readers, Responder], w => $"/api/keys/{w.KeyId}"),
         new("GET", "/api/keys/{id}/requests", Readers, w => $"/api/keys/{w.KeyId}/requests"),
-        new("POST", "/api/keys/{id}/revoke", [Admin, AppOwner], w => $"/api/keys/{w.KeyId}/revoke"),
-        new("POST", "/api/keys/{id}/suspend", [Admin, AppOwner], w => $"/api/keys/{w.KeyId}/suspend"),
+        new("POST", "/api/keys/{id}/revoke", [Admin, AppOwner, Responder], w => $"/api/keys/{w.KeyId}/revoke"),
+        new("POST", "/api/keys/{id}/suspend", [Admin, AppOwner, Responder], w => $"/api/keys/{w.KeyId}/suspend"),
         new("POST", "/api/keys/{id}/resume", [Admin, AppOwner], w => $"/api/keys/{w.KeyId}/resume"),
         new("POST", "/api/keys/{id}/rotate", [Admin, AppOwner], w => $"/api/keys/{w.KeyId}/rotate"),
         new("PUT", "/api/keys/{id}/models", [Admin, AppOwner], w => $"/api/keys/{w.KeyId}/models"),
@@ -100,6 +108,8 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
         new("PUT", "/api/webhooks/global", [Admin], _ => "/api/webhooks/global"),
         new("PUT", "/api/webhooks/approvers", [Admin], _ => "/api/webhooks/approvers"),
         new("PUT", "/api/apps/{app}/webhook", [Admin], w => $"/api/apps/{w.App}/webhook"),
+        new("PUT", "/api/apps/{app}/leak-policy", [Admin], w => $"/api/apps/{w.App}/leak-policy"),
+        new("POST", "/api/leaks", Signed, _ => "/api/leaks"),
 
         new("GET", "/api/spend", [Admin, Auditor], _ => "/api/spend?by=app"),
         new("GET", "/api/spend/top", [Admin, Auditor], _ => "/api/spend/top?by=app"),
@@ -149,7 +159,7 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
 
 
     /// <summary>The callers of every row: each role, then a caller without a token and one with a revoked admin token.</summary>
-    private static readonly string[] Callers = [Admin, Approver, Auditor, AppOwner, Adapter, "no token", "revoked token"];
+    private static readonly string[] Callers = [Admin, Approver, Auditor, AppOwner, Adapter, Responder, "no token", "revoked token"];
 
     public static TheoryData<string> Rows() => new(Table.Select(r => r.Name));
 
@@ -222,6 +232,7 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
     /// <summary>Null when the caller must get through; otherwise the refusal it must get.</summary>
     private static int? Expected(Row row, string caller) =>
         row.Roles == Anyone ? null
+        : row.Roles == Signed ? 401
         : caller is "no token" or "revoked token" ? 401
         : row.Roles.Contains(caller) ? null
         : 403;
@@ -260,6 +271,7 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
             [Auditor] = auditor.Token,
             [AppOwner] = appOwner,
             [Adapter] = (await fx.IssueOperator(Adapter)).Token,
+            [Responder] = (await fx.IssueOperator(Responder)).Token,
             ["no token"] = null,
             ["revoked token"] = revoked.Token,
         };

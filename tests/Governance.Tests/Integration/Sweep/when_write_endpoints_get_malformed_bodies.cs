@@ -1,4 +1,8 @@
 using System.Security.Cryptography;
+using Governance.Domain.Keys;
+using Governance.Domain.Secrets;
+using Governance.Tests.Integration.Leaks;
+using Governance.Tests.Integration.Proxy;
 
 namespace Governance.Tests.Integration.Sweep;
 
@@ -7,8 +11,8 @@ namespace Governance.Tests.Integration.Sweep;
 /// huge and negative numbers and 100,000-character strings, and as a whole non-JSON, an empty body, a wrong content
 /// type, 10,000 nested arrays and a body past the size limit. Each must be a 4xx problem (the field named where one is at
 /// fault), never a 5xx; afterwards the row's valid body still succeeds. A new write endpoint without a row fails
-/// <see cref="every_write_endpoint_has_a_row"/>. Proxy rows (OpenAI's error shape, <c>param</c>) fit the same
-/// <see cref="SweepRow"/> with another <see cref="SweepTarget"/>.
+/// <see cref="every_write_endpoint_has_a_row"/>. The proxy's endpoints have their sweep in
+/// <see cref="when_proxy_endpoints_get_malformed_bodies"/>.
 /// </summary>
 [Collection(GovernanceCollection.Name)]
 public sealed class when_write_endpoints_get_malformed_bodies(GovernanceFixture fx)
@@ -22,12 +26,16 @@ public sealed class when_write_endpoints_get_malformed_bodies(GovernanceFixture 
         ["POST /api/admin/projections/rebuild"] = "rebuilds every projection; reads no body",
     };
 
-    private const string Admin = "admin", Approver = "approver", Adapter = "adapter";
+    /// <summary><see cref="Signed"/>: no operator token, each body signed with the leak-report secret (<c>POST /api/leaks</c>).</summary>
+    private const string Admin = "admin", Approver = "approver", Adapter = "adapter", Signed = "signed";
 
-    private static readonly SweepRow[] Rows =
+    private static readonly SweepRow<SweepWorld>[] Rows =
     [
         new("POST", "/api/providers", Admin, w => Call("/api/providers",
             new { name = Api.Unique("sweep"), kind = "openai", baseUrl = w.Fx.Upstream.BaseUrl, apiKey = "sk-sweep" })),
+        new("PUT", "/api/providers/{name}/key", Admin, async w => new SweepCall($"/api/providers/{await w.Fx.Provider(w.Fx.Upstream.BaseUrl)}/key",
+            new { apiKey = "sk-sweep-" + Api.Unique("rotated") })),
+        new("POST", "/api/providers/match", Admin, _ => Call("/api/providers/match", new { fingerprints = new[] { SecretFingerprint.Of("sk-sweep") } })),
         new("POST", "/api/models", Admin, w => Call("/api/models",
             new { name = Api.Unique("sweep"), provider = w.Provider, upstreamModel = "gpt-4o-mini", inputPricePer1M = 0.15m, outputPricePer1M = 0.6m, cachedInputPricePer1M = 0.075m }),
             Optional: ["inputPricePer1M", "outputPricePer1M", "cachedInputPricePer1M"]),
@@ -60,6 +68,11 @@ public sealed class when_write_endpoints_get_malformed_bodies(GovernanceFixture 
         new("PUT", "/api/webhooks/global", Admin, w => Call("/api/webhooks/global", Webhook(w))),
         new("PUT", "/api/webhooks/approvers", Admin, w => Call("/api/webhooks/approvers", Webhook(w))),
         new("PUT", "/api/apps/{app}/webhook", Admin, w => Call($"/api/apps/{w.App}/webhook", Webhook(w))),
+        new("PUT", "/api/apps/{app}/leak-policy", Admin, w => Call($"/api/apps/{w.App}/leak-policy", new { policy = "alert" })),
+        // A secret-scanning service's report (one token or an array of them): a key never issued, so nothing is revoked.
+        new("POST", "/api/leaks", Signed, _ => Call("/api/leaks",
+            new { token = KeyFormat.NewKey(KeyFormat.NewKeyId()), type = "governance_virtual_key", url = "https://example.com/sweep", source = "content" }),
+            Optional: ["url", "source"], Batch: true),
 
         new("POST", "/api/authorize", Admin, w => Call("/api/authorize",
             new { key = w.Key, model = w.Model, maxInputTokens = 100, maxOutputTokens = 100 }), Optional: ["maxInputTokens", "maxOutputTokens"]),
@@ -117,16 +130,7 @@ public sealed class when_write_endpoints_get_malformed_bodies(GovernanceFixture 
     public static TheoryData<string> RowNames() => new(Rows.Select(r => r.Name));
 
     [Fact]
-    public void every_write_endpoint_has_a_row()
-    {
-        var writes = fx.Api.RunningEndpoints().Where(e => e.Split(' ')[0] is "POST" or "PUT" or "PATCH" or "DELETE").ToHashSet();
-
-        var missing = writes.Where(e => Rows.All(r => r.Name != e) && !WithoutBody.ContainsKey(e)).ToList();
-        var stale = Rows.Select(r => r.Name).Concat(WithoutBody.Keys).Where(r => !writes.Contains(r)).ToList();
-
-        Assert.True(missing.Count == 0, "Write endpoints without a sweep row: " + string.Join(", ", missing));
-        Assert.True(stale.Count == 0, "Sweep rows for endpoints the API does not have: " + string.Join(", ", stale));
-    }
+    public void every_write_endpoint_has_a_row() => SweepRun.AssertEveryWriteHasARow(fx.Api, Rows.Select(r => r.Name), WithoutBody.Keys, "API");
 
     [Theory]
     [MemberData(nameof(RowNames))]
@@ -134,7 +138,9 @@ public sealed class when_write_endpoints_get_malformed_bodies(GovernanceFixture 
     {
         var row = Rows.Single(r => r.Name == endpoint);
         var world = await SweepWorld.For(fx);
-        var target = new SweepTarget(fx.Api.Server.CreateClient(), world.Tokens[row.Caller], SweepTarget.ProblemDetails);
+        var target = row.Caller == Signed
+            ? new SweepTarget(fx.Api.Server.CreateClient(), null, SweepTarget.ProblemDetails, Sign: body => LeakReporter.Hmac(fx)(body))
+            : new SweepTarget(fx.Api.Server.CreateClient(), world.Tokens[row.Caller], SweepTarget.ProblemDetails);
 
         var wrong = await SweepRun.RunAsync(row, world, target);
 
