@@ -48,19 +48,6 @@ public static class Api
         return model;
     }
 
-    /// <summary>Reads until <paramref name="done"/> or the timeout, then returns the last value read (the caller asserts on it).</summary>
-    public static async Task<T> Eventually<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        var value = await read();
-        while (!done(value) && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(200);
-            value = await read();
-        }
-        return value;
-    }
-
     /// <summary>Every endpoint the host serves, as "METHOD /route/{pattern}" (the names of role-matrix and sweep rows).</summary>
     public static HashSet<string> RunningEndpoints(this IAlbaHost host) =>
         host.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()

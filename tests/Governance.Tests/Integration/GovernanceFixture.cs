@@ -122,8 +122,68 @@ public sealed class GovernanceFixture : IAsyncLifetime
 
     public IDocumentStore Store => Api.Services.GetRequiredService<IDocumentStore>();
 
+    /// <summary>
+    /// The background messages (Wolverine's durable local queues: anomaly checks, alerts, webhook deliveries) whose body
+    /// mentions <paramref name="id"/> and that are not handled yet, by status ("Incoming" or "Scheduled" for a retry).
+    /// Each is written in the transaction of the change that publishes it, so it is here as soon as that change answered.
+    /// </summary>
+    public async Task<Dictionary<string, int>> PendingMessagesAbout(string id)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var query = new NpgsqlCommand(
+            $"select status, count(*)::int from {Schema}_wolverine.wolverine_incoming_envelopes " +
+            "where status <> 'Handled' and position(convert_to(@id, 'UTF8') in body) > 0 group by status", connection);
+        query.Parameters.AddWithValue("id", id);
+        var pending = new Dictionary<string, int>();
+        await using var reader = await query.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+            pending[reader.GetString(0)] = reader.GetInt32(1);
+        return pending;
+    }
+
+    /// <summary>Waits until every background message about <paramref name="id"/> has been handled: then whatever they could do is done.</summary>
+    public Task MessagesHandledAbout(string id, TimeSpan? timeout = null) =>
+        Wait.For(() => PendingMessagesAbout(id), pending => pending.Count == 0, $"the background messages about {id} to be handled", timeout);
+
     /// <summary>A client that calls the proxy as an application would (in-memory transport to the proxy host).</summary>
     public HttpClient ProxyClient() => Proxy.Server.CreateClient();
+}
+
+/// <summary>
+/// The one way a test waits for something another thread, process or queue does: poll a condition until it holds, and
+/// fail the test with <c>what</c> when it does not within the timeout. Never a fixed sleep, and a negative assertion
+/// ("nothing happened") only after waiting for something that proves the work that could have done it has run.
+/// </summary>
+public static class Wait
+{
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>Reads until <paramref name="done"/> holds for the value read, and returns that value.</summary>
+    public static async Task<T> For<T>(Func<Task<T>> read, Func<T, bool> done, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? DefaultTimeout);
+        while (true)
+        {
+            var value = await read();
+            if (done(value))
+                return value;
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail($"Timed out after {(timeout ?? DefaultTimeout).TotalSeconds:N0} s waiting for {what}; last seen: {value}");
+            await Task.Delay(Poll);
+        }
+    }
+
+    /// <summary>Polls until <paramref name="probe"/> finds something, and returns it.</summary>
+    public static async Task<T> For<T>(Func<Task<T?>> probe, string what, TimeSpan? timeout = null) where T : class =>
+        (await For(probe, found => found is not null, what, timeout))!;
+
+    public static Task For(Func<Task<bool>> condition, string what, TimeSpan? timeout = null) =>
+        For(condition, done => done, what, timeout);
+
+    public static Task For(Func<bool> condition, string what, TimeSpan? timeout = null) =>
+        For(() => Task.FromResult(condition()), done => done, what, timeout);
 }
 
 [CollectionDefinition(Name)]

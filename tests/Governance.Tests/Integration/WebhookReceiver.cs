@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -46,17 +48,20 @@ public sealed class WebhookReceiver : IAsyncDisposable
         _app = null;
     }
 
-    public async Task<IReadOnlyList<JsonElement>> WaitForAsync(Func<JsonElement, bool> match, int count, TimeSpan timeout)
+    /// <summary>The deliveries that <paramref name="match"/>, once there are at least <paramref name="count"/> (the test fails otherwise).</summary>
+    public async Task<IReadOnlyList<JsonElement>> WaitForAsync(Func<JsonElement, bool> match, int count, TimeSpan timeout) =>
+        await Wait.For(() => Task.FromResult(Received.Select(r => r.Body).Where(match).ToList()), found => found.Count >= count,
+            $"{count} matching webhook deliveries", timeout);
+
+    /// <summary>
+    /// Verifies a delivery's signature as a receiver must: <c>t=&lt;unix seconds&gt;,v1=&lt;hex HMAC-SHA-256 of "&lt;t&gt;." and the raw
+    /// body under the webhook's secret&gt;</c>, signed at <paramref name="signedAt"/>.
+    /// </summary>
+    public static void AssertSigned(string secret, DateTimeOffset signedAt, string? signature, byte[] raw)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            var found = Received.Select(r => r.Body).Where(match).ToList();
-            if (found.Count >= count)
-                return found;
-            await Task.Delay(100);
-        }
-        return Received.Select(r => r.Body).Where(match).ToList();
+        var t = signedAt.ToUnixTimeSeconds();
+        var mac = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes($"{t}.").Concat(raw).ToArray());
+        Assert.Equal($"t={t},v1={Convert.ToHexStringLower(mac)}", signature);
     }
 
     public ValueTask DisposeAsync() => new(StopAsync());

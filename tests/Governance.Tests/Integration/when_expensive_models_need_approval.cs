@@ -228,11 +228,15 @@ public sealed class when_expensive_models_need_approval(GovernanceFixture fx)
         var id = await Request(model, key.Id, owner);
         var announced = await approvers.WaitForAsync(b => b.GetProperty("requestId").GetString() == id, 1, TimeSpan.FromSeconds(30));
         Assert.Equal("access.requested", Assert.Single(announced).GetProperty("type").GetString());
+        var announcement = approvers.Received.Single(d => d.Body.GetProperty("requestId").GetString() == id);
+        WebhookReceiver.AssertSigned("approvers-secret-0123456789", fx.Clock.GetUtcNow(), announcement.Signature, announcement.Raw);
 
         await fx.Api.Post($"/api/access-requests/{id}/approve", new { comment = "go" }, 200, approver);
         var decided = await requesters.WaitForAsync(b => b.GetProperty("requestId").GetString() == id, 1, TimeSpan.FromSeconds(30));
         var notice = Assert.Single(decided);
         Assert.Equal("access.decided", notice.GetProperty("type").GetString());
         Assert.Equal("granted", notice.GetProperty("status").GetString());
+        var decision = requesters.Received.Single(d => d.Body.GetProperty("requestId").GetString() == id);
+        WebhookReceiver.AssertSigned("requesters-secret-0123456789", fx.Clock.GetUtcNow(), decision.Signature, decision.Raw);
     }
 }

@@ -195,9 +195,7 @@ public sealed class when_adapters_decide_from_memory(GovernanceFixture fx, ITest
 
         // Without a request asking, the lease is topped up in the background: it holds more than the 4 requests' worth
         // left of its first grant (the fake clock stands still, so no renewal is due).
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (Assert.Single(wallet.Holdings().Values).Remaining <= 4 * WorstCase)
-            await Task.Delay(20, deadline.Token);
+        await Wait.For(() => Assert.Single(wallet.Holdings().Values).Remaining > 4 * WorstCase, "the background top-up");
         var budget = await Budget("key", key.Id);
         Assert.Equal(6 * WorstCase, budget.GetProperty("settled").GetDecimal());
         Assert.True(budget.GetProperty("leased").GetDecimal() > 4 * WorstCase, budget.ToString());
@@ -217,9 +215,8 @@ public sealed class when_adapters_decide_from_memory(GovernanceFixture fx, ITest
 
         // A fixed-size top-up (10 requests' worth) would leave at most 15 requests' worth uncommitted: the next burst
         // of this key's traffic would wait for lease calls. Sized to what is in flight, the lease keeps ahead of it.
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (Assert.Single(wallet.Holdings().Values) is var (remaining, inFlight) && remaining - inFlight < 20 * WorstCase)
-            await Task.Delay(20, deadline.Token);
+        await Wait.For(() => Assert.Single(wallet.Holdings().Values) is var (remaining, inFlight) && remaining - inFlight >= 20 * WorstCase,
+            "a top-up sized to what is in flight");
         Assert.Equal(40 * WorstCase, Assert.Single(wallet.Holdings().Values).InFlight);
     }
 
@@ -256,18 +253,14 @@ public sealed class when_adapters_decide_from_memory(GovernanceFixture fx, ITest
                 .Select(e => e.EventTypeName).ToList();
         }
         // The renewal rounds run on the adapter's (fake) clock: move it a second at a time until a round has done its work.
-        async Task<IReadOnlyList<string>> AdvanceUntil(Func<IReadOnlyList<string>, bool> done)
-        {
-            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-            while (true)
+        Task<IReadOnlyList<string>> AdvanceUntil(Func<IReadOnlyList<string>, bool> done) =>
+            Wait.For(async () =>
             {
                 var events = await LeaseEvents();
-                if (done(events))
-                    return events;
-                fx.Clock.Advance(TimeSpan.FromSeconds(1));
-                await Task.Delay(10, deadline.Token);
-            }
-        }
+                if (!done(events))
+                    fx.Clock.Advance(TimeSpan.FromSeconds(1));
+                return events;
+            }, done, "a renewal round to do its work");
 
         // Used (its grant was for a request): renewed. Then idle for a whole round: given back, not renewed again.
         await AdvanceUntil(events => events.Contains("lease_extended"));

@@ -151,7 +151,7 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
 
         // A spend spike ($20 in an hour against nothing before): the anomaly check suspends the key on its own.
         await Post("/api/usage", Usage(keyId, model, 2_000_000), adapter.Token);
-        await Eventually(async () => (await Events(start)).Any(e => e.Type == "spend_anomaly_detected" && e.Stream == keyId));
+        await Wait.For(async () => (await Events(start)).Any(e => e.Type == "spend_anomaly_detected" && e.Stream == keyId), "the anomaly check to flag the key");
 
         // Approvals: granted then revoked, rejected, withdrawn, granted until it expires, and one nobody decides.
         var restricted = Api.Unique("model");
@@ -278,15 +278,4 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
             .Select(l => new Row(l.GetProperty("sequence").GetInt64(), l.GetProperty("stream").GetString()!, l.GetProperty("type").GetString()!,
                 l.GetProperty("actor").GetString(), l.GetProperty("correlationId").GetString()))
             .ToList();
-
-    /// <summary>Waits for work a Wolverine queue does in the background (the anomaly check), without sleeping blindly.</summary>
-    private static async Task Eventually(Func<Task<bool>> done)
-    {
-        var started = DateTime.UtcNow;
-        while (!await done())
-        {
-            Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(30), "timed out");
-            await Task.Delay(200);
-        }
-    }
 }

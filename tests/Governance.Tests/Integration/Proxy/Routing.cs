@@ -70,30 +70,18 @@ public static class Routing
     /// poll the ledger until the entry is there, up to a generous deadline.
     /// </summary>
     public static Task<RequestRecord> RecordedEventually(this GovernanceFixture fx, string requestId) =>
-        Eventually(() => fx.Recorded(requestId), $"Request {requestId} was never recorded.");
+        Wait.For(() => fx.Recorded(requestId), $"request {requestId} to be recorded");
 
     /// <summary>
     /// The key's only logged request, once recorded. A streaming client is done when it reads <c>[DONE]</c>, which may
     /// be before the proxy has written the call to the ledger.
     /// </summary>
     public static Task<RequestRecord> OnlyRecordedForKeyEventually(this GovernanceFixture fx, string keyId) =>
-        Eventually(async () =>
+        Wait.For(async () =>
         {
             await using var session = fx.Store.QuerySession();
             return (await RequestLog.PageAsync(session, new RequestFilter(KeyId: keyId), null, 2, default))!.SingleOrDefault();
-        }, $"No request of key {keyId} was recorded.");
-
-    private static async Task<T> Eventually<T>(Func<Task<T?>> probe, string failure) where T : class
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (true)
-        {
-            if (await probe() is { } found)
-                return found;
-            Assert.True(DateTime.UtcNow < deadline, failure);
-            await Task.Delay(25);
-        }
-    }
+        }, $"a request of key {keyId} to be recorded");
 
     public static string RequestId(this HttpResponseMessage response) => Assert.Single(response.Headers.GetValues("x-request-id"));
 

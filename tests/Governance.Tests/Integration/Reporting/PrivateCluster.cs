@@ -64,8 +64,7 @@ public sealed class PrivateCluster : IAsyncDisposable
         foreach (var child in children)
             await RunAsync("kill", "-9", child.ToString(), "--ignore");
         foreach (var pid in children.Prepend(postmaster))
-            while (Directory.Exists($"/proc/{pid}"))
-                await Task.Delay(10);
+            await Wait.For(() => !Directory.Exists($"/proc/{pid}"), $"PostgreSQL process {pid} to die", TimeSpan.FromSeconds(30));
     }
 
     private static int? ParentOf(string pid)

@@ -82,16 +82,8 @@ public sealed class ReportingAdapter : IAsyncDisposable
     }
 
     /// <summary>Waits until the API has acknowledged everything appended (the shipper's work, not a projection's).</summary>
-    public async Task DrainedAsync(TimeSpan within)
-    {
-        var deadline = DateTime.UtcNow + within;
-        while (Journal.Backlog.PendingRecords > 0)
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"The journal still holds {Journal.Backlog.PendingRecords} records after {within}.");
-            await Task.Delay(50);
-        }
-    }
+    public Task DrainedAsync(TimeSpan within) =>
+        Wait.For(() => Journal.Backlog.PendingRecords == 0, $"the journal to be shipped (it holds {Journal.Backlog.PendingRecords} records)", within);
 
     public async ValueTask DisposeAsync()
     {
@@ -104,13 +96,15 @@ public sealed class ReportingAdapter : IAsyncDisposable
 
 public static class Ledger
 {
-    /// <summary>How many ledger entries (request_completed events) each request id has.</summary>
-    public static async Task<Dictionary<string, long>> EntriesAsync(string connectionString, string schema, IReadOnlyCollection<string> requestIds)
+    /// <summary>How many ledger entries (request_completed events, or another <paramref name="type"/>) each request id has.</summary>
+    public static async Task<Dictionary<string, long>> EntriesAsync(
+        string connectionString, string schema, IReadOnlyCollection<string> requestIds, string type = "request_completed")
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         await using var query = new NpgsqlCommand(
-            $"select stream_id, count(*) from {schema}.mt_events where type = 'request_completed' and stream_id = any(@ids) group by stream_id", connection);
+            $"select stream_id, count(*) from {schema}.mt_events where type = @type and stream_id = any(@ids) group by stream_id", connection);
+        query.Parameters.AddWithValue("type", type);
         query.Parameters.AddWithValue("ids", requestIds.ToArray());
         var counts = new Dictionary<string, long>();
         await using var reader = await query.ExecuteReaderAsync();

@@ -47,8 +47,7 @@ public sealed class when_usage_is_shipped_from_the_journal(GovernanceFixture fx)
             FailedAttempts = [new FailedAttempt(model, "backup", 503, AttemptFailures.ServerError, 40)],
         }).ToList();
         await Parallel.ForEachAsync(reports, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (r, ct) => await adapter.Journal.AppendAsync(r, ct));
-        while (_link.FailedCalls < 3)
-            await Task.Delay(20);
+        await Wait.For(() => _link.FailedCalls >= 3, "the shipper to fail against the API that is down");
         Assert.Equal(300, adapter.Journal.Backlog.PendingRecords);
         Assert.NotNull(adapter.Journal.Backlog.OldestPendingAt);
 
@@ -102,8 +101,7 @@ public sealed class when_usage_is_shipped_from_the_journal(GovernanceFixture fx)
             _link.LoseAnswers = true;
             _link.Down = false;
             var failed = _link.FailedCalls;
-            while (_link.FailedCalls < failed + 3)
-                await Task.Delay(20);
+            await Wait.For(() => _link.FailedCalls >= failed + 3, "the shipper to lose three answers");
             Assert.Equal(50, first.Journal.Backlog.PendingRecords);
         }
 

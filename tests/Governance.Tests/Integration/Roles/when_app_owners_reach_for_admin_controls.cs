@@ -63,8 +63,8 @@ public sealed class when_app_owners_reach_for_admin_controls(GovernanceFixture f
             requestId = Api.RequestId(), keyId = key.Id, model, inputTokens = 0, cachedTokens = 0, outputTokens = 2_000_000, reasoningTokens = 0,
             latencyMs = 5, status = 200,
         }, 200);
-        var suspended = await Api.Eventually(() => fx.Api.Get($"/api/keys/{key.Id}").Json(),
-            k => k.GetProperty("status").GetString() == "suspended", TimeSpan.FromSeconds(30));
+        var suspended = await Wait.For(() => fx.Api.Get($"/api/keys/{key.Id}").Json(),
+            k => k.GetProperty("status").GetString() == "suspended", "the anomaly check to suspend the key");
         Assert.Equal("system:anomaly-detector", suspended.GetProperty("suspendedBy").GetString());
 
         var refused = await fx.Api.Post($"/api/keys/{key.Id}/resume", new { }, 403, owner.Token).Json();
