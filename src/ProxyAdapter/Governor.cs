@@ -1,10 +1,10 @@
+using Governance.Contracts.Usage;
 using Governance.Domain.Access;
 using Governance.Domain.Approvals;
+using Governance.Domain.Budgets;
 using Governance.Domain.Catalog;
 using Governance.Domain.Keys;
 using Governance.Domain.Pricing;
-using Governance.Projections.Budgets;
-using Governance.Projections.Usage;
 
 namespace ProxyAdapter;
 

@@ -1,6 +1,6 @@
 using Governance.Domain.Access;
-using Governance.Projections.Audit;
-using Governance.Projections.Hosting;
+using Governance.Hosting;
+using Governance.Hosting.Audit;
 using ProxyAdapter.Surfaces;
 
 namespace ProxyAdapter;

@@ -1,7 +1,7 @@
-using Governance.Projections;
-using Governance.Projections.Audit;
-using Governance.Projections.Hosting;
-using Governance.Projections.Outbound;
+using Governance.Hosting;
+using Governance.Hosting.Audit;
+using Governance.Hosting.Outbound;
+using Governance.Hosting.Secrets;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using ProxyAdapter;
 using ProxyAdapter.Governance;
@@ -15,7 +15,7 @@ var builder = WebApplication.CreateBuilder(args);
 // No document store, no message runtime, no PostgreSQL connection: the adapter talks to the governance API only
 // (docs/gateway.md, "What the proxy runs"). A ConnectionStrings__Governance left in its environment is ignored.
 builder.Services.TryAddSingleton(TimeProvider.System);
-builder.Services.AddSingleton(GovernanceSettings.ProtectorFrom(builder.Configuration));
+builder.Services.AddSingleton(MasterKeys.ProtectorFrom(builder.Configuration));
 builder.Services.AddSingleton(LedgerOptions.From(builder.Configuration));
 // Which provider addresses may be called (docs/gateway.md, "Provider addresses").
 builder.Services.AddSingleton(OutboundPolicy.From(builder.Configuration));

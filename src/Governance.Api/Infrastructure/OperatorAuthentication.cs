@@ -1,8 +1,8 @@
-using Governance.Projections.Hosting;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text.Encodings.Web;
 using Governance.Domain.Operators;
+using Governance.Hosting;
 using Marten;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;

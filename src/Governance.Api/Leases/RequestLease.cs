@@ -1,13 +1,15 @@
 using System.Security.Claims;
 using FluentValidation;
 using Governance.Api.Infrastructure;
+using Governance.Contracts.Leases;
 using Governance.Domain.Access;
 using Governance.Domain.Budgets;
 using Governance.Domain.Catalog;
 using Governance.Domain.Keys;
 using Governance.Domain.Operators;
-using Governance.Projections;
 using Governance.Projections.Leases;
+using Governance.Store.Access;
+using Governance.Store.Leases;
 using Wolverine.Http;
 using Wolverine.Marten;
 
@@ -36,26 +38,6 @@ public sealed record RequestLease(string AdapterId, string KeyId, string? Model,
                 .WithMessage($"'want' must be at least 'need' and at most {MaxAmount}.");
         }
     }
-}
-
-/// <summary>
-/// Always 200 for a decision, like /api/authorize. <see cref="Granted"/> with a slice per budget level (none when the
-/// key has no budget). Otherwise <see cref="Reason"/>: a key or model refusal (<c>revoked</c>, <c>approval_required</c>, …);
-/// <c>retry</c>: other adapters' leases were recalled (<see cref="Recalled"/>), or the caller's own lease holds its share
-/// (<c>Leases__MaxShare</c>) until usage draws on it: ask again after <see cref="RetryAfterMs"/>;
-/// <c>budget_exceeded</c>: even with them the level in <see cref="Shortfall"/> cannot give the need;
-/// <c>too_many_leases</c>: the adapter holds as many open leases as it may.
-/// </summary>
-public sealed record LeaseResult(
-    bool Granted, string? Reason, string KeyId, IReadOnlyList<LeaseSliceView> Slices, IReadOnlyList<string> Recalled, int? RetryAfterMs,
-    LeaseShortfall? Shortfall)
-{
-    public const string Retry = "retry";
-
-    /// <summary>The adapter holds <c>Leases__MaxOpenPerAdapter</c> open leases already: it must return or let some expire first.</summary>
-    public const string TooManyLeases = "too_many_leases";
-
-    public static LeaseResult Refused(string keyId, string reason) => new(false, reason, keyId, [], [], null, null);
 }
 
 [Roles(OperatorRoles.Adapter)]

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net.ServerSentEvents;
 using System.Text.Json;
-using Governance.Projections.Feed;
+using Governance.Contracts.Feed;
 
 namespace ProxyAdapter.Governance;
 

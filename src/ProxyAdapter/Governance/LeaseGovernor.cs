@@ -1,10 +1,9 @@
 using System.Collections.Concurrent;
+using Governance.Contracts.Usage;
 using Governance.Domain.Access;
 using Governance.Domain.Budgets;
 using Governance.Domain.Catalog;
 using Governance.Domain.Keys;
-using Governance.Projections.Budgets;
-using Governance.Projections.Usage;
 using ProxyAdapter.Reporting;
 
 namespace ProxyAdapter.Governance;

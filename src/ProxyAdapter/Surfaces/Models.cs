@@ -1,4 +1,3 @@
-using Governance.Domain.Access;
 using Governance.Domain.Catalog;
 
 namespace ProxyAdapter.Surfaces;

@@ -1,0 +1,16 @@
+namespace Governance.Domain.Budgets;
+
+public sealed record HoldRequest(string KeyId, string App, string? GrantId, string Model, int PriceVersion, decimal Amount, TimeSpan Ttl, string Actor)
+{
+    /// <summary>Who may settle the hold (<see cref="ReservationOpened.HeldBy"/>); the actor when not said.</summary>
+    public string? Holder { get; init; }
+}
+
+/// <summary>
+/// The result of an authorization hold. <see cref="Standings"/> are after the hold (or as they stood, when denied).
+/// <see cref="Refusal"/>: a denial that is not a budget's (an adapter's lease answer, or <c>governance_unavailable</c>).
+/// </summary>
+public sealed record HoldOutcome(bool Allowed, string? ReservationId, DateTimeOffset? ExpiresAt, IReadOnlyList<BudgetStanding> Standings, BudgetStanding? Shortfall)
+{
+    public string? Refusal { get; init; }
+}
