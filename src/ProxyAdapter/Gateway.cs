@@ -99,7 +99,7 @@ public sealed partial class Gateway(
         {
             _metrics.Decided(admission.Decision.Reason, arrived);
             var denied = _governor.RecordDenialAsync(RequestDenied.Of(RequestIds.Of(http), presentedKey, admission.Decision, shape.Model, adapter.Actor, now));
-            await AnswerAsync(http, errors.Denied(admission.Decision.HttpStatus, admission.Decision.Reason!));
+            await AnswerAsync(http, errors.Denied(admission.Decision.Denial!));
             await denied;
             return;
         }
@@ -141,7 +141,7 @@ public sealed partial class Gateway(
                 var refusal = admission.Decision with { Allowed = false, Reason = hold.Refusal ?? DenialReasons.GovernanceUnavailable };
                 _limiter.Complete(permit, 0, now);
                 var denied = _governor.RecordDenialAsync(RequestDenied.Of(RequestIds.Of(http), presentedKey, refusal, shape.Model, adapter.Actor, now));
-                await AnswerAsync(http, errors.Denied(refusal.HttpStatus, refusal.Reason!));
+                await AnswerAsync(http, errors.Denied(refusal.Denial!));
                 await denied;
                 return;
             }

@@ -54,15 +54,11 @@ public static class RequestLeaseEndpoint
         var now = clock.GetUtcNow();
         var key = await session.LoadAsync<VirtualKey>(command.KeyId, ct);
         var model = key is null || command.Model is null ? null : await session.LoadAsync<ModelDefinition>(command.Model, ct);
-        var refusal = LeaseDecider.Refusal(key, command.Model, model, now);
-        string? grantId = null;
-        if (refusal is null && model is { IsRestricted: true })
-        {
-            grantId = (await AccessCheck.ActiveGrantAsync(session, key!.Id, key.App, model.Id, now, ct))?.Id;
-            refusal = grantId is null ? DenialReasons.ApprovalRequired : null;
-        }
-        if (refusal is not null)
-            return Results.Ok(LeaseResult.Refused(command.KeyId, refusal));
+        var standing = LeaseDecider.Standing(key, command.Model, model, now);
+        var grant = standing.NeedsGrant(model) ? await AccessCheck.ActiveGrantAsync(session, key!.Id, key.App, model!.Id, now, ct) : null;
+        if (standing.WithGrant(model, grant) is { Allowed: false } refused)
+            return Results.Ok(LeaseResult.Refused(command.KeyId, refused.Reason!));
+        var grantId = grant?.Id;
 
         var decision = await LeaseBook.RequestAsync(session, outbox,
             new LeaseRequest(command.AdapterId, key!.Id, key.App, grantId, command.Need, command.Want, user.Actor(), command.Recall ?? true), options.Sizing, now, ct);

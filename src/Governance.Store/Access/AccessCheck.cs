@@ -19,14 +19,8 @@ public static class AccessCheck
         var key = keyId is null ? null : await session.LoadAsync<VirtualKey>(keyId, ct);
         var definition = key is null ? null : await session.LoadAsync<ModelDefinition>(model, ct);
         var decision = AccessDecision.Decide(presentedKey, key, model, definition, now);
-        if (!decision.Allowed || definition is not { IsRestricted: true })
-            return new AccessCheckResult(decision, definition, null);
-
-        // A restricted model needs an active grant for the key or its app, enforced by time at every decision.
-        var grant = await ActiveGrantAsync(session, key!.Id, key.App, model, now, ct);
-        return grant is null
-            ? new AccessCheckResult(decision with { Allowed = false, Reason = DenialReasons.ApprovalRequired }, definition, null)
-            : new AccessCheckResult(decision, definition, grant);
+        var grant = decision.NeedsGrant(definition) ? await ActiveGrantAsync(session, key!.Id, key.App, model, now, ct) : null;
+        return new AccessCheckResult(decision.WithGrant(definition, grant), definition, grant);
     }
 
     public static async Task<AccessRequest?> ActiveGrantAsync(IQuerySession session, string keyId, string app, string model, DateTimeOffset now, CancellationToken ct)

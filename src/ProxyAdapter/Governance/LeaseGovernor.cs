@@ -41,10 +41,8 @@ public sealed class LeaseGovernor : IGovernor
         var key = KnownKey(presentedKey);
         var definition = key is null ? null : _state.Model(model);
         var decision = AccessDecision.Decide(presentedKey, key, model, definition, now);
-        // A restricted model needs an active grant for the key or its app, checked by time (as AccessCheck does).
-        var grant = decision.Allowed && definition!.IsRestricted ? _state.ActiveGrant(key!.Id, key.App, model, now) : null;
-        if (decision.Allowed && definition!.IsRestricted && grant is null)
-            decision = decision with { Allowed = false, Reason = DenialReasons.ApprovalRequired };
+        var grant = decision.NeedsGrant(definition) ? _state.ActiveGrant(key!.Id, key.App, model, now) : null;
+        decision = decision.WithGrant(definition, grant);
         if (decision.Allowed && definition is not { IsRouted: true })
             decision = decision with { Allowed = false, Reason = DenialReasons.UnknownModel };
         if (!decision.Allowed)
@@ -69,11 +67,16 @@ public sealed class LeaseGovernor : IGovernor
         if (!standing.Allowed)
             return (standing, []);
         var allowed = _state.Models
-            .Where(m => m.IsRouted && AccessDecision.Decide(presentedKey, key, m.Id, m, now).Allowed)
-            .Where(m => !m.IsRestricted || _state.ActiveGrant(key!.Id, key.App, m.Id, now) is not null)
+            .Where(m => m.IsRouted && Decide(presentedKey, key!, m, now).Allowed)
             .OrderBy(m => m.Id, StringComparer.Ordinal)
             .ToList();
         return (standing, Candidates(allowed, now));
+    }
+
+    private AccessDecision Decide(string presentedKey, VirtualKey key, ModelDefinition definition, DateTimeOffset now)
+    {
+        var decision = AccessDecision.Decide(presentedKey, key, definition.Id, definition, now);
+        return decision.WithGrant(definition, decision.NeedsGrant(definition) ? _state.ActiveGrant(key.Id, key.App, definition.Id, now) : null);
     }
 
     public async Task<HoldOutcome> HoldAsync(HoldRequest request, DateTimeOffset now, CancellationToken ct)
