@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using ProxyAdapter;
 using ProxyAdapter.Governance;
 using ProxyAdapter.Observability;
+using ProxyAdapter.Pipeline;
 using ProxyAdapter.Reporting;
 using ProxyAdapter.Routing;
 using ProxyAdapter.Surfaces;
@@ -27,6 +28,11 @@ builder.Services.AddSingleton<DeploymentHealth>();
 builder.Services.AddGovernanceApiClient(GovernanceApiOptions.From(builder.Configuration));
 // Decides from memory: the change feed's copy and budget leases (docs/gateway.md, "Deciding from memory").
 builder.Services.AddLeaseGovernor(builder.Configuration);
+builder.Services.AddSingleton<BodyReader>();
+builder.Services.AddSingleton<RequestParser>();
+builder.Services.AddSingleton<Admitter>();
+builder.Services.AddSingleton<RateLimitStage>();
+builder.Services.AddSingleton<HoldStage>();
 builder.Services.AddSingleton<Gateway>();
 // Step 1 of every call: the address's failed-key throttle and the key, from the headers, before the body is read;
 // refusals decided there are counted per minute, not recorded one by one (docs/gateway.md, "Refusals from the headers").

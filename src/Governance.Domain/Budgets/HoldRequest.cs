@@ -7,10 +7,7 @@ public sealed record HoldRequest(string KeyId, string App, string? GrantId, stri
 }
 
 /// <summary>
-/// The result of an authorization hold. <see cref="Standings"/> are after the hold (or as they stood, when denied).
-/// <see cref="Refusal"/>: a denial that is not a budget's (an adapter's lease answer, or <c>governance_unavailable</c>).
+/// The result of an authorization hold in the API's budget windows. <see cref="ReservationId"/>: the reservation usage
+/// captures. <see cref="Standings"/> are after the hold (or as they stood, when denied).
 /// </summary>
-public sealed record HoldOutcome(bool Allowed, string? ReservationId, DateTimeOffset? ExpiresAt, IReadOnlyList<BudgetStanding> Standings, BudgetStanding? Shortfall)
-{
-    public string? Refusal { get; init; }
-}
+public sealed record HoldOutcome(bool Allowed, string? ReservationId, DateTimeOffset? ExpiresAt, IReadOnlyList<BudgetStanding> Standings, BudgetStanding? Shortfall);

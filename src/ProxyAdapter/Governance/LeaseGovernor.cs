@@ -79,7 +79,7 @@ public sealed class LeaseGovernor : IGovernor
         return decision.WithGrant(definition, decision.NeedsGrant(definition) ? _state.ActiveGrant(key.Id, key.App, definition.Id, now) : null);
     }
 
-    public async Task<HoldOutcome> HoldAsync(HoldRequest request, DateTimeOffset now, CancellationToken ct)
+    public async Task<HoldAnswer> HoldAsync(HoldRequest request, DateTimeOffset now, CancellationToken ct)
     {
         var levels = new List<(BudgetLevel, string)>();
         void Need(BudgetLevel level, string? owner)
@@ -92,26 +92,24 @@ public sealed class LeaseGovernor : IGovernor
         Need(BudgetLevel.Team, _state.TeamOf(request.App));
         Need(BudgetLevel.Grant, request.GrantId);
 
-        var admissionId = AdmissionPrefix + Guid.NewGuid().ToString("N");
+        var admission = new LeaseAdmission(AdmissionPrefix + Guid.NewGuid().ToString("N"));
         var decidedAt = _state.Seen;
-        var outcome = await _wallet.AdmitAsync(admissionId, request.KeyId, request.Model, levels, request.Amount, ct);
-        return outcome switch
-        {
-            { Allowed: true } => Admitted(admissionId, request.Amount, decidedAt),
-            { Shortfall: { } shortfall } => new HoldOutcome(false, null, null, [shortfall], shortfall),
-            _ => new HoldOutcome(false, null, null, [], null) { Refusal = outcome.Refusal },
-        };
+        var outcome = await _wallet.AdmitAsync(admission.Id, request.KeyId, request.Model, levels, request.Amount, ct);
+        if (!outcome.Allowed)
+            return new HoldAnswer(null, outcome.Shortfall, outcome.Shortfall is null ? outcome.Refusal : null);
+        _admitted[admission.Id] = (request.Amount, decidedAt);
+        return new HoldAnswer(admission, null, null);
     }
 
-    public async Task RecordAsync(UsageReport report)
+    public async Task RecordAsync(UsageReport report, LeaseAdmission? admission)
     {
-        // The admission id stood in for a reservation: the request's cost is drawn from the leases it was admitted under.
-        if (report.ReservationId is { } id && id.StartsWith(AdmissionPrefix, StringComparison.Ordinal))
+        // The request's cost is drawn from the leases it was admitted under.
+        if (admission is not null)
         {
-            _admitted.TryRemove(id, out var admitted);
+            _admitted.TryRemove(admission.Id, out var admitted);
             report = report with
             {
-                ReservationId = null, LeaseIds = _wallet.Bind(id, report.RequestId), WorstCaseCost = admitted.WorstCase, DecidedAtSequence = admitted.DecidedAt,
+                LeaseIds = _wallet.Bind(admission.Id, report.RequestId), WorstCaseCost = admitted.WorstCase, DecidedAtSequence = admitted.DecidedAt,
             };
         }
         try
@@ -134,12 +132,6 @@ public sealed class LeaseGovernor : IGovernor
         {
             _log.LogError(e, "Could not record the denial of request {RequestId}", denied.RequestId);
         }
-    }
-
-    private HoldOutcome Admitted(string admissionId, decimal worstCase, long decidedAt)
-    {
-        _admitted[admissionId] = (worstCase, decidedAt);
-        return new HoldOutcome(true, admissionId, null, [], null);
     }
 
     /// <summary>The key whose id the presented key embeds (a well-formed key with a valid checksum), if the copy has it.</summary>
