@@ -72,6 +72,8 @@ app.UseTrustedProxies(builder.Configuration);
 app.UseRequestLogScope(http => http.TraceIdentifier);
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+// Adapters state the version of the wire records they speak; one this API does not speak is refused at once.
+app.UseContractVersionCheck();
 app.UseAuthentication();
 app.UseAuthorization();
 // Every event a request appends names the operator token and the request's correlation id (docs/audit.md).

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Governance.Contracts;
 using Governance.Contracts.Feed;
 using Governance.Contracts.Leases;
 using Governance.Hosting.Audit;
@@ -22,6 +23,7 @@ public sealed class GovernanceClient(IHttpClientFactory clients, AdapterOptions 
     {
         using var timeout = Deadline(ct, options.SnapshotTimeout);
         using var response = await Http().GetAsync("api/feed/snapshot", HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        await EnsureSpokenAsync(response, timeout.Token);
         response.EnsureSuccessStatusCode();
         await using var body = await response.Content.ReadAsStreamAsync(timeout.Token);
         return await SnapshotReader.ReadAsync(body, state, Json, timeout.Token);
@@ -53,6 +55,20 @@ public sealed class GovernanceClient(IHttpClientFactory clients, AdapterOptions 
     /// </summary>
     public Task<LeaseView?> ReturnAsync(string leaseId, decimal unused, int? grants, CancellationToken ct) =>
         PostAsync<LeaseView>($"api/leases/{leaseId}/return", new { unused, grants }, Own("return"), ct);
+
+    /// <summary>
+    /// An API that does not speak this adapter's contract version (<see cref="ContractVersion"/>) refuses its first call
+    /// (the snapshot, the feed): the error then says so in the API's words (which versions it speaks), not as a bare 400.
+    /// </summary>
+    public static async Task EnsureSpokenAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        if (response.StatusCode != HttpStatusCode.BadRequest)
+            return;
+        var body = await response.Content.ReadAsStringAsync(ct);
+        if (body.Contains("contract_version_unsupported", StringComparison.Ordinal))
+            throw new HttpRequestException($"The governance API refuses this adapter's contract version {ContractVersion.Current}: {body}",
+                null, response.StatusCode);
+    }
 
     /// <summary>The correlation id of the adapter's own background work (renewals, recall answers, shutdown returns).</summary>
     public static string Own(string what) => $"{OwnCorrelationPrefix}{what}-{Guid.NewGuid():N}";
