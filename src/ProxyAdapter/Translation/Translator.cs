@@ -6,6 +6,7 @@ using ProxyAdapter.Translation.Azure;
 using ProxyAdapter.Translation.Chat;
 using ProxyAdapter.Translation.Gemini;
 using ProxyAdapter.Translation.Messages;
+using ProxyAdapter.Translation.Responses;
 
 namespace ProxyAdapter.Translation;
 
@@ -38,8 +39,17 @@ public static class Translator
                 return Passthrough(api, body, target, ChatPath(target), out call);
             case ClientApi.Messages when kind == TargetKinds.Anthropic:
                 return Passthrough(api, body, target, "/messages", out call);
+            case ClientApi.Responses when kind is TargetKinds.OpenAi or TargetKinds.AzureOpenAi:
+                return Passthrough(api, body, target, kind == TargetKinds.OpenAi ? "/responses" : AzureOpenAi.Path(target, "responses"), out call);
             case ClientApi.ChatCompletions:
                 return Chat(api, body, target, out call);
+            case ClientApi.Responses:
+                if (ResponsesRequestReader.Read(body, kind, out var fromResponses, out var echo) is { } invalidResponses)
+                    return invalidResponses;
+                if (Chat(api, fromResponses, target, out call) is { } invalidChat)
+                    return invalidChat;
+                call = call with { Echo = echo };
+                return null;
             case ClientApi.Messages:
                 if (MessagesRequestReader.Read(body, kind, out var fromMessages) is { } invalidMessages)
                     return invalidMessages;
@@ -67,6 +77,7 @@ public static class Translator
         var written = call.Api switch
         {
             ClientApi.Messages => MessageWriter.Write(answer, stamp),
+            ClientApi.Responses => ResponseWriter.Write(answer, stamp, call.Echo),
             _ => ChatCompletionWriter.Write(answer, stamp),
         };
         return written is null ? null : new TranslatedAnswer(written, answer.Usage);
@@ -83,6 +94,7 @@ public static class Translator
         IStreamEncoder encoder = call.Api switch
         {
             ClientApi.Messages => new MessageEventEncoder(stamp),
+            ClientApi.Responses => new ResponseEventEncoder(stamp, call.Echo),
             _ => new ChatChunkEncoder(stamp, call.IncludeUsage),
         };
         return new StreamTranslator(decoder, encoder, call.Choices, call.JsonTool);
@@ -137,7 +149,7 @@ public static class Translator
         }
         if (ChatRequestReader.Read(chat, kind, out var request) is { } invalid)
             return invalid;
-        if (api == ClientApi.Messages && request.N != 1)
+        if (api != ClientApi.ChatCompletions && request.N != 1)
             return Refusals.UnsupportedValue("n", kind, "must be 1");
         switch (kind)
         {
