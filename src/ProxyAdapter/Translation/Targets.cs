@@ -42,6 +42,9 @@ public sealed record ModelTarget(string Kind, string UpstreamModel)
     /// <summary>Azure OpenAI's <c>api-version</c> (e.g. <c>2024-10-21</c>); null for Azure's v1 API (<c>/openai/v1/…</c>).</summary>
     public string? AzureApiVersion { get; init; }
 
+    /// <summary>Bedrock's AWS region (<c>us-east-1</c>, …): its host and its SigV4 scope.</summary>
+    public string? AwsRegion { get; init; }
+
     /// <summary>The <c>anthropic-version</c> header sent to Anthropic when the client did not send one.</summary>
     public string AnthropicVersion { get; init; } = "2023-06-01";
 

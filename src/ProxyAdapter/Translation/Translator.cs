@@ -3,6 +3,7 @@ using Governance.Domain.Usage;
 using ProxyAdapter.Surfaces;
 using ProxyAdapter.Translation.Anthropic;
 using ProxyAdapter.Translation.Azure;
+using ProxyAdapter.Translation.Bedrock;
 using ProxyAdapter.Translation.Chat;
 using ProxyAdapter.Translation.Gemini;
 using ProxyAdapter.Translation.Messages;
@@ -69,6 +70,7 @@ public static class Translator
         {
             TargetKinds.Anthropic => AnthropicAnswerReader.Read(root),
             TargetKinds.Gemini => GeminiAnswerReader.Read(root, stamp.Id),
+            TargetKinds.Bedrock => BedrockAnswerReader.Read(root),
             _ => OpenAiAnswerReader.Read(root),
         };
         if (answer is null)
@@ -89,6 +91,7 @@ public static class Translator
         {
             TargetKinds.Anthropic => new AnthropicStreamDecoder(),
             TargetKinds.Gemini => new GeminiStreamDecoder(stamp.Id),
+            TargetKinds.Bedrock => new BedrockStreamDecoder(),
             _ => new OpenAiStreamDecoder(),
         };
         IStreamEncoder encoder = call.Api switch
@@ -119,6 +122,7 @@ public static class Translator
         {
             TargetKinds.Anthropic => AnthropicErrorReader.Read(status, root),
             TargetKinds.Gemini => GeminiErrorReader.Read(status, root),
+            TargetKinds.Bedrock => BedrockErrorReader.Read(status, root),
             _ => OpenAiErrorReader.Read(status, root),
         };
     }
@@ -166,6 +170,15 @@ public static class Translator
                     return refusedGemini;
                 var model = Uri.EscapeDataString(target.UpstreamModel);
                 call = Call(api, target, request.Stream ? $"/models/{model}:streamGenerateContent?alt=sse" : $"/models/{model}:generateContent", gemini, request);
+                return null;
+            case TargetKinds.Bedrock:
+                if (BedrockRequestWriter.Write(request, out var bedrock, out var bedrockTool) is { } refusedBedrock)
+                    return refusedBedrock;
+                var modelId = Uri.EscapeDataString(target.UpstreamModel);
+                call = Call(api, target, request.Stream ? $"/model/{modelId}/converse-stream" : $"/model/{modelId}/converse", bedrock, request) with
+                {
+                    JsonTool = bedrockTool,
+                };
                 return null;
             default:
                 return Refusals.Invalid("model", $"the model is served by a provider kind '{kind}' this gateway cannot translate to");
