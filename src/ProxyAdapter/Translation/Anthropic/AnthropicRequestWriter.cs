@@ -17,7 +17,7 @@ public static class AnthropicRequestWriter
     {
         body = null!;
         jsonTool = null;
-        if (Unsupported(request) is { } refused)
+        if (Capabilities.Check(request, Kind, Capabilities.Anthropic) is { } refused)
             return refused;
         if (JsonToolEmulation.Plan(request, Kind, out var emulated) is { } invalidFormat)
             return invalidFormat;
@@ -47,25 +47,6 @@ public static class AnthropicRequestWriter
         return null;
     }
 
-    private static InvalidParam? Unsupported(ChatRequest request)
-    {
-        if (request.N != 1)
-            return Refusals.UnsupportedValue("n", Kind, "must be 1 (one choice per request)");
-        if (request.Temperature > 1)
-            return Refusals.UnsupportedValue("temperature", Kind, "must be between 0 and 1");
-        if (request.Seed is not null)
-            return Refusals.Unsupported("seed", Kind);
-        if (request.PresencePenalty != 0)
-            return Refusals.Unsupported("presence_penalty", Kind);
-        if (request.FrequencyPenalty != 0)
-            return Refusals.Unsupported("frequency_penalty", Kind);
-        if (request.Tools.FirstOrDefault(t => t.Strict) is { } strict)
-            return Refusals.Unsupported(strict.Param + ".function.strict", Kind, "strict schema adherence is not translated");
-        foreach (var part in request.Turns.SelectMany(t => t.Parts))
-            if (part is MediaPart { Kind: MediaKind.Audio })
-                return Refusals.Unsupported(part.Param, Kind, "audio input is not accepted there");
-        return null;
-    }
 
     private static JsonObject Block(Part part) => part switch
     {

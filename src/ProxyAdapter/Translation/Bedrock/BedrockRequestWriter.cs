@@ -52,33 +52,12 @@ public static class BedrockRequestWriter
 
     private static InvalidParam? Unsupported(ChatRequest request)
     {
-        if (request.N != 1)
-            return Refusals.UnsupportedValue("n", Kind, "must be 1 (one choice per request)");
-        if (request.Seed is not null)
-            return Refusals.Unsupported("seed", Kind);
-        if (request.PresencePenalty != 0)
-            return Refusals.Unsupported("presence_penalty", Kind);
-        if (request.FrequencyPenalty != 0)
-            return Refusals.Unsupported("frequency_penalty", Kind);
-        if (request.User is not null)
-            return Refusals.Unsupported(request.UserParam, Kind, "it has no field for the end user");
-        if (!request.ParallelToolCalls && request.Tools.Count > 0)
-            return Refusals.Unsupported("parallel_tool_calls", Kind, "it cannot be told to make one call at most");
-        if (request.Tools.FirstOrDefault(t => t.Strict) is { } strict)
-            return Refusals.Unsupported(strict.Param + ".function.strict", Kind, "strict schema adherence is not translated");
+        if (Capabilities.Check(request, Kind, Capabilities.Bedrock) is { } refused)
+            return refused;
         // Converse has no "none": without tools the model cannot call one, but a conversation with calls in it needs them declared.
-        if (request.ToolChoice?.Mode == ToolChoiceMode.None && request.Tools.Count > 0 && request.HasToolHistory)
-            return Refusals.UnsupportedValue("tool_choice", Kind, "cannot be 'none' in a conversation that already has tool calls");
-        foreach (var part in request.Turns.SelectMany(t => t.Parts))
-            switch (part)
-            {
-                case MediaPart { Url: not null }:
-                    return new InvalidParam(part.Param + ".image_url.url", Refusals.UnsupportedParameter,
-                        $"Unsupported parameter: '{part.Param}.image_url.url' is a URL; {Refusals.Describe(Kind)} takes images inline, so send it as a base64 data URL (this gateway does not fetch URLs).");
-                case MediaPart { Kind: MediaKind.Audio }:
-                    return Refusals.Unsupported(part.Param, Kind, "audio input is not accepted there");
-            }
-        return null;
+        return request.ToolChoice?.Mode == ToolChoiceMode.None && request.Tools.Count > 0 && request.HasToolHistory
+            ? Refusals.UnsupportedValue("tool_choice", Kind, "cannot be 'none' in a conversation that already has tool calls")
+            : null;
     }
 
     private static JsonNode Block(Part part) => part switch

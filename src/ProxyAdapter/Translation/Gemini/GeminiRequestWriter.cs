@@ -18,7 +18,7 @@ public static class GeminiRequestWriter
     public static InvalidParam? Write(ChatRequest request, out JsonObject body)
     {
         body = null!;
-        if (Unsupported(request) is { } refused)
+        if (Capabilities.Check(request, Kind, Capabilities.Gemini) is { } refused)
             return refused;
         var contents = new JsonArray();
         foreach (var turn in request.Turns)
@@ -45,20 +45,6 @@ public static class GeminiRequestWriter
         return null;
     }
 
-    private static InvalidParam? Unsupported(ChatRequest request)
-    {
-        if (request.User is not null)
-            return Refusals.Unsupported(request.UserParam, Kind, "it has no field for the end user");
-        if (!request.ParallelToolCalls && request.Tools.Count > 0)
-            return Refusals.Unsupported("parallel_tool_calls", Kind, "it cannot be told to make one call at most");
-        if (request.Tools.FirstOrDefault(t => t.Strict) is { } strict)
-            return Refusals.Unsupported(strict.Param + ".function.strict", Kind, "strict schema adherence is not translated for tools");
-        foreach (var part in request.Turns.SelectMany(t => t.Parts))
-            if (part is MediaPart { Url: not null })
-                return new InvalidParam(part.Param + ".image_url.url", Refusals.UnsupportedParameter,
-                    $"Unsupported parameter: '{part.Param}.image_url.url' is a URL; {Refusals.Describe(Kind)} takes images inline, so send it as a base64 data URL (this gateway does not fetch URLs).");
-        return null;
-    }
 
     private static JsonNode Part(Part part) => part switch
     {
