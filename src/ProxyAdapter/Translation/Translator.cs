@@ -73,6 +73,9 @@ public static class Translator
             TargetKinds.Bedrock => BedrockAnswerReader.Read(root),
             _ => OpenAiAnswerReader.Read(root),
         };
+        // The client's own API: its bytes go back as they came (an OpenAI Responses object is not read as a chat answer).
+        if (call.Passthrough)
+            return new TranslatedAnswer(body.ToArray(), call.Api == ClientApi.Responses ? null : answer?.Usage);
         if (answer is null)
             return null;
         answer = StreamTranslator.Unwrap(answer, call.JsonTool);
@@ -94,6 +97,9 @@ public static class Translator
             TargetKinds.Bedrock => new BedrockStreamDecoder(),
             _ => new OpenAiStreamDecoder(),
         };
+        // A Responses passthrough is read by the gateway's own Responses relay (phase 2): its events are not chat chunks.
+        if (call.Passthrough)
+            return new PassthroughStream(decoder, call.Api == ClientApi.Responses ? int.MaxValue : call.Choices);
         IStreamEncoder encoder = call.Api switch
         {
             ClientApi.Messages => new MessageEventEncoder(stamp),

@@ -63,4 +63,23 @@ public sealed class AzureOpenAiTests
 
         Assert.Equal("model", refusal.Param);
     }
+
+    [Fact]
+    public void a_passthrough_answer_and_stream_go_back_byte_for_byte_with_their_usage_read_for_pricing()
+    {
+        var call = Translate(ClientApi.Messages, """{"model":"m","max_tokens":5,"stream":true,"messages":[{"role":"user","content":"x"}]}""",
+            new ModelTarget(TargetKinds.Anthropic, "claude"));
+        var stream = ChatToAnthropicTests.AnthropicStream.ReplaceLineEndings("\n");
+        var answer = """{"id":"msg_1","type":"message","role":"assistant","content":[{"type":"text","text":"Hi"}],"stop_reason":"end_turn","usage":{"input_tokens":3,"output_tokens":1}}""";
+        var translator = Translator.Stream(call, Stamp);
+
+        var relayed = Relay(translator, System.Text.Encoding.UTF8.GetBytes(stream));
+        var whole = Translator.Response(call, System.Text.Encoding.UTF8.GetBytes(answer), Stamp)!;
+
+        Assert.Equal(stream, relayed);
+        Assert.True(translator.Finished);
+        Assert.Equal(15, translator.Usage!.Value.Output);
+        Assert.Equal(answer, System.Text.Encoding.UTF8.GetString(whole.Body));
+        Assert.Equal(3, whole.Usage!.Value.Input);
+    }
 }
