@@ -4,15 +4,15 @@ using Governance.Api.Access;
 using Governance.Api.Audit;
 using Governance.Api.Catalog;
 using Governance.Api.Docs;
-using Governance.Api.Ui;
 using Governance.Api.Infrastructure;
 using Governance.Api.Leaks;
 using Governance.Api.Operators;
 using Governance.Api.Prices;
-using Governance.Projections;
-using Governance.Projections.Alerts;
+using Governance.Api.Ui;
+using Governance.Hosting;
 using Governance.Projections.Feed;
 using Governance.Projections.Hosting;
+using Governance.Store;
 using JasperFx;
 using JasperFx.Events.Daemon;
 using Marten;
@@ -57,6 +57,7 @@ builder.Services.AddAttributedHostedService<SeedCatalog>(SeedCatalog.Actor);
 builder.Services.AddAttributedHostedService<ProviderFingerprints>(ProviderFingerprints.Actor);
 builder.Services.AddAuditTrail(builder.Configuration);
 // Budget leases and the change feed for adapters (one feed listener per API node).
+builder.Services.AddBooks(builder.Configuration);
 builder.Services.AddLeasesAndFeed(builder.Configuration);
 // /api/authorize's refusals of the key itself, counted per minute and appended by this node (docs/gateway.md).
 builder.Services.AddRefusalCounting();
@@ -71,6 +72,8 @@ app.UseTrustedProxies(builder.Configuration);
 app.UseRequestLogScope(http => http.TraceIdentifier);
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+// Adapters state the version of the wire records they speak; one this API does not speak is refused at once.
+app.UseContractVersionCheck();
 app.UseAuthentication();
 app.UseAuthorization();
 // Every event a request appends names the operator token and the request's correlation id (docs/audit.md).

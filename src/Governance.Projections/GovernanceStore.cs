@@ -1,13 +1,12 @@
 using Governance.Domain.Access;
 using Governance.Domain.Alerts;
-using Governance.Domain.Apps;
 using Governance.Domain.Approvals;
 using Governance.Domain.Budgets;
 using Governance.Domain.Catalog;
-using Governance.Domain.Pricing;
 using Governance.Domain.Keys;
 using Governance.Domain.Leaks;
 using Governance.Domain.Operators;
+using Governance.Domain.Pricing;
 using Governance.Domain.Usage;
 using Governance.Projections.Audit;
 using Governance.Projections.Dashboards;

@@ -1,4 +1,3 @@
-using Governance.Domain.Usage;
 using Marten;
 
 namespace Governance.Projections;

@@ -1,13 +1,12 @@
 using Governance.Domain.Alerts;
-using Governance.Domain.Apps;
 using Governance.Domain.Approvals;
+using Governance.Domain.Apps;
 using Governance.Domain.Budgets;
 using Governance.Domain.Catalog;
-using Governance.Domain.Pricing;
 using Governance.Domain.Keys;
 using Governance.Domain.Leaks;
 using Governance.Domain.Operators;
-using Governance.Domain.Usage;
+using Governance.Domain.Pricing;
 using JasperFx.Events;
 using Marten.Events.Aggregation;
 

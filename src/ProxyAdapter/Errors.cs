@@ -13,34 +13,23 @@ public abstract class ErrorShape
 {
     public abstract IResult Result(int status, string code, string message);
 
-    public IResult Denied(int status, string reason) => Result(status, reason, reason switch
-    {
-        "unknown_key" => "Incorrect API key provided.",
-        "revoked" => "This API key has been revoked.",
-        "expired" => "This API key has expired.",
-        "rotated" => "This API key was rotated and its grace period has ended; use the new key.",
-        "suspended" => "This API key is suspended.",
-        "model_not_allowed" => "This API key may not use the requested model.",
-        "unknown_model" => "The requested model does not exist.",
-        "unpriced_model" => "The requested model has no price configured, so this gateway will not forward it.",
-        "approval_required" => "The requested model is restricted: ask for access with POST /api/access-requests on the governance API, and use it once an approver grants it.",
-        "governance_unavailable" => "This gateway cannot reach its governance service to check this request, so it refuses it; retry shortly.",
-        _ => "Request denied.",
-    });
+    /// <summary>A refusal as its <see cref="DenialReason"/> says: status, code and message.</summary>
+    public IResult Denied(DenialReason reason) => Result(reason.HttpStatus, reason.Code, reason.Message);
 
-    public IResult BudgetExceeded(BudgetStanding shortfall) => Result(429, "budget_exceeded",
+    /// <summary><see cref="DenialReason.BudgetExceeded"/>, naming the level that lacked headroom and what it had left.</summary>
+    public IResult BudgetExceeded(BudgetStanding shortfall) => Result(DenialReason.BudgetExceeded.HttpStatus, DenialReason.BudgetExceeded.Code,
         $"The {shortfall.Level.ToString().ToLowerInvariant()} budget for '{shortfall.Owner}' has {shortfall.Remaining:0.########} USD left in this window, less than this request's worst-case cost.");
 
     /// <summary>429 <c>rate_limited</c> naming the key's limit that was reached, with Retry-After in whole seconds.</summary>
     public IResult RateLimited(RateLimitDecision denial) => new WithRetryAfter(
-        Result(429, KeyRateLimiter.Reason, $"Rate limit reached for this API key: {(denial.Limit ?? "rate").Replace('_', ' ')}. Retry after {denial.RetryAfterSeconds} s."),
+        Result(DenialReason.RateLimited.HttpStatus, DenialReason.RateLimited.Code, $"Rate limit reached for this API key: {(denial.Limit ?? "rate").Replace('_', ' ')}. Retry after {denial.RetryAfterSeconds} s."),
         denial.RetryAfterSeconds);
 
     /// <summary>429 <c>auth_throttled</c>: the address presented too many refused keys lately; Retry-After in whole seconds.</summary>
     public IResult AuthThrottled(TimeSpan wait)
     {
         var seconds = (int)Math.Clamp(Math.Ceiling(wait.TotalSeconds), 1, int.MaxValue);
-        return new WithRetryAfter(Result(429, DenialReasons.AuthThrottled,
+        return new WithRetryAfter(Result(DenialReason.AuthThrottled.HttpStatus, DenialReason.AuthThrottled.Code,
             $"Too many requests with invalid API keys from this address. Retry after {seconds} s."), seconds);
     }
 
@@ -76,7 +65,7 @@ public sealed class OpenAiErrors : ErrorShape
 
     private static string TypeOf(int status, string code) => (status, code) switch
     {
-        (429, "budget_exceeded") => "insufficient_quota",
+        (429, DenialReasons.BudgetExceeded) => "insufficient_quota",
         (429, _) => "rate_limit_exceeded",
         (403, _) => "permission_error",
         (< 500, _) => "invalid_request_error",

@@ -3,10 +3,10 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Governance.Contracts.Usage;
 using Governance.Domain.Usage;
-using Governance.Projections;
-using Governance.Projections.Outbound;
-using Governance.Projections.Usage;
+using Governance.Hosting.Outbound;
+using Governance.Hosting.Secrets;
 using ProxyAdapter.Routing;
 using ProxyAdapter.Streaming;
 using ProxyAdapter.Surfaces;
@@ -238,13 +238,13 @@ public sealed partial class Gateway
             gateway._limiter.Complete(call.Permit, usage.Input + usage.Output, gateway._clock.GetUtcNow());
             var model = servedBy?.Model.Definition.Id ?? call.Model;
             return gateway._governor.RecordAsync(new UsageReport(call.RequestId, call.KeyId, model, servedBy?.Provider.Id, usage.Input, usage.Cached,
-                usage.Output, usage.Reasoning, (long)Stopwatch.GetElapsedTime(call.Started).TotalMilliseconds, status, call.At, call.ReservationId)
+                usage.Output, usage.Reasoning, (long)Stopwatch.GetElapsedTime(call.Started).TotalMilliseconds, status, call.At, null)
             {
                 Deployment = servedBy?.Deployment.Id,
                 FailedAttempts = _failures.ToList(),
                 Estimated = estimated,
                 RequestedModel = model == call.Model ? null : call.Model,
-            });
+            }, call.Admission);
         }
 
         private async Task WriteAsync(int status, string? contentType, byte[] payload, RetryConditionHeaderValue? retryAfter)

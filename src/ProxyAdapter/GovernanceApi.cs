@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Net.Http.Headers;
+using Governance.Contracts;
 
 namespace ProxyAdapter;
 
@@ -26,6 +28,9 @@ public static class GovernanceApi
         {
             client.BaseAddress = options.BaseUrl;
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.Token);
+            // The version of the wire records this adapter was built with: an API that does not speak it refuses every call
+            // with a message naming the versions it does (docs/deployment.md, rolling upgrades).
+            client.DefaultRequestHeaders.Add(ContractVersion.Header, ContractVersion.Current.ToString(CultureInfo.InvariantCulture));
             // Feed connections stay open; per-call deadlines are the callers' (cancellation tokens).
             client.Timeout = Timeout.InfiniteTimeSpan;
         });

@@ -1,10 +1,10 @@
+using Governance.Contracts.Usage;
 using Governance.Domain.Access;
 using Governance.Domain.Approvals;
+using Governance.Domain.Budgets;
 using Governance.Domain.Catalog;
 using Governance.Domain.Keys;
 using Governance.Domain.Pricing;
-using Governance.Projections.Budgets;
-using Governance.Projections.Usage;
 
 namespace ProxyAdapter;
 
@@ -19,6 +19,20 @@ public sealed record Admission(AccessDecision Decision, AccessRequest? Grant, IR
     /// <summary>The admitted key's requests/min, tokens/min and parallel limits, as the governor's copy shows them now.</summary>
     public KeyRateLimits Limits { get; init; } = KeyRateLimits.None;
 }
+
+/// <summary>
+/// A request admitted under this adapter's budget leases: its worst case is drawn from their slices until its usage is
+/// recorded, which binds the leases to the request (<see cref="IGovernor.RecordAsync"/>). Not a reservation: nothing is
+/// held in the API's budget windows for it.
+/// </summary>
+public sealed record LeaseAdmission(string Id);
+
+/// <summary>
+/// The answer to a hold: <see cref="Admission"/> when the worst case fits, else the level that lacked headroom
+/// (<see cref="Shortfall"/>), or a refusal that is not a budget's (<see cref="Refusal"/>: the API's lease answer, or
+/// <c>governance_unavailable</c>).
+/// </summary>
+public sealed record HoldAnswer(LeaseAdmission? Admission, BudgetStanding? Shortfall, string? Refusal);
 
 /// <summary>
 /// The proxy's three governance steps — decide, hold the worst case, record what happened — behind one seam. The
@@ -37,10 +51,13 @@ public interface IGovernor
     /// <summary>Every routed model the key may call now; a denial when the key itself is refused.</summary>
     Task<(AccessDecision Key, IReadOnlyList<CandidateModel> Models)> ModelsForAsync(string presentedKey, DateTimeOffset now, CancellationToken ct);
 
-    Task<HoldOutcome> HoldAsync(HoldRequest request, DateTimeOffset now, CancellationToken ct);
+    Task<HoldAnswer> HoldAsync(HoldRequest request, DateTimeOffset now, CancellationToken ct);
 
-    /// <summary>Captures the actual cost. Never throws: the caller already has its answer.</summary>
-    Task RecordAsync(UsageReport report);
+    /// <summary>
+    /// Captures the actual cost, drawn from the leases of <paramref name="admission"/> (null when the call was never
+    /// admitted). Never throws: the caller already has its answer.
+    /// </summary>
+    Task RecordAsync(UsageReport report, LeaseAdmission? admission);
 
     /// <summary>Leaves a trace of a refused call, so it can be explained later. Never throws: the caller's answer is the denial.</summary>
     Task RecordDenialAsync(RequestDenied denied);

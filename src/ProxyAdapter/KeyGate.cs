@@ -1,6 +1,6 @@
 using Governance.Domain.Access;
-using Governance.Projections.Audit;
-using Governance.Projections.Hosting;
+using Governance.Hosting;
+using Governance.Hosting.Audit;
 using ProxyAdapter.Surfaces;
 
 namespace ProxyAdapter;
@@ -39,6 +39,6 @@ public sealed class KeyGate(IGovernor governor, FailedAuthThrottle throttle, Ref
         if (presented is not null && standing.HttpStatus == StatusCodes.Status401Unauthorized)
             throttle.Failed(address, now);
         tally.Count(HeaderRefusals.Classify(presented, standing), now);
-        return new KeyCheck(null, standing, surface.Errors.Denied(standing.HttpStatus, standing.Reason!));
+        return new KeyCheck(null, standing, surface.Errors.Denied(standing.Denial!));
     }
 }

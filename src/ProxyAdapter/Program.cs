@@ -1,11 +1,12 @@
-using Governance.Projections;
-using Governance.Projections.Audit;
-using Governance.Projections.Hosting;
-using Governance.Projections.Outbound;
+using Governance.Hosting;
+using Governance.Hosting.Audit;
+using Governance.Hosting.Outbound;
+using Governance.Hosting.Secrets;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using ProxyAdapter;
 using ProxyAdapter.Governance;
 using ProxyAdapter.Observability;
+using ProxyAdapter.Pipeline;
 using ProxyAdapter.Reporting;
 using ProxyAdapter.Routing;
 using ProxyAdapter.Surfaces;
@@ -15,7 +16,7 @@ var builder = WebApplication.CreateBuilder(args);
 // No document store, no message runtime, no PostgreSQL connection: the adapter talks to the governance API only
 // (docs/gateway.md, "What the proxy runs"). A ConnectionStrings__Governance left in its environment is ignored.
 builder.Services.TryAddSingleton(TimeProvider.System);
-builder.Services.AddSingleton(GovernanceSettings.ProtectorFrom(builder.Configuration));
+builder.Services.AddSingleton(MasterKeys.ProtectorFrom(builder.Configuration));
 builder.Services.AddSingleton(LedgerOptions.From(builder.Configuration));
 // Which provider addresses may be called (docs/gateway.md, "Provider addresses").
 builder.Services.AddSingleton(OutboundPolicy.From(builder.Configuration));
@@ -27,6 +28,11 @@ builder.Services.AddSingleton<DeploymentHealth>();
 builder.Services.AddGovernanceApiClient(GovernanceApiOptions.From(builder.Configuration));
 // Decides from memory: the change feed's copy and budget leases (docs/gateway.md, "Deciding from memory").
 builder.Services.AddLeaseGovernor(builder.Configuration);
+builder.Services.AddSingleton<BodyReader>();
+builder.Services.AddSingleton<RequestParser>();
+builder.Services.AddSingleton<Admitter>();
+builder.Services.AddSingleton<RateLimitStage>();
+builder.Services.AddSingleton<HoldStage>();
 builder.Services.AddSingleton<Gateway>();
 // Step 1 of every call: the address's failed-key throttle and the key, from the headers, before the body is read;
 // refusals decided there are counted per minute, not recorded one by one (docs/gateway.md, "Refusals from the headers").

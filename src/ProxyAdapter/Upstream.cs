@@ -8,7 +8,7 @@ public static class Upstream
     /// The connection pool every provider call goes through. Cookies off: a provider's Set-Cookie must not follow one
     /// caller's request into another's. No automatic decompression, so no Accept-Encoding is sent: answers arrive
     /// uncompressed, readable for their usage. Connections are recycled every few minutes, so a provider's DNS change is
-    /// seen although the handler lives as long as the process. <see cref="Governance.Projections.Outbound.OutboundPolicy.Guard"/>
+    /// seen although the handler lives as long as the process. <see cref="Governance.Hosting.Outbound.OutboundPolicy.Guard"/>
     /// adds the address check on every connection and turns automatic redirects off.
     /// </summary>
     public static SocketsHttpHandler CreateHandler() => new()

@@ -1,14 +1,17 @@
 using System.Security.Claims;
 using FluentValidation;
 using Governance.Api.Infrastructure;
+using Governance.Contracts.Access;
 using Governance.Domain.Access;
 using Governance.Domain.Budgets;
 using Governance.Domain.Operators;
 using Governance.Domain.Usage;
-using Governance.Projections;
+using Governance.Hosting;
 using Governance.Projections.Audit;
-using Governance.Projections.Budgets;
 using Governance.Projections.Hosting;
+using Governance.Store.Access;
+using Governance.Store.Audit;
+using Governance.Store.Budgets;
 using Wolverine.Http;
 using Wolverine.Marten;
 
@@ -26,27 +29,6 @@ public sealed record Authorize(string Key, string Model, long? MaxInputTokens, l
             RuleFor(x => x.MaxOutputTokens).InclusiveBetween(0, Pricing.MaxTokens);
         }
     }
-}
-
-public sealed record BudgetRemaining(string Level, string Owner, decimal Limit, decimal Settled, decimal Held, decimal Remaining, DateTimeOffset WindowStart, DateTimeOffset? WindowEnd)
-{
-    public static BudgetRemaining From(BudgetStanding s) => new(
-        s.Level.ToString().ToLowerInvariant(), s.Owner, s.Limit, s.Settled, s.Held, s.Remaining, s.Window.Start, s.Window.End);
-}
-
-/// <summary>
-/// <see cref="Remaining"/> lists every budget level after the hold. When denied for budget, <see cref="Level"/> and
-/// <see cref="Shortfall"/> name the level that lacked headroom and what it had left.
-/// </summary>
-public sealed record AuthorizeResult(
-    bool Allowed, string? Reason, string? KeyId, string? App, string? ReservationId, DateTimeOffset? ExpiresAt,
-    decimal? WorstCaseCost, IReadOnlyList<BudgetRemaining> Remaining, BudgetRemaining? Shortfall)
-{
-    /// <summary>
-    /// A denial's id: <c>GET /api/requests/{id}/explanation</c> explains it. Null for a refusal of the key itself, which
-    /// is counted (<see cref="RefusalCounting"/>), not recorded one by one.
-    /// </summary>
-    public string? DenialId { get; init; }
 }
 
 /// <summary>

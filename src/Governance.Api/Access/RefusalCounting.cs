@@ -1,5 +1,7 @@
+using Governance.Contracts.Audit;
 using Governance.Domain.Access;
-using Governance.Projections.Audit;
+using Governance.Hosting.Audit;
+using Governance.Store.Audit;
 using Marten;
 
 namespace Governance.Api.Access;

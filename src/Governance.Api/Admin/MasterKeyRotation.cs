@@ -1,6 +1,7 @@
 using Governance.Domain.Alerts;
 using Governance.Domain.Catalog;
-using Governance.Projections;
+using Governance.Hosting.Audit;
+using Governance.Hosting.Secrets;
 using Governance.Projections.Audit;
 using JasperFx;
 using JasperFx.Events;

@@ -1,4 +1,4 @@
-using Governance.Projections;
+using Governance.Hosting.Secrets;
 using JasperFx;
 using JasperFx.CommandLine;
 using JasperFx.Events;

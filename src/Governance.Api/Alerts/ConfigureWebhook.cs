@@ -3,8 +3,8 @@ using FluentValidation;
 using Governance.Api.Infrastructure;
 using Governance.Domain.Alerts;
 using Governance.Domain.Operators;
-using Governance.Projections;
-using Governance.Projections.Outbound;
+using Governance.Hosting.Outbound;
+using Governance.Hosting.Secrets;
 using Marten;
 using Wolverine.Http;
 

@@ -1,5 +1,6 @@
+using Governance.Hosting.Audit;
+using Governance.Hosting.Outbound;
 using Governance.Projections.Audit;
-using Governance.Projections.Outbound;
 
 namespace Governance.Api.Audit;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 using Governance.Api.Infrastructure;
-using Governance.Projections;
+using Governance.Hosting.Secrets;
 using Governance.Projections.Alerts;
 using Governance.Projections.Audit;
 using Marten;

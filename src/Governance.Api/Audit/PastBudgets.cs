@@ -1,7 +1,6 @@
 using Governance.Api.Budgets;
 using Governance.Domain.Budgets;
 using Governance.Domain.Usage;
-using Governance.Projections;
 using Governance.Projections.Usage;
 using Marten;
 

@@ -1,3 +1,4 @@
+using Governance.Hosting.Audit;
 using Governance.Projections.Audit;
 
 namespace Governance.Api.Audit;

@@ -3,7 +3,7 @@ using Governance.Api.Infrastructure;
 using Governance.Domain.Budgets;
 using Governance.Domain.Keys;
 using Governance.Domain.Operators;
-using Governance.Projections.Budgets;
+using Governance.Store.Budgets;
 using Marten;
 using Wolverine.Http;
 

@@ -5,8 +5,8 @@ using Governance.Domain.Catalog;
 using Governance.Domain.Operators;
 using Governance.Domain.Secrets;
 using Governance.Domain.Usage;
-using Governance.Projections;
-using Governance.Projections.Outbound;
+using Governance.Hosting.Outbound;
+using Governance.Hosting.Secrets;
 using Marten;
 using Wolverine.Http;
 

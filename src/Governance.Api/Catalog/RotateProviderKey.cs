@@ -4,7 +4,7 @@ using Governance.Api.Infrastructure;
 using Governance.Domain.Catalog;
 using Governance.Domain.Operators;
 using Governance.Domain.Secrets;
-using Governance.Projections;
+using Governance.Hosting.Secrets;
 using Marten;
 using Wolverine.Http;
 

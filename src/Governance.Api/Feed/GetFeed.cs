@@ -4,6 +4,7 @@ using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Governance.Api.Infrastructure;
+using Governance.Contracts.Feed;
 using Governance.Domain.Operators;
 using Governance.Projections.Feed;
 using Marten;
@@ -13,8 +14,6 @@ using Wolverine.Http;
 
 namespace Governance.Api.Feed;
 
-/// <summary>One page of the feed: apply <see cref="Changes"/> in order, then ask again from <see cref="Cursor"/> (at once when <see cref="More"/>).</summary>
-public sealed record FeedPage(IReadOnlyList<FeedChange> Changes, long Cursor, bool More);
 
 /// <summary>
 /// The change feed (docs/leases-and-feed.md). Server-Sent Events by default: every change as an event <c>change</c>

@@ -1,5 +1,6 @@
 using System.Data;
 using Governance.Api.Infrastructure;
+using Governance.Contracts.Feed;
 using Governance.Domain.Approvals;
 using Governance.Domain.Apps;
 using Governance.Domain.Budgets;

@@ -1,3 +1,4 @@
+using Governance.Hosting;
 using Governance.Projections.Hosting;
 
 namespace Governance.Api.Infrastructure;
@@ -9,7 +10,7 @@ public static class ApiObservability
     /// <summary>Traces, metrics (projection lag included) and readiness: the database and the projection daemon.</summary>
     public static IServiceCollection AddApiObservability(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddGovernanceTelemetry(configuration, "governance-api", MeterName);
+        services.AddGovernanceTelemetry(configuration, "governance-api", MeterName).AddMartenTelemetry(configuration);
         var health = services.AddGovernanceHealthChecks();
         services.AddProjectionLag(health, MeterName);
         return services;

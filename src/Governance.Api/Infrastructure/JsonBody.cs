@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
-using Governance.Projections.Hosting;
+using Governance.Hosting;
 using Wolverine.Http;
 
 namespace Governance.Api.Infrastructure;

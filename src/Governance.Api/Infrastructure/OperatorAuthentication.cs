@@ -1,8 +1,9 @@
-using Governance.Projections.Hosting;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text.Encodings.Web;
+using Governance.Domain.Access;
 using Governance.Domain.Operators;
+using Governance.Hosting;
 using Marten;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
@@ -77,10 +78,10 @@ internal sealed class OperatorAuthentication(
         if (Context.Items[ThrottledFor] is TimeSpan wait)
         {
             var seconds = (int)Math.Clamp(Math.Ceiling(wait.TotalSeconds), 1, int.MaxValue);
-            Response.StatusCode = 429;
+            Response.StatusCode = DenialReason.AuthThrottled.HttpStatus;
             Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            await Results.Problem(Problems.Create(429, "Too many failed authentications.",
-                    $"This address presented too many invalid operator tokens lately; retry after {seconds} s.", "auth_throttled"))
+            await Results.Problem(Problems.Create(DenialReason.AuthThrottled.HttpStatus, "Too many failed authentications.",
+                    $"This address presented too many invalid operator tokens lately; retry after {seconds} s.", DenialReason.AuthThrottled.Code))
                 .ExecuteAsync(Context);
             return;
         }

@@ -2,11 +2,11 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using Governance.Api.Access;
-using Governance.Domain.Access;
 using Governance.Api.Leases;
 using Governance.Api.Usage;
+using Governance.Contracts.Audit;
+using Governance.Domain.Access;
 using Governance.Domain.Usage;
-using Governance.Projections.Audit;
 
 namespace Governance.Api.Infrastructure;
 

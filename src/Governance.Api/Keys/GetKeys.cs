@@ -2,7 +2,6 @@ using Governance.Api.Audit;
 using Governance.Api.Infrastructure;
 using Governance.Domain.Keys;
 using Governance.Domain.Operators;
-using Governance.Domain.Usage;
 using Governance.Projections.Usage;
 using Marten;
 using Wolverine.Http;

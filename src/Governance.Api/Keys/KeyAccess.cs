@@ -1,4 +1,3 @@
-using Governance.Api.Infrastructure;
 using Governance.Domain.Keys;
 using Wolverine.Http;
 

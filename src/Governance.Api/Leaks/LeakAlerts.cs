@@ -1,4 +1,4 @@
-using Governance.Projections;
+using Governance.Hosting.Secrets;
 using Governance.Projections.Alerts;
 using Marten;
 using Wolverine.Attributes;

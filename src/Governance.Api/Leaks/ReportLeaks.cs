@@ -7,7 +7,8 @@ using Governance.Domain.Apps;
 using Governance.Domain.Budgets;
 using Governance.Domain.Keys;
 using Governance.Domain.Leaks;
-using Governance.Projections.Audit;
+using Governance.Hosting;
+using Governance.Hosting.Audit;
 using Governance.Projections.Hosting;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
@@ -96,8 +97,8 @@ public static class ReportLeaksEndpoint
     {
         var seconds = (int)Math.Clamp(Math.Ceiling(wait.TotalSeconds), 1, int.MaxValue);
         context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return Results.Problem(Problems.Create(429, "Too many failed authentications.",
-            $"This address sent too many unsigned or badly signed requests lately; retry after {seconds} s.", "auth_throttled"));
+        return Results.Problem(Problems.Create(DenialReason.AuthThrottled.HttpStatus, "Too many failed authentications.",
+            $"This address sent too many unsigned or badly signed requests lately; retry after {seconds} s.", DenialReason.AuthThrottled.Code));
     }
 }
 

@@ -1,9 +1,10 @@
 using System.Security.Claims;
 using FluentValidation;
 using Governance.Api.Infrastructure;
+using Governance.Contracts.Leases;
 using Governance.Domain.Budgets;
 using Governance.Domain.Operators;
-using Governance.Projections.Leases;
+using Governance.Store.Leases;
 using Marten;
 using Wolverine.Http;
 
@@ -18,11 +19,10 @@ public sealed record RenewLease(decimal? Want)
     }
 }
 
-/// <summary>A lease after a renewal or a return: <see cref="Changed"/> is what was added (renew) or given back (return).</summary>
-public sealed record LeaseView(
-    string LeaseId, string AdapterId, string Level, string Owner, decimal Changed, decimal Remaining, DateTimeOffset ExpiresAt, string Status, int Grants)
+internal static class LeaseViews
 {
-    public static LeaseView From(LeaseState state, DateTimeOffset now) => new(state.Lease.Id, state.Lease.AdapterId,
+    /// <summary>The lease as its owner sees it after a renewal or a return.</summary>
+    public static LeaseView Of(LeaseState state, DateTimeOffset now) => new(state.Lease.Id, state.Lease.AdapterId,
         LeaseSliceView.LevelName(state.Lease.Level), state.Lease.Owner, state.Changed, state.Open?.Remaining ?? 0m, state.Lease.ExpiresAt,
         state.Open is not null && state.Lease.IsOpenAt(now) ? "open" : "expired", state.Open?.Grants ?? 0);
 }
@@ -53,6 +53,6 @@ public static class RenewLeaseEndpoint
         if (problem is not null)
             return problem;
         var now = clock.GetUtcNow();
-        return Results.Ok(LeaseView.From(await LeaseBook.RenewAsync(session, lease!, command.Want, options.Sizing, user.Actor(), now, ct), now));
+        return Results.Ok(LeaseViews.Of(await LeaseBook.RenewAsync(session, lease!, command.Want, options.Sizing, user.Actor(), now, ct), now));
     }
 }

@@ -1,13 +1,15 @@
 using System.Security.Claims;
 using FluentValidation;
 using Governance.Api.Infrastructure;
+using Governance.Contracts.Leases;
 using Governance.Domain.Access;
 using Governance.Domain.Budgets;
 using Governance.Domain.Catalog;
 using Governance.Domain.Keys;
 using Governance.Domain.Operators;
-using Governance.Projections;
 using Governance.Projections.Leases;
+using Governance.Store.Access;
+using Governance.Store.Leases;
 using Wolverine.Http;
 using Wolverine.Marten;
 
@@ -38,26 +40,6 @@ public sealed record RequestLease(string AdapterId, string KeyId, string? Model,
     }
 }
 
-/// <summary>
-/// Always 200 for a decision, like /api/authorize. <see cref="Granted"/> with a slice per budget level (none when the
-/// key has no budget). Otherwise <see cref="Reason"/>: a key or model refusal (<c>revoked</c>, <c>approval_required</c>, …);
-/// <c>retry</c>: other adapters' leases were recalled (<see cref="Recalled"/>), or the caller's own lease holds its share
-/// (<c>Leases__MaxShare</c>) until usage draws on it: ask again after <see cref="RetryAfterMs"/>;
-/// <c>budget_exceeded</c>: even with them the level in <see cref="Shortfall"/> cannot give the need;
-/// <c>too_many_leases</c>: the adapter holds as many open leases as it may.
-/// </summary>
-public sealed record LeaseResult(
-    bool Granted, string? Reason, string KeyId, IReadOnlyList<LeaseSliceView> Slices, IReadOnlyList<string> Recalled, int? RetryAfterMs,
-    LeaseShortfall? Shortfall)
-{
-    public const string Retry = "retry";
-
-    /// <summary>The adapter holds <c>Leases__MaxOpenPerAdapter</c> open leases already: it must return or let some expire first.</summary>
-    public const string TooManyLeases = "too_many_leases";
-
-    public static LeaseResult Refused(string keyId, string reason) => new(false, reason, keyId, [], [], null, null);
-}
-
 [Roles(OperatorRoles.Adapter)]
 public static class RequestLeaseEndpoint
 {
@@ -72,15 +54,11 @@ public static class RequestLeaseEndpoint
         var now = clock.GetUtcNow();
         var key = await session.LoadAsync<VirtualKey>(command.KeyId, ct);
         var model = key is null || command.Model is null ? null : await session.LoadAsync<ModelDefinition>(command.Model, ct);
-        var refusal = LeaseDecider.Refusal(key, command.Model, model, now);
-        string? grantId = null;
-        if (refusal is null && model is { IsRestricted: true })
-        {
-            grantId = (await AccessCheck.ActiveGrantAsync(session, key!.Id, key.App, model.Id, now, ct))?.Id;
-            refusal = grantId is null ? DenialReasons.ApprovalRequired : null;
-        }
-        if (refusal is not null)
-            return Results.Ok(LeaseResult.Refused(command.KeyId, refusal));
+        var standing = LeaseDecider.Standing(key, command.Model, model, now);
+        var grant = standing.NeedsGrant(model) ? await AccessCheck.ActiveGrantAsync(session, key!.Id, key.App, model!.Id, now, ct) : null;
+        if (standing.WithGrant(model, grant) is { Allowed: false } refused)
+            return Results.Ok(LeaseResult.Refused(command.KeyId, refused.Reason!));
+        var grantId = grant?.Id;
 
         var decision = await LeaseBook.RequestAsync(session, outbox,
             new LeaseRequest(command.AdapterId, key!.Id, key.App, grantId, command.Need, command.Want, user.Actor(), command.Recall ?? true), options.Sizing, now, ct);

@@ -2,7 +2,7 @@ using System.Security.Claims;
 using FluentValidation;
 using Governance.Api.Infrastructure;
 using Governance.Domain.Operators;
-using Governance.Projections.Leases;
+using Governance.Store.Leases;
 using Marten;
 using Wolverine.Http;
 
@@ -40,6 +40,6 @@ public static class ReturnLeaseEndpoint
         if (problem is not null)
             return problem;
         var now = clock.GetUtcNow();
-        return Results.Ok(LeaseView.From(await LeaseBook.ReturnAsync(session, lease!, command.Unused, command.Grants, user.Actor(), now, ct), now));
+        return Results.Ok(LeaseViews.Of(await LeaseBook.ReturnAsync(session, lease!, command.Unused, command.Grants, user.Actor(), now, ct), now));
     }
 }

@@ -1,8 +1,8 @@
 using System.Security.Claims;
 using Governance.Api.Infrastructure;
 using Governance.Domain.Operators;
-using Governance.Projections;
-using Governance.Projections.Outbound;
+using Governance.Hosting.Outbound;
+using Governance.Hosting.Secrets;
 using Marten;
 using Wolverine.Http;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Governance.Projections.Outbound;
+using Governance.Hosting.Outbound;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;

@@ -4,7 +4,7 @@ using Governance.Domain.Catalog;
 using Governance.Domain.Pricing;
 using Governance.Domain.Secrets;
 using Governance.Domain.Usage;
-using Governance.Projections;
+using Governance.Hosting.Secrets;
 using Marten;
 
 namespace Governance.Api.Migration;

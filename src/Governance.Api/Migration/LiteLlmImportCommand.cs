@@ -1,6 +1,7 @@
-using Governance.Projections;
+using Governance.Hosting.Audit;
+using Governance.Hosting.Outbound;
+using Governance.Hosting.Secrets;
 using Governance.Projections.Audit;
-using Governance.Projections.Outbound;
 using JasperFx;
 using JasperFx.CommandLine;
 using Marten;

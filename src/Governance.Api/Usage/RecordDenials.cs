@@ -5,7 +5,7 @@ using Governance.Api.Infrastructure;
 using Governance.Domain.Access;
 using Governance.Domain.Operators;
 using Governance.Domain.Usage;
-using Governance.Projections.Audit;
+using Governance.Store.Audit;
 using Marten;
 using Wolverine.Http;
 

@@ -1,9 +1,10 @@
 using System.Security.Claims;
 using FluentValidation;
 using Governance.Api.Infrastructure;
+using Governance.Contracts.Audit;
 using Governance.Domain.Access;
 using Governance.Domain.Operators;
-using Governance.Projections.Audit;
+using Governance.Store.Audit;
 using Marten;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;

@@ -3,6 +3,10 @@ using Governance.Domain.Keys;
 
 namespace Governance.Domain.Access;
 
+/// <summary>
+/// The codes of refusals, as events and answers record them: constants, so a switch can match them. What each one answers
+/// (status, message) is its <see cref="DenialReason"/>.
+/// </summary>
 public static class DenialReasons
 {
     public const string UnknownKey = "unknown_key";
@@ -25,18 +29,11 @@ public static class DenialReasons
 
 public sealed record AccessDecision(bool Allowed, string? Reason, string? KeyId, string? App)
 {
-    /// <summary>
-    /// As OpenAI answers: credential problems are 401, policy problems 403, an unknown model 404,
-    /// an exhausted budget 429 (OpenAI's "insufficient_quota").
-    /// </summary>
-    public int HttpStatus => Allowed ? 200 : Reason switch
-    {
-        DenialReasons.ModelNotAllowed or DenialReasons.Suspended or DenialReasons.UnpricedModel or DenialReasons.ApprovalRequired => 403,
-        DenialReasons.UnknownModel => 404,
-        DenialReasons.BudgetExceeded or DenialReasons.RateLimited or DenialReasons.AuthThrottled => 429,
-        DenialReasons.GovernanceUnavailable => 503,
-        _ => 401,
-    };
+    /// <summary>The refusal's status and message; null when allowed.</summary>
+    public DenialReason? Denial => Allowed ? null : DenialReason.Of(Reason);
+
+    /// <summary>200 when allowed, else the refusal's status (<see cref="DenialReason"/>).</summary>
+    public int HttpStatus => Denial?.HttpStatus ?? 200;
 
     /// <summary>
     /// The key alone, as its headers present it: format and checksum, known, the secret (in constant time), then revoked,
@@ -82,6 +79,19 @@ public sealed record AccessDecision(bool Allowed, string? Reason, string? KeyId,
         };
         return reason is null ? standing : Deny(reason, standing.KeyId, standing.App);
     }
+
+    /// <summary>
+    /// Whether this decision still depends on a grant: allowed so far, for a restricted model. Callers look a live grant
+    /// up only then (a read of the store, or of the adapter's copy) and pass it to <see cref="WithGrant"/>.
+    /// </summary>
+    public bool NeedsGrant(ModelDefinition? definition) => Allowed && definition is { IsRestricted: true };
+
+    /// <summary>
+    /// The grant rule, written here only: a restricted model is allowed only with a live grant for the key or its app
+    /// (<see cref="Approvals.AccessRequest.ActiveGrant"/>, checked by time at every decision), else <c>approval_required</c>.
+    /// </summary>
+    public AccessDecision WithGrant(ModelDefinition? definition, Approvals.AccessRequest? liveGrant) =>
+        NeedsGrant(definition) && liveGrant is null ? this with { Allowed = false, Reason = DenialReasons.ApprovalRequired } : this;
 
     private static AccessDecision Deny(string reason, string? keyId, string? app) => new(false, reason, keyId, app);
 }

@@ -59,7 +59,10 @@ public sealed record LeaseDecision(
 /// </summary>
 public static class LeaseDecider
 {
-    /// <summary>Why a key may not get leases (for this model, when one is named), or null. Grants are checked by the caller.</summary>
+    /// <summary>
+    /// Why a key may not get leases (for this model, when one is named), or null. The grant a restricted model needs is
+    /// <see cref="AccessDecision.WithGrant"/>'s (see <see cref="Standing"/>).
+    /// </summary>
     public static string? Refusal(VirtualKey? key, string? model, ModelDefinition? definition, DateTimeOffset now) => key switch
     {
         null => DenialReasons.UnknownKey,
@@ -72,6 +75,10 @@ public static class LeaseDecider
         _ when definition.PriceAt(now) is null => DenialReasons.UnpricedModel,
         _ => null,
     };
+
+    /// <summary><see cref="Refusal"/> as an access decision, so the grant rule (<see cref="AccessDecision.WithGrant"/>) applies to it.</summary>
+    public static AccessDecision Standing(VirtualKey? key, string? model, ModelDefinition? definition, DateTimeOffset now) =>
+        Refusal(key, model, definition, now) is { } refusal ? new AccessDecision(false, refusal, key?.Id, key?.App) : new AccessDecision(true, null, key!.Id, key.App);
 
     /// <summary>Headroom nobody holds: limit − settled − open holds − open leases.</summary>
     public static decimal Free(LeaseLevel level, DateTimeOffset now) => BudgetStanding.Of(level.Budget, level.Window, now).Remaining;

@@ -6,10 +6,9 @@ using System.Text.Json;
 using Governance.Domain.Alerts;
 using Governance.Domain.Budgets;
 using Governance.Domain.Keys;
-using Governance.Projections.Usage;
+using Governance.Hosting.Secrets;
 using Marten;
 using Microsoft.Extensions.Logging;
-
 using Wolverine.Attributes;
 
 namespace Governance.Projections.Alerts;

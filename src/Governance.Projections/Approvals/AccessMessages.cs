@@ -1,5 +1,6 @@
 using Governance.Domain.Alerts;
 using Governance.Domain.Approvals;
+using Governance.Hosting.Secrets;
 using Governance.Projections.Alerts;
 using Marten;
 using Microsoft.Extensions.Logging;

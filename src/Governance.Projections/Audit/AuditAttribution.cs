@@ -1,3 +1,4 @@
+using Governance.Hosting.Audit;
 using Marten;
 
 namespace Governance.Projections.Audit;

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Security.Cryptography;
+using Governance.Hosting.Audit;
 using Marten;
 using Npgsql;
 

@@ -1,3 +1,4 @@
+using Governance.Contracts.Feed;
 using Marten;
 
 namespace Governance.Projections.Feed;

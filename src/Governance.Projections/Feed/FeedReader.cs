@@ -1,3 +1,4 @@
+using Governance.Contracts.Feed;
 using Governance.Domain.Approvals;
 using Governance.Domain.Apps;
 using Governance.Domain.Budgets;

@@ -1,6 +1,8 @@
 using Governance.Domain.Keys;
+using Governance.Hosting;
+using Governance.Hosting.Outbound;
+using Governance.Hosting.Secrets;
 using Governance.Projections.Alerts;
-using Governance.Projections.Outbound;
 using Governance.Projections.Usage;
 using Marten;
 using Microsoft.Extensions.Configuration;
@@ -19,9 +21,8 @@ public static class GovernanceServices
         this IServiceCollection services, GovernanceSettings settings, IConfiguration configuration)
     {
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(GovernanceSettings.ProtectorFrom(configuration));
+        services.AddSingleton(MasterKeys.ProtectorFrom(configuration));
         services.AddSingleton(LedgerOptions.From(configuration));
-        services.AddSingleton(UsageOptions.From(configuration));
         services.AddSingleton(new AnomalyRule(
             configuration.GetValue("Anomaly:Multiplier", AnomalyRule.Default.Multiplier),
             configuration.GetValue("Anomaly:FloorUsd", AnomalyRule.Default.Floor),

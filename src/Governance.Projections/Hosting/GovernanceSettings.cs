@@ -1,3 +1,4 @@
+using Governance.Hosting.Secrets;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
 
@@ -10,22 +11,7 @@ public sealed record GovernanceSettings(string ConnectionString, string Schema, 
         WithAutoPrepare(configuration.GetConnectionString("Governance")
             ?? throw new InvalidOperationException("ConnectionStrings__Governance is not set (PostgreSQL connection string).")),
         configuration["Governance:Schema"] ?? "governance",
-        MasterKeyFrom(configuration));
-
-    /// <summary>
-    /// The deployment's master key (encrypts providers' API keys; the proxy decrypts the ciphertext the feed carries).
-    /// The proxy needs it alone, without a connection string.
-    /// </summary>
-    public static string MasterKeyFrom(IConfiguration configuration) =>
-        configuration["GOVERNANCE_MASTER_KEY"]
-        ?? throw new InvalidOperationException("GOVERNANCE_MASTER_KEY is not set (base64 of 32 random bytes; run.sh generates a dev one).");
-
-    /// <summary>
-    /// This node's protector of provider keys and webhook secrets: the master key, and during a master key rotation also
-    /// the previous one, GOVERNANCE_PREVIOUS_MASTER_KEY, which only decrypts (docs/deployment.md, "Rotating the master key").
-    /// </summary>
-    public static SecretProtector ProtectorFrom(IConfiguration configuration) =>
-        new(MasterKeyFrom(configuration), configuration["GOVERNANCE_PREVIOUS_MASTER_KEY"] is { Length: > 0 } previous ? previous : null);
+        MasterKeys.KeyFrom(configuration));
 
     /// <summary>
     /// Npgsql prepares statements it sees repeatedly, unless the connection string says otherwise: the ledger sends

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Governance.Hosting;
 using JasperFx.Events.Projections;
 using Marten;
 using Marten.Events.Daemon.Coordination;

@@ -1,10 +1,9 @@
 using Governance.Domain.Keys;
-using Governance.Domain.Usage;
+using Governance.Hosting.Secrets;
 using Governance.Projections.Alerts;
 using Marten;
 using Microsoft.Extensions.Logging;
 using Wolverine;
-
 using Wolverine.Attributes;
 
 namespace Governance.Projections.Usage;

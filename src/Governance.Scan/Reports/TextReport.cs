@@ -1,5 +1,4 @@
 using System.Globalization;
-using Governance.Scan.Findings;
 using Governance.Scan.Response;
 using Governance.Scan.Sources;
 

@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
+using Governance.Contracts.Feed;
 using Governance.Domain.Approvals;
 using Governance.Domain.Budgets;
 using Governance.Domain.Catalog;
 using Governance.Domain.Keys;
-using Governance.Projections.Feed;
 
 namespace ProxyAdapter.Governance;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net.ServerSentEvents;
 using System.Text.Json;
-using Governance.Projections.Feed;
+using Governance.Contracts.Feed;
 
 namespace ProxyAdapter.Governance;
 
@@ -111,6 +111,7 @@ public sealed class FeedFollower(
         using var request = new HttpRequestMessage(HttpMethod.Get, "api/feed");
         request.Headers.TryAddWithoutValidation("Last-Event-ID", Interlocked.Read(ref _resumeFrom).ToString(CultureInfo.InvariantCulture));
         using var response = await api.Http().SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        await GovernanceClient.EnsureSpokenAsync(response, ct);
         response.EnsureSuccessStatusCode();
         await using var stream = await response.Content.ReadAsStreamAsync(ct);
         await foreach (var item in SseParser.Create(stream).EnumerateAsync(ct))

@@ -1,6 +1,6 @@
+using Governance.Contracts.Feed;
 using Governance.Domain.Approvals;
 using Governance.Domain.Catalog;
-using Governance.Projections.Feed;
 
 namespace ProxyAdapter.Governance;
 

@@ -1,26 +1,12 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Governance.Projections.Audit;
-using Governance.Projections.Feed;
+using Governance.Contracts;
+using Governance.Contracts.Feed;
+using Governance.Contracts.Leases;
+using Governance.Hosting.Audit;
 
 namespace ProxyAdapter.Governance;
-
-public sealed record LeaseSliceDto(
-    string LeaseId, string Level, string Owner, DateTimeOffset WindowStart, DateTimeOffset? WindowEnd, decimal Amount, decimal Remaining, DateTimeOffset ExpiresAt,
-    int Grants);
-
-public sealed record LeaseShortfallDto(string Level, string Owner, decimal Limit, decimal Settled, decimal Held, decimal Leased, decimal Remaining);
-
-/// <summary>The answer of <c>POST /api/leases</c> (docs/leases-and-feed.md).</summary>
-public sealed record LeaseAnswer(
-    bool Granted, string? Reason, string KeyId, IReadOnlyList<LeaseSliceDto> Slices, IReadOnlyList<string> Recalled, int? RetryAfterMs,
-    LeaseShortfallDto? Shortfall);
-
-/// <summary>A lease after a renewal or a return: <see cref="Changed"/> was added (renew) or given back (return).</summary>
-public sealed record LeaseViewDto(string LeaseId, decimal Changed, decimal Remaining, DateTimeOffset ExpiresAt, string Status);
-
-public sealed record FeedPageDto(IReadOnlyList<FeedChange> Changes, long Cursor, bool More);
 
 /// <summary>The governance API calls the adapter makes, over the named client (base URL and adapter token set there).</summary>
 public sealed class GovernanceClient(IHttpClientFactory clients, AdapterOptions options)
@@ -37,12 +23,13 @@ public sealed class GovernanceClient(IHttpClientFactory clients, AdapterOptions 
     {
         using var timeout = Deadline(ct, options.SnapshotTimeout);
         using var response = await Http().GetAsync("api/feed/snapshot", HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        await EnsureSpokenAsync(response, timeout.Token);
         response.EnsureSuccessStatusCode();
         await using var body = await response.Content.ReadAsStreamAsync(timeout.Token);
         return await SnapshotReader.ReadAsync(body, state, Json, timeout.Token);
     }
 
-    public Task<FeedPageDto> PageAsync(long after, CancellationToken ct) => GetAsync<FeedPageDto>($"api/feed?wait=false&after={after}", ct);
+    public Task<FeedPage> PageAsync(long after, CancellationToken ct) => GetAsync<FeedPage>($"api/feed?wait=false&after={after}", ct);
 
     /// <summary>Asked on behalf of a client's request: the lease's events carry that request's correlation id.</summary>
     /// <remarks>
@@ -53,21 +40,35 @@ public sealed class GovernanceClient(IHttpClientFactory clients, AdapterOptions 
     /// <param name="ahead">A top-up ahead of need (no request waits for it): it recalls no other adapter's lease and
     /// carries the adapter's own correlation id.</param>
     /// <param name="want">What to ask for when not the default multiple of <paramref name="need"/> (a top-up sized to the traffic).</param>
-    public Task<LeaseAnswer> RequestLeaseAsync(
+    public Task<LeaseResult> RequestLeaseAsync(
         string adapterId, string keyId, string? model, decimal need, CancellationToken ct, bool ahead = false, decimal? want = null) =>
-        PostAsync<LeaseAnswer>("api/leases", new { adapterId, keyId, model, need, want = want ?? need * options.LeaseWantMultiplier, recall = !ahead },
+        PostAsync<LeaseResult>("api/leases", new { adapterId, keyId, model, need, want = want ?? need * options.LeaseWantMultiplier, recall = !ahead },
             ahead ? Own("topup") : AuditContext.Current?.CorrelationId ?? Own("lease"), ct)!;
 
     /// <summary>Null when the lease has expired (409 <c>lease_expired</c>): ask for a new one.</summary>
-    public Task<LeaseViewDto?> RenewAsync(string leaseId, CancellationToken ct) =>
-        PostAsync<LeaseViewDto>($"api/leases/{leaseId}/renew", new { }, Own("renew"), ct);
+    public Task<LeaseView?> RenewAsync(string leaseId, CancellationToken ct) =>
+        PostAsync<LeaseView>($"api/leases/{leaseId}/renew", new { }, Own("renew"), ct);
 
     /// <summary>
     /// <paramref name="grants"/>: how many of the lease's grants and top-ups were merged when <paramref name="unused"/>
     /// was counted; null for a lease this process does not know (then what it holds counts as in flight).
     /// </summary>
-    public Task<LeaseViewDto?> ReturnAsync(string leaseId, decimal unused, int? grants, CancellationToken ct) =>
-        PostAsync<LeaseViewDto>($"api/leases/{leaseId}/return", new { unused, grants }, Own("return"), ct);
+    public Task<LeaseView?> ReturnAsync(string leaseId, decimal unused, int? grants, CancellationToken ct) =>
+        PostAsync<LeaseView>($"api/leases/{leaseId}/return", new { unused, grants }, Own("return"), ct);
+
+    /// <summary>
+    /// An API that does not speak this adapter's contract version (<see cref="ContractVersion"/>) refuses its first call
+    /// (the snapshot, the feed): the error then says so in the API's words (which versions it speaks), not as a bare 400.
+    /// </summary>
+    public static async Task EnsureSpokenAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        if (response.StatusCode != HttpStatusCode.BadRequest)
+            return;
+        var body = await response.Content.ReadAsStringAsync(ct);
+        if (body.Contains("contract_version_unsupported", StringComparison.Ordinal))
+            throw new HttpRequestException($"The governance API refuses this adapter's contract version {ContractVersion.Current}: {body}",
+                null, response.StatusCode);
+    }
 
     /// <summary>The correlation id of the adapter's own background work (renewals, recall answers, shutdown returns).</summary>
     public static string Own(string what) => $"{OwnCorrelationPrefix}{what}-{Guid.NewGuid():N}";

@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using Governance.Contracts.Feed;
 using Governance.Domain.Keys;
-using Governance.Projections.Feed;
 
 namespace ProxyAdapter.Governance;
 

@@ -1,10 +1,9 @@
 using System.Collections.Concurrent;
+using Governance.Contracts.Usage;
 using Governance.Domain.Access;
 using Governance.Domain.Budgets;
 using Governance.Domain.Catalog;
 using Governance.Domain.Keys;
-using Governance.Projections.Budgets;
-using Governance.Projections.Usage;
 using ProxyAdapter.Reporting;
 
 namespace ProxyAdapter.Governance;
@@ -42,10 +41,8 @@ public sealed class LeaseGovernor : IGovernor
         var key = KnownKey(presentedKey);
         var definition = key is null ? null : _state.Model(model);
         var decision = AccessDecision.Decide(presentedKey, key, model, definition, now);
-        // A restricted model needs an active grant for the key or its app, checked by time (as AccessCheck does).
-        var grant = decision.Allowed && definition!.IsRestricted ? _state.ActiveGrant(key!.Id, key.App, model, now) : null;
-        if (decision.Allowed && definition!.IsRestricted && grant is null)
-            decision = decision with { Allowed = false, Reason = DenialReasons.ApprovalRequired };
+        var grant = decision.NeedsGrant(definition) ? _state.ActiveGrant(key!.Id, key.App, model, now) : null;
+        decision = decision.WithGrant(definition, grant);
         if (decision.Allowed && definition is not { IsRouted: true })
             decision = decision with { Allowed = false, Reason = DenialReasons.UnknownModel };
         if (!decision.Allowed)
@@ -70,14 +67,19 @@ public sealed class LeaseGovernor : IGovernor
         if (!standing.Allowed)
             return (standing, []);
         var allowed = _state.Models
-            .Where(m => m.IsRouted && AccessDecision.Decide(presentedKey, key, m.Id, m, now).Allowed)
-            .Where(m => !m.IsRestricted || _state.ActiveGrant(key!.Id, key.App, m.Id, now) is not null)
+            .Where(m => m.IsRouted && Decide(presentedKey, key!, m, now).Allowed)
             .OrderBy(m => m.Id, StringComparer.Ordinal)
             .ToList();
         return (standing, Candidates(allowed, now));
     }
 
-    public async Task<HoldOutcome> HoldAsync(HoldRequest request, DateTimeOffset now, CancellationToken ct)
+    private AccessDecision Decide(string presentedKey, VirtualKey key, ModelDefinition definition, DateTimeOffset now)
+    {
+        var decision = AccessDecision.Decide(presentedKey, key, definition.Id, definition, now);
+        return decision.WithGrant(definition, decision.NeedsGrant(definition) ? _state.ActiveGrant(key.Id, key.App, definition.Id, now) : null);
+    }
+
+    public async Task<HoldAnswer> HoldAsync(HoldRequest request, DateTimeOffset now, CancellationToken ct)
     {
         var levels = new List<(BudgetLevel, string)>();
         void Need(BudgetLevel level, string? owner)
@@ -90,26 +92,24 @@ public sealed class LeaseGovernor : IGovernor
         Need(BudgetLevel.Team, _state.TeamOf(request.App));
         Need(BudgetLevel.Grant, request.GrantId);
 
-        var admissionId = AdmissionPrefix + Guid.NewGuid().ToString("N");
+        var admission = new LeaseAdmission(AdmissionPrefix + Guid.NewGuid().ToString("N"));
         var decidedAt = _state.Seen;
-        var outcome = await _wallet.AdmitAsync(admissionId, request.KeyId, request.Model, levels, request.Amount, ct);
-        return outcome switch
-        {
-            { Allowed: true } => Admitted(admissionId, request.Amount, decidedAt),
-            { Shortfall: { } shortfall } => new HoldOutcome(false, null, null, [shortfall], shortfall),
-            _ => new HoldOutcome(false, null, null, [], null) { Refusal = outcome.Refusal },
-        };
+        var outcome = await _wallet.AdmitAsync(admission.Id, request.KeyId, request.Model, levels, request.Amount, ct);
+        if (!outcome.Allowed)
+            return new HoldAnswer(null, outcome.Shortfall, outcome.Shortfall is null ? outcome.Refusal : null);
+        _admitted[admission.Id] = (request.Amount, decidedAt);
+        return new HoldAnswer(admission, null, null);
     }
 
-    public async Task RecordAsync(UsageReport report)
+    public async Task RecordAsync(UsageReport report, LeaseAdmission? admission)
     {
-        // The admission id stood in for a reservation: the request's cost is drawn from the leases it was admitted under.
-        if (report.ReservationId is { } id && id.StartsWith(AdmissionPrefix, StringComparison.Ordinal))
+        // The request's cost is drawn from the leases it was admitted under.
+        if (admission is not null)
         {
-            _admitted.TryRemove(id, out var admitted);
+            _admitted.TryRemove(admission.Id, out var admitted);
             report = report with
             {
-                ReservationId = null, LeaseIds = _wallet.Bind(id, report.RequestId), WorstCaseCost = admitted.WorstCase, DecidedAtSequence = admitted.DecidedAt,
+                LeaseIds = _wallet.Bind(admission.Id, report.RequestId), WorstCaseCost = admitted.WorstCase, DecidedAtSequence = admitted.DecidedAt,
             };
         }
         try
@@ -132,12 +132,6 @@ public sealed class LeaseGovernor : IGovernor
         {
             _log.LogError(e, "Could not record the denial of request {RequestId}", denied.RequestId);
         }
-    }
-
-    private HoldOutcome Admitted(string admissionId, decimal worstCase, long decidedAt)
-    {
-        _admitted[admissionId] = (worstCase, decidedAt);
-        return new HoldOutcome(true, admissionId, null, [], null);
     }
 
     /// <summary>The key whose id the presented key embeds (a well-formed key with a valid checksum), if the copy has it.</summary>

@@ -1,3 +1,4 @@
+
 namespace ProxyAdapter.Governance;
 
 /// <summary>Returns every lease's unused part when the adapter stops (docs/leases-and-feed.md, "Keeping and giving back").</summary>

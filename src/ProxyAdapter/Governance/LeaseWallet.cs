@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
+using Governance.Contracts.Feed;
+using Governance.Contracts.Leases;
+using Governance.Contracts.Usage;
 using Governance.Domain.Access;
 using Governance.Domain.Budgets;
-using Governance.Projections.Feed;
-using Governance.Projections.Usage;
 
 namespace ProxyAdapter.Governance;
 
@@ -85,7 +86,7 @@ public sealed class LeaseWallet : IDisposable
                     return meanwhile;
                 if (_exhausted.TryGetValue(keyId, out var exhausted) && exhausted.At > queued && need >= exhausted.Need)
                     return WalletOutcome.OverBudget(exhausted.Shortfall);
-                LeaseAnswer answer;
+                LeaseResult answer;
                 try
                 {
                     answer = await _api.RequestLeaseAsync(_adapter.Id, keyId, model, need, ct);
@@ -243,7 +244,7 @@ public sealed class LeaseWallet : IDisposable
         }
     }
 
-    private void Merge(IReadOnlyList<LeaseSliceDto> granted)
+    private void Merge(IReadOnlyList<LeaseSliceView> granted)
     {
         lock (_gate)
         {
@@ -264,7 +265,7 @@ public sealed class LeaseWallet : IDisposable
         }
     }
 
-    private BudgetStanding Standing(LeaseShortfallDto s)
+    private BudgetStanding Standing(LeaseShortfall s)
     {
         var level = Enum.Parse<BudgetLevel>(s.Level, ignoreCase: true);
         var period = _state.BudgetPeriod(level, s.Owner) ?? BudgetPeriod.Lifetime;

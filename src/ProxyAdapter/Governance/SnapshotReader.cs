@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
-using Governance.Projections.Feed;
+using Governance.Contracts.Feed;
 
 namespace ProxyAdapter.Governance;
 

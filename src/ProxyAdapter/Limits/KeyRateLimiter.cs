@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Governance.Domain.Access;
 using Governance.Domain.Keys;
 
 namespace ProxyAdapter.Limits;
@@ -15,7 +16,7 @@ public sealed class KeyRateLimiter
     public const int Slots = 12;
     public static readonly TimeSpan SlotLength = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan Window = SlotLength * Slots;
-    public const string Reason = "rate_limited";
+    public const string Reason = DenialReasons.RateLimited;
 
     private static readonly TimeSpan SweepEvery = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan MinRetry = TimeSpan.FromSeconds(1);

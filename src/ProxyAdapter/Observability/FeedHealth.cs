@@ -1,4 +1,4 @@
-using Governance.Projections.Hosting;
+using Governance.Hosting;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace ProxyAdapter.Observability;

@@ -1,4 +1,4 @@
-using Governance.Projections.Hosting;
+using Governance.Hosting;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -12,7 +12,7 @@ public static class ProxyObservability
     /// </summary>
     public static IServiceCollection AddProxyObservability(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddGovernanceTelemetry(configuration, "governance-proxy", GatewayMetrics.MeterName, store: false);
+        services.AddGovernanceTelemetry(configuration, "governance-proxy", GatewayMetrics.MeterName);
         services.AddSingleton<GatewayMetrics>();
         services.TryAddSingleton<IFeedHealth, GovernanceApiLiveness>();
         services.AddHttpClient(GovernanceApiLiveness.ClientName, client =>

@@ -1,6 +1,6 @@
+using Governance.Contracts.Audit;
+using Governance.Contracts.Usage;
 using Governance.Domain.Access;
-using Governance.Projections.Audit;
-using Governance.Projections.Usage;
 
 namespace ProxyAdapter.Reporting;
 

@@ -2,10 +2,10 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Text.Json;
-using Microsoft.Win32.SafeHandles;
+using Governance.Contracts.Audit;
+using Governance.Contracts.Usage;
 using Governance.Domain.Access;
-using Governance.Projections.Audit;
-using Governance.Projections.Usage;
+using Microsoft.Win32.SafeHandles;
 
 namespace ProxyAdapter.Reporting;
 

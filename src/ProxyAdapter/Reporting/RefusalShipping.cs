@@ -1,4 +1,4 @@
-using Governance.Projections.Audit;
+using Governance.Hosting.Audit;
 
 namespace ProxyAdapter.Reporting;
 

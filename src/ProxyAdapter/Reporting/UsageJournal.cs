@@ -2,9 +2,9 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
+using Governance.Contracts.Audit;
+using Governance.Contracts.Usage;
 using Governance.Domain.Access;
-using Governance.Projections.Audit;
-using Governance.Projections.Usage;
 using Microsoft.Win32.SafeHandles;
 
 namespace ProxyAdapter.Reporting;

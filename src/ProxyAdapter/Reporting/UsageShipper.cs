@@ -3,8 +3,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Governance.Contracts.Usage;
 using Governance.Domain.Access;
-using Governance.Projections.Usage;
 
 namespace ProxyAdapter.Reporting;
 

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Governance.Domain.Catalog;
 using Governance.Domain.Usage;
-using Governance.Projections.Hosting;
+using Governance.Hosting;
 using ProxyAdapter.Streaming;
 
 namespace ProxyAdapter.Surfaces;

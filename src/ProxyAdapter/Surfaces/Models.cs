@@ -1,4 +1,3 @@
-using Governance.Domain.Access;
 using Governance.Domain.Catalog;
 
 namespace ProxyAdapter.Surfaces;
@@ -46,7 +45,7 @@ public static class Models
             return (refused, null);
         var (standing, models) = await governor.ModelsForAsync(key.PresentedKey!, clock.GetUtcNow(), http.RequestAborted);
         if (!standing.Allowed)
-            return (surface.Errors.Denied(standing.HttpStatus, standing.Reason!), null);
+            return (surface.Errors.Denied(standing.Denial!), null);
         var family = anthropic ? ApiFamily.Anthropic : ApiFamily.OpenAi;
         return (Results.Empty, models.Where(m => m.Routes.Any(r => ProviderKinds.FamilyOf(r.Provider.Kind) == family)).ToList());
     }

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Governance.Domain.Access;
 using Governance.Domain.Catalog;
 using Governance.Domain.Usage;
-using Governance.Projections.Hosting;
+using Governance.Hosting;
 using ProxyAdapter.Streaming;
 
 namespace ProxyAdapter.Surfaces;

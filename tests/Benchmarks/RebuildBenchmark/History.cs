@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using Governance.Domain.Access;
 using Governance.Domain.Alerts;
-using Governance.Domain.Apps;
 using Governance.Domain.Approvals;
 using Governance.Domain.Budgets;
 using Governance.Domain.Catalog;

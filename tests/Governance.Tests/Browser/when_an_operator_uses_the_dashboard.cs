@@ -1,6 +1,5 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
-using Governance.Tests.Integration;
 using Marten;
 using Marten.Events;
 using Microsoft.Playwright;

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Governance.Projections;
+using Governance.Hosting.Secrets;
 
 namespace Governance.Tests.Domain;
 

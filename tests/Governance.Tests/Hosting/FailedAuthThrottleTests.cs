@@ -1,5 +1,5 @@
 using System.Net;
-using Governance.Projections.Hosting;
+using Governance.Hosting;
 
 namespace Governance.Tests.Hosting;
 

@@ -1,6 +1,6 @@
+using Governance.Contracts.Audit;
 using Governance.Domain.Access;
 using Governance.Domain.Operators;
-using Governance.Projections.Audit;
 using Marten;
 
 namespace Governance.Tests.Integration;

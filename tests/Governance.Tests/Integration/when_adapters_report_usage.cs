@@ -1,6 +1,6 @@
-using Governance.Projections.Usage;
 using System.Text.Json;
 using Governance.Domain.Usage;
+using Governance.Projections.Usage;
 using Marten;
 
 namespace Governance.Tests.Integration;
@@ -96,7 +96,7 @@ public sealed class when_adapters_report_usage(GovernanceFixture fx)
             Assert.Equal(1, e.Version);
             Assert.Equal("request_completed", e.EventTypeName);
             Assert.Equal(fx.Clock.GetUtcNow(), e.Timestamp);
-            Assert.False(string.IsNullOrEmpty(e.UserName) || e.UserName == Governance.Projections.Audit.AuditContext.Unattributed, e.UserName);
+            Assert.False(string.IsNullOrEmpty(e.UserName) || e.UserName == Governance.Hosting.Audit.AuditContext.Unattributed, e.UserName);
             var completed = Assert.IsType<RequestCompleted>(e.Data);
             Assert.Equal((id, issued.Id, model, 100L), (completed.RequestId, completed.KeyId, completed.Model, completed.InputTokens));
             sequences.Add(e.Sequence);

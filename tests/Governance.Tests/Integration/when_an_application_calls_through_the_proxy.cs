@@ -1,8 +1,7 @@
-using Governance.Projections.Usage;
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Text.Json;
-using Governance.Domain.Usage;
+using Governance.Projections.Usage;
 using Marten;
 using OpenAI;
 using OpenAI.Chat;

@@ -132,11 +132,11 @@ public sealed class when_budgets_limit_spend(GovernanceFixture fx)
         await SetBudget("key", issued.Id, 1m, "lifetime");
         var reservationId = (await Authorize(issued.Key, model)).GetProperty("reservationId").GetString()!;
 
-        var handler = Governance.Projections.Budgets.ExpireReservationHandler.Handle;
+        var handler = Governance.Store.Budgets.ExpireReservationHandler.Handle;
         using var scope = fx.Api.Services.CreateScope();
         var bus = scope.ServiceProvider.GetRequiredService<Wolverine.IMessageBus>();
         fx.Clock.Advance(TimeSpan.FromMinutes(11));
-        await handler(new Governance.Projections.Budgets.ExpireReservation(reservationId), fx.Store, bus, fx.Clock, CancellationToken.None);
+        await handler(new Governance.Store.Budgets.ExpireReservation(reservationId), fx.Store, bus, fx.Clock, CancellationToken.None);
 
         await using var session = fx.Store.QuerySession();
         var events = await session.Events.FetchStreamAsync(reservationId);

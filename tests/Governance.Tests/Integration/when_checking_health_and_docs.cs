@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Text.Json;
+using Governance.Hosting;
 using Governance.Projections.Hosting;
 using Marten;
 using Microsoft.AspNetCore.Builder;

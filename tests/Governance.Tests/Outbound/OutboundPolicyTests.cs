@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Governance.Api.Alerts;
 using Governance.Api.Catalog;
-using Governance.Projections.Outbound;
+using Governance.Hosting.Outbound;
 
 namespace Governance.Tests.Outbound;
 

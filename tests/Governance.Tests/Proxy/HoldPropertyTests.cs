@@ -6,7 +6,7 @@ using CsCheck;
 using Governance.Domain.Catalog;
 using Governance.Domain.Pricing;
 using Governance.Domain.Usage;
-using Governance.Projections.Hosting;
+using Governance.Hosting;
 using ProxyAdapter;
 using ProxyAdapter.Surfaces;
 

@@ -1,5 +1,5 @@
 using Governance.Domain.Access;
-using Governance.Projections.Audit;
+using Governance.Hosting.Audit;
 
 namespace Governance.Tests.Proxy;
 

@@ -1,10 +1,10 @@
 using System.Text.Json;
+using Governance.Contracts.Feed;
 using Governance.Domain.Access;
 using Governance.Domain.Budgets;
 using Governance.Domain.Catalog;
 using Governance.Domain.Keys;
 using Governance.Domain.Pricing;
-using Governance.Projections.Feed;
 using ProxyAdapter.Governance;
 
 namespace Governance.Tests.Proxy;

@@ -1,4 +1,4 @@
-using Governance.Projections.Usage;
+using Governance.Contracts.Usage;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
+using Governance.Contracts.Audit;
+using Governance.Contracts.Usage;
 using Governance.Domain.Access;
-using Governance.Projections.Audit;
 using Governance.Projections.Usage;
 using Microsoft.Extensions.Logging.Abstractions;
 using ProxyAdapter.Reporting;

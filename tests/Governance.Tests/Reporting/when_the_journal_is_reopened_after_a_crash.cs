@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Governance.Projections.Usage;
+using Governance.Contracts.Usage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using ProxyAdapter.Reporting;

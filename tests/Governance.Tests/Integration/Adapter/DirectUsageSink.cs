@@ -1,6 +1,9 @@
+using Governance.Contracts.Audit;
+using Governance.Contracts.Usage;
 using Governance.Domain.Access;
-using Governance.Projections.Audit;
 using Governance.Projections.Usage;
+using Governance.Store.Audit;
+using Governance.Store.Usage;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;

@@ -1,5 +1,3 @@
-using ProxyAdapter.Governance;
-using Governance.Projections.Leases;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Governance.Api.Admin;
@@ -8,14 +6,17 @@ using Governance.Domain.Alerts;
 using Governance.Domain.Catalog;
 using Governance.Domain.Leaks;
 using Governance.Domain.Operators;
-using Governance.Projections;
-using Governance.Projections.Audit;
+using Governance.Hosting.Audit;
+using Governance.Hosting.Secrets;
+using Governance.Projections.Approvals;
+using Governance.Projections.Leases;
+using Governance.Store.Budgets;
+using Governance.Store.Leases;
 using Governance.Tests.Domain;
 using Governance.Tests.Integration.Leaks;
-using Governance.Projections.Approvals;
-using Governance.Projections.Budgets;
 using Marten;
 using Npgsql;
+using ProxyAdapter.Governance;
 using Wolverine;
 
 namespace Governance.Tests.Integration.Audit;

@@ -78,7 +78,7 @@ public sealed class when_projections_are_rebuilt(GovernanceFixture fx)
         using var scope = fx.Api.Services.CreateScope();
         var bus = scope.ServiceProvider.GetRequiredService<Wolverine.IMessageBus>();
         foreach (var id in await session.Query<Governance.Domain.Budgets.BudgetLease>().Select(l => l.Id).ToListAsync())
-            await Governance.Projections.Leases.ExpireLeaseHandler.Handle(new Governance.Projections.Leases.ExpireLease(id), fx.Store, bus, fx.Clock, CancellationToken.None);
+            await Governance.Store.Leases.ExpireLeaseHandler.Handle(new Governance.Store.Leases.ExpireLease(id), fx.Store, bus, fx.Clock, CancellationToken.None);
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Governance.Domain.Operators;
-using Governance.Projections.Leases;
+using Governance.Store.Leases;
 using Marten;
 using Xunit.Abstractions;
 

@@ -1,4 +1,4 @@
-using Governance.Projections.Hosting;
+using Governance.Hosting;
 using Microsoft.Extensions.Configuration;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;

@@ -3,6 +3,7 @@ using System.Text;
 using Alba;
 using Governance.Domain.Access;
 using Governance.Domain.Keys;
+using Governance.Store.Audit;
 using Marten;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;

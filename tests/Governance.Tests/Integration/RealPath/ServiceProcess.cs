@@ -81,9 +81,9 @@ public sealed class ServiceProcess : IAsyncDisposable
     }
 
     /// <summary>The build configuration the tests were built in (…/bin/&lt;Configuration&gt;/net10.0/): the services were built with them.</summary>
-    private static string Configuration() => new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
+    internal static string Configuration() => new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
             if (File.Exists(Path.Combine(directory.FullName, "Governance.sln")))

@@ -1,5 +1,5 @@
 using Alba;
-using Governance.Projections.Usage;
+using Governance.Contracts.Usage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;

@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using Governance.Contracts.Audit;
+using Governance.Contracts.Usage;
 using Governance.Domain.Access;
 using Governance.Domain.Usage;
-using Governance.Projections.Audit;
 using Governance.Projections.Usage;
 using Marten;
 

@@ -2,7 +2,7 @@ using Governance.Api.Catalog;
 using Governance.Domain.Catalog;
 using Governance.Domain.Operators;
 using Governance.Domain.Secrets;
-using Governance.Projections;
+using Governance.Hosting.Secrets;
 using Governance.Tests.Domain;
 using Governance.Tests.Integration.Proxy;
 using Governance.Tests.Integration.Roles;

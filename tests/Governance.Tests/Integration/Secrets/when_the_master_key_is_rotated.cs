@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
+using System.Security.Cryptography;
 using Governance.Domain.Alerts;
 using Governance.Domain.Catalog;
-using Governance.Projections;
+using Governance.Hosting.Secrets;
 using Governance.Tests.Domain;
 using Governance.Tests.Integration.Proxy;
 using Marten;
 using Microsoft.AspNetCore.Hosting;
-using System.Security.Cryptography;
 
 namespace Governance.Tests.Integration.Secrets;
 

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Alba;
+using Governance.Store.Audit;
 using Governance.Tests.Integration.Roles;
 
 namespace Governance.Tests.Integration.Sweep;

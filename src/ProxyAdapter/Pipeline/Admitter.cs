@@ -1,0 +1,38 @@
+using Governance.Domain.Access;
+using Governance.Domain.Catalog;
+using Governance.Hosting;
+using ProxyAdapter.Routing;
+using ProxyAdapter.Surfaces;
+
+namespace ProxyAdapter.Pipeline;
+
+/// <summary>
+/// Step 4: the model for this key (scope, price, grant, routes) from the governor, the routes in the order to try them,
+/// and the call's output bounds fitted to the models it may reach (<see cref="Surface.Bound"/>). A refusal of the model
+/// is recorded as its own <c>request_denied</c>.
+/// </summary>
+public sealed class Admitter(
+    IGovernor governor, DeploymentHealth health, RouteRandom random, GatewayOptions options, LedgerOptions ledger, AdapterIdentity adapter, TimeProvider clock)
+{
+    public async Task<Step<AdmittedRequest>> AdmitAsync(ParsedRequest request)
+    {
+        var caller = request.Request.Caller;
+        var (surface, errors, shape) = (caller.Surface, caller.Surface.Errors, request.Shape);
+        var now = clock.GetUtcNow();
+        var admission = await governor.DecideAsync(caller.PresentedKey, shape.Model, now, caller.Http.RequestAborted);
+        if (!admission.Decision.Allowed)
+            return new Refusal(errors.Denied(admission.Decision.Denial!), admission.Decision.Reason,
+                RequestDenied.Of(caller.RequestId, caller.PresentedKey, admission.Decision, shape.Model, adapter.Actor, now));
+
+        var requested = admission.Models[0];
+        var plan = RoutePlanner.Plan(admission.Models, surface.Family, health, random, options.MaxAttempts);
+        if (plan.Count == 0)
+            return new Refusal(requested.Routes.Count > 0
+                ? errors.BadRequest($"Model '{shape.Model}' is not served through this API; call it through the {(surface.Family == ApiFamily.OpenAi ? "Anthropic" : "OpenAI")} API of this gateway.", "wrong_api")
+                : errors.Result(502, "provider_missing", "The model's provider is not configured."));
+        // The output the call may produce and the hold that stands for it, from the models it may reach (HoldSizing).
+        if (surface.Bound(request.Body, request.Request.Raw.Length, requested, plan.Select(r => r.Model).Distinct(), ledger, ref shape) is { } unbounded)
+            return new Refusal(unbounded);
+        return new AdmittedRequest(request, admission, plan, shape, now);
+    }
+}
