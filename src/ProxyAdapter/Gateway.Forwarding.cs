@@ -7,9 +7,11 @@ using Governance.Contracts.Usage;
 using Governance.Domain.Usage;
 using Governance.Hosting.Outbound;
 using Governance.Hosting.Secrets;
+using ProxyAdapter.Pipeline;
 using ProxyAdapter.Routing;
 using ProxyAdapter.Streaming;
 using ProxyAdapter.Surfaces;
+using ProxyAdapter.Translation;
 
 namespace ProxyAdapter;
 
@@ -20,6 +22,8 @@ public sealed partial class Gateway
     {
         private readonly List<FailedAttempt> _failures = [];
         private (int Status, byte[] Body, string? ContentType, RetryConditionHeaderValue? RetryAfter)? _lastRateLimit;
+        // A translated provider's last 5xx, in the client's shape: when every attempt failed so, the client gets it.
+        private (int Status, byte[] Body)? _lastTranslatedError;
         private CancellationToken ClientGone => http.RequestAborted;
 
         public async Task RunAsync(IReadOnlyList<PlannedRoute> plan)
@@ -38,10 +42,25 @@ public sealed partial class Gateway
         private async Task<bool> AttemptAsync(PlannedRoute route)
         {
             var started = Stopwatch.GetTimestamp();
-            body["model"] = route.Deployment.UpstreamModel;
-            using var request = new HttpRequestMessage(HttpMethod.Post, route.Provider.BaseUrl + surface.UpstreamPath)
+            // A provider of another API gets the translated call (admission checked that every route's kind can take it).
+            UpstreamCall? translated = null;
+            if (surface.Translates(route.Provider.Kind))
             {
-                Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body)) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
+                if (TranslatedRoute.Prepare(surface, body, call.Shape, route, out var prepared) is { } untranslatable)
+                {
+                    Fail(route, null, AttemptFailures.ServerError, started, untranslatable.Message);
+                    return false;
+                }
+                translated = prepared;
+            }
+            else
+                body["model"] = route.Deployment.UpstreamModel;
+            using var request = new HttpRequestMessage(HttpMethod.Post, route.Provider.BaseUrl + (translated?.Path ?? surface.UpstreamPath))
+            {
+                Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(translated?.Body ?? body))
+                {
+                    Headers = { ContentType = new MediaTypeHeaderValue("application/json") },
+                },
             };
             // The key is bound to the provider's name and base URL: one changed without the master key does not decrypt.
             string apiKey;
@@ -54,7 +73,11 @@ public sealed partial class Gateway
                 Fail(route, null, AttemptFailures.KeyUnavailable, started, $"the API key of provider {route.Provider.Id} cannot be decrypted: {e.Message}");
                 return false;
             }
-            surface.Authenticate(request, apiKey, http.Request, gateway._options);
+            if (translated is null)
+                surface.Authenticate(request, apiKey, http.Request, gateway._options);
+            else
+                foreach (var (name, value) in translated.Headers.Append(ProviderAuth.Header(route.Provider.Kind, apiKey)))
+                    request.Headers.TryAddWithoutValidation(name, value);
 
             // A streamed call dies with its client (so the provider stops generating); a complete one runs to its end and is
             // recorded exactly, even if the caller left meanwhile.
@@ -98,8 +121,20 @@ public sealed partial class Gateway
                 if (status == 429 || status >= 500)
                 {
                     var error = await TryReadAsync(response, linked.Token);
-                    if (status == 429)
-                        _lastRateLimit = (status, error ?? [], response.Content.Headers.ContentType?.ToString(), response.Headers.RetryAfter);
+                    if (translated is not null)
+                    {
+                        var (_, worded) = Translator.Error(translated, status, error ?? []);
+                        if (status == 429)
+                            _lastRateLimit = (status, worded, "application/json", response.Headers.RetryAfter);
+                        else
+                            _lastTranslatedError = (ErrorTypes.Normalize(status), worded);
+                    }
+                    else
+                    {
+                        _lastTranslatedError = null;
+                        if (status == 429)
+                            _lastRateLimit = (status, error ?? [], response.Content.Headers.ContentType?.ToString(), response.Headers.RetryAfter);
+                    }
                     Fail(route, status, status == 429 ? AttemptFailures.RateLimited : AttemptFailures.ServerError, started, null);
                     return false;
                 }
@@ -108,7 +143,7 @@ public sealed partial class Gateway
                 {
                     // Once streaming there is no deadline: the client decides how long it listens.
                     timeout.CancelAfter(Timeout.InfiniteTimeSpan);
-                    return await RelayAsync(route, response, status, linked.Token, started);
+                    return await RelayAsync(route, response, status, linked.Token, started, translated);
                 }
 
                 byte[] answer;
@@ -127,8 +162,23 @@ public sealed partial class Gateway
                     return false;
                 }
 
-                // Served (2xx), or refused for a reason another deployment would share (4xx): passed through either way.
-                var usage = response.IsSuccessStatusCode ? surface.ReadUsage(answer) : TokenUsage.None;
+                // Served (2xx), or refused for a reason another deployment would share (4xx): passed through (or translated) either way.
+                var contentType = response.Content.Headers.ContentType?.ToString();
+                TokenUsage? usage;
+                if (translated is null)
+                    usage = response.IsSuccessStatusCode ? surface.ReadUsage(answer) : TokenUsage.None;
+                else if (!response.IsSuccessStatusCode)
+                {
+                    (status, answer) = Translator.Error(translated, status, answer);
+                    (usage, contentType) = (TokenUsage.None, "application/json");
+                }
+                else if (Translator.Response(translated, answer, Stamp()) is { } client)
+                    (answer, usage, contentType) = (client.Body, client.Usage?.Tokens, "application/json");
+                else
+                {
+                    Fail(route, status, AttemptFailures.ServerError, started, "an answer the translation layer cannot read");
+                    return false;
+                }
                 var estimated = usage is null;
                 if (response.IsSuccessStatusCode)
                     gateway._health.Succeeded(route.Deployment.Id);
@@ -137,16 +187,18 @@ public sealed partial class Gateway
                 var recorded = RecordAsync(route, usage ?? new TokenUsage(Estimate.Tokens(call.InputBytes), 0,
                     Estimate.Output(surface.GeneratedTextBytes(answer), 0, call.Shape.MaxOutput), 0), estimated,
                     ClientGone.IsCancellationRequested ? ClientClosedRequest : status);
-                await WriteAsync(status, response.Content.Headers.ContentType?.ToString(), answer, null);
+                await WriteAsync(status, contentType, answer, null);
                 await recorded;
                 return true;
             }
         }
 
-        private async Task<bool> RelayAsync(PlannedRoute route, HttpResponseMessage response, int status, CancellationToken upstreamToken, long started)
+        private async Task<bool> RelayAsync(
+            PlannedRoute route, HttpResponseMessage response, int status, CancellationToken upstreamToken, long started, UpstreamCall? translated)
         {
-            var observer = surface.Observer(call.Shape);
-            var contentType = response.Content.Headers.ContentType!.ToString();
+            var observer = translated is null ? surface.Observer(call.Shape) : null;
+            var translator = translated is null ? null : new TranslatedStream(Translator.Stream(translated, Stamp()));
+            var contentType = translated is null ? response.Content.Headers.ContentType!.ToString() : "text/event-stream";
             void Start()
             {
                 http.Response.StatusCode = status;
@@ -158,7 +210,9 @@ public sealed partial class Gateway
             try
             {
                 await using var stream = await response.Content.ReadAsStreamAsync(upstreamToken);
-                outcome = await SseRelay.RunAsync(stream, http.Response, Start, observer, upstreamToken, ClientGone);
+                outcome = translator is null
+                    ? await SseRelay.RunAsync(stream, http.Response, Start, observer!, upstreamToken, ClientGone)
+                    : await TranslatedRelay.RunAsync(stream, http.Response, Start, translator, upstreamToken, ClientGone);
             }
             catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
             {
@@ -175,7 +229,7 @@ public sealed partial class Gateway
             if (outcome is { End: RelayEnd.Completed, BytesSent: false })
                 Start();
 
-            var (usage, estimated) = observer.Result(call.InputBytes, call.Shape.MaxOutput);
+            var (usage, estimated) = observer?.Result(call.InputBytes, call.Shape.MaxOutput) ?? translator!.Result(call.InputBytes, call.Shape.MaxOutput);
             switch (outcome.End)
             {
                 case RelayEnd.Completed:
@@ -213,6 +267,14 @@ public sealed partial class Gateway
                 await recordedLimit;
                 return;
             }
+            // Every attempt reached a translated provider that failed: its own error (Anthropic's overloaded 529 is a 503), in the client's shape.
+            if (_lastTranslatedError is { } failed && _failures.All(f => f.Reason == AttemptFailures.ServerError))
+            {
+                var recordedError = RecordAsync(null, TokenUsage.None, false, failed.Status);
+                await WriteAsync(failed.Status, "application/json", failed.Body, null);
+                await recordedError;
+                return;
+            }
             var recorded = RecordAsync(null, TokenUsage.None, false, 502);
             var result = _failures.All(f => f.Reason == AttemptFailures.Unreachable)
                 ? surface.Errors.Result(502, "provider_unreachable", "The upstream provider could not be reached.")
@@ -221,6 +283,9 @@ public sealed partial class Gateway
             await AnswerAsync(http, result);
             await recorded;
         }
+
+        /// <summary>What a translated answer is stamped with: this request's id, the model the client asked for, the time.</summary>
+        private AnswerStamp Stamp() => new(call.RequestId, call.Model, gateway._clock.GetUtcNow().ToUnixTimeSeconds());
 
         private void Fail(PlannedRoute route, int? status, string reason, long started, string? error)
         {

@@ -25,7 +25,8 @@ namespace ProxyAdapter;
 /// <item>Limit (<see cref="RateLimitStage"/>): the key's requests/min, tokens/min and parallel calls, in memory.</item>
 /// <item>Hold (<see cref="HoldStage"/>): the worst case under this adapter's budget leases.</item>
 /// <item>Forward to deployments in routing order until one answers (<see cref="Forwarding"/>), never retrying once a
-/// byte reached the client;</item>
+/// byte reached the client; a deployment whose provider speaks another API gets the call translated
+/// (<see cref="TranslatedRoute"/>), and its answer, stream and errors are translated back;</item>
 /// <item>relay the answer, a complete body as is or a stream event by event;</item>
 /// <item>record what it cost, drawn from the leases of its admission.</item>
 /// </list>

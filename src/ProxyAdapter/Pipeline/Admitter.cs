@@ -8,8 +8,9 @@ namespace ProxyAdapter.Pipeline;
 
 /// <summary>
 /// Step 4: the model for this key (scope, price, grant, routes) from the governor, the routes in the order to try them,
-/// and the call's output bounds fitted to the models it may reach (<see cref="Surface.Bound"/>). A refusal of the model
-/// is recorded as its own <c>request_denied</c>.
+/// and the call's output bounds fitted to the models it may reach (<see cref="Surface.Bound"/>), and the check that every
+/// route to another API's provider can carry the call (<see cref="TranslatedRoute"/>). A refusal of the model is recorded
+/// as its own <c>request_denied</c>.
 /// </summary>
 public sealed class Admitter(
     IGovernor governor, DeploymentHealth health, RouteRandom random, GatewayOptions options, LedgerOptions ledger, AdapterIdentity adapter, TimeProvider clock)
@@ -25,7 +26,7 @@ public sealed class Admitter(
                 RequestDenied.Of(caller.RequestId, caller.PresentedKey, admission.Decision, shape.Model, adapter.Actor, now));
 
         var requested = admission.Models[0];
-        var plan = RoutePlanner.Plan(admission.Models, surface.Family, health, random, options.MaxAttempts);
+        var plan = RoutePlanner.Plan(admission.Models, surface.Reaches, health, random, options.MaxAttempts);
         if (plan.Count == 0)
             return new Refusal(requested.Routes.Count > 0
                 ? errors.BadRequest($"Model '{shape.Model}' is not served through this API; call it through the {(surface.Family == ApiFamily.OpenAi ? "Anthropic" : "OpenAI")} API of this gateway.", "wrong_api")
@@ -33,6 +34,8 @@ public sealed class Admitter(
         // The output the call may produce and the hold that stands for it, from the models it may reach (HoldSizing).
         if (surface.Bound(request.Body, request.Request.Raw.Length, requested, plan.Select(r => r.Model).Distinct(), ledger, ref shape) is { } unbounded)
             return new Refusal(unbounded);
+        if (TranslatedRoute.Untranslatable(surface, request.Body, shape, plan) is { } untranslatable)
+            return new Refusal(errors.Invalid(untranslatable));
         return new AdmittedRequest(request, admission, plan, shape, now);
     }
 }

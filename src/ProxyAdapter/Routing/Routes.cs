@@ -33,18 +33,23 @@ public static class RoutePlanner
 {
     /// <summary>
     /// The upstream calls to try, in order, at most <paramref name="maxAttempts"/>: each model (requested one first, then its
-    /// fallbacks) contributes its deployments that speak <paramref name="family"/>, in weighted random order. Deployments
-    /// cooling down go last: they are tried only when everything healthy failed too.
+    /// fallbacks) contributes its deployments whose provider kind the API <paramref name="reaches"/>, in weighted random
+    /// order. Deployments cooling down go last: they are tried only when everything healthy failed too.
     /// </summary>
-    public static IReadOnlyList<PlannedRoute> Plan(IReadOnlyList<CandidateModel> models, ApiFamily family, DeploymentHealth health, RouteRandom random, int maxAttempts)
+    public static IReadOnlyList<PlannedRoute> Plan(
+        IReadOnlyList<CandidateModel> models, Func<string, bool> reaches, DeploymentHealth health, RouteRandom random, int maxAttempts)
     {
         var routes = models.SelectMany(m => WeightedOrder(
-                m.Routes.Where(r => ProviderKinds.FamilyOf(r.Provider.Kind) == family).ToList(), r => r.Deployment.Weight, random)
+                m.Routes.Where(r => reaches(r.Provider.Kind)).ToList(), r => r.Deployment.Weight, random)
             .Select(r => new PlannedRoute(m, r.Deployment, r.Provider)))
             .Select(r => (Route: r, Cooling: health.IsCooling(r.Deployment.Id)))
             .ToList();
         return routes.Where(r => !r.Cooling).Concat(routes.Where(r => r.Cooling)).Select(r => r.Route).Take(maxAttempts).ToList();
     }
+
+    /// <summary>The deployments that speak <paramref name="family"/> itself.</summary>
+    public static IReadOnlyList<PlannedRoute> Plan(IReadOnlyList<CandidateModel> models, ApiFamily family, DeploymentHealth health, RouteRandom random, int maxAttempts) =>
+        Plan(models, kind => ProviderKinds.FamilyOf(kind) == family, health, random, maxAttempts);
 
     /// <summary>
     /// Weighted sampling without replacement: the first item is picked with probability weight / total, the next among

@@ -36,19 +36,9 @@ public static class SseRelay
             {
                 PooledBuffer.GrowIfFull(ref buffer, filled);
 
-                int read;
-                try
-                {
-                    read = await upstream.ReadAsync(buffer.AsMemory(filled), upstreamToken);
-                }
-                catch (Exception) when (clientToken.IsCancellationRequested)
-                {
-                    return new RelayOutcome(RelayEnd.ClientGone, sent, null);
-                }
-                catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException)
-                {
-                    return new RelayOutcome(RelayEnd.UpstreamBroken, sent, e);
-                }
+                var (read, ended) = await ReadAsync(upstream, buffer.AsMemory(filled), sent, upstreamToken, clientToken);
+                if (ended is { } end)
+                    return end;
 
                 if (read == 0)
                 {
@@ -98,6 +88,24 @@ public static class SseRelay
                 sent = true;
             }
             await response.Body.WriteAsync(bytes, clientToken);
+        }
+    }
+
+    /// <summary>One read of the provider's stream, or how the relay ends when it failed: the client left, or the stream broke.</summary>
+    internal static async ValueTask<(int Read, RelayOutcome? Ended)> ReadAsync(
+        Stream upstream, Memory<byte> into, bool sent, CancellationToken upstreamToken, CancellationToken clientToken)
+    {
+        try
+        {
+            return (await upstream.ReadAsync(into, upstreamToken), null);
+        }
+        catch (Exception) when (clientToken.IsCancellationRequested)
+        {
+            return (0, new RelayOutcome(RelayEnd.ClientGone, sent, null));
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException)
+        {
+            return (0, new RelayOutcome(RelayEnd.UpstreamBroken, sent, e));
         }
     }
 }

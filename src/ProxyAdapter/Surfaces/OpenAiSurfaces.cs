@@ -5,6 +5,7 @@ using Governance.Domain.Catalog;
 using Governance.Domain.Usage;
 using Governance.Hosting;
 using ProxyAdapter.Streaming;
+using ProxyAdapter.Translation;
 
 namespace ProxyAdapter.Surfaces;
 
@@ -25,6 +26,11 @@ public sealed class ChatCompletionsSurface : OpenAiSurface
     public static readonly ChatCompletionsSurface Instance = new();
 
     public override string UpstreamPath => "/chat/completions";
+
+    /// <summary>Claude models too: their calls are translated to Anthropic's Messages API and back.</summary>
+    public override ClientApi? TranslatedAs => ClientApi.ChatCompletions;
+
+    public override bool Reaches(string kind) => base.Reaches(kind) || kind == ProviderKinds.Anthropic;
 
     public override IResult? Prepare(JsonObject body, LedgerOptions ledger, out CallShape shape)
     {

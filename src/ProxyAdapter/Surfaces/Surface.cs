@@ -5,6 +5,7 @@ using Governance.Domain.Catalog;
 using Governance.Domain.Usage;
 using Governance.Hosting;
 using ProxyAdapter.Streaming;
+using ProxyAdapter.Translation;
 
 namespace ProxyAdapter.Surfaces;
 
@@ -32,6 +33,15 @@ public abstract class Surface
     public abstract string UpstreamPath { get; }
 
     public abstract ErrorShape Errors { get; }
+
+    /// <summary>The translation layer's name for this API, when its calls may reach providers of another family; null when never translated.</summary>
+    public virtual ClientApi? TranslatedAs => null;
+
+    /// <summary>Whether a provider of <paramref name="kind"/> can serve this API: its own family, or one it is translated to.</summary>
+    public virtual bool Reaches(string kind) => ProviderKinds.FamilyOf(kind) == Family;
+
+    /// <summary>A route to a provider of <paramref name="kind"/> goes through the translation layer (docs/providers.md).</summary>
+    public bool Translates(string kind) => TranslatedAs is not null && ProviderKinds.FamilyOf(kind) != Family;
 
     public virtual string? PresentedKey(HttpRequest request) => BearerToken.From(request);
 
