@@ -6,6 +6,11 @@ PIDS=()        # everything start_app started, for the script's cleanup
 USED_PORTS=" " # ports handed out by free_port
 LAST_PID=""    # set by start_app
 
+# The services and the mock provider, as the Release build puts them.
+API_DIR="src/Governance.Api/bin/Release/net10.0"
+PROXY_DIR="src/ProxyAdapter/bin/Release/net10.0"
+MOCK_DIR="tests/Benchmarks/MockUpstream/bin/Release/net10.0"
+
 # Stops one process: TERM, up to 10 s for a graceful shutdown, then KILL.
 stop_pid() {
   local pid=$1 i

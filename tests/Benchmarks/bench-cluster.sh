@@ -47,3 +47,10 @@ bench_revision() {
     return 0
   fi
 }
+
+# A fresh audit checkpoint signing key for the API (Audit__SigningKey): an ECDSA P-256 private key as one line of base64
+# PKCS#8 DER. Converted with `openssl pkcs8`: `genpkey -outform DER` writes SEC1 with OpenSSL 3.0, which the API refuses.
+audit_signing_key() {
+  command -v openssl >/dev/null 2>&1 || die "openssl is required (the API's audit signing key)"
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null | openssl pkcs8 -topk8 -nocrypt -outform DER | base64 -w0
+}

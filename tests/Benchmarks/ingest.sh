@@ -63,7 +63,7 @@ rand_hex() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 SCHEMA="bench_$(rand_hex 4)"
 MASTER_KEY="$(head -c32 /dev/urandom | base64 | tr -d '\n')"
 # The checkpoint signing key: an ECDSA P-256 private key, as base64 of its PKCS#8 DER form (one line).
-AUDIT_KEY="$(openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null | openssl pkcs8 -topk8 -nocrypt -outform DER | base64 -w0)" # PKCS#8: genpkey -outform DER writes SEC1 here
+AUDIT_KEY="$(audit_signing_key)"
 ADMIN_TOKEN="bench-$(rand_hex 24)"
 
 # --- cleanup: only what this script started ---------------------------------------------------------

@@ -42,9 +42,6 @@ die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 say() { printf 'leaks.sh: %s\n' "$*" >&2; }
 
 PG_PORT="${BENCH_PG_PORT:-5435}"
-API_DIR="src/Governance.Api/bin/Release/net10.0"
-PROXY_DIR="src/ProxyAdapter/bin/Release/net10.0"
-MOCK_DIR="tests/Benchmarks/MockUpstream/bin/Release/net10.0"
 OUT="${BENCH_OUT:-docs/benchmarks.md}"
 REPORTS="${BENCH_REPORTS:-300}"
 TIMEOUT="${BENCH_TIMEOUT_SECONDS:-10}"

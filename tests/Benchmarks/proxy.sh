@@ -70,9 +70,6 @@ die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 say() { printf 'proxy.sh: %s\n' "$*" >&2; }
 
 PG_PORT="${BENCH_PG_PORT:-5435}"
-API_DIR="src/Governance.Api/bin/Release/net10.0"
-PROXY_DIR="src/ProxyAdapter/bin/Release/net10.0"
-MOCK_DIR="tests/Benchmarks/MockUpstream/bin/Release/net10.0"
 HOP_DIR="tests/Benchmarks/PassThroughProxy/bin/Release/net10.0"
 LUA="$REPO_ROOT/tests/Benchmarks/proxy.lua"
 OUT="${BENCH_OUT:-docs/benchmarks.md}"
@@ -108,7 +105,7 @@ rand_hex() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 SCHEMA="bench_$(rand_hex 4)"
 MASTER_KEY="$(head -c32 /dev/urandom | base64 | tr -d '\n')"
 # The checkpoint signing key: an ECDSA P-256 private key, as base64 of its PKCS#8 DER form (one line).
-AUDIT_KEY="$(openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null | openssl pkcs8 -topk8 -nocrypt -outform DER | base64 -w0)" # PKCS#8: genpkey -outform DER writes SEC1 here
+AUDIT_KEY="$(audit_signing_key)"
 ADMIN_TOKEN="bench-$(rand_hex 24)"
 WORK="$(mktemp -d /tmp/proxy-bench.XXXXXX)"
 

@@ -52,8 +52,6 @@ die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 say() { printf 'refusals.sh: %s\n' "$*" >&2; }
 
 PG_PORT="${BENCH_PG_PORT:-5435}"
-API_DIR="src/Governance.Api/bin/Release/net10.0"
-PROXY_DIR="src/ProxyAdapter/bin/Release/net10.0"
 OUT="${BENCH_OUT:-docs/benchmarks.md}"
 REPEATS="${BENCH_REPEATS:-3}"
 BODIES="${BENCH_BODIES:-20}"
@@ -81,8 +79,7 @@ rand_hex() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 SCHEMA="bench_$(rand_hex 4)"
 MASTER_KEY="$(head -c32 /dev/urandom | base64 | tr -d '\n')"
 # The checkpoint signing key: an ECDSA P-256 private key, as base64 of its PKCS#8 DER form (one line).
-command -v openssl >/dev/null 2>&1 || die "openssl is required (the API's audit signing key)"
-AUDIT_KEY="$(openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null | openssl pkcs8 -topk8 -nocrypt -outform DER | base64 -w0)" # PKCS#8: genpkey -outform DER writes SEC1 here
+AUDIT_KEY="$(audit_signing_key)"
 ADMIN_TOKEN="bench-$(rand_hex 24)"
 WORK="$(mktemp -d /tmp/refusals-bench.XXXXXX)"
 
