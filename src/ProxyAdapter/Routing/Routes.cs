@@ -47,10 +47,6 @@ public static class RoutePlanner
         return routes.Where(r => !r.Cooling).Concat(routes.Where(r => r.Cooling)).Select(r => r.Route).Take(maxAttempts).ToList();
     }
 
-    /// <summary>The deployments that speak <paramref name="family"/> itself.</summary>
-    public static IReadOnlyList<PlannedRoute> Plan(IReadOnlyList<CandidateModel> models, ApiFamily family, DeploymentHealth health, RouteRandom random, int maxAttempts) =>
-        Plan(models, kind => ProviderKinds.FamilyOf(kind) == family, health, random, maxAttempts);
-
     /// <summary>
     /// Weighted sampling without replacement: the first item is picked with probability weight / total, the next among
     /// the rest alike, and so on. Weight 0 (standby) comes after, in listed order.

@@ -67,7 +67,7 @@ public sealed class RoutePlannerTests
             Model("fallback-2", ("p3", "openai", 1), ("p4", "openai", 0)),
         };
 
-        var plan = RoutePlanner.Plan(models, ApiFamily.OpenAi, health, new RouteRandom(() => 0), maxAttempts: 3);
+        var plan = RoutePlanner.Plan(models, SpeaksOpenAi, health, new RouteRandom(() => 0), maxAttempts: 3);
 
         Assert.Equal(["p1/up", "p2/up", "p3/up"], plan.Select(r => r.Deployment.Id));
         Assert.Equal(["primary", "fallback-1", "fallback-2"], plan.Select(r => r.Model.Definition.Id));
@@ -79,7 +79,7 @@ public sealed class RoutePlannerTests
         var clock = new FakeTimeProvider(At);
         var health = new DeploymentHealth(clock, Options);
         var models = new[] { Model("primary", ("p1", "openai", 1), ("p2", "openai", 0)), Model("fallback", ("p3", "openai", 1)) };
-        string[] Plan() => RoutePlanner.Plan(models, ApiFamily.OpenAi, health, new RouteRandom(() => 0), 5).Select(r => r.Deployment.Id).ToArray();
+        string[] Plan() => RoutePlanner.Plan(models, SpeaksOpenAi, health, new RouteRandom(() => 0), 5).Select(r => r.Deployment.Id).ToArray();
 
         health.Failed("p1/up");
         Assert.Equal(["p2/up", "p3/up", "p1/up"], Plan());
@@ -91,4 +91,7 @@ public sealed class RoutePlannerTests
         health.Succeeded("p1/up");
         Assert.Equal(["p1/up", "p2/up", "p3/up"], Plan());
     }
+
+    private static bool SpeaksOpenAi(string kind) => ProviderKinds.FamilyOf(kind) == ApiFamily.OpenAi;
 }
+
