@@ -34,6 +34,8 @@
 #   BENCH_ENV         extra NAME=VALUE settings for the API and the proxy, space separated (named in the report), e.g.
 #                     DOTNET_gcServer=0, to measure one setting against run.sh's
 #   BENCH_OUT         report file (default docs/benchmarks.md; "-" for none)
+#   BENCH_SETTLE      0: stop each run's clock when wrk stops, not when the API has ingested what it caused (what
+#                     proxy.sh does: the API's and PostgreSQL's share then lands in whichever run comes next)
 #   BENCH_SKIP_BUILD  1: use the existing Release build
 #   BENCH_KEEP        1: leave the work directory (logs, the cluster's data) in place
 set -euo pipefail
@@ -145,6 +147,9 @@ PG_BIN="$(dirname "$(readlink -f "/proc/$PG_PID/exe")")"
 pgq() { "$PG_BIN/psql" -X -qtA "host=127.0.0.1 port=$PG_PORT user=governance dbname=governance" -c "$1"; }
 say "stack up: API pid $API_PID, proxy pid $PROXY_PID, postmaster pid $PG_PID (PostgreSQL $(pgq 'show server_version'), fsync $(pgq 'show fsync'), synchronous_commit $(pgq 'show synchronous_commit'))"
 
+# Time spent in PL/pgSQL functions (the audit chain and feed triggers), for the report: a setting of this private cluster.
+pgq "alter system set track_functions = 'pl'" >/dev/null && pgq "select pg_reload_conf()" >/dev/null
+
 # --- set-up through the API -----------------------------------------------------------------------------------------
 api POST /api/providers '{"name":"mock","kind":"openai","baseUrl":"'"$MOCK_URL"'/v1","apiKey":"sk-cost-upstream"}' >/dev/null
 api POST /api/models '{"name":"'$MODEL'","provider":"mock","upstreamModel":"mock","inputPricePer1M":0.15,"outputPricePer1M":0.60}' >/dev/null
@@ -216,13 +221,14 @@ per_request() { awk -v a="$1" -v b="$2" -v n="$3" -v hz="$CLK_TCK" 'BEGIN {print
 run_wrk() { # target mode connections seconds → one line of figures
   local target=$1 mode=$2 conns=$3 seconds=$4 threads=1 line
   (( conns > 1 )) && threads=$THREADS
-  [[ "$target" == hop ]] || settle
+  # Every run starts with nothing left over from the one before (also the hop's, after a proxy run).
+  [[ "${BENCH_SETTLE:-1}" == 0 ]] || settle
   local p0 a0 g0 h0 m0 b0
   p0="$(ticks "$PROXY_PID")"; a0="$(ticks "$API_PID")"; g0="$(pg_ticks)"; h0="$(ticks "$HOP_PID")"; m0="$(ticks "$MOCK_PID")"; b0="$(db_bytes)"
   line="$(BENCH_BODY="$(body_of "$mode")" BENCH_AUTH="$(key_of "$target")" BENCH_RECORD=0 \
     wrk -t"$threads" -c"$conns" -d"${seconds}s" --timeout 10s -s "$LUA" "$(url_of "$target")" 2>&1 | grep '^RESULT ' || true)"
   [[ -n "$line" ]] || die "wrk printed no result ($target $mode $conns)"
-  [[ "$target" == hop ]] || settle
+  [[ "$target" == hop || "${BENCH_SETTLE:-1}" == 0 ]] || settle
   local n
   n="$(val requests "$line")"
   printf '%s proxy_us=%s api_us=%s pg_us=%s hop_us=%s mock_us=%s bytes=%s\n' "${line#RESULT }" \
@@ -238,6 +244,38 @@ if (( WARMUP > 0 )); then
   (( slice > 0 )) || slice=1
   for mode in $MODES; do for target in $TARGETS; do run_wrk "$target" "$mode" 32 "$slice" >/dev/null; done; done
 fi
+
+# Warm means the JIT is done: tiered compilation (and dynamic PGO's re-compilations) of the hot paths goes on for minutes
+# after start-up on a busy host, on the ".NET Tiered Com" thread. Load continues (up to BENCH_JIT_WAIT seconds, default 120)
+# until that thread of the proxy and of the API used under 2 % of a core over the last 5 s.
+jit_ticks() { # pid → CPU ticks of its tiered-compilation thread(s)
+  local t total=0 s
+  for t in /proc/"$1"/task/*; do
+    s="$(cat "$t/stat" 2>/dev/null)" || continue
+    [[ "$s" == *"(.NET Tiered Com)"* ]] || continue
+    total=$((total + $(awk '{print $12 + $13}' <<<"${s##*) }" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+JIT_WAIT="${BENCH_JIT_WAIT:-120}"
+jit_start=$SECONDS
+while (( SECONDS - jit_start < JIT_WAIT )); do
+  j0=$(( $(jit_ticks "$PROXY_PID") + $(jit_ticks "$API_PID") ))
+  for mode in $MODES; do run_wrk key "$mode" 32 2 >/dev/null; done
+  j1=$(( $(jit_ticks "$PROXY_PID") + $(jit_ticks "$API_PID") ))
+  say "tiered JIT of the proxy and the API: $((j1 - j0)) ticks during the last warm-up round"
+  (( (j1 - j0) * 100 <= 2 * CLK_TCK * 5 )) && break
+done
+JIT_NOTE="after $((SECONDS - jit_start)) s of further load until the JIT was done (tiered compilation under 2 % of a core)"
+
+# What each process burns with no load (background loops: the feed, leases, the daemon, Wolverine's agents, timers): it
+# is in every per-request figure, and weighs more the fewer requests a run completes.
+settle
+idle_cores() { awk -v a="$1" -v b="$2" -v hz="$CLK_TCK" 'BEGIN {printf "%.3f", (b - a) / hz / 10}'; }
+i_p="$(ticks "$PROXY_PID")" i_a="$(ticks "$API_PID")" i_g="$(pg_ticks)"
+sleep 10
+IDLE="proxy $(idle_cores "$i_p" "$(ticks "$PROXY_PID")") cores, API $(idle_cores "$i_a" "$(ticks "$API_PID")") cores, PostgreSQL $(idle_cores "$i_g" "$(pg_ticks)") cores"
+say "idle: $IDLE"
 
 RESULTS="$WORK/results"
 : >"$RESULTS"
@@ -305,6 +343,23 @@ SIZES="$(pgq "with n as (select count(*)::numeric n from $SCHEMA.mt_events where
     where c.relkind in ('r', 'i') and s.nspname in ('$SCHEMA', '$WOLVERINE'))
   select string_agg(format('%s%s %s', relname, case when relkind = 'i' then ' (index)' else '' end, round(b / n)), ', ' order by b desc)
   from r, n where b / n >= 5")"
+# What one request_completed row is made of (averages, bytes as stored): parts that repeat what the row already says.
+ANATOMY="$(pgq "select format('row %s (event JSON %s, of which the computed Usage object %s, null properties %s, RecordedAt and ReportedBy %s; headers with the hash chain %s; mt_dotnet_type %s; correlation id %s)',
+  round(avg(pg_column_size(e.*))), round(avg(pg_column_size(data))), round(avg(pg_column_size(data) - pg_column_size(data - 'Usage'))),
+  round(avg(pg_column_size(data) - pg_column_size(jsonb_strip_nulls(data)))), round(avg(pg_column_size(data) - pg_column_size(data - 'RecordedAt' - 'ReportedBy'))),
+  round(avg(pg_column_size(headers))), round(avg(pg_column_size(mt_dotnet_type))), round(avg(pg_column_size(correlation_id))))
+  from $SCHEMA.mt_events e where type = 'request_completed'")"
+DRAWS="$(pgq "select format('%s lease_drawn events of %s B on average: %s B per request', count(*), round(avg(pg_column_size(e.*))),
+  round(sum(pg_column_size(e.*)) / greatest(1, (select count(*) from $SCHEMA.mt_events where type = 'request_completed'))))
+  from $SCHEMA.mt_events e where type = 'lease_drawn'")"
+# Rows written per request (inserted, updated) by table, and the time PostgreSQL spent in the triggers' functions, over the
+# whole run (set-up and warm-up included) per request_completed event.
+WRITES="$(pgq "with n as (select count(*)::numeric n from $SCHEMA.mt_events where type = 'request_completed')
+  select string_agg(format('%s %s/%s', relname, round(n_tup_ins / n, 2), round((n_tup_upd + n_tup_hot_upd * 0) / n, 2)), ', ' order by n_tup_ins + n_tup_upd desc)
+  from pg_stat_user_tables, n where schemaname in ('$SCHEMA', '$WOLVERINE') and (n_tup_ins + n_tup_upd) / n >= 0.01")"
+FUNCS="$(pgq "with n as (select count(*)::numeric n from $SCHEMA.mt_events where type = 'request_completed')
+  select string_agg(format('%s %s calls, %s µs', funcname, round(calls / n, 2), round((self_time * 1000 / n)::numeric, 1)), ', ' order by self_time desc)
+  from pg_stat_user_functions, n")"
 MEM_GIB="$(awk '/^MemTotal/ {printf "%.1f", $2 / 1048576}' /proc/meminfo)"
 CPU_MODEL="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 REPORT="<!-- cost-benchmark:begin (generated by tests/Benchmarks/cost.sh; edit outside these markers) -->
@@ -312,7 +367,7 @@ _Last run: $(date -u '+%Y-%m-%d %H:%M UTC'), revision $(bench_revision); \`tests
 
 - $(nproc) cores, $MEM_GIB GiB memory, CPU: $CPU_MODEL; Linux $(uname -r); $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2).
 - The stack as \`./run.sh\` starts it (its own durable PostgreSQL $(pgq 'show server_version' | cut -d' ' -f1) cluster, fsync $(pgq 'show fsync'), synchronous_commit $(pgq 'show synchronous_commit')), the mock provider, the pass-through hop and wrk share these cores with whatever else the host runs: load average at the end $LOAD.
-- $REPEATS × $DURATION s per configuration after ${WARMUP} s of warm-up, alternating; medians. CPU is utime + stime of each process from the moment wrk starts until the proxy's usage buffer is empty and the async projections have caught up, ÷ the requests wrk completed; bytes are the growth of every table with its indexes and TOAST over the same span, ÷ the same count (not WAL). \"hop\" is tests/Benchmarks/PassThroughProxy in front of the same mock, measured in the same rounds.
+- $REPEATS × $DURATION s per configuration after ${WARMUP} s of warm-up and $JIT_NOTE, alternating; medians. CPU is utime + stime of each process from the moment wrk starts until the proxy's usage buffer is empty and the async projections have caught up, ÷ the requests wrk completed; bytes are the growth of every table with its indexes and TOAST over the same span, ÷ the same count (not WAL). \"hop\" is tests/Benchmarks/PassThroughProxy in front of the same mock, measured in the same rounds.
 
 $TABLE
 
@@ -321,7 +376,11 @@ Goals of issue #21 (point 3):
 | goal | measured | goal | |
 |---|---:|---:|---|
 ${GOALS}
-Non-2xx answers and socket errors over all runs: $ERRORS. Events in the store at the end (set-up and warm-up included): $EVENTS. Bytes per \`request_completed\` event at the end, by table (heap and TOAST) and index, 5 B or more: $SIZES.
+CPU with no load, over 10 s after the warm-up: $IDLE. Non-2xx answers and socket errors over all runs: $ERRORS. Events in the store at the end (set-up and warm-up included): $EVENTS. One \`request_completed\` row, averages in bytes as stored: $ANATOMY. Lease draws: $DRAWS.
+
+Rows written per request, by table (inserted/updated): $WRITES. Time in PL/pgSQL functions per request (self time, \`track_functions\`): $FUNCS.
+
+Bytes per \`request_completed\` event at the end, by table (heap and TOAST) and index, 5 B or more: $SIZES.
 
 Every run:
 
