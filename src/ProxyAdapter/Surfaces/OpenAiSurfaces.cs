@@ -27,10 +27,10 @@ public sealed class ChatCompletionsSurface : OpenAiSurface
 
     public override string UpstreamPath => "/chat/completions";
 
-    /// <summary>Claude models too: their calls are translated to Anthropic's Messages API and back.</summary>
+    /// <summary>Claude, Gemini and Bedrock models too: their calls are translated to the provider's API and back.</summary>
     public override ClientApi? TranslatedAs => ClientApi.ChatCompletions;
 
-    public override bool Reaches(string kind) => base.Reaches(kind) || kind == ProviderKinds.Anthropic;
+    public override bool Reaches(string kind) => base.Reaches(kind) || kind is ProviderKinds.Anthropic or ProviderKinds.Gemini or ProviderKinds.Bedrock;
 
     public override IResult? Prepare(JsonObject body, LedgerOptions ledger, out CallShape shape)
     {
