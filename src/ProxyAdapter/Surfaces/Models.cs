@@ -4,8 +4,9 @@ namespace ProxyAdapter.Surfaces;
 
 /// <summary>
 /// GET /v1/models and /v1/models/{id}: the models this key may call now (in scope, priced, routed, granted if restricted),
-/// in OpenAI's list shape — or, for an Anthropic client (it sends <c>anthropic-version</c>), in Anthropic's, listing
-/// the models served through /v1/messages.
+/// in OpenAI's list shape, listing the models /v1/chat/completions reaches — or, for an Anthropic client (it sends
+/// <c>anthropic-version</c>), in Anthropic's, listing the models /v1/messages reaches. Either way natively or translated
+/// (<see cref="Surface.Reaches"/>, docs/providers.md).
 /// </summary>
 public static class Models
 {
