@@ -178,6 +178,20 @@ public sealed class when_model_groups_route_calls(GovernanceFixture fx, FakeProv
     }
 
     [Fact]
+    public async Task a_group_never_routes_to_a_restricted_member_however_cheap()
+    {
+        var prov = await fx.Provider(provider.BaseUrl);
+        var restricted = await fx.Model([new(prov, Api.Unique("cheap"))], inputPrice: 0.01m, outputPrice: 0m);
+        var open = await fx.Model([new(prov, Api.Unique("dear"))], inputPrice: 1m, outputPrice: 1m);
+        await fx.Api.Put($"/api/models/{restricted}/policy", new { restricted = true, approvalsRequired = 1, maxGrantDays = 7 }, 200);
+        var group = await Group(RoutingStrategies.CostBased, restricted, open);
+        var key = await fx.IssueKey(Api.Unique("app"), group);
+
+        for (var i = 0; i < 3; i++)
+            Assert.Equal(open, (await fx.Recorded((await Chat(key.Key, group)).RequestId()))!.Model);
+    }
+
+    [Fact]
     public async Task a_strategy_change_is_an_event_and_the_group_reads_as_it_was_at_any_instant()
     {
         var prov = await fx.Provider(provider.BaseUrl);
