@@ -126,6 +126,7 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
         new("POST", "/api/leases", [Adapter], _ => "/api/leases"),
         new("POST", "/api/leases/{id}/renew", [Adapter], _ => "/api/leases/lse_nosuchlease/renew"),
         new("POST", "/api/leases/{id}/return", [Adapter], _ => "/api/leases/lse_nosuchlease/return"),
+        new("POST", "/api/rate-leases", [Adapter], _ => "/api/rate-leases"),
         new("GET", "/api/feed", [Admin, Adapter], _ => "/api/feed?wait=false"),
         new("GET", "/api/feed/snapshot", [Adapter], _ => "/api/feed/snapshot"),
 
