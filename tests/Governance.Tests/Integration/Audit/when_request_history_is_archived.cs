@@ -2,11 +2,11 @@ using System.Net;
 using System.Text.Json;
 using Governance.AuditVerifier;
 using Governance.Domain.Usage;
-using Governance.Tests.Integration.Audit;
 using Marten;
+using Marten.Events;
 using Microsoft.AspNetCore.Hosting;
 
-namespace Governance.Tests.Integration.Archive;
+namespace Governance.Tests.Integration.Audit;
 
 /// <summary>
 /// Request events older than the horizon leave PostgreSQL into Parquet segments (Archive__Directory), recorded by an
