@@ -57,6 +57,7 @@ public sealed class when_request_history_is_archived
         var restored = archive.Verify(await node.Export());
         Assert.True(restored.Intact, restored.Describe());
         Assert.Equal(0, restored.FromSegments);
+        Assert.Contains("\"type\":\"archive_segment_restored\"", await node.Export());
     }
 
     [Fact]
@@ -99,6 +100,15 @@ public sealed class when_request_history_is_archived
         var report = archive.Verify(after);
         Assert.True(report.Intact, report.Describe());
         Assert.Equal(Requests, report.Redacted);
+        // Each archive event names who asked (the admin's operator id) and on behalf of which request.
+        var admin = Governance.Domain.Operators.OperatorToken.IdFor(GovernanceFixture.AdminToken);
+        var recorded = AuditExports.Lines(after).Where(l => l.GetProperty("stream").GetString() == "audit:archive").ToList();
+        Assert.Equal(["request_events_archived", "archive_segment_deleted"], recorded.Select(l => l.GetProperty("type").GetString()));
+        Assert.All(recorded, l =>
+        {
+            Assert.Equal(admin, l.GetProperty("actor").GetString());
+            Assert.False(string.IsNullOrEmpty(l.GetProperty("correlationId").GetString()));
+        });
     }
 
     [Fact]
