@@ -98,9 +98,10 @@ try
     }
     using var export = path == "-" ? Console.In : new StreamReader(path);
     var report = ExportVerifier.Verify(export, options, archiveDirectory is null ? null : Archive.Rows(segments, archiveDirectory));
-    if (archiveDirectory is not null && report.Intact)
-        Console.WriteLine($"{segments.Count(s => s.State == SegmentState.Archived)} archived segment(s) in {archiveDirectory} verified with the export as one history.");
     Console.WriteLine(report.Describe());
+    if (archiveDirectory is not null && report.Intact)
+        Console.WriteLine($"{segments.Count(s => s.State == SegmentState.Archived)} archived and {segments.Count(s => s.State == SegmentState.Deleted)} deleted " +
+            $"segment(s) in {archiveDirectory} verified with the export as one history.");
     return report.Intact ? 0 : 1;
 }
 catch (Exception e) when (e is IOException or UnauthorizedAccessException)

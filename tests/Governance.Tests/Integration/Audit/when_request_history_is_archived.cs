@@ -28,6 +28,12 @@ public sealed class when_request_history_is_archived
         Assert.Equal(Requests, run.GetProperty("segments")[0].GetProperty("events").GetInt64());
         Assert.Equal(0L, await node.Scalar<long>("select count(*) from {schema}.mt_events where type = 'request_completed'"));
         Assert.Equal((long)Requests, await node.Scalar<long>("select count(*) from {schema}.request_log"));
+        // A replay would drop the archived requests from the request log (budget sums) and the dashboards: refused.
+        using (var rebuild = await node.Send(HttpMethod.Post, "/api/admin/projections/rebuild"))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, rebuild.StatusCode);
+            Assert.Contains("history_archived", await rebuild.Content.ReadAsStringAsync());
+        }
         // Checkpointing goes on over a history with archived ranges.
         Assert.Equal(201, (await node.Checkpoint()).Status);
 
