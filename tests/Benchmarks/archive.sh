@@ -16,7 +16,7 @@
 #    vs the space given back), exports and runs the verifier with --archive, and prints one table.
 # The schema, the archive directory and the processes it started are removed at the end (also on failure or Ctrl-C).
 #
-# Environment: BENCH_PG_PORT (5435), BENCH_EVENTS (1000000), BENCH_DAYS (365), BENCH_QUERIES (20 per latency figure),
+# Environment: BENCH_PG_PORT (5435), BENCH_API_PORT (a free one), BENCH_EVENTS (1000000), BENCH_DAYS (365), BENCH_QUERIES (20 per latency figure),
 #              BENCH_SKIP_BUILD, BENCH_KEEP_PG.
 set -euo pipefail
 
@@ -46,7 +46,7 @@ stop_services_on_exit
 start_bench_cluster
 build_release
 SCHEMA_CREATED=1
-API_URL="http://127.0.0.1:$(free_port)"
+API_URL="http://127.0.0.1:${BENCH_API_PORT:-$(free_port)}"
 GOVERNANCE_DB="Host=127.0.0.1;Port=$PG_PORT;Database=$GOVERNANCE_PG_DATABASE;Username=governance;Password=governance"
 start_app api "$API_DIR" Governance.Api.dll "$API_URL" \
   "ConnectionStrings__Governance=$GOVERNANCE_DB" "GOVERNANCE_MASTER_KEY=$MASTER_KEY" "Audit__SigningKey=$AUDIT_KEY" \
