@@ -180,6 +180,20 @@ public sealed class when_openai_clients_call_the_responses_api(GovernanceFixture
     }
 
     [Fact]
+    public async Task a_model_outside_the_keys_scope_is_refused_in_openais_shape_and_nothing_is_sent()
+    {
+        var (model, _, upstream) = await Routed();
+        var (_, otherKey, _) = await Routed();
+
+        var refused = await Assert.ThrowsAsync<ClientResultException>(() => Sdk(otherKey).CreateResponseAsync(model, "hi"));
+
+        Assert.Equal(403, refused.Status);
+        using var body = JsonDocument.Parse(refused.GetRawResponse()!.Content.ToString());
+        Assert.Equal("model_not_allowed", body.RootElement.GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal(0, provider.CallsTo(upstream));
+    }
+
+    [Fact]
     public async Task more_output_than_the_model_produces_is_refused_naming_max_output_tokens()
     {
         var (model, key, upstream) = await Routed(limits: new { maxOutputTokens = 1_000 });
