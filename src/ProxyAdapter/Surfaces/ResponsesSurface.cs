@@ -22,7 +22,7 @@ public sealed class ResponsesSurface : OpenAiSurface
 
     public override ClientApi? TranslatedAs => ClientApi.Responses;
 
-    public override bool Reaches(string kind) => kind == ProviderKinds.OpenAi || ChatCompletionsSurface.Instance.Reaches(kind);
+    public override GatewayApi Api => GatewayApi.Responses;
 
     /// <summary>Only OpenAI's own API is known to speak Responses; every other kind gets the call as chat completions.</summary>
     public override bool Translates(string kind) => kind != ProviderKinds.OpenAi;

@@ -29,6 +29,9 @@ public abstract class Surface
 {
     public abstract ApiFamily Family { get; }
 
+    /// <summary>Which of the gateway's APIs this is: what provider kinds it reaches is <see cref="GatewayApis"/>' to say.</summary>
+    public abstract GatewayApi Api { get; }
+
     /// <summary>Appended to the provider's base URL (which includes its version, e.g. <c>https://api.openai.com/v1</c>).</summary>
     public abstract string UpstreamPath { get; }
 
@@ -37,8 +40,8 @@ public abstract class Surface
     /// <summary>The translation layer's name for this API, when its calls may reach providers of another family; null when never translated.</summary>
     public virtual ClientApi? TranslatedAs => null;
 
-    /// <summary>Whether a provider of <paramref name="kind"/> can serve this API: its own family, or one it is translated to.</summary>
-    public virtual bool Reaches(string kind) => ProviderKinds.FamilyOf(kind) == Family;
+    /// <summary>Whether a provider of <paramref name="kind"/> can serve this API: its own family, or one it is translated to (<see cref="GatewayApis"/>).</summary>
+    public bool Reaches(string kind) => GatewayApis.Reaches(Api, kind);
 
     /// <summary>A route to a provider of <paramref name="kind"/> goes through the translation layer (docs/providers.md).</summary>
     public virtual bool Translates(string kind) => TranslatedAs is not null && ProviderKinds.FamilyOf(kind) != Family;
