@@ -18,10 +18,19 @@ public static class GatewayApis
 {
     private static readonly IReadOnlyDictionary<GatewayApi, string[]> Reach = new Dictionary<GatewayApi, string[]>
     {
-        [GatewayApi.ChatCompletions] = [ProviderKinds.OpenAi, ProviderKinds.OpenAiCompatible, ProviderKinds.Anthropic],
-        [GatewayApi.Embeddings] = [ProviderKinds.OpenAi, ProviderKinds.OpenAiCompatible],
-        [GatewayApi.Messages] = [ProviderKinds.Anthropic, ProviderKinds.OpenAi, ProviderKinds.OpenAiCompatible],
-        // Passed through to OpenAI; translated through the chat form to the others (OpenAI-compatible servers included).
+        [GatewayApi.ChatCompletions] =
+        [
+            ProviderKinds.OpenAi, ProviderKinds.OpenAiCompatible, ProviderKinds.AzureOpenAi, ProviderKinds.Anthropic, ProviderKinds.Gemini,
+            ProviderKinds.Bedrock,
+        ],
+        [GatewayApi.Embeddings] = [ProviderKinds.OpenAi, ProviderKinds.OpenAiCompatible, ProviderKinds.AzureOpenAi],
+        [GatewayApi.Messages] =
+        [
+            ProviderKinds.Anthropic, ProviderKinds.OpenAi, ProviderKinds.OpenAiCompatible, ProviderKinds.AzureOpenAi, ProviderKinds.Gemini,
+            ProviderKinds.Bedrock,
+        ],
+        // Passed through to OpenAI; translated through the chat form to Claude and OpenAI-compatible servers. Azure, Gemini
+        // and Bedrock are not wired for it yet (no test reaches them through /v1/responses): 400 wrong_api.
         [GatewayApi.Responses] = [ProviderKinds.OpenAi, ProviderKinds.OpenAiCompatible, ProviderKinds.Anthropic],
     };
 

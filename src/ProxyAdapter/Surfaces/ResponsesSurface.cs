@@ -9,9 +9,9 @@ using ProxyAdapter.Translation;
 namespace ProxyAdapter.Surfaces;
 
 /// <summary>
-/// POST /v1/responses, OpenAI's Responses API, streaming or not. Passed through to <c>openai</c> providers; to every other
-/// kind chat completions reaches (an <c>openai-compatible</c> server, which may not speak Responses, and Claude models),
-/// translated through the chat form and back (docs/providers.md). Stateless either way (<see cref="ResponsesBody"/>):
+/// POST /v1/responses, OpenAI's Responses API, streaming or not. Passed through to <c>openai</c> providers; to the other
+/// kinds <see cref="GatewayApis"/> lists for it (an <c>openai-compatible</c> server, which may not speak Responses, and
+/// Claude models), translated through the chat form and back (docs/providers.md). Stateless either way (<see cref="ResponsesBody"/>):
 /// nothing is stored at the provider, so no application reads or continues another's response.
 /// </summary>
 public sealed class ResponsesSurface : OpenAiSurface
