@@ -78,6 +78,11 @@ app.MapMetrics(http => management.Accepted(http.Connection));
 app.UseAuditActor(_ => adapter.Actor);
 app.MapPost("/v1/chat/completions", (HttpContext http, Gateway gateway) => gateway.HandleAsync(http, ChatCompletionsSurface.Instance));
 app.MapPost("/v1/embeddings", (HttpContext http, Gateway gateway) => gateway.HandleAsync(http, EmbeddingsSurface.Instance));
+app.MapPost("/v1/responses", (HttpContext http, Gateway gateway) => gateway.HandleAsync(http, ResponsesSurface.Instance));
+// Stored responses: none is kept (ResponsesBody), so there is nothing to read, list or delete (docs/providers.md).
+app.MapGet("/v1/responses/{id}", StoredResponses.NotKept);
+app.MapGet("/v1/responses/{id}/input_items", StoredResponses.NotKept);
+app.MapDelete("/v1/responses/{id}", StoredResponses.NotKept);
 app.MapPost("/v1/messages", (HttpContext http, Gateway gateway) => gateway.HandleAsync(http, AnthropicMessagesSurface.Instance));
 app.MapGet("/v1/models", Models.List);
 // Catch-all: model names may contain slashes (e.g. "meta-llama/Llama-3.1-8B").

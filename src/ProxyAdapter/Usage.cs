@@ -59,6 +59,42 @@ public static class Usage
 }
 
 /// <summary>
+/// OpenAI Responses' usage (a response object's <c>usage</c>, also in a stream's <c>response.completed</c>):
+/// <c>input_tokens</c> with <c>input_tokens_details.cached_tokens</c>, <c>output_tokens</c> with
+/// <c>output_tokens_details.reasoning_tokens</c>.
+/// </summary>
+public static class ResponsesUsage
+{
+    public static TokenUsage? From(JsonElement usage)
+    {
+        if (usage.ValueKind != JsonValueKind.Object)
+            return null;
+        var input = Usage.Count(usage, "input_tokens");
+        var output = Usage.Count(usage, "output_tokens");
+        return new TokenUsage(input, Math.Min(input, Detail(usage, "input_tokens_details", "cached_tokens")),
+            output, Math.Min(output, Detail(usage, "output_tokens_details", "reasoning_tokens")));
+    }
+
+    /// <summary>A response object's usage, or null when it has none (then the gateway estimates).</summary>
+    public static TokenUsage? TryRead(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            using var doc = JsonDocument.ParseValue(ref reader);
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("usage", out var usage) ? From(usage) : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static long Detail(JsonElement usage, string details, string name) =>
+        usage.TryGetProperty(details, out var element) && element.ValueKind == JsonValueKind.Object ? Usage.Count(element, name) : 0;
+}
+
+/// <summary>
 /// Anthropic's usage: <c>input_tokens</c> excludes cache reads and writes, which are reported beside it. In our
 /// OpenAI-style counts, input is all three and cached is the cache reads.
 /// </summary>

@@ -44,7 +44,7 @@ public abstract class Surface
     public bool Reaches(string kind) => GatewayApis.Reaches(Api, kind);
 
     /// <summary>A route to a provider of <paramref name="kind"/> goes through the translation layer (docs/providers.md).</summary>
-    public bool Translates(string kind) => TranslatedAs is not null && ProviderKinds.FamilyOf(kind) != Family;
+    public virtual bool Translates(string kind) => TranslatedAs is not null && ProviderKinds.FamilyOf(kind) != Family;
 
     public virtual string? PresentedKey(HttpRequest request) => BearerToken.From(request);
 

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Governance.Domain.Usage;
 using ProxyAdapter.Surfaces;
@@ -75,7 +76,7 @@ public static class Translator
         };
         // The client's own API: its bytes go back as they came (an OpenAI Responses object is not read as a chat answer).
         if (call.Passthrough)
-            return new TranslatedAnswer(body.ToArray(), call.Api == ClientApi.Responses ? null : answer?.Usage);
+            return new TranslatedAnswer(body.ToArray(), call.Api == ClientApi.Responses ? ResponsesUsageOf(root) : answer?.Usage);
         if (answer is null)
             return null;
         answer = StreamTranslator.Unwrap(answer, call.JsonTool);
@@ -97,9 +98,11 @@ public static class Translator
             TargetKinds.Bedrock => new BedrockStreamDecoder(),
             _ => new OpenAiStreamDecoder(),
         };
-        // A Responses passthrough is read by the gateway's own Responses relay (phase 2): its events are not chat chunks.
+        // A Responses passthrough's events are not chat chunks: read for their usage and end as Responses events.
         if (call.Passthrough)
-            return new PassthroughStream(decoder, call.Api == ClientApi.Responses ? int.MaxValue : call.Choices);
+            return call.Api == ClientApi.Responses
+                ? new PassthroughStream(new ResponsesStreamDecoder(), 1)
+                : new PassthroughStream(decoder, call.Choices);
         IStreamEncoder encoder = call.Api switch
         {
             ClientApi.Messages => new MessageEventEncoder(stamp),
@@ -132,6 +135,11 @@ public static class Translator
             _ => OpenAiErrorReader.Read(status, root),
         };
     }
+
+    private static ProviderUsage? ResponsesUsageOf(JsonElement root) =>
+        root.ValueKind == JsonValueKind.Object && root.TryGetProperty("usage", out var usage) && ResponsesUsage.From(usage) is { } tokens
+            ? ProviderUsage.Of(tokens.Input, tokens.Cached, 0, tokens.Output, tokens.Reasoning)
+            : null;
 
     private static InvalidParam? Passthrough(ClientApi api, JsonObject body, ModelTarget target, string path, out UpstreamCall call)
     {

@@ -10,6 +10,10 @@ public sealed class GatewayApisTests
     [InlineData(GatewayApi.ChatCompletions, "openai-compatible", true)]
     [InlineData(GatewayApi.Messages, "openai", true)]
     [InlineData(GatewayApi.Messages, "openai-compatible", true)]
+    [InlineData(GatewayApi.Responses, "openai", true)]
+    [InlineData(GatewayApi.Responses, "openai-compatible", true)]
+    [InlineData(GatewayApi.Responses, "anthropic", true)]
+    [InlineData(GatewayApi.Responses, "gemini", false)]
     [InlineData(GatewayApi.Embeddings, "anthropic", false)]
     [InlineData(GatewayApi.ChatCompletions, "gemini", true)]
     [InlineData(GatewayApi.ChatCompletions, "bedrock", true)]
@@ -25,10 +29,10 @@ public sealed class GatewayApisTests
     }
 
     [Fact]
-    public void a_gpt_model_and_a_claude_model_share_chat_completions_and_messages()
+    public void a_gpt_model_and_a_claude_model_share_chat_completions_messages_and_responses()
     {
-        Assert.Equal([GatewayApi.ChatCompletions, GatewayApi.Messages], GatewayApis.Sharing(["openai"], ["anthropic"]));
-        Assert.Equal([GatewayApi.ChatCompletions, GatewayApi.Messages], GatewayApis.Sharing(["anthropic"], ["openai-compatible"]));
+        Assert.Equal([GatewayApi.ChatCompletions, GatewayApi.Messages, GatewayApi.Responses], GatewayApis.Sharing(["openai"], ["anthropic"]));
+        Assert.Equal([GatewayApi.ChatCompletions, GatewayApi.Messages, GatewayApi.Responses], GatewayApis.Sharing(["anthropic"], ["openai-compatible"]));
     }
 
     [Fact]

@@ -25,6 +25,36 @@ public sealed class ResponsesTranslationTests
     }
 
     [Fact]
+    public void a_passed_through_response_and_stream_go_back_unchanged_and_are_read_for_their_usage_and_end()
+    {
+        var azure = new ModelTarget(TargetKinds.AzureOpenAi, "my-gpt");
+        const string usage = """{"input_tokens":20,"input_tokens_details":{"cached_tokens":5},"output_tokens":9,"output_tokens_details":{"reasoning_tokens":4},"total_tokens":29}""";
+        var answer = $$"""{"id":"resp_1","object":"response","status":"completed","output":[],"usage":{{usage}}}""";
+
+        var whole = Translator.Response(Translate(ClientApi.Responses, """{"model":"m","input":"Hi"}""", azure), Encoding.UTF8.GetBytes(answer), Stamp);
+
+        Assert.NotNull(whole);
+        Assert.Equal(answer, Encoding.UTF8.GetString(whole.Body));
+        var counts = whole.Usage!.Value;
+        Assert.Equal((20L, 5L, 9L, 4L), (counts.Input, counts.CacheRead, counts.Output, counts.Reasoning));
+
+        var stream = Sse(
+            ("response.created", """{"type":"response.created","sequence_number":0,"response":{"id":"resp_1","status":"in_progress","usage":null}}"""),
+            ("response.output_text.delta", """{"type":"response.output_text.delta","sequence_number":1,"item_id":"msg_1","output_index":0,"content_index":0,"delta":"Hi"}"""),
+            ("response.completed", $$$"""{"type":"response.completed","sequence_number":2,"response":{"id":"resp_1","status":"completed","usage":{{{usage}}}}}"""));
+        var translator = Translator.Stream(Translate(ClientApi.Responses, """{"model":"m","input":"Hi","stream":true}""", azure), Stamp);
+
+        Assert.Equal(stream, Relay(translator, Encoding.UTF8.GetBytes(stream), [7, 150]));
+        Assert.True(translator.Finished);
+        Assert.False(translator.Failed);
+        Assert.Equal(9, translator.Usage!.Value.Output);
+
+        var cut = Translator.Stream(Translate(ClientApi.Responses, """{"model":"m","input":"Hi","stream":true}""", azure), Stamp);
+        Relay(cut, Encoding.UTF8.GetBytes(stream[..stream.IndexOf("event: response.completed", StringComparison.Ordinal)]));
+        Assert.False(cut.Finished);
+    }
+
+    [Fact]
     public void input_items_become_chat_messages_for_an_openai_compatible_server()
     {
         var call = Translate(ClientApi.Responses, """

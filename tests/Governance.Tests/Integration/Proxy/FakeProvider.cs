@@ -22,10 +22,11 @@ namespace Governance.Tests.Integration.Proxy;
 /// <item><c>gated…</c> (streaming): sends the first content chunk, then waits for <see cref="Gate"/>.Release;</item>
 /// <item>streams that break: point the provider at <see cref="Broken"/> instead;</item>
 /// <item>anything else: a normal answer with full usage details.</item>
+/// <item>OpenAI's Responses API too (<c>FakeProvider.Responses.cs</c>).</item>
 /// </list>
 /// Prompt tokens are the characters of the messages' text; every streamed answer is <see cref="StreamedText"/>.
 /// </summary>
-public sealed class FakeProvider : IAsyncLifetime
+public sealed partial class FakeProvider : IAsyncLifetime
 {
     public const int CompletionTokens = 7, CachedTokens = 3, ReasoningTokens = 2;
     public static readonly string[] StreamedText = ["Hello", " from", " the", " stream."];
@@ -68,6 +69,7 @@ public sealed class FakeProvider : IAsyncLifetime
         _app.MapPost("/v1/chat/completions", Chat);
         _app.MapPost("/v1/embeddings", Embeddings);
         _app.MapPost("/v1/messages", Messages);
+        _app.MapPost("/v1/responses", Responses);
         await _app.StartAsync();
         Broken.Start();
         BaseUrl = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/v1";
@@ -231,7 +233,7 @@ public sealed class FakeProvider : IAsyncLifetime
         return false;
     }
 
-    private async Task StreamAsync(HttpContext http, string model, IReadOnlyList<string> events)
+    private async Task StreamAsync(HttpContext http, string model, IReadOnlyList<string> events, int gateAt = 2)
     {
         http.Response.ContentType = "text/event-stream; charset=utf-8";
         await http.Response.StartAsync();
@@ -241,8 +243,8 @@ public sealed class FakeProvider : IAsyncLifetime
         {
             for (var i = 0; i < events.Count; i++)
             {
-                // Event 0 is the role chunk (or message_start); waiting after the first content chunk.
-                if (gate is not null && i == 2)
+                // Event 0 is the role chunk (or message_start); by default, waiting after the first content chunk.
+                if (gate is not null && i == gateAt)
                     await gate.Released.WaitAsync(http.RequestAborted);
                 var bytes = Encoding.UTF8.GetBytes(events[i]);
                 sent.Write(bytes);
