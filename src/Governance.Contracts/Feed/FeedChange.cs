@@ -69,12 +69,19 @@ public sealed record FeedModel(string Name, string? Provider, string? UpstreamMo
     public IReadOnlyList<string> Fallbacks { get; init; } = [];
     public DateTimeOffset? RegisteredAt { get; init; }
 
+    /// <summary>
+    /// Set when the name is a model group (its members and routing strategy). An adapter that does not know this field
+    /// sees a model without a route, and refuses calls to it: fail closed.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public ModelGroup? Group { get; init; }
+
     public static FeedModel From(ModelDefinition model) => new(model.Id, model.Provider, model.UpstreamModel, model.Prices, model.IsRestricted)
     {
         RegisteredAt = model.RegisteredAt,
         Deployments = model.Routes(),
         Fallbacks = model.Fallbacks,
         Limits = model.Limits,
+        Group = model.Group,
     };
 }
 

@@ -138,6 +138,11 @@ public sealed record ModelDefinition(
     /// <summary>Models tried, in order, when every deployment of this one failed (<see cref="ModelFallbacksSet"/>).</summary>
     public IReadOnlyList<string> Fallbacks { get; init; } = [];
 
+    /// <summary>Set by <see cref="ModelGroupSet"/>: this name is a group of models, not a model (docs/routing.md).</summary>
+    public ModelGroup? Group { get; init; }
+
+    public bool IsGroup => Group is not null;
+
     /// <summary>Where calls go: the deployments, or the route given at registration as one deployment of weight 1.</summary>
     public IReadOnlyList<Deployment> Routes() =>
         Deployments.Count > 0 ? Deployments
@@ -172,6 +177,7 @@ public sealed record ModelDefinition(
             RegisteredAt = state?.RegisteredAt ?? e.SetAt,
         },
         ModelFallbacksSet e => (state ?? Empty(e.Model)) with { Fallbacks = e.Fallbacks },
+        ModelGroupSet e => (state ?? Empty(e.Name)) with { Group = new ModelGroup(e.Members, e.Strategy), RegisteredAt = state?.RegisteredAt ?? e.SetAt },
         _ => state,
     };
 

@@ -18,6 +18,7 @@ internal static class FeedMapping
         Fallbacks = m.Fallbacks,
         Policy = m.Restricted ? new ModelPolicy(true, 0, 0, null, null) : null,
         Limits = m.Limits,
+        Group = m.Group,
     };
 
     public static AccessRequest ToGrant(FeedGrant g) => new(
