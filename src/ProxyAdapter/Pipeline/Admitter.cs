@@ -40,11 +40,14 @@ public sealed class Admitter(
         return new AdmittedRequest(request, admission, plan, shape, now) { Routing = routing.Choice };
     }
 
-    /// <summary>Which API of this gateway serves the model instead, when one does (embeddings have none beyond OpenAI's kinds).</summary>
+    /// <summary>
+    /// Which API of this gateway serves the model instead, when one does; for embeddings, whose provider API has none here
+    /// (a chat API would not embed either).
+    /// </summary>
     private static string WrongApi(Surface surface, string model, CandidateModel requested)
     {
         var other = surface.Family == ApiFamily.OpenAi ? AnthropicMessagesSurface.Instance : (Surface)ChatCompletionsSurface.Instance;
-        return requested.Routes.Any(r => other.Reaches(r.Provider.Kind))
+        return surface.Api != GatewayApi.Embeddings && requested.Routes.Any(r => other.Reaches(r.Provider.Kind))
             ? $"Model '{model}' is not served through this API; call it through the {(other.Family == ApiFamily.Anthropic ? "Anthropic" : "OpenAI")} API of this gateway."
             : $"Model '{model}' is not served through this API: its provider ({ProviderKinds.Describe(ProviderKinds.FamilyOf(requested.Routes[0].Provider.Kind))}) has no such operation here.";
     }
