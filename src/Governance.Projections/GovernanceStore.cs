@@ -58,6 +58,8 @@ public static class GovernanceStore
         // The lease index (inline) and the change feed's NOTIFY trigger on mt_events (docs/leases-and-feed.md).
         opts.ConfigureLeases();
         opts.ConfigureFeed();
+        // The erasable mapping of end-user pseudonyms to the ids apps sent (docs/attribution.md).
+        opts.ConfigureEndUsers();
 
         opts.Schema.For<VirtualKey>().Index(x => x.App);
         opts.Schema.For<Reservation>().Index(x => x.ExpiresAt);
@@ -121,5 +123,7 @@ public static class GovernanceStore
         events.MapEventType<RefusalsCounted>("refusals_counted");
         events.MapEventType<AppLeakPolicySet>("app_leak_policy_set");
         events.MapEventType<LeakReported>("leak_reported");
+        events.MapEventType<KeyTagsSet>("key_tags_set");
+        events.MapEventType<Governance.Domain.Attribution.EndUserErased>("end_user_erased");
     }
 }

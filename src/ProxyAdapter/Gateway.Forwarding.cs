@@ -309,6 +309,8 @@ public sealed partial class Gateway
                 FailedAttempts = _failures.ToList(),
                 Estimated = estimated,
                 RequestedModel = model == call.Model ? null : call.Model,
+                User = call.Attribution.RawUser,
+                Tags = call.Attribution.Tags,
             }, call.Admission);
         }
 

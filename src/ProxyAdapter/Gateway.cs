@@ -151,13 +151,13 @@ public sealed partial class Gateway(
 
     private sealed record Call(
         string RequestId, string KeyId, string Model, LeaseAdmission Admission, DateTimeOffset At, long Started, long InputBytes, CallShape Shape,
-        RateLimitPermit Permit)
+        RateLimitPermit Permit, RequestAttribution Attribution)
     {
         public static Call Of(HeldRequest held)
         {
             var admitted = held.Request.Request;
             return new Call(admitted.Request.Request.Caller.RequestId, admitted.Admission.Decision.KeyId!, admitted.Requested.Definition.Id, held.Admission,
-                admitted.Now, Stopwatch.GetTimestamp(), admitted.Request.Request.Raw.Length, admitted.Shape, held.Request.Permit);
+                admitted.Now, Stopwatch.GetTimestamp(), admitted.Request.Request.Raw.Length, admitted.Shape, held.Request.Permit, admitted.Attribution);
         }
     }
 

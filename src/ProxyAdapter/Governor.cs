@@ -18,6 +18,10 @@ public sealed record Admission(AccessDecision Decision, AccessRequest? Grant, IR
 {
     /// <summary>The admitted key's requests/min, tokens/min and parallel limits, as the governor's copy shows them now.</summary>
     public KeyRateLimits Limits { get; init; } = KeyRateLimits.None;
+
+    /// <summary>The admitted key's own tags and the tag keys its requests must carry.</summary>
+    public IReadOnlyList<string> KeyTags { get; init; } = [];
+    public IReadOnlyList<string> RequiredTags { get; init; } = [];
 }
 
 /// <summary>

@@ -50,6 +50,16 @@ public sealed record RequestCompleted(
     /// <summary>The event sequence the adapter's copy had reached when it decided: the moment an explanation judges.</summary>
     public long? DecidedAtSequence { get; init; }
 
+    /// <summary>The end user's keyed pseudonym (<c>eu_…</c>), never the id the app sent; null when none was named.</summary>
+    public string? User { get; init; }
+
+    /// <summary>The request's tags (<c>key:value</c>, sorted), the key's own included.</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
+
+    /// <summary>The tags as the request log's <c>tags</c> column holds them: <c>,a:b,c:d,</c> (a tag is found as <c>,tag,</c>).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? TagIndex => Tags.Count == 0 ? null : "," + string.Join(',', Tags) + ",";
+
     public TokenUsage Usage => new(InputTokens, CachedTokens, OutputTokens, ReasoningTokens);
 }
 
@@ -65,6 +75,11 @@ public sealed record RequestRecord(
     public IReadOnlyList<FailedAttempt> FailedAttempts { get; init; } = [];
     public bool Estimated { get; init; }
     public string? RequestedModel { get; init; }
+    public string? User { get; init; }
+    public IReadOnlyList<string> Tags { get; init; } = [];
+
+    /// <summary>The end user's id as the app sent it, from the erasable mapping (null once erased); never in an event.</summary>
+    public string? EndUser { get; init; }
 
     public static RequestRecord From(RequestCompleted e) =>
         new(e.RequestId, e.KeyId, e.App, e.Team, e.Model, e.Provider,
@@ -72,5 +87,6 @@ public sealed record RequestRecord(
             e.Status, e.ReservationId, e.ReportedBy, e.OccurredAt, e.RecordedAt)
         {
             GrantId = e.GrantId, Deployment = e.Deployment, FailedAttempts = e.FailedAttempts, Estimated = e.Estimated, RequestedModel = e.RequestedModel,
+            User = e.User, Tags = e.Tags,
         };
 }

@@ -55,7 +55,7 @@ public sealed class LeaseGovernor : IGovernor
             .Where(d => d is not null && (d.Id == model || d is { IsRouted: true, IsRestricted: false }))
             .Select(d => d!)
             .ToList();
-        return new Admission(decision, grant, Candidates(models, now)) { Limits = key!.Limits };
+        return new Admission(decision, grant, Candidates(models, now)) { Limits = key!.Limits, KeyTags = key.Tags, RequiredTags = key.RequiredTags };
     }
 
     public async Task<(AccessDecision Key, IReadOnlyList<CandidateModel> Models)> ModelsForAsync(string presentedKey, DateTimeOffset now, CancellationToken ct)

@@ -13,7 +13,8 @@ namespace ProxyAdapter.Pipeline;
 /// as its own <c>request_denied</c>.
 /// </summary>
 public sealed class Admitter(
-    IGovernor governor, DeploymentHealth health, RouteRandom random, GatewayOptions options, LedgerOptions ledger, AdapterIdentity adapter, TimeProvider clock)
+    IGovernor governor, DeploymentHealth health, RouteRandom random, GatewayOptions options, LedgerOptions ledger, AdapterIdentity adapter, TimeProvider clock,
+    AttributionReader attribution)
 {
     public async Task<Step<AdmittedRequest>> AdmitAsync(ParsedRequest request)
     {
@@ -24,6 +25,10 @@ public sealed class Admitter(
         if (!admission.Decision.Allowed)
             return new Refusal(errors.Denied(admission.Decision.Denial!), admission.Decision.Reason,
                 RequestDenied.Of(caller.RequestId, caller.PresentedKey, admission.Decision, shape.Model, adapter.Actor, now));
+
+        // Who and what the call is for: refused before anything is held when malformed, or when the key's required tags are missing.
+        if (attribution.Read(caller.Http.Request, request.Body, surface.Family, admission.Decision.App!, admission, out var attributed) is { } unattributed)
+            return new Refusal(errors.Invalid(unattributed));
 
         var requested = admission.Models[0];
         var plan = RoutePlanner.Plan(admission.Models, surface.Reaches, health, random, options.MaxAttempts);
@@ -36,6 +41,6 @@ public sealed class Admitter(
             return new Refusal(unbounded);
         if (TranslatedRoute.Untranslatable(surface, request.Body, shape, plan) is { } untranslatable)
             return new Refusal(errors.Invalid(untranslatable));
-        return new AdmittedRequest(request, admission, plan, shape, now);
+        return new AdmittedRequest(request, admission, plan, shape, now) { Attribution = attributed };
     }
 }

@@ -23,6 +23,13 @@ public sealed record ParsedRequest(RawRequest Request, JsonObject Body, CallShap
 public sealed record AdmittedRequest(ParsedRequest Request, Admission Admission, IReadOnlyList<PlannedRoute> Plan, CallShape Shape, DateTimeOffset Now)
 {
     public CandidateModel Requested => Admission.Models[0];
+
+    /// <summary>The end user and tags the call is attributed to (docs/attribution.md).</summary>
+    public RequestAttribution Attribution { get; init; } = RequestAttribution.None;
+
+    /// <summary>A denial of this call, with its attribution.</summary>
+    public global::Governance.Domain.Access.RequestDenied Attributed(global::Governance.Domain.Access.RequestDenied denied) =>
+        denied with { User = Attribution.User, Tags = Attribution.Tags };
 }
 
 /// <summary>After step 5: the key's own limits gave the call a permit (given back when the call is recorded).</summary>

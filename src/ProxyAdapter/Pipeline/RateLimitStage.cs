@@ -21,6 +21,6 @@ public sealed class RateLimitStage(KeyRateLimiter limiter, AdapterIdentity adapt
         var caller = request.Request.Request.Caller;
         var refusal = decision with { Allowed = false, Reason = DenialReasons.RateLimited };
         return new Refusal(caller.Surface.Errors.RateLimited(limited), DenialReasons.RateLimited,
-            RequestDenied.Of(caller.RequestId, caller.PresentedKey, refusal, request.Shape.Model, adapter.Actor, request.Now));
+            request.Attributed(RequestDenied.Of(caller.RequestId, caller.PresentedKey, refusal, request.Shape.Model, adapter.Actor, request.Now)));
     }
 }
