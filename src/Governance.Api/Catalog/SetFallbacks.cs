@@ -33,7 +33,8 @@ public sealed record SetFallbacks(IReadOnlyList<string> Fallbacks)
 
 /// <summary>
 /// PUT /api/models/{name}/fallbacks: the models tried, in order, when every deployment of this one failed. Each must be a
-/// routed model speaking the same API; a list that would let fallbacks lead back to the model (at any depth) is refused.
+/// routed model that some API serving this one reaches, natively or translated (<see cref="GatewayApis"/>): a GPT model may
+/// fall back to a Claude model. A list that would let fallbacks lead back to the model (at any depth) is refused.
 /// </summary>
 [Roles(OperatorRoles.Admin)]
 public static class SetFallbacksEndpoint
@@ -44,11 +45,13 @@ public static class SetFallbacksEndpoint
         var stream = await session.Events.FetchForWriting<ModelDefinition>(name, ct);
         if (stream.Aggregate is null)
             return Problems.NotFound($"Model '{name}'");
+        if (stream.Aggregate.IsGroup)
+            return Problems.Field("name", $"'{name}' is a model group: its members' own fallbacks apply.");
 
         // The catalog is small; the cycle check needs every model's fallbacks anyway.
         var models = (await session.Query<ModelDefinition>().ToListAsync(ct)).ToDictionary(m => m.Id);
         var providers = (await session.Query<Provider>().ToListAsync(ct)).ToDictionary(p => p.Id);
-        var family = FamilyOf(stream.Aggregate, providers);
+        var kinds = KindsOf(stream.Aggregate, providers);
         IReadOnlyList<string> FallbacksOf(string model) => models.TryGetValue(model, out var m) ? m.Fallbacks : [];
 
         for (var i = 0; i < command.Fallbacks.Count; i++)
@@ -59,8 +62,10 @@ public static class SetFallbacksEndpoint
                 return Problems.Field(field, "A model cannot fall back to itself.");
             if (!models.TryGetValue(fallback, out var model) || !model.IsRouted)
                 return Problems.Field(field, $"Model '{fallback}' is not registered with a route (POST /api/models).");
-            if (family is not null && FamilyOf(model, providers) is { } other && other != family)
-                return Problems.Field(field, $"'{fallback}' speaks {ProviderKinds.Describe(other)}, '{name}' speaks {ProviderKinds.Describe(family.Value)}: a fallback must speak the same API.");
+            // A call reaches a fallback only through an API that serves both (the route planner skips the rest).
+            if (kinds.Count > 0 && KindsOf(model, providers) is { Count: > 0 } theirs && GatewayApis.Sharing(kinds, theirs).Count == 0)
+                return Problems.Field(field,
+                    $"'{fallback}' is served by {string.Join(", ", theirs)} providers, which no API serving '{name}' ({string.Join(", ", kinds)}) reaches: a call to '{name}' could never fall back to it.");
             if (RoutingRules.CycleThrough(name, [fallback], FallbacksOf) is { } cycle)
                 return Problems.Field(field, $"Fallbacks may not form a cycle: {string.Join(" → ", cycle)}.");
         }
@@ -72,8 +77,6 @@ public static class SetFallbacksEndpoint
         return Results.Ok(RoutingView.From(ModelDefinition.Evolve(stream.Aggregate, set)!));
     }
 
-    private static ApiFamily? FamilyOf(ModelDefinition model, IReadOnlyDictionary<string, Provider> providers) =>
-        model.Routes().Select(d => providers.GetValueOrDefault(d.Provider)).FirstOrDefault(p => p is not null) is { } provider
-            ? ProviderKinds.FamilyOf(provider.Kind)
-            : null;
+    private static IReadOnlyList<string> KindsOf(ModelDefinition model, IReadOnlyDictionary<string, Provider> providers) =>
+        model.Routes().Select(d => providers.GetValueOrDefault(d.Provider)?.Kind).OfType<string>().Distinct().ToList();
 }

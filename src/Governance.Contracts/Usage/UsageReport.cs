@@ -19,6 +19,8 @@ public sealed record UsageReport(
     public decimal? WorstCaseCost { get; init; }
     /// <summary>The change-feed sequence the adapter's in-memory decision rested on: what explains the decision later.</summary>
     public long? DecidedAtSequence { get; init; }
+    /// <summary>Which routing strategy chose the deployment and why; null from adapters that do not say (older ones).</summary>
+    public RoutingChoice? Routing { get; init; }
     /// <summary>
     /// The end user's id as the app sent it (validated like the gateway's: docs/attribution.md). The API records only its
     /// keyed pseudonym in the ledger and keeps the id in its erasable mapping. Omitted from the JSON when null.

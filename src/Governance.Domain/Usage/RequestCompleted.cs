@@ -50,6 +50,9 @@ public sealed record RequestCompleted(
     /// <summary>The event sequence the adapter's copy had reached when it decided: the moment an explanation judges.</summary>
     public long? DecidedAtSequence { get; init; }
 
+    /// <summary>Which strategy chose the deployment and why (null in events recorded before, and when no route was planned).</summary>
+    public RoutingChoice? Routing { get; init; }
+
     /// <summary>The end user's keyed pseudonym (<c>eu_…</c>), never the id the app sent; null when none was named.</summary>
     public string? User { get; init; }
 
@@ -75,6 +78,8 @@ public sealed record RequestRecord(
     public IReadOnlyList<FailedAttempt> FailedAttempts { get; init; } = [];
     public bool Estimated { get; init; }
     public string? RequestedModel { get; init; }
+    public RoutingChoice? Routing { get; init; }
+
     public string? User { get; init; }
     public IReadOnlyList<string> Tags { get; init; } = [];
 
@@ -87,6 +92,7 @@ public sealed record RequestRecord(
             e.Status, e.ReservationId, e.ReportedBy, e.OccurredAt, e.RecordedAt)
         {
             GrantId = e.GrantId, Deployment = e.Deployment, FailedAttempts = e.FailedAttempts, Estimated = e.Estimated, RequestedModel = e.RequestedModel,
+            Routing = e.Routing,
             User = e.User, Tags = e.Tags,
         };
 }

@@ -170,7 +170,7 @@ public static class UsageLedger
             {
                 GrantId = grantId, Deployment = report.Deployment, FailedAttempts = report.FailedAttempts, Estimated = report.Estimated,
                 RequestedModel = report.RequestedModel, LeaseIds = report.LeaseIds, WorstCaseCost = report.WorstCaseCost,
-                DecidedAtSequence = report.DecidedAtSequence, User = attribution.User, Tags = attribution.Tags,
+                DecidedAtSequence = report.DecidedAtSequence, Routing = report.Routing, User = attribution.User, Tags = attribution.Tags,
             };
             fresh[report.RequestId] = completed;
             if (named.Count > 0)

@@ -4,11 +4,13 @@ using Governance.Domain.Catalog;
 using Governance.Domain.Usage;
 using Governance.Hosting;
 using ProxyAdapter.Streaming;
+using ProxyAdapter.Translation;
 
 namespace ProxyAdapter.Surfaces;
 
 /// <summary>
-/// POST /v1/messages, Anthropic's API, passed to Anthropic-kind providers. Anthropic SDKs send the key as
+/// POST /v1/messages, Anthropic's API, passed to Anthropic-kind providers, and translated to OpenAI's chat completions for
+/// <c>openai</c> and <c>openai-compatible</c> ones (docs/providers.md). Anthropic SDKs send the key as
 /// <c>x-api-key</c>; <c>Authorization: Bearer</c> works too. The provider gets its own key the same way, and the
 /// client's <c>anthropic-version</c> (or the configured default) and <c>anthropic-beta</c> headers.
 /// </summary>
@@ -17,8 +19,12 @@ public sealed class AnthropicMessagesSurface : Surface
     public static readonly AnthropicMessagesSurface Instance = new();
 
     public override ApiFamily Family => ApiFamily.Anthropic;
+    public override GatewayApi Api => GatewayApi.Messages;
     public override string UpstreamPath => "/messages";
     public override ErrorShape Errors => AnthropicErrors.Instance;
+
+    /// <summary>GPT models (and any OpenAI-compatible server's) too: their calls are translated to chat completions and back.</summary>
+    public override ClientApi? TranslatedAs => ClientApi.Messages;
 
     public override string? PresentedKey(HttpRequest request) =>
         request.Headers.TryGetValue("x-api-key", out var key) && !string.IsNullOrWhiteSpace(key) ? key.ToString().Trim() : base.PresentedKey(request);

@@ -4,8 +4,9 @@ namespace ProxyAdapter.Surfaces;
 
 /// <summary>
 /// GET /v1/models and /v1/models/{id}: the models this key may call now (in scope, priced, routed, granted if restricted),
-/// in OpenAI's list shape — or, for an Anthropic client (it sends <c>anthropic-version</c>), in Anthropic's, listing
-/// the models served through /v1/messages.
+/// in OpenAI's list shape, listing the models /v1/chat/completions reaches — or, for an Anthropic client (it sends
+/// <c>anthropic-version</c>), in Anthropic's, listing the models /v1/messages reaches. Either way natively or translated
+/// (<see cref="Surface.Reaches"/>, docs/providers.md).
 /// </summary>
 public static class Models
 {
@@ -46,8 +47,8 @@ public static class Models
         var (standing, models) = await governor.ModelsForAsync(key.PresentedKey!, clock.GetUtcNow(), http.RequestAborted);
         if (!standing.Allowed)
             return (surface.Errors.Denied(standing.Denial!), null);
-        var family = anthropic ? ApiFamily.Anthropic : ApiFamily.OpenAi;
-        return (Results.Empty, models.Where(m => m.Routes.Any(r => ProviderKinds.FamilyOf(r.Provider.Kind) == family)).ToList());
+        // The models this API reaches: its own family's, and those it is translated to (Gemini and Bedrock models through chat).
+        return (Results.Empty, models.Where(m => m.Routes.Any(r => surface.Reaches(r.Provider.Kind))).ToList());
     }
 
     private static bool IsAnthropic(HttpContext http) => http.Request.Headers.ContainsKey("anthropic-version");

@@ -25,12 +25,11 @@ public sealed class ChatCompletionsSurface : OpenAiSurface
 {
     public static readonly ChatCompletionsSurface Instance = new();
 
+    public override GatewayApi Api => GatewayApi.ChatCompletions;
     public override string UpstreamPath => "/chat/completions";
 
-    /// <summary>Claude models too: their calls are translated to Anthropic's Messages API and back.</summary>
+    /// <summary>Claude, Gemini and Bedrock models too: their calls are translated to the provider's API and back.</summary>
     public override ClientApi? TranslatedAs => ClientApi.ChatCompletions;
-
-    public override bool Reaches(string kind) => base.Reaches(kind) || kind == ProviderKinds.Anthropic;
 
     public override IResult? Prepare(JsonObject body, LedgerOptions ledger, out CallShape shape)
     {
@@ -68,6 +67,7 @@ public sealed class EmbeddingsSurface : OpenAiSurface
 {
     public static readonly EmbeddingsSurface Instance = new();
 
+    public override GatewayApi Api => GatewayApi.Embeddings;
     public override string UpstreamPath => "/embeddings";
 
     public override IResult? Prepare(JsonObject body, LedgerOptions ledger, out CallShape shape)

@@ -29,6 +29,9 @@ public abstract class Surface
 {
     public abstract ApiFamily Family { get; }
 
+    /// <summary>Which of the gateway's APIs this is: what provider kinds it reaches is <see cref="GatewayApis"/>' to say.</summary>
+    public abstract GatewayApi Api { get; }
+
     /// <summary>Appended to the provider's base URL (which includes its version, e.g. <c>https://api.openai.com/v1</c>).</summary>
     public abstract string UpstreamPath { get; }
 
@@ -37,8 +40,8 @@ public abstract class Surface
     /// <summary>The translation layer's name for this API, when its calls may reach providers of another family; null when never translated.</summary>
     public virtual ClientApi? TranslatedAs => null;
 
-    /// <summary>Whether a provider of <paramref name="kind"/> can serve this API: its own family, or one it is translated to.</summary>
-    public virtual bool Reaches(string kind) => ProviderKinds.FamilyOf(kind) == Family;
+    /// <summary>Whether a provider of <paramref name="kind"/> can serve this API: its own family, or one it is translated to (<see cref="GatewayApis"/>).</summary>
+    public bool Reaches(string kind) => GatewayApis.Reaches(Api, kind);
 
     /// <summary>A route to a provider of <paramref name="kind"/> goes through the translation layer (docs/providers.md).</summary>
     public bool Translates(string kind) => TranslatedAs is not null && ProviderKinds.FamilyOf(kind) != Family;
@@ -52,17 +55,22 @@ public abstract class Surface
     public abstract IResult? Prepare(JsonObject body, LedgerOptions ledger, out CallShape shape);
 
     /// <summary>
-    /// Fits the call to its models: more output than the <paramref name="requested"/> model produces is refused; without a
-    /// limit from the client the call may use that model's maximum (<see cref="LimitOutput"/> tells the provider so); the
-    /// hold is the worst case at the dearest <paramref name="reachable"/> model. A refusal in this API's shape when the
-    /// request cannot be bounded.
+    /// Fits the call to its models: more output than a <paramref name="requested"/> model (the one asked for, or each member
+    /// of the group asked for) produces is refused; without a limit from the client the call may use the least of their
+    /// maximums (<see cref="LimitOutput"/> tells the provider so); the hold is the worst case at the dearest
+    /// <paramref name="reachable"/> model. A refusal in this API's shape when the request cannot be bounded.
     /// </summary>
     public IResult? Bound(
-        JsonObject body, long inputBytes, CandidateModel requested, IEnumerable<CandidateModel> reachable, LedgerOptions ledger, ref CallShape shape)
+        JsonObject body, long inputBytes, IReadOnlyList<CandidateModel> requested, IEnumerable<CandidateModel> reachable, LedgerOptions ledger, ref CallShape shape)
     {
-        var (cap, tooMuch) = HoldSizing.OutputCap(shape.Use, requested.Definition.Limits, ledger.DefaultMaxOutputTokens);
-        if (tooMuch is not null)
-            return Errors.Invalid(tooMuch);
+        var cap = long.MaxValue;
+        foreach (var model in requested)
+        {
+            var (modelCap, tooMuch) = HoldSizing.OutputCap(shape.Use, model.Definition.Limits, ledger.DefaultMaxOutputTokens);
+            if (tooMuch is not null)
+                return Errors.Invalid(tooMuch);
+            cap = Math.Min(cap, modelCap);
+        }
         var worstCase = 0m;
         foreach (var model in reachable)
         {

@@ -108,17 +108,17 @@ public sealed class when_anthropic_clients_send_messages(GovernanceFixture fx, F
     }
 
     [Fact]
-    public async Task the_messages_api_serves_only_models_on_anthropic_providers()
+    public async Task a_claude_model_cannot_be_reached_through_embeddings_and_is_refused_as_wrong_api()
     {
-        var openAiModel = await fx.Model([new(await fx.Provider(provider.BaseUrl), Api.Unique("gpt"))]);
-        var key = await fx.IssueKey(Api.Unique("app"), openAiModel);
+        var (claude, key, _) = await Routed(Api.Unique("claude"));
         var forwarded = provider.Requests.Count;
 
-        // The other way (a Claude model through /v1/chat/completions) is translated: when_openai_clients_call_claude_models.
-        var viaAnthropic = await AnthropicClient(key.Key).PostAsync("/v1/messages", Routing.JsonBody(MessageJson(openAiModel, "hi")));
+        // Messages reach GPT models and chat completions reach Claude models, translated (when_anthropic_clients_call_gpt_models,
+        // when_openai_clients_call_claude_models); Anthropic has no embeddings API to translate to.
+        var response = await fx.ProxyClient(key.Key).PostAsync("/v1/embeddings", Routing.JsonBody($$"""{"model":"{{claude}}","input":"hi"}"""));
 
-        Assert.Equal(400, (int)viaAnthropic.StatusCode);
-        var error = (await viaAnthropic.Json()).GetProperty("error");
+        Assert.Equal(400, (int)response.StatusCode);
+        var error = (await response.Json()).GetProperty("error");
         Assert.Equal("invalid_request_error", error.GetProperty("type").GetString());
         Assert.Equal("wrong_api", error.GetProperty("code").GetString());
         Assert.Equal(forwarded, provider.Requests.Count);

@@ -64,7 +64,7 @@ public sealed class when_models_are_listed(GovernanceFixture fx, FakeProvider pr
     }
 
     [Fact]
-    public async Task an_anthropic_client_gets_anthropic_models_in_anthropic_shape()
+    public async Task an_anthropic_client_gets_in_anthropic_shape_every_model_messages_reaches_gpt_ones_translated()
     {
         var claude = await fx.Model([new(await fx.Provider(provider.BaseUrl, "anthropic"), "claude-x")]);
         var gpt = await fx.Model([new(await fx.Provider(provider.BaseUrl), "gpt-a")]);
@@ -75,10 +75,24 @@ public sealed class when_models_are_listed(GovernanceFixture fx, FakeProvider pr
 
         var list = await (await client.GetAsync("/v1/models")).Json();
 
-        var model = Assert.Single(list.GetProperty("data").EnumerateArray().ToList());
-        Assert.Equal(claude, model.GetProperty("id").GetString());
-        Assert.Equal("model", model.GetProperty("type").GetString());
+        var models = list.GetProperty("data").EnumerateArray().ToList();
+        Assert.Equal(new[] { claude, gpt }.Order(), models.Select(m => m.GetProperty("id").GetString()!).Order());
+        Assert.All(models, m => Assert.Equal("model", m.GetProperty("type").GetString()));
         Assert.False(list.GetProperty("has_more").GetBoolean());
+        Assert.Equal(gpt, (await (await client.GetAsync("/v1/models/" + gpt)).Json()).GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public async Task an_openai_client_sees_claude_models_too_since_chat_completions_reaches_them_translated()
+    {
+        var claude = await fx.Model([new(await fx.Provider(provider.BaseUrl, "anthropic"), "claude-x")]);
+        var gpt = await fx.Model([new(await fx.Provider(provider.BaseUrl), "gpt-a")]);
+        var key = await fx.IssueKey(Api.Unique("app"), claude, gpt);
+
+        var ids = (await Sdk(key.Key).GetModelsAsync()).Value.Select(m => m.Id).Order().ToList();
+
+        Assert.Equal(new[] { claude, gpt }.Order(), ids);
+        Assert.Equal(claude, (await Sdk(key.Key).GetModelAsync(claude)).Value.Id);
     }
 
     [Fact]

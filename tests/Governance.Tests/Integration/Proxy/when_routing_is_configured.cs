@@ -78,17 +78,29 @@ public sealed class when_routing_is_configured(GovernanceFixture fx)
     }
 
     [Fact]
+    public async Task a_model_may_fall_back_to_one_of_another_provider_family_both_ways()
+    {
+        var (gpt, otherGpt) = (await RoutedModel(), await RoutedModel());
+        var claude = await RoutedModel(await fx.Provider(fx.Upstream.BaseUrl, "anthropic"));
+
+        // Chat completions and messages reach both kinds (translated), so either can stand in for the other.
+        await fx.Api.Put($"/api/models/{gpt}/fallbacks", new { fallbacks = new[] { claude } }, 200);
+        await fx.Api.Put($"/api/models/{claude}/fallbacks", new { fallbacks = new[] { otherGpt } }, 200);
+
+        Assert.Equal(claude, (await fx.Api.Get($"/api/models/{gpt}/routing").Json()).GetProperty("fallbacks")[0].GetString());
+        Assert.Equal(otherGpt, (await fx.Api.Get($"/api/models/{claude}/routing").Json()).GetProperty("fallbacks")[0].GetString());
+    }
+
+    [Fact]
     public async Task bad_fallbacks_are_refused_naming_the_field()
     {
         var model = await RoutedModel();
         var other = await RoutedModel();
-        var claude = await RoutedModel(await fx.Provider(fx.Upstream.BaseUrl, "anthropic"));
         var url = $"/api/models/{model}/fallbacks";
 
         Assert.True((await Errors(url, new { fallbacks = new[] { model } })).TryGetProperty("fallbacks[0]", out _));
         Assert.True((await Errors(url, new { fallbacks = new[] { other, Api.Unique("ghost") } })).TryGetProperty("fallbacks[1]", out _));
         Assert.True((await Errors(url, new { fallbacks = new[] { other, other } })).TryGetProperty("fallbacks[1]", out _));
-        Assert.True((await Errors(url, new { fallbacks = new[] { claude } })).TryGetProperty("fallbacks[0]", out _));
         Assert.True((await Errors(url, new { fallbacks = (string[]?)null })).TryGetProperty("fallbacks", out _));
         // A catalog entry without a route cannot serve anything.
         Assert.True((await Errors(url, new { fallbacks = new[] { "gpt-4o-mini" } })).TryGetProperty("fallbacks[0]", out _));
