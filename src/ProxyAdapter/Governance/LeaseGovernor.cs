@@ -84,7 +84,7 @@ public sealed class LeaseGovernor : IGovernor
             .ToList();
         return new Admission(decision, grant, [.. pool, .. Candidates(fallbacks, now)])
         {
-            Limits = key.Limits, Primary = pool.Count, Strategy = group.Strategy,
+            Limits = key.Limits, Primary = pool.Count, Strategy = group.Strategy, KeyTags = key.Tags, RequiredTags = key.RequiredTags,
         };
     }
 
