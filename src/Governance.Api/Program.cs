@@ -60,6 +60,7 @@ builder.Services.AddAuditTrail(builder.Configuration);
 builder.Services.AddRequestArchive(builder.Configuration);
 // Budget leases and the change feed for adapters (one feed listener per API node).
 builder.Services.AddBooks(builder.Configuration);
+builder.Services.AddSingleton(sp => sp.GetRequiredService<Governance.Store.Usage.UsageOptions>().Pseudonyms!);
 builder.Services.AddLeasesAndFeed(builder.Configuration);
 // /api/authorize's refusals of the key itself, counted per minute and appended by this node (docs/gateway.md).
 builder.Services.AddRefusalCounting();

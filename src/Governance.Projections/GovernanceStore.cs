@@ -58,6 +58,8 @@ public static class GovernanceStore
         // The lease index (inline) and the change feed's NOTIFY trigger on mt_events (docs/leases-and-feed.md).
         opts.ConfigureLeases();
         opts.ConfigureFeed();
+        // The erasable mapping of end-user pseudonyms to the ids apps sent (docs/attribution.md).
+        opts.ConfigureEndUsers();
 
         opts.Schema.For<VirtualKey>().Index(x => x.App);
         opts.Schema.For<Reservation>().Index(x => x.ExpiresAt);
@@ -125,5 +127,7 @@ public static class GovernanceStore
         events.MapEventType<Governance.Domain.Archive.RequestEventsArchived>("request_events_archived");
         events.MapEventType<Governance.Domain.Archive.ArchiveSegmentRestored>("archive_segment_restored");
         events.MapEventType<Governance.Domain.Archive.ArchiveSegmentDeleted>("archive_segment_deleted");
+        events.MapEventType<KeyTagsSet>("key_tags_set");
+        events.MapEventType<Governance.Domain.Attribution.EndUserErased>("end_user_erased");
     }
 }

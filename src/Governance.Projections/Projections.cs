@@ -32,6 +32,7 @@ public sealed partial class VirtualKeyProjection : SingleStreamProjection<Virtua
         IncludeType<KeyPolicyChanged>();
         IncludeType<SpendAnomalyDetected>();
         IncludeType<KeyRateLimitsSet>();
+        IncludeType<KeyTagsSet>();
     }
 
     public override VirtualKey? Evolve(VirtualKey? snapshot, string id, IEvent e) => VirtualKey.Evolve(snapshot, e.Data);

@@ -354,6 +354,8 @@ public sealed partial class Gateway
                 Estimated = estimated,
                 RequestedModel = model == call.Model ? null : call.Model,
                 Routing = call.Routing,
+                User = call.Attribution.RawUser,
+                Tags = call.Attribution.Tags,
             }, call.Admission);
         }
 

@@ -158,14 +158,14 @@ public sealed partial class Gateway(
     /// </summary>
     private sealed record Call(
         string RequestId, string KeyId, string Model, string PricedAs, LeaseAdmission Admission, DateTimeOffset At, long Started, long InputBytes,
-        CallShape Shape, RateLimitPermit Permit, RoutingChoice? Routing)
+        CallShape Shape, RateLimitPermit Permit, RoutingChoice? Routing, RequestAttribution Attribution)
     {
         public static Call Of(HeldRequest held)
         {
             var admitted = held.Request.Request;
             return new Call(admitted.Request.Request.Caller.RequestId, admitted.Admission.Decision.KeyId!, admitted.Shape.Model,
                 admitted.Requested.Definition.Id, held.Admission, admitted.Now, Stopwatch.GetTimestamp(), admitted.Request.Request.Raw.Length,
-                admitted.Shape, held.Request.Permit, admitted.Routing);
+                admitted.Shape, held.Request.Permit, admitted.Routing, admitted.Attribution);
         }
     }
 

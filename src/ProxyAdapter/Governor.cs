@@ -24,6 +24,9 @@ public sealed record Admission(AccessDecision Decision, AccessRequest? Grant, IR
 
     /// <summary>The routing strategy of that pool: a group's, or weighted for a plain model (docs/routing.md).</summary>
     public string Strategy { get; init; } = RoutingStrategies.Weighted;
+    /// <summary>The admitted key's own tags and the tag keys its requests must carry.</summary>
+    public IReadOnlyList<string> KeyTags { get; init; } = [];
+    public IReadOnlyList<string> RequiredTags { get; init; } = [];
 }
 
 /// <summary>

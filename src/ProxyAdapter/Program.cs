@@ -17,6 +17,8 @@ var builder = WebApplication.CreateBuilder(args);
 // (docs/gateway.md, "What the proxy runs"). A ConnectionStrings__Governance left in its environment is ignored.
 builder.Services.TryAddSingleton(TimeProvider.System);
 builder.Services.AddSingleton(MasterKeys.ProtectorFrom(builder.Configuration));
+builder.Services.AddSingleton(EndUserPseudonyms.From(builder.Configuration));
+builder.Services.AddSingleton<ProxyAdapter.Pipeline.AttributionReader>();
 builder.Services.AddSingleton(LedgerOptions.From(builder.Configuration));
 // Which provider addresses may be called (docs/gateway.md, "Provider addresses").
 builder.Services.AddSingleton(OutboundPolicy.From(builder.Configuration));

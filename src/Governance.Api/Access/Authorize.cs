@@ -3,6 +3,8 @@ using FluentValidation;
 using Governance.Api.Infrastructure;
 using Governance.Contracts.Access;
 using Governance.Domain.Access;
+using Governance.Domain.Attribution;
+using Governance.Hosting.Secrets;
 using Governance.Domain.Budgets;
 using Governance.Domain.Operators;
 using Governance.Domain.Usage;
@@ -17,7 +19,7 @@ using Wolverine.Marten;
 
 namespace Governance.Api.Access;
 
-public sealed record Authorize(string Key, string Model, long? MaxInputTokens, long? MaxOutputTokens)
+public sealed record Authorize(string Key, string Model, long? MaxInputTokens, long? MaxOutputTokens, string? User = null, IReadOnlyList<string>? Tags = null)
 {
     public sealed class Validator : AbstractValidator<Authorize>
     {
@@ -27,6 +29,11 @@ public sealed record Authorize(string Key, string Model, long? MaxInputTokens, l
             RuleFor(x => x.Model).NotEmpty().MaximumLength(Keys.KeyRules.MaxNameLength);
             RuleFor(x => x.MaxInputTokens).InclusiveBetween(0, Pricing.MaxTokens);
             RuleFor(x => x.MaxOutputTokens).InclusiveBetween(0, Pricing.MaxTokens);
+            RuleFor(x => x).Custom((a, context) =>
+            {
+                if ((AttributionRules.CheckUser("user", a.User) ?? AttributionRules.CheckTags("tags", a.Tags, out _)) is { } problem)
+                    context.AddFailure(problem.Field, problem.Message);
+            });
         }
     }
 }
@@ -45,7 +52,7 @@ public static class AuthorizeEndpoint
     [WolverinePost("/api/authorize")]
     public static async Task<AuthorizeResult> Post(
         Authorize command, IMartenOutbox outbox, LedgerOptions options, ClaimsPrincipal user, TimeProvider clock,
-        RefusalCounting refusals, ILogger<Authorize> log, CancellationToken ct)
+        RefusalCounting refusals, EndUserPseudonyms pseudonyms, ILogger<Authorize> log, CancellationToken ct)
     {
         var session = outbox.Session!;
         var now = clock.GetUtcNow();
@@ -55,9 +62,14 @@ public static class AuthorizeEndpoint
             refusals.Count(command.Key, decision, now);
             return new AuthorizeResult(false, decision.Reason, decision.KeyId, decision.App, null, null, null, [], null);
         }
+        // Who and what the request is for: the end user's pseudonym and the tags, the key's own added (docs/attribution.md).
+        var key = await session.LoadAsync<Domain.Keys.VirtualKey>(decision.KeyId!, ct);
+        AttributionRules.CheckTags("tags", command.Tags, out var reported);
+        AttributionRules.Fill("tags", reported, key?.Tags ?? [], out var tags);
+        var endUser = command.User is null ? null : pseudonyms.Of(decision.App!, command.User);
         if (!decision.Allowed)
         {
-            var denied = RequestDenied.Of(NewDenialId(), command.Key, decision, command.Model, user.Actor(), now);
+            var denied = RequestDenied.Of(NewDenialId(), command.Key, decision, command.Model, user.Actor(), now) with { User = endUser, Tags = tags };
             await Denials.RecordAsync(session, denied, log);
             return new AuthorizeResult(false, decision.Reason, decision.KeyId, decision.App, null, null, null, [], null) { DenialId = denied.RequestId };
         }
@@ -69,13 +81,15 @@ public static class AuthorizeEndpoint
             {
                 // An adapter's hold belongs to its adapter id, so a replacement token for the same adapter can settle it.
                 Holder = user.AdapterId() ?? user.Actor(),
+                User = endUser,
+                Tags = tags,
             }, now, ct);
 
         var remaining = hold.Standings.Select(BudgetRemaining.From).ToList();
         if (hold.Allowed)
             return new AuthorizeResult(true, null, decision.KeyId, decision.App, hold.ReservationId, hold.ExpiresAt, worstCase, remaining, null);
 
-        var shortfall = RequestDenied.OverBudget(NewDenialId(), decision, model.Id, hold.Shortfall!, worstCase, user.Actor(), now);
+        var shortfall = RequestDenied.OverBudget(NewDenialId(), decision, model.Id, hold.Shortfall!, worstCase, user.Actor(), now) with { User = endUser, Tags = tags };
         await Denials.RecordAsync(session, shortfall, log);
         return new AuthorizeResult(false, DenialReasons.BudgetExceeded, decision.KeyId, decision.App, null, null, worstCase, remaining,
             BudgetRemaining.From(hold.Shortfall!)) { DenialId = shortfall.RequestId };

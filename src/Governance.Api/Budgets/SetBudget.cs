@@ -31,6 +31,9 @@ public static class SetBudgetEndpoint
     {
         if (!BudgetRoutes.TryLevel(level, out var parsed))
             return Problems.Field("level", "'level' must be one of: key, app, team.");
+        // User and tag budgets are not enforced yet (issue 19, point 2): refused rather than set and silently ignored.
+        if (parsed is BudgetLevel.User or BudgetLevel.Tag)
+            return Problems.Field("level", $"'{level}' budgets are not supported yet; 'level' must be one of: key, app, team.");
         if (parsed == BudgetLevel.Key && await session.LoadAsync<VirtualKey>(id, ct) is null)
             return Problems.NotFound($"Key '{id}'");
         return WolverineContinue.Result();

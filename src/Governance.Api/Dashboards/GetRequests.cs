@@ -2,7 +2,9 @@ using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
 using Governance.Api.Infrastructure;
+using Governance.Domain.Attribution;
 using Governance.Domain.Operators;
+using Governance.Hosting.Secrets;
 using Governance.Domain.Usage;
 using Governance.Projections.Usage;
 using Marten;
@@ -30,8 +32,14 @@ public static class GetRequestsEndpoint
     [ProducesResponseType<HttpValidationProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
     public static async Task<IResult> Get(
         string? key, string? app, string? model, string? team, string? status, string? from, string? to,
-        string? limit, string? after, IQuerySession session, CancellationToken ct)
+        string? limit, string? after, string? user, string? tag, IQuerySession session, EndUserPseudonyms pseudonyms, CancellationToken ct)
     {
+        // An end user is named by the id the app sent (with its app: pseudonyms are per app) or by its pseudonym.
+        var pseudonym = EndUserFilter.Pseudonym(user, app, pseudonyms, out var badUser);
+        if (badUser is not null)
+            return badUser;
+        if (tag is not null && AttributionRules.CheckTags("tag", [tag], out _) is { } badTag)
+            return Problems.Field("tag", badTag.Message);
         var start = DashboardQuery.Instant("from", from);
         if (start.Problem is not null)
             return start.Problem;
@@ -51,7 +59,8 @@ public static class GetRequestsEndpoint
             statusCode = code;
         }
 
-        var filter = new RequestFilter(KeyId: key, App: app, Team: team, Model: model, Status: statusCode, From: start.Value, To: end.Value);
+        var filter = new RequestFilter(KeyId: key, App: app, Team: team, Model: model, Status: statusCode, From: start.Value, To: end.Value,
+            User: pseudonym, Tag: tag);
         string? lastId = null;
         if (after is not null && (lastId = Cursor.Decode(after)) is null)
             return Problems.Field("after", "Not a cursor from a previous page.");
@@ -59,7 +68,8 @@ public static class GetRequestsEndpoint
         var rows = await RequestLog.PageAsync(session, filter, lastId, take.Value + 1, ct);
         if (rows is null)
             return Problems.Field("after", "Not a cursor from a previous page.");
-        var items = rows.Take(take.Value).ToList();
+        var readable = await EndUserDirectory.ReadableAsync(session, rows.Select(r => r.User), ct);
+        var items = rows.Take(take.Value).Select(r => r with { EndUser = r.User is null ? null : readable.GetValueOrDefault(r.User) }).ToList();
         return Results.Ok(new RequestPage(items, rows.Count > take.Value ? Cursor.Encode(items[^1].Id) : null));
     }
 
@@ -79,5 +89,21 @@ public static class GetRequestsEndpoint
                 return null;
             }
         }
+    }
+}
+
+/// <summary>The <c>user</c> filter of the request log and spend: an end-user pseudonym, or the id the app sent (with <c>app</c>).</summary>
+internal static class EndUserFilter
+{
+    public static string? Pseudonym(string? user, string? app, EndUserPseudonyms pseudonyms, out IResult? problem)
+    {
+        problem = null;
+        if (user is null || EndUserIds.IsPseudonym(user))
+            return user;
+        if (AttributionRules.CheckUser("user", user) is { } bad)
+            problem = Problems.Field("user", bad.Message);
+        else if (app is null)
+            problem = Problems.Field("app", "An end user's id is per app: name the app too (or give the user's pseudonym, eu_…).");
+        return problem is null ? pseudonyms.Of(app!, user) : null;
     }
 }

@@ -1,6 +1,7 @@
 using Governance.Api.Infrastructure;
 using Governance.Domain.Operators;
 using Governance.Projections.Dashboards;
+using Governance.Projections.Usage;
 using Marten;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
@@ -8,7 +9,11 @@ using Wolverine.Http;
 namespace Governance.Api.Dashboards;
 
 /// <summary>One owner's spend in one hour or one UTC day.</summary>
-public sealed record SpendPoint(string Owner, DateTimeOffset BucketStart, decimal Cost, long Requests, long InputTokens, long OutputTokens);
+public sealed record SpendPoint(string Owner, DateTimeOffset BucketStart, decimal Cost, long Requests, long InputTokens, long OutputTokens)
+{
+    /// <summary>By user: the id the app sent for this pseudonym, from the erasable mapping (null once erased).</summary>
+    public string? EndUser { get; init; }
+}
 
 [Roles(OperatorRoles.Admin, OperatorRoles.Auditor)]
 public static class GetSpendEndpoint
@@ -58,6 +63,11 @@ public static class GetSpendEndpoint
                 .Select(b => new SpendPoint(b.Owner, b.Hour, b.Cost, b.Requests, b.InputTokens, b.OutputTokens))
                 .ToListAsync(ct);
 
+        if (dimension.Value == SpendDimension.User)
+        {
+            var readable = await EndUserDirectory.ReadableAsync(session, points.Select(p => p.Owner), ct);
+            points = points.Select(p => p with { EndUser = readable.GetValueOrDefault(p.Owner) }).ToList();
+        }
         // Ordinal in memory: the same order whatever the database's collation.
         return Results.Ok(points.OrderBy(p => p.Owner, StringComparer.Ordinal).ThenBy(p => p.BucketStart).ToList());
     }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using FluentValidation;
 using Governance.Api.Infrastructure;
 using Governance.Domain.Access;
+using Governance.Domain.Attribution;
 using Governance.Domain.Operators;
 using Governance.Domain.Usage;
 using Governance.Store.Audit;
@@ -18,7 +19,7 @@ namespace Governance.Api.Usage;
 /// </summary>
 public sealed record DenialRecord(
     string RequestId, string? KeyId, string? App, string Model, string Reason, string? Level, string? Owner, decimal? Remaining,
-    decimal? WorstCaseCost, DateTimeOffset? DeniedAt)
+    decimal? WorstCaseCost, DateTimeOffset? DeniedAt, string? User = null, IReadOnlyList<string>? Tags = null)
 {
     public sealed class Validator : AbstractValidator<DenialRecord>
     {
@@ -33,11 +34,22 @@ public sealed record DenialRecord(
             RuleFor(x => x.Level).MaximumLength(32);
             RuleFor(x => x.Owner).MaximumLength(200);
             RuleFor(x => x.WorstCaseCost).GreaterThanOrEqualTo(0).When(x => x.WorstCaseCost is not null);
+            // A denial carries the end user's pseudonym only (the gateway computed it), never the id the app sent.
+            RuleFor(x => x.User).Must(EndUserIds.IsPseudonym).When(x => x.User is not null)
+                .WithMessage("'user' must be an end-user pseudonym (eu_ and 32 hex digits), never the id the app sent.");
+            RuleFor(x => x).Custom((r, context) =>
+            {
+                if (AttributionRules.CheckTags("tags", r.Tags, out _) is { } problem)
+                    context.AddFailure(problem.Field, problem.Message);
+            });
         }
     }
 
     public RequestDenied ToEvent(string deniedBy, DateTimeOffset now) =>
-        new(RequestId, KeyId, App, Model, Reason, Level, Owner, Remaining, WorstCaseCost, deniedBy, DeniedAt ?? now);
+        new(RequestId, KeyId, App, Model, Reason, Level, Owner, Remaining, WorstCaseCost, deniedBy, DeniedAt ?? now)
+        {
+            User = User, Tags = (Tags ?? []).Order(StringComparer.Ordinal).ToList(),
+        };
 }
 
 public sealed record DenialOutcome(string RequestId, bool Duplicate);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using FluentValidation;
 using Governance.Api.Infrastructure;
 using Governance.Contracts.Usage;
+using Governance.Domain.Attribution;
 using Governance.Domain.Operators;
 using Governance.Domain.Usage;
 using Governance.Store.Usage;
@@ -25,7 +26,8 @@ public sealed record UsageRecord(
     string RequestId, string KeyId, string Model, string? Provider, long InputTokens, long CachedTokens, long OutputTokens,
     long ReasoningTokens, long LatencyMs, int Status, DateTimeOffset? OccurredAt, string? ReservationId, IReadOnlyList<string>? LeaseIds = null,
     string? Deployment = null, IReadOnlyList<FailedAttempt>? FailedAttempts = null, bool Estimated = false, string? RequestedModel = null,
-    decimal? WorstCaseCost = null, long? DecidedAtSequence = null, RoutingChoice? Routing = null)
+    decimal? WorstCaseCost = null, long? DecidedAtSequence = null, RoutingChoice? Routing = null, string? User = null,
+    IReadOnlyList<string>? Tags = null)
 {
     /// <summary>Key, app, team and grant: a request draws on at most one lease per level.</summary>
     public const int MaxLeases = 4;
@@ -55,6 +57,11 @@ public sealed record UsageRecord(
             RuleFor(x => x.WorstCaseCost).InclusiveBetween(0m, MaxWorstCase).When(x => x.WorstCaseCost is not null);
             RuleFor(x => x.DecidedAtSequence).GreaterThanOrEqualTo(0).When(x => x.DecidedAtSequence is not null);
             RuleFor(x => x.Status).InclusiveBetween(100, 599);
+            RuleFor(x => x).Custom((r, context) =>
+            {
+                if ((AttributionRules.CheckUser("user", r.User) ?? AttributionRules.CheckTags("tags", r.Tags, out _)) is { } problem)
+                    context.AddFailure(problem.Field, problem.Message);
+            });
             RuleFor(x => x.LeaseIds).Must(ids => ids is null || (ids.Count <= MaxLeases && ids.Distinct().Count() == ids.Count))
                 .WithMessage($"'leaseIds' names at most {MaxLeases} distinct leases, one per budget level.");
             RuleForEach(x => x.LeaseIds).NotEmpty();
@@ -86,6 +93,7 @@ public sealed record UsageRecord(
     {
         LeaseIds = LeaseIds ?? [], Deployment = Deployment, FailedAttempts = FailedAttempts ?? [], Estimated = Estimated, RequestedModel = RequestedModel,
         WorstCaseCost = WorstCaseCost, DecidedAtSequence = DecidedAtSequence, Routing = Routing, OccurredAtStated = OccurredAt is not null,
+        User = User, Tags = Tags ?? [],
     };
 }
 

@@ -36,9 +36,16 @@ public sealed record FeedKey(
     string Id, string App, string Status, IReadOnlyList<string> Models, DateTimeOffset? ExpiresAt, string? SecretHash,
     string? PreviousSecretHash, DateTimeOffset? PreviousValidUntil, KeyRateLimits RateLimits)
 {
+    /// <summary>The key's own tags (added to each request) and the tag keys each request must carry.</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
+    public IReadOnlyList<string> RequiredTags { get; init; } = [];
+
     public static FeedKey From(VirtualKey key) => new(
         key.Id, key.App, key.Status.ToString().ToLowerInvariant(), key.Models, key.ExpiresAt, key.SecretHash, key.PreviousSecretHash,
-        key.PreviousValidUntil, key.Limits);
+        key.PreviousValidUntil, key.Limits)
+    {
+        Tags = key.Tags, RequiredTags = key.RequiredTags,
+    };
 
     public FeedKey WithoutSecrets() => this with { SecretHash = null, PreviousSecretHash = null };
 }

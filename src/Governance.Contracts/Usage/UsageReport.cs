@@ -22,6 +22,14 @@ public sealed record UsageReport(
     /// <summary>Which routing strategy chose the deployment and why; null from adapters that do not say (older ones).</summary>
     public RoutingChoice? Routing { get; init; }
     /// <summary>
+    /// The end user's id as the app sent it (validated like the gateway's: docs/attribution.md). The API records only its
+    /// keyed pseudonym in the ledger and keeps the id in its erasable mapping. Omitted from the JSON when null.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? User { get; init; }
+    /// <summary>The request's tags (<c>key:value</c>); the key's own tags are added by the API.</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
+    /// <summary>
     /// False when the reporter left <see cref="OccurredAt"/> out and the API filled in its own now: a late report is not
     /// judged against the end of its admission's lease or hold. Never on the wire.
     /// </summary>

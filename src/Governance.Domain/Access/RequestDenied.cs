@@ -25,6 +25,12 @@ public sealed record RequestDenied(
 {
     public const int MaxModelLength = 200;
 
+    /// <summary>The end user's keyed pseudonym, when the request named one and it was read before the refusal.</summary>
+    public string? User { get; init; }
+
+    /// <summary>The request's tags (sorted, the key's own included), when they were read before the refusal.</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
+
     /// <summary>The denial as recorded: a model name longer than any real one is cut, so a caller can't bloat the history.</summary>
     public static RequestDenied Of(string requestId, string? presentedKey, AccessDecision decision, string model, string deniedBy, DateTimeOffset now) =>
         new(requestId, decision.KeyId ?? KeyFormat.TryGetKeyId(presentedKey), decision.App, Truncate(model),

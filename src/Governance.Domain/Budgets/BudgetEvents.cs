@@ -7,6 +7,10 @@ public enum BudgetLevel
     Team,
     /// <summary>The spend cap of one access grant (lifetime of the grant).</summary>
     Grant,
+    /// <summary>One end user of one app, by pseudonym (docs/attribution.md); an app's default user budget applies to users without their own.</summary>
+    User,
+    /// <summary>One tag, <c>key:value</c> (a project, a cost centre), whichever keys' requests carry it.</summary>
+    Tag,
 }
 
 public enum BudgetPeriod

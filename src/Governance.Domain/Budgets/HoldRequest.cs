@@ -4,6 +4,12 @@ public sealed record HoldRequest(string KeyId, string App, string? GrantId, stri
 {
     /// <summary>Who may settle the hold (<see cref="ReservationOpened.HeldBy"/>); the actor when not said.</summary>
     public string? Holder { get; init; }
+
+    /// <summary>The end user's pseudonym (its user budget), when the request names one.</summary>
+    public string? User { get; init; }
+
+    /// <summary>The request's tags (its tag budgets), the key's own included.</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
 }
 
 /// <summary>

@@ -53,3 +53,9 @@ public sealed record KeyRateLimitsSet(
     // A method, not a property: the persisted event carries its fields once.
     public KeyRateLimits ToLimits() => new(RequestsPerMinute, TokensPerMinute, MaxParallel);
 }
+
+/// <summary>
+/// The key's own tags (<c>key:value</c>, added to every request it makes; a request cannot change them) and the tag keys
+/// each of its requests must carry, from now on.
+/// </summary>
+public sealed record KeyTagsSet(string KeyId, IReadOnlyList<string> Tags, IReadOnlyList<string> RequiredTags, string SetBy, DateTimeOffset SetAt);

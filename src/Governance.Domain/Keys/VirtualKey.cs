@@ -37,6 +37,12 @@ public sealed record VirtualKey(
     /// <summary>Requests/min, tokens/min and parallel requests; null (a key issued before limits existed) means unlimited.</summary>
     public KeyRateLimits? RateLimits { get; init; }
 
+    /// <summary>The key's own tags, added to each of its requests (<see cref="KeyTagsSet"/>); sorted.</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
+
+    /// <summary>Tag keys each of its requests must carry (a request without one is refused, 400).</summary>
+    public IReadOnlyList<string> RequiredTags { get; init; } = [];
+
     [JsonIgnore]
     public KeyRateLimits Limits => RateLimits ?? KeyRateLimits.None;
 
@@ -53,6 +59,7 @@ public sealed record VirtualKey(
         (_, KeyPolicyChanged e) => state with { SuspendOnAnomaly = e.SuspendOnAnomaly },
         (_, SpendAnomalyDetected e) => state with { LastAnomalyAt = e.DetectedAt },
         (_, KeyRateLimitsSet e) => state with { RateLimits = e.ToLimits().IsUnlimited ? null : e.ToLimits() },
+        (_, KeyTagsSet e) => state with { Tags = e.Tags, RequiredTags = e.RequiredTags },
         (_, KeyRotated e) => state with
         {
             PreviousSecretHash = state.SecretHash,

@@ -97,4 +97,12 @@ public static class VirtualKeyDecider
         if (key.Status == KeyStatus.Revoked)
             throw new DomainException("key_revoked", $"Key {key.Id} is revoked; a revoked key cannot change.");
     }
+
+    /// <summary>The key's own and required tags (validated by the caller: <see cref="Attribution.AttributionRules"/>); the same again is a no-op.</summary>
+    public static object[] SetTags(VirtualKey key, IReadOnlyList<string> tags, IReadOnlyList<string> requiredTags, string actor, DateTimeOffset now)
+    {
+        EnsureNotRevoked(key);
+        var required = requiredTags.Order(StringComparer.Ordinal).ToList();
+        return key.Tags.SequenceEqual(tags) && key.RequiredTags.SequenceEqual(required) ? [] : [new KeyTagsSet(key.Id, tags, required, actor, now)];
+    }
 }

@@ -53,6 +53,16 @@ public sealed record RequestCompleted(
     /// <summary>Which strategy chose the deployment and why (null in events recorded before, and when no route was planned).</summary>
     public RoutingChoice? Routing { get; init; }
 
+    /// <summary>The end user's keyed pseudonym (<c>eu_…</c>), never the id the app sent; null when none was named.</summary>
+    public string? User { get; init; }
+
+    /// <summary>The request's tags (<c>key:value</c>, sorted), the key's own included.</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
+
+    /// <summary>The tags as the request log's <c>tags</c> column holds them: <c>,a:b,c:d,</c> (a tag is found as <c>,tag,</c>).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? TagIndex => Tags.Count == 0 ? null : "," + string.Join(',', Tags) + ",";
+
     public TokenUsage Usage => new(InputTokens, CachedTokens, OutputTokens, ReasoningTokens);
 }
 
@@ -70,6 +80,12 @@ public sealed record RequestRecord(
     public string? RequestedModel { get; init; }
     public RoutingChoice? Routing { get; init; }
 
+    public string? User { get; init; }
+    public IReadOnlyList<string> Tags { get; init; } = [];
+
+    /// <summary>The end user's id as the app sent it, from the erasable mapping (null once erased); never in an event.</summary>
+    public string? EndUser { get; init; }
+
     public static RequestRecord From(RequestCompleted e) =>
         new(e.RequestId, e.KeyId, e.App, e.Team, e.Model, e.Provider,
             e.InputTokens, e.CachedTokens, e.OutputTokens, e.ReasoningTokens, e.Cost, e.PriceVersion, e.LatencyMs,
@@ -77,5 +93,6 @@ public sealed record RequestRecord(
         {
             GrantId = e.GrantId, Deployment = e.Deployment, FailedAttempts = e.FailedAttempts, Estimated = e.Estimated, RequestedModel = e.RequestedModel,
             Routing = e.Routing,
+            User = e.User, Tags = e.Tags,
         };
 }

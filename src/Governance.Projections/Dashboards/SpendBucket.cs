@@ -10,18 +10,28 @@ public static class SpendDimension
     public const string App = "app";
     public const string Model = "model";
     public const string Team = "team";
+    /// <summary>The end user's pseudonym (docs/attribution.md).</summary>
+    public const string User = "user";
+    /// <summary>Each of the request's tags: a request with three tags counts in three tag buckets.</summary>
+    public const string Tag = "tag";
 
-    public static readonly IReadOnlyList<string> All = [Key, App, Model, Team];
+    public static readonly IReadOnlyList<string> All = [Key, App, Model, Team, User, Tag];
 
-    /// <summary>Who the request is charged to along <paramref name="dimension"/>; null when it has no owner there (no team).</summary>
-    public static string? OwnerOf(string dimension, RequestCompleted e) => dimension switch
+    /// <summary>Who the request is charged to along <paramref name="dimension"/>; none when it has no owner there (no team, no tag).</summary>
+    public static IEnumerable<string> OwnersOf(string dimension, RequestCompleted e)
     {
-        Key => e.KeyId,
-        App => e.App,
-        Model => e.Model,
-        Team => e.Team,
-        _ => throw new ArgumentOutOfRangeException(nameof(dimension), dimension, "Unknown spend dimension."),
-    };
+        var owner = dimension switch
+        {
+            Key => e.KeyId,
+            App => e.App,
+            Model => e.Model,
+            Team => e.Team,
+            User => e.User,
+            Tag => null,
+            _ => throw new ArgumentOutOfRangeException(nameof(dimension), dimension, "Unknown spend dimension."),
+        };
+        return dimension == Tag ? e.Tags : owner is null ? [] : [owner];
+    }
 }
 
 /// <summary>
@@ -52,9 +62,7 @@ public sealed record SpendBucket(
     {
         var hour = HourOf(e.OccurredAt);
         return SpendDimension.All
-            .Select(dimension => (dimension, owner: SpendDimension.OwnerOf(dimension, e)))
-            .Where(x => x.owner is not null)
-            .Select(x => IdFor(x.dimension, x.owner!, hour))
+            .SelectMany(dimension => SpendDimension.OwnersOf(dimension, e).Select(owner => IdFor(dimension, owner, hour)))
             .ToList();
     }
 
@@ -71,9 +79,10 @@ public sealed record SpendBucket(
     {
         if (bucket is null)
         {
-            var dimension = id[..id.IndexOf('|')];
+            // "dimension|owner|hour": neither the dimension nor the hour holds '|'.
+            var (first, last) = (id.IndexOf('|'), id.LastIndexOf('|'));
             var hour = HourOf(e.OccurredAt);
-            bucket = new SpendBucket(id, dimension, SpendDimension.OwnerOf(dimension, e)!, hour, DayOf(hour), 0m, 0, 0, 0, 0, 0, 0);
+            bucket = new SpendBucket(id, id[..first], id[(first + 1)..last], hour, DayOf(hour), 0m, 0, 0, 0, 0, 0, 0);
         }
 
         return bucket with

@@ -13,7 +13,7 @@ public static class FeedEvents
     public static readonly Type[] Types =
     [
         typeof(KeyIssued), typeof(KeyRevoked), typeof(KeySuspended), typeof(KeyResumed), typeof(KeyRotated), typeof(KeyScopeChanged),
-        typeof(KeyPolicyChanged), typeof(KeyRateLimitsSet),
+        typeof(KeyPolicyChanged), typeof(KeyRateLimitsSet), typeof(KeyTagsSet),
         typeof(BudgetSet), typeof(AppTeamAssigned),
         typeof(ModelRegistered), typeof(PriceSet), typeof(ModelPolicySet), typeof(ModelDeploymentsSet), typeof(ModelFallbacksSet), typeof(ModelGroupSet),
         typeof(ProviderRegistered), typeof(ProviderKeyReencrypted), typeof(ProviderKeyRotated),

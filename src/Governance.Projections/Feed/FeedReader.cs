@@ -35,7 +35,7 @@ public static class FeedReader
             return ids.Count == 0 ? [] : (await session.LoadManyAsync<T>(ct, ids)).ToDictionary(id);
         }
 
-        var keys = await Load<VirtualKey>(d => d is KeyIssued or KeyRevoked or KeySuspended or KeyResumed or KeyRotated or KeyScopeChanged or KeyPolicyChanged or KeyRateLimitsSet, k => k.Id);
+        var keys = await Load<VirtualKey>(d => d is KeyIssued or KeyRevoked or KeySuspended or KeyResumed or KeyRotated or KeyScopeChanged or KeyPolicyChanged or KeyRateLimitsSet or KeyTagsSet, k => k.Id);
         var budgets = await Load<Budget>(d => d is BudgetSet, b => b.Id);
         var apps = await Load<App>(d => d is AppTeamAssigned, a => a.Id);
         var models = await Load<ModelDefinition>(d => d is ModelRegistered or PriceSet or ModelPolicySet or ModelDeploymentsSet or ModelFallbacksSet or ModelGroupSet, m => m.Id);

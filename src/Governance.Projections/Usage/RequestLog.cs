@@ -32,10 +32,14 @@ public sealed class RequestLogProjection : FlatTableProjection
             map.Map(x => x.Cost, "cost");
             map.Map(x => x.OccurredAt, "completed_at");
             map.Map(x => x.RecordedAt, "recorded_at");
+            map.Map(x => x.User, "end_user").AllowNulls();
+            map.Map(x => x.TagIndex, "tags").AllowNulls();
         });
         Table.Indexes.Add(new IndexDefinition("ix_request_log_key") { Columns = ["key_id", "completed_at"] });
         Table.Indexes.Add(new IndexDefinition("ix_request_log_app") { Columns = ["app", "completed_at"] });
         Table.Indexes.Add(new IndexDefinition("ix_request_log_completed") { Columns = ["completed_at"] });
+        // A user budget's window opens with the user's spend so far: one index lookup, however many users an app has.
+        Table.Indexes.Add(new IndexDefinition("ix_request_log_end_user") { Columns = ["end_user", "completed_at"] });
     }
 }
 
@@ -46,7 +50,7 @@ public sealed class RequestLogProjection : FlatTableProjection
 public sealed record RequestFilter(
     string? KeyId = null, string? App = null, string? Team = null, string? GrantId = null, string? Model = null, int? Status = null,
     DateTimeOffset? From = null, DateTimeOffset? To = null, DateTimeOffset? After = null, DateTimeOffset? Until = null,
-    IReadOnlyCollection<string>? Except = null, DateTimeOffset? RecordedUntil = null);
+    IReadOnlyCollection<string>? Except = null, DateTimeOffset? RecordedUntil = null, string? User = null, string? Tag = null);
 
 public static class RequestLog
 {
@@ -81,6 +85,8 @@ public static class RequestLog
             BudgetLevel.Key => within with { KeyId = owner },
             BudgetLevel.App => within with { App = owner },
             BudgetLevel.Team => within with { Team = owner },
+            BudgetLevel.User => within with { User = owner },
+            BudgetLevel.Tag => within with { Tag = owner },
             _ => within with { GrantId = owner },
         }, ct);
     }
@@ -127,6 +133,8 @@ public static class RequestLog
         Add("r.grant_id = ?", filter.GrantId);
         Add("r.model = ?", filter.Model);
         Add("r.status = ?", filter.Status);
+        Add("r.end_user = ?", filter.User);
+        Add("position(? in r.tags) > 0", filter.Tag is null ? null : "," + filter.Tag + ",");
         // Npgsql writes timestamptz only from UTC values.
         Add("r.completed_at >= ?", filter.From?.ToUniversalTime());
         Add("r.completed_at < ?", filter.To?.ToUniversalTime());

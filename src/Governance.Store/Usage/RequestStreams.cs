@@ -70,10 +70,11 @@ internal static class RequestStreams
 
         // The request log projection's rows, as its generated upsert function writes them.
         var log = new NpgsqlBatchCommand(
-            $"insert into {schema}.{RequestLogProjection.TableName} (id, key_id, app, team, grant_id, model, status, cost, completed_at, recorded_at) " +
-            "select * from unnest(@ids, @key_ids, @apps, @teams, @grant_ids, @models, @statuses, @costs, @completed_at, @recorded_at) " +
+            $"insert into {schema}.{RequestLogProjection.TableName} (id, key_id, app, team, grant_id, model, status, cost, completed_at, recorded_at, end_user, tags) " +
+            "select * from unnest(@ids, @key_ids, @apps, @teams, @grant_ids, @models, @statuses, @costs, @completed_at, @recorded_at, @end_users, @tags) " +
             "on conflict (id) do update set key_id = excluded.key_id, app = excluded.app, team = excluded.team, grant_id = excluded.grant_id, " +
-            "model = excluded.model, status = excluded.status, cost = excluded.cost, completed_at = excluded.completed_at, recorded_at = excluded.recorded_at");
+            "model = excluded.model, status = excluded.status, cost = excluded.cost, completed_at = excluded.completed_at, recorded_at = excluded.recorded_at, " +
+            "end_user = excluded.end_user, tags = excluded.tags");
         void Strings(string name, Func<RequestCompleted, string?> value) =>
             log.Parameters.AddWithValue(name, NpgsqlDbType.Array | NpgsqlDbType.Varchar, requests.Select(r => (object?)value(r) ?? DBNull.Value).ToArray());
         Strings("ids", r => r.RequestId);
@@ -82,6 +83,8 @@ internal static class RequestStreams
         Strings("teams", r => r.Team);
         Strings("grant_ids", r => r.GrantId);
         Strings("models", r => r.Model);
+        Strings("end_users", r => r.User);
+        Strings("tags", r => r.TagIndex);
         log.Parameters.AddWithValue("statuses", requests.Select(r => r.Status).ToArray());
         log.Parameters.AddWithValue("costs", requests.Select(r => r.Cost).ToArray());
         log.Parameters.AddWithValue("completed_at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, requests.Select(r => r.OccurredAt.ToUniversalTime()).ToArray());

@@ -19,8 +19,14 @@ public sealed record UsageOptions(TimeSpan ClockSkew)
 {
     public static readonly UsageOptions Default = new(TimeSpan.FromSeconds(60));
 
+    /// <summary>The keyed pseudonyms of end users (docs/attribution.md); null: a report naming an end user is refused.</summary>
+    public Governance.Hosting.Secrets.EndUserPseudonyms? Pseudonyms { get; init; }
+
     public static UsageOptions From(IConfiguration configuration) => new(
         configuration.GetValue("Usage:ClockSkewSeconds", Default.ClockSkew.TotalSeconds) is var seconds and >= 0 and <= 3600
             ? TimeSpan.FromSeconds(seconds)
-            : throw new InvalidOperationException("Usage__ClockSkewSeconds must be between 0 and 3600."));
+            : throw new InvalidOperationException("Usage__ClockSkewSeconds must be between 0 and 3600."))
+    {
+        Pseudonyms = Governance.Hosting.Secrets.EndUserPseudonyms.From(configuration),
+    };
 }

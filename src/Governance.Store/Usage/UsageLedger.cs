@@ -55,7 +55,7 @@ public static class UsageLedger
             await using var settlement = store.LightweightSession(SessionOptions.ForTransaction(transaction, shouldAutoCommit: true));
             try
             {
-                var (outcomes, fresh, reservations, leases) = await PriceAsync(requests, reports, caller, options.ClockSkew, now, ct);
+                var (outcomes, fresh, reservations, leases) = await PriceAsync(requests, reports, caller, options, now, ct);
                 if (fresh.Count == 0)
                     return outcomes;
                 // One statement per table for the whole batch (what StartStream<RequestRecord> per request would write).
@@ -67,6 +67,9 @@ public static class UsageLedger
                 }
 
                 var outbox = new MartenOutbox(runtime, settlement);
+                // The readable end-user ids, in the erasable mapping (never in an event), in the same transaction.
+                var sent = reports.Where(r => r.User is not null).GroupBy(r => r.RequestId).ToDictionary(g => g.Key, g => g.First().User!);
+                EndUserDirectory.Remember(settlement, fresh.Where(r => r.User is not null).Select(r => new EndUserMapping(r.User!, r.App, sent[r.RequestId], now)));
                 await SettleAsync(settlement, outbox, fresh, reservations, leases, now, ct);
                 await outbox.PublishAsync(new CheckSpendAnomaly(fresh.Select(r => r.KeyId).Distinct().ToList(), now));
                 // Marten commits only a session that has work; the requests' transaction must commit either way.
@@ -89,8 +92,9 @@ public static class UsageLedger
     /// </summary>
     private static async Task<(List<UsageOutcome> Outcomes, List<RequestCompleted> Fresh, Dictionary<string, Reservation> Reservations,
         Dictionary<string, List<BudgetLease>> Leases)> PriceAsync(
-        IQuerySession session, IReadOnlyList<UsageReport> reports, UsageCaller caller, TimeSpan skew, DateTimeOffset now, CancellationToken ct)
+        IQuerySession session, IReadOnlyList<UsageReport> reports, UsageCaller caller, UsageOptions options, DateTimeOffset now, CancellationToken ct)
     {
+        var skew = options.ClockSkew;
         // One round trip for everything the reports name (a round trip costs the API and PostgreSQL more CPU than
         // pricing a hundred records); only the teams wait for the keys.
         var batch = session.CreateBatchQuery();
@@ -158,6 +162,7 @@ public static class UsageLedger
             var grantId = reservation?.GrantId ?? grantLease?.Owner
                 ?? (model.IsRestricted ? (await AccessCheck.ActiveGrantAsync(session, key.Id, key.App, model.Id, report.OccurredAt, ct))?.Id : null);
 
+            var attribution = Attribute(i, report, key, options);
             var usage = new TokenUsage(report.InputTokens, report.CachedTokens, report.OutputTokens, report.ReasoningTokens);
             var completed = new RequestCompleted(report.RequestId, key.Id, key.App, team, model.Id, report.Provider ?? model.Provider,
                 usage.Input, usage.Cached, usage.Output, usage.Reasoning, Pricing.Cost(usage, price), price.Version, report.LatencyMs,
@@ -165,7 +170,7 @@ public static class UsageLedger
             {
                 GrantId = grantId, Deployment = report.Deployment, FailedAttempts = report.FailedAttempts, Estimated = report.Estimated,
                 RequestedModel = report.RequestedModel, LeaseIds = report.LeaseIds, WorstCaseCost = report.WorstCaseCost,
-                DecidedAtSequence = report.DecidedAtSequence, Routing = report.Routing,
+                DecidedAtSequence = report.DecidedAtSequence, Routing = report.Routing, User = attribution.User, Tags = attribution.Tags,
             };
             fresh[report.RequestId] = completed;
             if (named.Count > 0)
@@ -177,6 +182,24 @@ public static class UsageLedger
         }
 
         return (outcomes, fresh.Values.ToList(), reservations, leasesOf);
+    }
+
+    /// <summary>
+    /// The request's end user (its pseudonym) and tags: the reported tags, plus the key's own for tag keys the report does not
+    /// name. Reported usage is what happened: a key's required tags are enforced at admission, not here.
+    /// </summary>
+    private static Governance.Domain.Attribution.Attribution Attribute(int index, UsageReport report, VirtualKey key, UsageOptions options)
+    {
+        if (Governance.Domain.Attribution.AttributionRules.CheckUser("user", report.User) is { } badUser)
+            throw new UsageRejected(index, badUser.Field, badUser.Message);
+        if (Governance.Domain.Attribution.AttributionRules.CheckTags("tags", report.Tags, out var tags) is { } badTags)
+            throw new UsageRejected(index, badTags.Field, badTags.Message);
+        if (Governance.Domain.Attribution.AttributionRules.Fill("tags", tags, key.Tags, out var merged) is { } tooMany)
+            throw new UsageRejected(index, tooMany.Field, tooMany.Message);
+        string? user = null;
+        if (report.User is not null)
+            user = (options.Pseudonyms ?? throw new UsageRejected(index, "user", "This API node has no pseudonym key; it cannot record end users.")).Of(key.App, report.User);
+        return new(user, merged);
     }
 
     /// <summary>

@@ -22,9 +22,9 @@ internal sealed class KeyEntry : ISequenced
 
     private KeyEntry(
         long seq, string app, IReadOnlyList<string> models, KeyStatus status, long expiresAtTicks, Sha256? hash, KeyRateLimits? limits,
-        Rotation? previous)
+        Rotation? previous, Tagging? tagging)
     {
-        (Seq, App, Models, Status, _expiresAtTicks, Limits, Previous) = (seq, app, models, status, expiresAtTicks, limits, previous);
+        (Seq, App, Models, Status, _expiresAtTicks, Limits, Previous, Tags) = (seq, app, models, status, expiresAtTicks, limits, previous, tagging);
         if (hash is { } h)
             (_hash, _hasHash) = (h, true);
     }
@@ -38,6 +38,9 @@ internal sealed class KeyEntry : ISequenced
     /// <summary>Set while the key has a previous secret (a rotation's grace, and after it, to answer <c>rotated</c>).</summary>
     public Rotation? Previous { get; }
 
+    /// <summary>Set only for a key with tags of its own or required tags (most keys have none: nothing is kept).</summary>
+    public Tagging? Tags { get; }
+
     public static KeyEntry From(FeedKey k, long seq, KeyParts parts)
     {
         var previous = k.PreviousSecretHash is null && k.PreviousValidUntil is null
@@ -47,20 +50,24 @@ internal sealed class KeyEntry : ISequenced
         return new KeyEntry(
             seq, parts.Intern(k.App), parts.Scope(k.Models), Enum.Parse<KeyStatus>(k.Status, ignoreCase: true),
             k.ExpiresAt?.UtcTicks ?? NoTime, Sha256.TryParse(k.SecretHash, out var hash) ? hash : null,
-            k.RateLimits is { IsUnlimited: false } limits ? parts.Limits(limits) : null, previous);
+            k.RateLimits is { IsUnlimited: false } limits ? parts.Limits(limits) : null, previous,
+            k.Tags.Count + k.RequiredTags.Count == 0 ? null : new Tagging(parts.Scope(k.Tags), parts.Scope(k.RequiredTags)));
     }
 
     public VirtualKey ToKey(string id) => new(
         id, App, "", Models, At(_expiresAtTicks), Status, _hasHash ? _hash.ToHex() : "", Previous?.Hash,
         Previous?.ValidUntil, default, "", null, null)
     {
-        RateLimits = Limits,
+        RateLimits = Limits, Tags = Tags?.Tags ?? [], RequiredTags = Tags?.Required ?? [],
     };
 
     private static DateTimeOffset? At(long ticks) => ticks == NoTime ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
 
     /// <summary>A rotated key's previous secret hash (hex, as the domain compares it) and until when it is accepted.</summary>
     internal sealed record Rotation(string? Hash, DateTimeOffset? ValidUntil);
+
+    /// <summary>The key's own tags and the tag keys its requests must carry.</summary>
+    internal sealed record Tagging(IReadOnlyList<string> Tags, IReadOnlyList<string> Required);
 }
 
 /// <summary>A SHA-256 hash held inline (no array per key).</summary>

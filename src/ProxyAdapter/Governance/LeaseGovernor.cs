@@ -58,7 +58,7 @@ public sealed class LeaseGovernor : IGovernor
             .Where(d => d is not null && (d.Id == model || d is { IsRouted: true, IsRestricted: false }))
             .Select(d => d!)
             .ToList();
-        return new Admission(decision, grant, Candidates(models, now)) { Limits = key!.Limits };
+        return new Admission(decision, grant, Candidates(models, now)) { Limits = key!.Limits, KeyTags = key.Tags, RequiredTags = key.RequiredTags };
     }
 
     /// <summary>
@@ -84,7 +84,7 @@ public sealed class LeaseGovernor : IGovernor
             .ToList();
         return new Admission(decision, grant, [.. pool, .. Candidates(fallbacks, now)])
         {
-            Limits = key.Limits, Primary = pool.Count, Strategy = group.Strategy,
+            Limits = key.Limits, Primary = pool.Count, Strategy = group.Strategy, KeyTags = key.Tags, RequiredTags = key.RequiredTags,
         };
     }
 

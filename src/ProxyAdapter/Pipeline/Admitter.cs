@@ -13,7 +13,8 @@ namespace ProxyAdapter.Pipeline;
 /// as its own <c>request_denied</c>.
 /// </summary>
 public sealed class Admitter(
-    IGovernor governor, DeploymentHealth health, RouteSignals signals, RouteRandom random, GatewayOptions options, LedgerOptions ledger, AdapterIdentity adapter, TimeProvider clock)
+    IGovernor governor, DeploymentHealth health, RouteSignals signals, RouteRandom random, GatewayOptions options, LedgerOptions ledger, AdapterIdentity adapter, TimeProvider clock,
+    AttributionReader attribution)
 {
     public async Task<Step<AdmittedRequest>> AdmitAsync(ParsedRequest request)
     {
@@ -24,6 +25,10 @@ public sealed class Admitter(
         if (!admission.Decision.Allowed)
             return new Refusal(errors.Denied(admission.Decision.Denial!), admission.Decision.Reason,
                 RequestDenied.Of(caller.RequestId, caller.PresentedKey, admission.Decision, shape.Model, adapter.Actor, now));
+
+        // Who and what the call is for: refused before anything is held when malformed, or when the key's required tags are missing.
+        if (attribution.Read(caller.Http.Request, request.Body, surface.Family, admission.Decision.App!, admission, out var attributed) is { } unattributed)
+            return new Refusal(errors.Invalid(unattributed));
 
         var requested = admission.Models[0];
         var routing = RoutePlanner.PlanWith(admission.Models, admission.Primary, admission.Strategy, surface.Reaches, health, signals, random, options.MaxAttempts);
@@ -37,7 +42,7 @@ public sealed class Admitter(
             return new Refusal(unbounded);
         if (TranslatedRoute.Untranslatable(surface, request.Body, shape, plan) is { } untranslatable)
             return new Refusal(errors.Invalid(untranslatable));
-        return new AdmittedRequest(request, admission, plan, shape, now) { Routing = routing.Choice };
+        return new AdmittedRequest(request, admission, plan, shape, now) { Routing = routing.Choice, Attribution = attributed };
     }
 
     /// <summary>

@@ -28,6 +28,12 @@ public sealed record AdmittedRequest(ParsedRequest Request, Admission Admission,
 
     /// <summary>Which strategy put the plan's first route first, and why: what the request log shows.</summary>
     public RoutingChoice? Routing { get; init; }
+    /// <summary>The end user and tags the call is attributed to (docs/attribution.md).</summary>
+    public RequestAttribution Attribution { get; init; } = RequestAttribution.None;
+
+    /// <summary>A denial of this call, with its attribution.</summary>
+    public global::Governance.Domain.Access.RequestDenied Attributed(global::Governance.Domain.Access.RequestDenied denied) =>
+        denied with { User = Attribution.User, Tags = Attribution.Tags };
 }
 
 /// <summary>After step 5: the key's own limits gave the call a permit (given back when the call is recorded).</summary>

@@ -39,6 +39,6 @@ public sealed class RateLimitStage(KeyRateLimiter limiter, FleetRateLimiter flee
 
         var refusal = decision with { Allowed = false, Reason = DenialReasons.RateLimited };
         return new Refusal(caller.Surface.Errors.RateLimited(limited), DenialReasons.RateLimited,
-            RequestDenied.Of(caller.RequestId, caller.PresentedKey, refusal, request.Shape.Model, adapter.Actor, request.Now));
+            request.Attributed(RequestDenied.Of(caller.RequestId, caller.PresentedKey, refusal, request.Shape.Model, adapter.Actor, request.Now)));
     }
 }

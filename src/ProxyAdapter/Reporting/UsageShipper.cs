@@ -202,6 +202,16 @@ public sealed record DenialRecord(
     string RequestId, string? KeyId, string? App, string Model, string Reason, string? Level, string? Owner, decimal? Remaining,
     decimal? WorstCaseCost, DateTimeOffset DeniedAt)
 {
+    /// <summary>The end user's pseudonym (never the id the app sent) and the tags; left out when there are none, as older APIs expect.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? User { get; init; }
+
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Tags { get; init; }
+
     public static DenialRecord Of(RequestDenied d) =>
-        new(d.RequestId, d.KeyId, d.App, d.Model, d.Reason, d.Level, d.Owner, d.Remaining, d.WorstCaseCost, d.DeniedAt);
+        new(d.RequestId, d.KeyId, d.App, d.Model, d.Reason, d.Level, d.Owner, d.Remaining, d.WorstCaseCost, d.DeniedAt)
+        {
+            User = d.User, Tags = d.Tags is { Count: > 0 } tags ? tags : null,
+        };
 }

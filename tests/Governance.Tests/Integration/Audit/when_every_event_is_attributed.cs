@@ -173,6 +173,9 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
         await Invoke(new ExpireGrant(expiring));
         await Invoke(new LapseAccessRequest(undecided));
 
+        // Attribution: the key's own tags, and an end user's readable id erased (docs/attribution.md).
+        await Put($"/api/keys/{second}/tags", new { tags = new[] { "project:apollo" } });
+        await Post("/api/end-users/erase", new { app = "audit-app-" + second, user = "someone@example.com" });
         await Post($"/api/keys/{second}/revoke", new { reason = "project over" }, owner.Token);
         // A secret-scanning service reports the key leaked (signed, no operator token): the app's policy only alerts.
         Assert.Equal(200, (await LeakReporter.ReportAsync(fx, LeakReporter.Ecdsa(fx), LeakReporter.Token(secret))).Status);

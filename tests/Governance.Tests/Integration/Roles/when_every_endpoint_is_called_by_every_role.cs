@@ -102,6 +102,8 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
         new("PUT", "/api/keys/{id}/models", [Admin, AppOwner], w => $"/api/keys/{w.KeyId}/models"),
         new("PUT", "/api/keys/{id}/policy", [Admin, AppOwner], w => $"/api/keys/{w.KeyId}/policy"),
         new("PUT", "/api/keys/{id}/limits", [Admin], w => $"/api/keys/{w.KeyId}/limits"),
+        new("PUT", "/api/keys/{id}/tags", [Admin], w => $"/api/keys/{w.KeyId}/tags"),
+        new("POST", "/api/end-users/erase", [Admin], _ => "/api/end-users/erase"),
 
         new("PUT", "/api/budgets/{level}/{id}", [Admin], w => $"/api/budgets/app/{w.App}"),
         new("GET", "/api/budgets/{level}/{id}", [Admin, Auditor, AppOwner], w => $"/api/budgets/key/{w.KeyId}"),

@@ -62,6 +62,9 @@ public sealed class when_write_endpoints_get_malformed_bodies(GovernanceFixture 
         new("PUT", "/api/keys/{id}/policy", Admin, async w => new SweepCall($"/api/keys/{await w.NewKeyAsync()}/policy", new { suspendOnAnomaly = true })),
         new("PUT", "/api/keys/{id}/limits", Admin, async w => new SweepCall($"/api/keys/{await w.NewKeyAsync()}/limits",
             new { requestsPerMinute = 60, tokensPerMinute = 10_000, maxParallel = 2 }), Optional: ["*"]),
+        new("PUT", "/api/keys/{id}/tags", Admin, async w => new SweepCall($"/api/keys/{await w.NewKeyAsync()}/tags",
+            new { tags = new[] { "env:prod" }, requiredTags = new[] { "project" } }), Optional: ["*"]),
+        new("POST", "/api/end-users/erase", Admin, w => Call("/api/end-users/erase", new { app = w.App, user = "sweep-user" })),
 
         new("PUT", "/api/budgets/{level}/{id}", Admin, async w => new SweepCall($"/api/budgets/key/{await w.NewKeyAsync()}",
             new { limit = 5m, period = "monthly", thresholds = new[] { 50, 80 } }), Optional: ["thresholds"]),
