@@ -122,5 +122,8 @@ public static class GovernanceStore
         events.MapEventType<RefusalsCounted>("refusals_counted");
         events.MapEventType<AppLeakPolicySet>("app_leak_policy_set");
         events.MapEventType<LeakReported>("leak_reported");
+        events.MapEventType<Governance.Domain.Archive.RequestEventsArchived>("request_events_archived");
+        events.MapEventType<Governance.Domain.Archive.ArchiveSegmentRestored>("archive_segment_restored");
+        events.MapEventType<Governance.Domain.Archive.ArchiveSegmentDeleted>("archive_segment_deleted");
     }
 }

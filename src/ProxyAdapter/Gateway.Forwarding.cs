@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Governance.Contracts.Usage;
+using Governance.Domain.Catalog;
 using Governance.Domain.Usage;
 using Governance.Hosting.Outbound;
 using Governance.Hosting.Secrets;
@@ -64,9 +65,12 @@ public sealed partial class Gateway
             }
             else
                 body["model"] = route.Deployment.UpstreamModel;
-            using var request = new HttpRequestMessage(HttpMethod.Post, route.Provider.BaseUrl + (translated?.Path ?? surface.UpstreamPath))
+            var url = new Uri(route.Provider.BaseUrl + (translated?.Path ?? ProviderAddress.PassthroughPath(surface, route)));
+            // One serialization: a Bedrock signature covers these exact bytes.
+            var payload = JsonSerializer.SerializeToUtf8Bytes(translated?.Body ?? body);
+            using var request = new HttpRequestMessage(HttpMethod.Post, url)
             {
-                Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(translated?.Body ?? body))
+                Content = new ByteArrayContent(payload)
                 {
                     Headers = { ContentType = new MediaTypeHeaderValue("application/json") },
                 },
@@ -82,11 +86,16 @@ public sealed partial class Gateway
                 Fail(route, null, AttemptFailures.KeyUnavailable, started, $"the API key of provider {route.Provider.Id} cannot be decrypted: {e.Message}");
                 return false;
             }
-            if (translated is null)
+            if (translated is null && route.Provider.Kind != ProviderKinds.AzureOpenAi)
                 surface.Authenticate(request, apiKey, http.Request, gateway._options);
-            else
-                foreach (var (name, value) in translated.Headers.Append(ProviderAuth.Header(route.Provider.Kind, apiKey)))
+            else if (ProviderAddress.Credentials(route.Provider.Kind, apiKey, url, route.Provider.Settings.Region, payload, gateway._clock.GetUtcNow()) is { } credentials)
+                foreach (var (name, value) in (translated?.Headers ?? Array.Empty<KeyValuePair<string, string>>()).Concat(credentials))
                     request.Headers.TryAddWithoutValidation(name, value);
+            else
+            {
+                Fail(route, null, AttemptFailures.KeyUnavailable, started, $"the credentials of provider {route.Provider.Id} are not of its kind's form");
+                return false;
+            }
 
             // A streamed call dies with its client (so the provider stops generating); a complete one runs to its end and is
             // recorded exactly, even if the caller left meanwhile.
@@ -149,7 +158,8 @@ public sealed partial class Gateway
                     return false;
                 }
 
-                if (call.Shape.Streaming && response.IsSuccessStatusCode && response.Content.Headers.ContentType?.MediaType == "text/event-stream")
+                if (call.Shape.Streaming && response.IsSuccessStatusCode
+                    && response.Content.Headers.ContentType?.MediaType == (translated is null ? "text/event-stream" : ProviderAddress.StreamMediaType(route.Provider.Kind)))
                 {
                     // Once streaming there is no deadline: the client decides how long it listens.
                     timeout.CancelAfter(Timeout.InfiniteTimeSpan);

@@ -23,7 +23,8 @@ namespace ProxyAdapter;
 /// output bounds); a refusal names the field at fault.</item>
 /// <item>Admit (<see cref="Admitter"/>): the model for this key (scope, price, grant, routes), the route plan, the output
 /// bounds fitted to the models it may reach. A refusal from here on is recorded as its own <c>request_denied</c>.</item>
-/// <item>Limit (<see cref="RateLimitStage"/>): the key's requests/min, tokens/min and parallel calls, in memory.</item>
+/// <item>Limit (<see cref="RateLimitStage"/>): the key's requests/min, tokens/min and parallel calls, in memory, within
+/// the part of the key's fleet-wide allowance this adapter holds.</item>
 /// <item>Hold (<see cref="HoldStage"/>): the worst case under this adapter's budget leases.</item>
 /// <item>Forward to deployments in routing order until one answers (<see cref="Forwarding"/>), never retrying once a
 /// byte reached the client; a deployment whose provider speaks another API gets the call translated
@@ -90,8 +91,8 @@ public sealed partial class Gateway(
             return;
         }
 
-        // 5. Limit: the key's own rate limits.
-        var limited = limits.Acquire(admitted.Next!);
+        // 5. Limit: the key's own rate limits, for the whole fleet.
+        var limited = await limits.AcquireAsync(admitted.Next!);
         if (limited.Refusal is { } overLimit)
         {
             await RefuseAsync(http, overLimit, arrived);

@@ -46,6 +46,9 @@ builder.Services.AddUsageReporting(builder.Configuration, adapter);
 builder.Services.AddHostedService<RefusalShipping>();
 // Per-key requests/min, tokens/min and parallel limits, in memory (docs/gateway.md, "Rate limits").
 builder.Services.AddSingleton(ProxyAdapter.Limits.KeyRateLimiter.FromConfiguration(builder.Configuration));
+// ...shared by every adapter of the key: parts of each 5 s slot's allowance leased from the governance API.
+builder.Services.AddSingleton(sp => ProxyAdapter.Limits.FleetRateLimiter.From(sp, builder.Configuration));
+builder.Services.AddHostedService<ProxyAdapter.Limits.FleetRateRenewal>();
 // Deadlines are per attempt (GatewayOptions.UpstreamTimeout, until the response headers): a stream may run as long as it runs.
 builder.Services.AddHttpClient(Upstream.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
     .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundPolicy>().Guard(Upstream.CreateHandler()))

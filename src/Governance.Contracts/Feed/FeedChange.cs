@@ -91,7 +91,13 @@ public sealed record FeedModel(string Name, string? Provider, string? UpstreamMo
 /// </summary>
 public sealed record FeedProvider(string Name, string Kind, string BaseUrl, string? EncryptedApiKey)
 {
-    public static FeedProvider From(Provider provider) => new(provider.Id, provider.Kind, provider.BaseUrl, provider.EncryptedApiKey);
+    /// <summary>The kind's settings (Azure's api-version, Bedrock's region); absent when it has none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public ProviderSettings? Settings { get; init; }
+
+    public static FeedProvider From(Provider provider) => new(provider.Id, provider.Kind, provider.BaseUrl, provider.EncryptedApiKey)
+    {
+        Settings = provider.Settings == ProviderSettings.None ? null : provider.Settings,
+    };
 
     public FeedProvider WithoutSecrets() => this with { EncryptedApiKey = null };
 }

@@ -30,7 +30,7 @@ public sealed class Admitter(
         var plan = routing.Routes;
         if (plan.Count == 0)
             return new Refusal(requested.Routes.Count > 0
-                ? errors.BadRequest($"Model '{shape.Model}' is not served through this API; call it through the {(surface.Family == ApiFamily.OpenAi ? "Anthropic" : "OpenAI")} API of this gateway.", "wrong_api")
+                ? errors.BadRequest(WrongApi(surface, shape.Model, requested), "wrong_api")
                 : errors.Result(502, "provider_missing", "The model's provider is not configured."));
         // The output the call may produce and the hold that stands for it, from the models it may reach (HoldSizing).
         if (surface.Bound(request.Body, request.Request.Raw.Length, admission.Models.Take(admission.Primary).ToList(), plan.Select(r => r.Model).Distinct(), ledger, ref shape) is { } unbounded)
@@ -38,5 +38,14 @@ public sealed class Admitter(
         if (TranslatedRoute.Untranslatable(surface, request.Body, shape, plan) is { } untranslatable)
             return new Refusal(errors.Invalid(untranslatable));
         return new AdmittedRequest(request, admission, plan, shape, now) { Routing = routing.Choice };
+    }
+
+    /// <summary>Which API of this gateway serves the model instead, when one does (embeddings have none beyond OpenAI's kinds).</summary>
+    private static string WrongApi(Surface surface, string model, CandidateModel requested)
+    {
+        var other = surface.Family == ApiFamily.OpenAi ? AnthropicMessagesSurface.Instance : (Surface)ChatCompletionsSurface.Instance;
+        return requested.Routes.Any(r => other.Reaches(r.Provider.Kind))
+            ? $"Model '{model}' is not served through this API; call it through the {(other.Family == ApiFamily.Anthropic ? "Anthropic" : "OpenAI")} API of this gateway."
+            : $"Model '{model}' is not served through this API: its provider ({ProviderKinds.Describe(ProviderKinds.FamilyOf(requested.Routes[0].Provider.Kind))}) has no such operation here.";
     }
 }

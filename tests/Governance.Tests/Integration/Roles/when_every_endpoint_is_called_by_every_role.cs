@@ -126,6 +126,7 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
         new("POST", "/api/leases", [Adapter], _ => "/api/leases"),
         new("POST", "/api/leases/{id}/renew", [Adapter], _ => "/api/leases/lse_nosuchlease/renew"),
         new("POST", "/api/leases/{id}/return", [Adapter], _ => "/api/leases/lse_nosuchlease/return"),
+        new("POST", "/api/rate-leases", [Adapter], _ => "/api/rate-leases"),
         new("GET", "/api/feed", [Admin, Adapter], _ => "/api/feed?wait=false"),
         new("GET", "/api/feed/snapshot", [Adapter], _ => "/api/feed/snapshot"),
 
@@ -147,6 +148,10 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
         new("GET", "/api/audit/events", [Admin, Auditor], _ => "/api/audit/events?limit=1"),
         new("GET", "/api/audit/streams/{streamId}", [Admin, Auditor], w => $"/api/audit/streams/{w.KeyId}"),
         new("POST", "/api/audit/checkpoints", [Admin], _ => "/api/audit/checkpoints"),
+        new("POST", "/api/archive/runs", [Admin], _ => "/api/archive/runs"),
+        new("GET", "/api/archive/segments", [Admin, Auditor], _ => "/api/archive/segments"),
+        new("POST", "/api/archive/segments/{segment}/restore", [Admin], _ => "/api/archive/segments/requests-0000000000000000001-0000000000000000002.parquet/restore"),
+        new("POST", "/api/archive/segments/{segment}/delete", [Admin], _ => "/api/archive/segments/requests-0000000000000000001-0000000000000000002.parquet/delete"),
         new("GET", "/api/models/{name}/policy", Readers, w => $"/api/models/{w.Model}/policy"),
 
         new("GET", "/api/requests/{requestId}/explanation", [Admin, Auditor, AppOwner], _ => "/api/requests/req_matrix/explanation"),
