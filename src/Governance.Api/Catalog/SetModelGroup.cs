@@ -48,7 +48,8 @@ public sealed record ModelGroupView(string Name, IReadOnlyList<string> Members, 
 /// PUT /api/model-groups/{name}: a name clients call as <c>model</c> that routes to its members by a strategy. Creates the
 /// group or replaces its members and strategy (<c>model_group_set</c>). The name lives among model names, so a key's
 /// scope, grants and approval policies apply to it as to a model; it may not be a registered model's name. Each member must
-/// be a routed model (not a group), and all must speak one API.
+/// be a routed model (not a group), and some API of the gateway must reach them all, natively or translated
+/// (<see cref="GatewayApis"/>: a GPT and a Claude model may share a group, called through chat completions or messages).
 /// </summary>
 [Roles(OperatorRoles.Admin)]
 public static class SetModelGroupEndpoint
@@ -64,7 +65,8 @@ public static class SetModelGroupEndpoint
 
         var models = (await session.LoadManyAsync<ModelDefinition>(ct, command.Members)).ToDictionary(m => m.Id);
         var providers = (await session.Query<Provider>().ToListAsync(ct)).ToDictionary(p => p.Id);
-        ApiFamily? family = null;
+        // The APIs through which a call could reach every member so far (natively or translated: GatewayApis).
+        IReadOnlyList<GatewayApi> apis = Enum.GetValues<GatewayApi>();
         for (var i = 0; i < command.Members.Count; i++)
         {
             var field = $"members[{i}]";
@@ -77,13 +79,14 @@ public static class SetModelGroupEndpoint
                 return Problems.Field(field, $"'{member}' is a model group; groups do not nest.");
             if (!model.IsRouted)
                 return Problems.Field(field, $"Model '{member}' has no route (POST /api/models).");
-            var kind = model.Routes().Select(d => providers.GetValueOrDefault(d.Provider)).FirstOrDefault(p => p is not null) is { } provider
-                ? ProviderKinds.FamilyOf(provider.Kind)
-                : (ApiFamily?)null;
-            if (family is not null && kind is not null && kind != family)
+            var kinds = model.Routes().Select(d => providers.GetValueOrDefault(d.Provider)?.Kind).OfType<string>().Distinct().ToList();
+            if (kinds.Count == 0)
+                continue;
+            var shared = apis.Where(api => kinds.Any(k => GatewayApis.Reaches(api, k))).ToList();
+            if (shared.Count == 0)
                 return Problems.Field(field,
-                    $"All members of a group must speak one API: '{member}' speaks {ProviderKinds.Describe(kind.Value)}, the ones before it {ProviderKinds.Describe(family.Value)}.");
-            family ??= kind;
+                    $"'{member}' is served by {string.Join(", ", kinds)} providers, which no API reaching the members before it also reaches: no call to the group could be served by all of them.");
+            apis = shared;
         }
 
         var group = new ModelGroup(command.Members.ToList(), command.Strategy);

@@ -223,7 +223,6 @@ public sealed class when_model_groups_route_calls(GovernanceFixture fx, FakeProv
     [InlineData("""{"members":[],"strategy":"weighted"}""", "members")]
     [InlineData("""{"members":["M","M"],"strategy":"weighted"}""", "members[1]")]
     [InlineData("""{"members":["M","nobody"],"strategy":"weighted"}""", "members[1]")]
-    [InlineData("""{"members":["M","CLAUDE"],"strategy":"weighted"}""", "members[1]")]
     [InlineData("""{"members":["M","GROUP"],"strategy":"weighted"}""", "members[1]")]
     public async Task a_bad_group_is_refused_naming_the_field(string json, string field)
     {
@@ -235,6 +234,17 @@ public sealed class when_model_groups_route_calls(GovernanceFixture fx, FakeProv
         var problem = await fx.Api.Put($"/api/model-groups/{Api.Unique("group")}", body, 400).Json();
 
         Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
+    }
+
+    [Fact]
+    public async Task a_gpt_and_a_claude_model_may_share_a_group_as_some_api_reaches_both()
+    {
+        var gpt = await fx.Model([new(await fx.Provider(provider.BaseUrl), Api.Unique("gpt"))]);
+        var claude = await fx.Model([new(await fx.Provider(provider.BaseUrl, "anthropic"), Api.Unique("claude"))]);
+
+        var group = await fx.Api.Put($"/api/model-groups/{Api.Unique("group")}", new { members = new[] { gpt, claude }, strategy = "cost-based" }, 200).Json();
+
+        Assert.Equal([gpt, claude], group.GetProperty("members").EnumerateArray().Select(m => m.GetString()));
     }
 
     [Fact]
