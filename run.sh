@@ -17,10 +17,19 @@
 #   Proxy__AdapterToken     the proxy's adapter token (default: issued with the admin token for a year, kept in .data/adapter.token,
 #                           issued again once it has expired)
 #   Outbound__AllowPrivateNetworks  whether providers and webhooks may be on loopback or private addresses (default true here)
+#   GOVERNANCE_DATA_DIR     where the keys, tokens, checkpoint witness and (when set) the PostgreSQL cluster and the proxy's
+#                           usage journal live (default .data; tests/Benchmarks/cost.sh runs a private stack this way)
+#   GOVERNANCE_SKIP_BUILD   1: start from the existing Release build (default: build first)
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 cd "$REPO_ROOT"
+DATA_DIR="${GOVERNANCE_DATA_DIR:-$REPO_ROOT/.data}"
+[[ "$DATA_DIR" == /* ]] || DATA_DIR="$REPO_ROOT/$DATA_DIR"
+if [[ -n "${GOVERNANCE_DATA_DIR:-}" ]]; then
+  # A private data directory holds its own cluster too (scripts/pg.sh reads PGDATA_DIR).
+  export PGDATA_DIR="${PGDATA_DIR:-$DATA_DIR/pg-run}"
+fi
 # shellcheck source=scripts/pg.sh
 source "$REPO_ROOT/scripts/pg.sh"
 
@@ -97,7 +106,7 @@ trap 'exit 143' TERM
 dev_key() {
   local var=$1 file=$2 what=$3
   if [[ -z "${!var:-}" ]]; then
-    mkdir -p -m 0755 .data
+    mkdir -p -m 0755 "$DATA_DIR"
     if [[ ! -s "$file" ]]; then
       (umask 077 && head -c32 /dev/urandom | base64 >"$file")
       say "generated a development $what in $file"
@@ -108,41 +117,45 @@ dev_key() {
   fi
   export "${var?}"
 }
-dev_key GOVERNANCE_MASTER_KEY .data/master.key "master key"
+dev_key GOVERNANCE_MASTER_KEY "$DATA_DIR"/master.key "master key"
 # Audit checkpoints are signed with an ECDSA P-256 private key that only the API holds; auditors verify with its public key.
 if [[ -z "${Audit__SigningKeyFile:-}" && -z "${Audit__SigningKey:-}" ]]; then
-  mkdir -p -m 0755 .data
-  if [[ ! -s .data/audit-signing.pem ]]; then
+  mkdir -p -m 0755 "$DATA_DIR"
+  if [[ ! -s "$DATA_DIR"/audit-signing.pem ]]; then
     command -v openssl >/dev/null 2>&1 || die "openssl is needed to generate the audit signing key (apt-get install openssl)"
-    (umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out .data/audit-signing.pem 2>/dev/null) ||
-      die "could not generate .data/audit-signing.pem"
-    say "generated a development audit signing key in .data/audit-signing.pem"
+    (umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$DATA_DIR"/audit-signing.pem 2>/dev/null) ||
+      die "could not generate $DATA_DIR/audit-signing.pem"
+    say "generated a development audit signing key in $DATA_DIR/audit-signing.pem"
   fi
-  chmod 600 .data/audit-signing.pem
-  if [[ ! -s .data/audit-signing.pub.pem ]]; then
-    openssl pkey -in .data/audit-signing.pem -pubout -out .data/audit-signing.pub.pem 2>/dev/null ||
-      die "could not write the audit public key .data/audit-signing.pub.pem"
+  chmod 600 "$DATA_DIR"/audit-signing.pem
+  if [[ ! -s "$DATA_DIR"/audit-signing.pub.pem ]]; then
+    openssl pkey -in "$DATA_DIR"/audit-signing.pem -pubout -out "$DATA_DIR"/audit-signing.pub.pem 2>/dev/null ||
+      die "could not write the audit public key $DATA_DIR/audit-signing.pub.pem"
   fi
-  export Audit__SigningKeyFile="$REPO_ROOT/.data/audit-signing.pem"
+  export Audit__SigningKeyFile="$DATA_DIR/audit-signing.pem"
 fi
 # Each checkpoint is also written outside PostgreSQL, so a history cut after its last checkpoint shows.
-export Audit__WitnessDirectory="${Audit__WitnessDirectory:-$REPO_ROOT/.data/audit-witness}"
+export Audit__WitnessDirectory="${Audit__WitnessDirectory:-$DATA_DIR/audit-witness}"
 # Checkpoints signed by earlier runs used an HMAC key: the API checks the newest of them with it once.
-if [[ -z "${Audit__LegacyHmacKey:-}" && -s .data/audit.key ]]; then
-  Audit__LegacyHmacKey=$(tr -d '[:space:]' <.data/audit.key)
+if [[ -z "${Audit__LegacyHmacKey:-}" && -s "$DATA_DIR"/audit.key ]]; then
+  Audit__LegacyHmacKey=$(tr -d '[:space:]' <"$DATA_DIR"/audit.key)
   export Audit__LegacyHmacKey
 fi
 # The proxy's adapter token is issued with it at start-up (below).
-dev_key GOVERNANCE_ADMIN_TOKEN .data/admin.token "admin token"
+dev_key GOVERNANCE_ADMIN_TOKEN "$DATA_DIR"/admin.token "admin token"
 
 # Local providers (scripts/fake-openai.py, a local vLLM) and webhook receivers listen on loopback or a private network:
 # allowed here, off by default in production (docs/gateway.md, "Provider addresses").
 export Outbound__AllowPrivateNetworks="${Outbound__AllowPrivateNetworks:-true}"
 
 # --- build --------------------------------------------------------------------------------------
-say "building $SOLUTION (Release) ..."
-if ! dotnet build "$SOLUTION" -c Release; then
-  die "dotnet build $SOLUTION -c Release failed (see the output above)"
+if [[ "${GOVERNANCE_SKIP_BUILD:-0}" == 1 ]]; then
+  say "GOVERNANCE_SKIP_BUILD=1: starting the existing Release build"
+else
+  say "building $SOLUTION (Release) ..."
+  if ! dotnet build "$SOLUTION" -c Release; then
+    die "dotnet build $SOLUTION -c Release failed (see the output above)"
+  fi
 fi
 [[ -f "$API_DIR/Governance.Api.dll" ]] || die "$API_DIR/Governance.Api.dll not found after the build"
 [[ -f "$PROXY_DIR/ProxyAdapter.dll" ]] || die "$PROXY_DIR/ProxyAdapter.dll not found after the build"
@@ -187,14 +200,15 @@ wait_healthy Governance.Api "$API_PID" "$API_PORT"
 # never put on a command line.
 export Proxy__AdapterId="${Proxy__AdapterId:-local-proxy}"
 export Proxy__GovernanceUrl="http://127.0.0.1:$API_PORT/"
+# (60 s: the first call after start-up compiles its handler, slow on a busy host)
 api_call() { # token method path [json-body] — the token reaches curl on stdin, not in its arguments
   local token=$1 method=$2 path=$3 body=${4:-}
   printf 'header = "Authorization: Bearer %s"\n' "$token" |
-    curl -fsS --max-time 10 --config - -X "$method" -H 'Content-Type: application/json' ${body:+--data "$body"} \
+    curl -fsS --max-time 60 --config - -X "$method" -H 'Content-Type: application/json' ${body:+--data "$body"} \
       "http://127.0.0.1:$API_PORT$path"
 }
 if [[ -z "${Proxy__AdapterToken:-}" ]]; then
-  token_file=.data/adapter.token
+  token_file="$DATA_DIR"/adapter.token
   if ! [[ -s "$token_file" ]] || ! api_call "$(cat "$token_file")" GET "/api/feed?wait=false&limit=1" >/dev/null 2>&1; then
     # Operator tokens expire (at most a year ahead); an expired one is replaced here on the next start.
     expires=$(date -u -d '+365 days' +%Y-%m-%dT%H:%M:%SZ)
@@ -217,6 +231,8 @@ fi
   export Proxy__ManagementUrl="http://127.0.0.1:$MANAGEMENT_PORT"
   # A 16 MiB gen0 budget keeps the proxy's memory near what its keys need (docs/gateway.md, "What the proxy runs").
   export DOTNET_GCgen0size="${DOTNET_GCgen0size:-0x1000000}"
+  # With a private data directory the usage journal lives there too (by default: .data under the proxy's directory).
+  if [[ -n "${GOVERNANCE_DATA_DIR:-}" ]]; then export Proxy__JournalPath="${Proxy__JournalPath:-$DATA_DIR/proxy-journal}"; fi
   # The proxy talks to the API only (no database): its /health answers once its copy of the governance state is loaded.
   exec dotnet ProxyAdapter.dll
 ) &

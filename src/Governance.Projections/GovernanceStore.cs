@@ -111,6 +111,7 @@ public static class GovernanceStore
         events.MapEventType<AuditCheckpointed>("audit_checkpoint");
         events.MapEventType<ModelDeploymentsSet>("model_deployments_set");
         events.MapEventType<ModelFallbacksSet>("model_fallbacks_set");
+        events.MapEventType<ModelGroupSet>("model_group_set");
         events.MapEventType<LeaseGranted>("lease_granted");
         events.MapEventType<LeaseExtended>("lease_extended");
         events.MapEventType<LeaseDrawn>("lease_drawn");

@@ -12,6 +12,7 @@ public static class BookServices
     {
         services.AddSingleton(UsageOptions.From(configuration));
         services.AddSingleton(LeaseOptions.From(configuration));
+        services.AddSingleton(RateLeaseOptions.From(configuration));
         return services;
     }
 }

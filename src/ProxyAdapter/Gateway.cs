@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Governance.Domain.Usage;
 using Governance.Hosting.Secrets;
 using Microsoft.AspNetCore.Http.Features;
 using ProxyAdapter.Limits;
@@ -22,7 +23,8 @@ namespace ProxyAdapter;
 /// output bounds); a refusal names the field at fault.</item>
 /// <item>Admit (<see cref="Admitter"/>): the model for this key (scope, price, grant, routes), the route plan, the output
 /// bounds fitted to the models it may reach. A refusal from here on is recorded as its own <c>request_denied</c>.</item>
-/// <item>Limit (<see cref="RateLimitStage"/>): the key's requests/min, tokens/min and parallel calls, in memory.</item>
+/// <item>Limit (<see cref="RateLimitStage"/>): the key's requests/min, tokens/min and parallel calls, in memory, within
+/// the part of the key's fleet-wide allowance this adapter holds.</item>
 /// <item>Hold (<see cref="HoldStage"/>): the worst case under this adapter's budget leases.</item>
 /// <item>Forward to deployments in routing order until one answers (<see cref="Forwarding"/>), never retrying once a
 /// byte reached the client; a deployment whose provider speaks another API gets the call translated
@@ -33,7 +35,7 @@ namespace ProxyAdapter;
 /// </summary>
 public sealed partial class Gateway(
     IGovernor governor, IHttpClientFactory clients, SecretProtector secrets, GatewayOptions options, TimeProvider clock,
-    DeploymentHealth health, ILogger<Gateway> log, GatewayMetrics metrics, KeyRateLimiter limiter,
+    DeploymentHealth health, RouteSignals signals, ILogger<Gateway> log, GatewayMetrics metrics, KeyRateLimiter limiter,
     KeyGate gate, BodyReader bodies, RequestParser parser, Admitter admitter, RateLimitStage limits, HoldStage holds)
 {
     /// <summary>What the log shows for a caller that went away before the answer was complete (nginx's convention).</summary>
@@ -46,6 +48,7 @@ public sealed partial class Gateway(
     private readonly GatewayOptions _options = options;
     private readonly TimeProvider _clock = clock;
     private readonly DeploymentHealth _health = health;
+    private readonly RouteSignals _signals = signals;
     private readonly ILogger _log = log;
     private readonly GatewayMetrics _metrics = metrics;
     private readonly KeyRateLimiter _limiter = limiter;
@@ -88,8 +91,8 @@ public sealed partial class Gateway(
             return;
         }
 
-        // 5. Limit: the key's own rate limits.
-        var limited = limits.Acquire(admitted.Next!);
+        // 5. Limit: the key's own rate limits, for the whole fleet.
+        var limited = await limits.AcquireAsync(admitted.Next!);
         if (limited.Refusal is { } overLimit)
         {
             await RefuseAsync(http, overLimit, arrived);
@@ -149,15 +152,20 @@ public sealed partial class Gateway(
         }
     }
 
+    /// <summary>
+    /// <see cref="Model"/>: what the caller asked for (a model, or a model group); <see cref="PricedAs"/>: the model a call
+    /// no deployment answered is recorded under (the one asked for, or the group's first member: a group has no price).
+    /// </summary>
     private sealed record Call(
-        string RequestId, string KeyId, string Model, LeaseAdmission Admission, DateTimeOffset At, long Started, long InputBytes, CallShape Shape,
-        RateLimitPermit Permit)
+        string RequestId, string KeyId, string Model, string PricedAs, LeaseAdmission Admission, DateTimeOffset At, long Started, long InputBytes,
+        CallShape Shape, RateLimitPermit Permit, RoutingChoice? Routing)
     {
         public static Call Of(HeldRequest held)
         {
             var admitted = held.Request.Request;
-            return new Call(admitted.Request.Request.Caller.RequestId, admitted.Admission.Decision.KeyId!, admitted.Requested.Definition.Id, held.Admission,
-                admitted.Now, Stopwatch.GetTimestamp(), admitted.Request.Request.Raw.Length, admitted.Shape, held.Request.Permit);
+            return new Call(admitted.Request.Request.Caller.RequestId, admitted.Admission.Decision.KeyId!, admitted.Shape.Model,
+                admitted.Requested.Definition.Id, held.Admission, admitted.Now, Stopwatch.GetTimestamp(), admitted.Request.Request.Raw.Length,
+                admitted.Shape, held.Request.Permit, admitted.Routing);
         }
     }
 

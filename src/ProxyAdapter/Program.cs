@@ -25,6 +25,8 @@ builder.Services.AddSingleton(adapter);
 builder.Services.AddSingleton(GatewayOptions.From(builder.Configuration));
 builder.Services.TryAddSingleton(RouteRandom.Shared);
 builder.Services.AddSingleton<DeploymentHealth>();
+// What this adapter measured of deployments and provider accounts, for the routing strategies (docs/routing.md).
+builder.Services.AddSingleton<RouteSignals>();
 builder.Services.AddGovernanceApiClient(GovernanceApiOptions.From(builder.Configuration));
 // Decides from memory: the change feed's copy and budget leases (docs/gateway.md, "Deciding from memory").
 builder.Services.AddLeaseGovernor(builder.Configuration);
@@ -44,6 +46,9 @@ builder.Services.AddUsageReporting(builder.Configuration, adapter);
 builder.Services.AddHostedService<RefusalShipping>();
 // Per-key requests/min, tokens/min and parallel limits, in memory (docs/gateway.md, "Rate limits").
 builder.Services.AddSingleton(ProxyAdapter.Limits.KeyRateLimiter.FromConfiguration(builder.Configuration));
+// ...shared by every adapter of the key: parts of each 5 s slot's allowance leased from the governance API.
+builder.Services.AddSingleton(sp => ProxyAdapter.Limits.FleetRateLimiter.From(sp, builder.Configuration));
+builder.Services.AddHostedService<ProxyAdapter.Limits.FleetRateRenewal>();
 // Deadlines are per attempt (GatewayOptions.UpstreamTimeout, until the response headers): a stream may run as long as it runs.
 builder.Services.AddHttpClient(Upstream.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
     .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundPolicy>().Guard(Upstream.CreateHandler()))

@@ -3,8 +3,8 @@ using System.Text.Json.Serialization;
 namespace Governance.Domain.Keys;
 
 /// <summary>
-/// A key's rate limits; a null limit is unlimited. Each adapter enforces them locally over a sliding minute
-/// (docs/gateway.md, "Rate limits", says what holds when several adapters serve one key).
+/// A key's rate limits; a null limit is unlimited. They hold for the whole fleet of adapters (<see cref="RateAllowance"/>;
+/// docs/gateway.md, "Rate limits", states the bound).
 /// </summary>
 public sealed record KeyRateLimits(long? RequestsPerMinute, long? TokensPerMinute, int? MaxParallel)
 {

@@ -29,6 +29,8 @@ public static class LeaseStore
         opts.Projections.Add<LeaseProjection>(ProjectionLifecycle.Inline);
         // Counting an adapter's open leases (its cap) reads them by adapter id.
         opts.Schema.For<BudgetLease>().Index(x => x.AdapterId);
+        // The fleet's shares of keys' rate limits (plain tables: coordination state, not history).
+        opts.Storage.Add(new RateLeaseTables(opts));
         return opts;
     }
 }

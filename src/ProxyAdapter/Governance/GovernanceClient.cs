@@ -45,6 +45,15 @@ public sealed class GovernanceClient(IHttpClientFactory clients, AdapterOptions 
         PostAsync<LeaseResult>("api/leases", new { adapterId, keyId, model, need, want = want ?? need * options.LeaseWantMultiplier, recall = !ahead },
             ahead ? Own("topup") : AuditContext.Current?.CorrelationId ?? Own("lease"), ct)!;
 
+    /// <summary>Part of a key's fleet-wide rate allowance (docs/gateway.md, "Rate limits"): always an answer, or an exception.</summary>
+    public async Task<RateLeaseAnswer> RateLeaseAsync(string adapterId, string keyId, Limits.FleetAsk ask, CancellationToken ct) =>
+        (await PostAsync<RateLeaseAnswer>("api/rate-leases", new
+        {
+            adapterId, keyId, requests = ask.Requests, wantRequests = ask.WantRequests, tokens = ask.Tokens, wantTokens = ask.WantTokens,
+            parallel = ask.Parallel, @return = ask.Unused,
+        }, AuditContext.Current?.CorrelationId ?? Own("rate"), ct))
+        ?? throw new HttpRequestException("The governance API answered a rate lease with a conflict.");
+
     /// <summary>Null when the lease has expired (409 <c>lease_expired</c>): ask for a new one.</summary>
     public Task<LeaseView?> RenewAsync(string leaseId, CancellationToken ct) =>
         PostAsync<LeaseView>($"api/leases/{leaseId}/renew", new { }, Own("renew"), ct);

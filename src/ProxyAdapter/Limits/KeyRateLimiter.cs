@@ -94,7 +94,10 @@ public sealed class KeyRateLimiter
     /// </summary>
     public void Complete(RateLimitPermit permit, long actualTokens, DateTimeOffset now)
     {
-        if (!permit.TryComplete() || permit.Window is not { } window)
+        if (!permit.TryComplete())
+            return;
+        permit.Fleet?.Complete(actualTokens, now);
+        if (permit.Window is not { } window)
             return;
         var delta = Math.Max(0, actualTokens) - permit.EstimatedTokens;
         lock (window)
@@ -105,6 +108,22 @@ public sealed class KeyRateLimiter
                 window.InFlight--;
             if (delta != 0)
                 window.Correct(permit.Slot, delta);
+        }
+    }
+
+    /// <summary>
+    /// Takes back a permit as if it had never been given (the fleet's allowance refused the call after this adapter's
+    /// own window admitted it): the request, its tokens and its parallel slot no longer count.
+    /// </summary>
+    public void Cancel(RateLimitPermit permit)
+    {
+        if (!permit.TryComplete() || permit.Window is not { } window)
+            return;
+        lock (window)
+        {
+            if (permit.HoldsParallelSlot)
+                window.InFlight--;
+            window.Uncount(permit.Slot, permit.EstimatedTokens);
         }
     }
 
@@ -193,6 +212,19 @@ public sealed class KeyRateLimiter
             TotalTokens += tokens;
         }
 
+        public void Uncount(long slot, long tokens)
+        {
+            if (slot <= Head - Slots || slot > Head)
+                return;
+            var index = Index(slot);
+            var requests = Math.Min(1, RequestCount[index]);
+            RequestCount[index] -= requests;
+            TotalRequests -= requests;
+            var removed = Math.Min(tokens, TokenCount[index]);
+            TokenCount[index] -= removed;
+            TotalTokens -= removed;
+        }
+
         public void Correct(long slot, long delta)
         {
             var index = slot > Head - Slots ? Index(slot) : delta > 0 ? Index(Head) : -1;
@@ -252,6 +284,9 @@ public sealed class RateLimitPermit
     public bool HoldsParallelSlot { get; }
     internal long Slot { get; }
     internal KeyRateLimiter.KeyWindow? Window { get; }
+
+    /// <summary>The call's part of its key's fleet-wide allowance, completed with this permit.</summary>
+    internal FleetPermit? Fleet { get; set; }
 
     internal bool TryComplete() => Interlocked.Exchange(ref _completed, 1) == 0;
 }

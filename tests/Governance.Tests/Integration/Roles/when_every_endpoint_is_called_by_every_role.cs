@@ -84,6 +84,9 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
         new("PUT", "/api/models/{name}/deployments", [Admin], w => $"/api/models/{w.Model}/deployments"),
         new("PUT", "/api/models/{name}/fallbacks", [Admin], w => $"/api/models/{w.Model}/fallbacks"),
         new("GET", "/api/models/{name}/routing", Readers, w => $"/api/models/{w.Model}/routing"),
+        new("PUT", "/api/model-groups/{name}", [Admin], _ => "/api/model-groups/matrix-group"),
+        new("GET", "/api/model-groups/{name}", Readers, _ => "/api/model-groups/matrix-group"),
+        new("GET", "/api/model-groups", Readers, _ => "/api/model-groups"),
         new("PUT", "/api/prices/{model}", [Admin], w => $"/api/prices/{w.Model}"),
         new("GET", "/api/prices/{model}", Readers, w => $"/api/prices/{w.Model}"),
         new("POST", "/api/prices/import", [Admin], _ => "/api/prices/import"),
@@ -123,6 +126,7 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
         new("POST", "/api/leases", [Adapter], _ => "/api/leases"),
         new("POST", "/api/leases/{id}/renew", [Adapter], _ => "/api/leases/lse_nosuchlease/renew"),
         new("POST", "/api/leases/{id}/return", [Adapter], _ => "/api/leases/lse_nosuchlease/return"),
+        new("POST", "/api/rate-leases", [Adapter], _ => "/api/rate-leases"),
         new("GET", "/api/feed", [Admin, Adapter], _ => "/api/feed?wait=false"),
         new("GET", "/api/feed/snapshot", [Adapter], _ => "/api/feed/snapshot"),
 

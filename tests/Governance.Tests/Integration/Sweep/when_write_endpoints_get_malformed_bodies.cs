@@ -43,6 +43,7 @@ public sealed class when_write_endpoints_get_malformed_bodies(GovernanceFixture 
             new { deployments = new[] { new { provider = w.Provider, upstreamModel = "gpt-4o-mini", weight = 1 } } }),
             Optional: ["deployments[0].weight"]),
         new("PUT", "/api/models/{name}/fallbacks", Admin, w => Call($"/api/models/{w.Model}/fallbacks", new { fallbacks = new[] { w.OtherModel } })),
+        new("PUT", "/api/model-groups/{name}", Admin, w => Call($"/api/model-groups/{Api.Unique("sweep")}", new { members = new[] { w.Model }, strategy = "cost-based" })),
         new("PUT", "/api/prices/{model}", Admin, w => Call($"/api/prices/{w.OtherModel}",
             new { inputPer1M = 0.15m, outputPer1M = 0.6m, cachedInputPer1M = 0.075m, source = "sweep" }),
             Optional: ["cachedInputPer1M", "source"]),
@@ -93,6 +94,13 @@ public sealed class when_write_endpoints_get_malformed_bodies(GovernanceFixture 
         new("POST", "/api/leases", Adapter, w => Call("/api/leases",
             new { adapterId = w.AdapterId, keyId = w.BudgetedKeyId, model = w.Model, need = 0.001m, want = 0.002m, recall = true }),
             Optional: ["model", "want", "recall"]),
+        new("POST", "/api/rate-leases", Adapter, w => Call("/api/rate-leases",
+            new
+            {
+                adapterId = w.AdapterId, keyId = w.KeyId, requests = 1, wantRequests = 10, tokens = 100, wantTokens = 1_000, parallel = 1,
+                @return = new { slot = 1, requests = 0, tokens = 0 },
+            }),
+            Optional: ["wantRequests", "wantTokens", "return"]),
         new("POST", "/api/leases/{id}/renew", Adapter, async w => new SweepCall($"/api/leases/{await w.NewLeaseAsync()}/renew", new { want = 0.002m }),
             Optional: ["want"]),
         new("POST", "/api/leases/{id}/return", Adapter, async w => new SweepCall($"/api/leases/{await w.NewLeaseAsync()}/return", new { unused = 0m, grants = 1 }),
