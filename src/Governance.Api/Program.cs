@@ -1,6 +1,7 @@
 using FluentValidation;
 using Governance.Api;
 using Governance.Api.Access;
+using Governance.Api.Archive;
 using Governance.Api.Audit;
 using Governance.Api.Catalog;
 using Governance.Api.Docs;
@@ -56,6 +57,7 @@ builder.Services.AddAttributedHostedService<SeedCatalog>(SeedCatalog.Actor);
 // Providers registered before key fingerprints existed get theirs once (docs/leaks.md).
 builder.Services.AddAttributedHostedService<ProviderFingerprints>(ProviderFingerprints.Actor);
 builder.Services.AddAuditTrail(builder.Configuration);
+builder.Services.AddRequestArchive(builder.Configuration);
 // Budget leases and the change feed for adapters (one feed listener per API node).
 builder.Services.AddBooks(builder.Configuration);
 builder.Services.AddLeasesAndFeed(builder.Configuration);

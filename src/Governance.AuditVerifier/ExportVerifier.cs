@@ -15,18 +15,43 @@ public static class ExportVerifier
 {
     private static readonly byte[] Zero = new byte[Canonical.HashLength];
 
-    public static VerificationReport Verify(TextReader export, VerifierOptions options)
+    /// <param name="archived">
+    /// The rows of archive segments (<see cref="Archive.Rows"/>), in sequence order: merged with the export by sequence, so the
+    /// segments and the live export are verified as one history.
+    /// </param>
+    public static VerificationReport Verify(TextReader export, VerifierOptions options, IEnumerable<(SegmentRow Row, string Where)>? archived = null)
     {
         var state = new State(options);
+        using var rows = archived?.GetEnumerator();
+        var more = rows?.MoveNext() ?? false;
+        Break? Archived(long? before)
+        {
+            while (more && (before is null || rows!.Current.Row.Sequence < before))
+            {
+                var (row, where) = rows!.Current;
+                if (state.Accept(0, where, row.ToExportLine(), row.IsRedacted) is { } broken)
+                    return broken;
+                more = rows.MoveNext();
+            }
+            return null;
+        }
+
         long lineNumber = 0;
         while (export.ReadLine() is { } text)
         {
             lineNumber++;
             if (string.IsNullOrWhiteSpace(text))
                 continue;
-            if (state.Accept(lineNumber, text) is { } broken)
+            var (line, problem) = ExportLine.Parse(text);
+            if (line is null)
+                return state.Report(new Break(BreakKind.Malformed, lineNumber, problem!));
+            if (Archived(line.Sequence) is { } inSegment)
+                return state.Report(inSegment);
+            if (state.Accept(lineNumber, null, line, redacted: false) is { } broken)
                 return state.Report(Refine(broken, state.Missing, export, lineNumber));
         }
+        if (Archived(null) is { } atEnd)
+            return state.Report(atEnd);
         return state.Report(state.Finish(lineNumber + 1));
     }
 
@@ -59,20 +84,28 @@ public static class ExportVerifier
         private long _legacy;
         private long _latestLine;
 
+        public long Redacted { get; private set; }
+        public long FromSegments { get; private set; }
+
         /// <summary>At a break that says events are missing, what those events would look like.</summary>
         public Func<ExportLine, bool>? Missing { get; private set; }
 
-        public Break? Accept(long number, string text)
+        /// <summary>
+        /// One event, from the export (<paramref name="where"/> null) or a segment. A redacted row (a deleted segment's) has
+        /// no content left to hash: it still links its stream and counts in checkpoint digests.
+        /// </summary>
+        public Break? Accept(long number, string? where, ExportLine line, bool redacted)
         {
-            var (line, problem) = ExportLine.Parse(text);
-            if (line is null)
-                return new Break(BreakKind.Malformed, number, problem!);
-            var at = $"sequence {line.Sequence}, stream '{line.Stream}', version {line.Version}";
+            var at = $"{(where is null ? "" : where + ": ")}sequence {line.Sequence}, stream '{line.Stream}', version {line.Version}";
 
             if (Order(number, line, at) is { } outOfOrder)
                 return outOfOrder;
-            if (!CryptographicOperations.FixedTimeEquals(Canonical.EventHash(line.PreviousHash, line), line.Hash))
+            if (!redacted && !CryptographicOperations.FixedTimeEquals(Canonical.EventHash(line.PreviousHash, line), line.Hash))
                 return new Break(BreakKind.EditedData, number, $"{at}: the event's fields do not match its hash.");
+            if (redacted)
+                Redacted++;
+            if (where is not null)
+                FromSegments++;
             if (Link(number, line, at) is { } unlinked)
                 return unlinked;
             if (line.IsCheckpoint && CheckCheckpoint(number, line) is { } badCheckpoint)
@@ -259,6 +292,6 @@ public static class ExportVerifier
             // The latest checkpoint vouches for itself with its signature: only events after it are uncovered.
             broken, _events, _heads.Count, _firstSequence, _lastSequence ?? 0, _checkpoints, _latest, _uncovered.Count(e => e.Sequence != _latestLine),
             options.Keys is not null && _checkpoints > 0, options.Keys is { } keys ? string.Join(", ", keys.KeyIds) : null,
-            _legacy, options.Keys?.LegacyKeyId, _witnessSeen);
+            _legacy, options.Keys?.LegacyKeyId, _witnessSeen, FromSegments, Redacted);
     }
 }

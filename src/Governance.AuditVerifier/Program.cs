@@ -17,6 +17,8 @@ const string Usage = """
       --after <sequence>             the export was taken with ?after=<sequence> (default: the whole history)
       --stream                       the export is one stream (GET /api/audit/streams/{id})
       --expect <sequence>:<digest>   a checkpoint you recorded earlier (at least 16 hex digits of its digest) must be present
+      --archive <dir>                the archive directory (Archive__Directory): the segments the export's archive events name are
+                                     verified with it as one history (needs an export file, not standard input)
     exit code: 0 intact, 1 broken, 2 usage or input error
     """;
 
@@ -24,6 +26,7 @@ string? path = null;
 var publicKeys = new List<ECDsa>();
 byte[]? legacyKey = null;
 string? witnessDirectory = null;
+string? archiveDirectory = null;
 long? after = null;
 var singleStream = false;
 (long, string)? expected = null;
@@ -39,6 +42,7 @@ try
             case "--legacy-hmac-key": legacyKey = LegacyKey(Next(ref i)); break;
             case "--legacy-hmac-key-file": legacyKey = LegacyKey(File.ReadAllText(Next(ref i))); break;
             case "--witness": witnessDirectory = Next(ref i); break;
+            case "--archive": archiveDirectory = Next(ref i); break;
             case "--after": after = long.Parse(Next(ref i), NumberStyles.None, CultureInfo.InvariantCulture); break;
             case "--stream": singleStream = true; break;
             case "--expect": expected = ParseExpected(Next(ref i)); break;
@@ -59,6 +63,8 @@ try
             throw new ArgumentException("--witness needs an export of the whole history (not --after or --stream)");
         witnessed = Witness.Newest(witnessDirectory);
     }
+    if (archiveDirectory is not null && (path == "-" || after is not null || singleStream))
+        throw new ArgumentException("--archive needs an export file of the whole history (not standard input, --after or --stream)");
 }
 catch (Exception e) when (e is ArgumentException or FormatException or OverflowException or IOException or UnauthorizedAccessException)
 {
@@ -69,10 +75,33 @@ catch (Exception e) when (e is ArgumentException or FormatException or OverflowE
 
 try
 {
-    using var export = path == "-" ? Console.In : new StreamReader(path);
+    // Archived events come before the archive events that record them: read those first.
+    IReadOnlyList<SegmentRecord> segments = [];
+    if (path != "-" && after is null && !singleStream)
+    {
+        using var scan = new StreamReader(path);
+        segments = Archive.Records(scan);
+    }
+    if (segments.Any(s => s.State != SegmentState.Restored) && archiveDirectory is null)
+    {
+        Console.Error.WriteLine($"error: this history has {segments.Count} archived segment(s) (the first: {segments[0].Name}); " +
+            "pass --archive <directory> with the archive directory");
+        return 2;
+    }
+    var options = new VerifierOptions(null, after, singleStream, expected, witnessed);
     var keys = publicKeys.Count > 0 || legacyKey is not null ? new CheckpointKeys(publicKeys, legacyKey) : null;
-    var report = ExportVerifier.Verify(export, new VerifierOptions(keys, after, singleStream, expected, witnessed));
+    options = options with { Keys = keys };
+    if (archiveDirectory is not null && Archive.CheckFiles(segments, archiveDirectory) is { } badSegment)
+    {
+        Console.WriteLine(badSegment);
+        return 1;
+    }
+    using var export = path == "-" ? Console.In : new StreamReader(path);
+    var report = ExportVerifier.Verify(export, options, archiveDirectory is null ? null : Archive.Rows(segments, archiveDirectory));
     Console.WriteLine(report.Describe());
+    if (archiveDirectory is not null && report.Intact)
+        Console.WriteLine($"{segments.Count(s => s.State == SegmentState.Archived)} archived and {segments.Count(s => s.State == SegmentState.Deleted)} deleted " +
+            $"segment(s) in {archiveDirectory} verified with the export as one history.");
     return report.Intact ? 0 : 1;
 }
 catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -25,11 +25,14 @@ public enum BreakKind
     LegacyCheckpoint,
     /// <summary>Keys were given but no checkpoint is in the export: nothing vouches for it.</summary>
     NoCheckpoint,
+    /// <summary>An archive segment the history recorded is not in the archive directory.</summary>
+    MissingSegment,
 }
 
 public sealed record Break(BreakKind Kind, long Line, string Detail)
 {
-    public override string ToString() => $"BROKEN at line {Line}: {Describe(Kind)} - {Detail}";
+    // Line 0: the event was read from an archive segment, which the detail names.
+    public override string ToString() => Line > 0 ? $"BROKEN at line {Line}: {Describe(Kind)} - {Detail}" : $"BROKEN: {Describe(Kind)} - {Detail}";
 
     public static string Describe(BreakKind kind) => kind switch
     {
@@ -43,6 +46,7 @@ public sealed record Break(BreakKind Kind, long Line, string Detail)
         BreakKind.VersionGap => "version gap",
         BreakKind.LegacyCheckpoint => "unverified legacy checkpoint",
         BreakKind.NoCheckpoint => "no checkpoint",
+        BreakKind.MissingSegment => "missing segment",
         _ => kind.ToString(),
     };
 }
@@ -57,7 +61,8 @@ public sealed record VerifierOptions(
 
 public sealed record VerificationReport(
     Break? FirstBreak, long Events, long Streams, long FirstSequence, long LastSequence, long Checkpoints, Checkpoint? Latest,
-    long Uncovered, bool SignaturesChecked, string? KeyId, long LegacyCheckpoints = 0, string? LegacyKeyId = null, bool Witnessed = false)
+    long Uncovered, bool SignaturesChecked, string? KeyId, long LegacyCheckpoints = 0, string? LegacyKeyId = null, bool Witnessed = false,
+    long FromSegments = 0, long Redacted = 0)
 {
     public bool Intact => FirstBreak is null;
 
@@ -69,6 +74,9 @@ public sealed record VerificationReport(
         {
             $"OK: {N(Events)} events in {N(Streams)} streams" + (Events > 0 ? $" (sequences {N(FirstSequence)}..{N(LastSequence)})" : "") + ", every chain intact.",
         };
+        if (FromSegments > 0)
+            lines.Add($"{N(FromSegments)} of them were read from archive segments" +
+                (Redacted > 0 ? $"; {N(Redacted)} of those belong to segments an operator deleted: their content is gone, their hashes still chain." : "."));
         if (Latest is { } latest)
         {
             lines.Add($"{N(Checkpoints)} checkpoint(s); the latest (line {N(latest.Line)}) covers every event up to sequence {N(latest.Sequence)}, " +

@@ -111,6 +111,7 @@ public static class GovernanceStore
         events.MapEventType<AuditCheckpointed>("audit_checkpoint");
         events.MapEventType<ModelDeploymentsSet>("model_deployments_set");
         events.MapEventType<ModelFallbacksSet>("model_fallbacks_set");
+        events.MapEventType<ModelGroupSet>("model_group_set");
         events.MapEventType<LeaseGranted>("lease_granted");
         events.MapEventType<LeaseExtended>("lease_extended");
         events.MapEventType<LeaseDrawn>("lease_drawn");
@@ -121,5 +122,8 @@ public static class GovernanceStore
         events.MapEventType<RefusalsCounted>("refusals_counted");
         events.MapEventType<AppLeakPolicySet>("app_leak_policy_set");
         events.MapEventType<LeakReported>("leak_reported");
+        events.MapEventType<Governance.Domain.Archive.RequestEventsArchived>("request_events_archived");
+        events.MapEventType<Governance.Domain.Archive.ArchiveSegmentRestored>("archive_segment_restored");
+        events.MapEventType<Governance.Domain.Archive.ArchiveSegmentDeleted>("archive_segment_deleted");
     }
 }

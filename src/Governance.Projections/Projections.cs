@@ -59,6 +59,7 @@ public sealed partial class ModelProjection : SingleStreamProjection<ModelDefini
         IncludeType<ModelPolicySet>();
         IncludeType<ModelDeploymentsSet>();
         IncludeType<ModelFallbacksSet>();
+        IncludeType<ModelGroupSet>();
     }
 
     public override ModelDefinition? Evolve(ModelDefinition? snapshot, string id, IEvent e) => ModelDefinition.Evolve(snapshot, e.Data);

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Governance.Contracts.Usage;
+using Governance.Domain.Catalog;
 using Governance.Domain.Usage;
 using Governance.Hosting.Outbound;
 using Governance.Hosting.Secrets;
@@ -32,8 +33,17 @@ public sealed partial class Gateway
             {
                 if (ClientGone.IsCancellationRequested)
                     break;
-                if (await AttemptAsync(route))
-                    return;
+                // In flight from the first byte sent until the answer (a stream: its last event) is relayed or the attempt failed.
+                gateway._signals.Started(route.Deployment.Id);
+                try
+                {
+                    if (await AttemptAsync(route))
+                        return;
+                }
+                finally
+                {
+                    gateway._signals.Ended(route.Deployment.Id);
+                }
             }
             await GiveUpAsync();
         }
@@ -55,9 +65,12 @@ public sealed partial class Gateway
             }
             else
                 body["model"] = route.Deployment.UpstreamModel;
-            using var request = new HttpRequestMessage(HttpMethod.Post, route.Provider.BaseUrl + (translated?.Path ?? surface.UpstreamPath))
+            var url = new Uri(route.Provider.BaseUrl + (translated?.Path ?? ProviderAddress.PassthroughPath(surface, route)));
+            // One serialization: a Bedrock signature covers these exact bytes.
+            var payload = JsonSerializer.SerializeToUtf8Bytes(translated?.Body ?? body);
+            using var request = new HttpRequestMessage(HttpMethod.Post, url)
             {
-                Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(translated?.Body ?? body))
+                Content = new ByteArrayContent(payload)
                 {
                     Headers = { ContentType = new MediaTypeHeaderValue("application/json") },
                 },
@@ -73,11 +86,16 @@ public sealed partial class Gateway
                 Fail(route, null, AttemptFailures.KeyUnavailable, started, $"the API key of provider {route.Provider.Id} cannot be decrypted: {e.Message}");
                 return false;
             }
-            if (translated is null)
+            if (translated is null && route.Provider.Kind != ProviderKinds.AzureOpenAi)
                 surface.Authenticate(request, apiKey, http.Request, gateway._options);
-            else
-                foreach (var (name, value) in translated.Headers.Append(ProviderAuth.Header(route.Provider.Kind, apiKey)))
+            else if (ProviderAddress.Credentials(route.Provider.Kind, apiKey, url, route.Provider.Settings.Region, payload, gateway._clock.GetUtcNow()) is { } credentials)
+                foreach (var (name, value) in (translated?.Headers ?? Array.Empty<KeyValuePair<string, string>>()).Concat(credentials))
                     request.Headers.TryAddWithoutValidation(name, value);
+            else
+            {
+                Fail(route, null, AttemptFailures.KeyUnavailable, started, $"the credentials of provider {route.Provider.Id} are not of its kind's form");
+                return false;
+            }
 
             // A streamed call dies with its client (so the provider stops generating); a complete one runs to its end and is
             // recorded exactly, even if the caller left meanwhile.
@@ -90,6 +108,7 @@ public sealed partial class Gateway
             {
                 response = await gateway._clients.CreateClient(Upstream.ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token);
                 gateway._metrics.UpstreamAnswered(route.Deployment.Id, (int)response.StatusCode, started);
+                Measure(route, response, started);
             }
             catch (OperationCanceledException) when (ClientGone.IsCancellationRequested && call.Shape.Streaming)
             {
@@ -139,7 +158,8 @@ public sealed partial class Gateway
                     return false;
                 }
 
-                if (call.Shape.Streaming && response.IsSuccessStatusCode && response.Content.Headers.ContentType?.MediaType == "text/event-stream")
+                if (call.Shape.Streaming && response.IsSuccessStatusCode
+                    && response.Content.Headers.ContentType?.MediaType == (translated is null ? "text/event-stream" : ProviderAddress.StreamMediaType(route.Provider.Kind)))
                 {
                     // Once streaming there is no deadline: the client decides how long it listens.
                     timeout.CancelAfter(Timeout.InfiniteTimeSpan);
@@ -284,6 +304,30 @@ public sealed partial class Gateway
             await recorded;
         }
 
+        /// <summary>
+        /// What the routing strategies learn from an answer's headers: its time to first byte (not for a 429 or a 5xx, which
+        /// health handles), the account's rate-limit headroom, and a 429's backoff.
+        /// </summary>
+        private void Measure(PlannedRoute route, HttpResponseMessage response, long started)
+        {
+            var status = (int)response.StatusCode;
+            if (status != 429 && status < 500)
+                gateway._signals.FirstByte(route.Deployment.Id, Stopwatch.GetElapsedTime(started));
+            if (RateLimitHeaders.Read(response.Headers, gateway._clock.GetUtcNow()) is { } reading)
+                gateway._signals.Observed(route.Provider.Id, reading);
+            else if (status != 429)
+                gateway._signals.Answered(route.Provider.Id);
+            if (status == 429)
+                gateway._signals.RateLimited(route.Provider.Id, RetryAfter(response.Headers.RetryAfter));
+        }
+
+        private TimeSpan? RetryAfter(RetryConditionHeaderValue? header) => header switch
+        {
+            { Delta: { } delta } => delta,
+            { Date: { } date } => date - gateway._clock.GetUtcNow(),
+            _ => null,
+        };
+
         /// <summary>What a translated answer is stamped with: this request's id, the model the client asked for, the time.</summary>
         private AnswerStamp Stamp() => new(call.RequestId, call.Model, gateway._clock.GetUtcNow().ToUnixTimeSeconds());
 
@@ -301,7 +345,7 @@ public sealed partial class Gateway
             // The call is over: the key's parallel slot is free and its tokens are what was used, before the ledger write
             // (and, for a complete answer, before the client has it).
             gateway._limiter.Complete(call.Permit, usage.Input + usage.Output, gateway._clock.GetUtcNow());
-            var model = servedBy?.Model.Definition.Id ?? call.Model;
+            var model = servedBy?.Model.Definition.Id ?? call.PricedAs;
             return gateway._governor.RecordAsync(new UsageReport(call.RequestId, call.KeyId, model, servedBy?.Provider.Id, usage.Input, usage.Cached,
                 usage.Output, usage.Reasoning, (long)Stopwatch.GetElapsedTime(call.Started).TotalMilliseconds, status, call.At, null)
             {
@@ -309,6 +353,7 @@ public sealed partial class Gateway
                 FailedAttempts = _failures.ToList(),
                 Estimated = estimated,
                 RequestedModel = model == call.Model ? null : call.Model,
+                Routing = call.Routing,
             }, call.Admission);
         }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Governance.Domain.Usage;
 using Governance.Hosting.Secrets;
 using Microsoft.AspNetCore.Http.Features;
 using ProxyAdapter.Limits;
@@ -34,7 +35,7 @@ namespace ProxyAdapter;
 /// </summary>
 public sealed partial class Gateway(
     IGovernor governor, IHttpClientFactory clients, SecretProtector secrets, GatewayOptions options, TimeProvider clock,
-    DeploymentHealth health, ILogger<Gateway> log, GatewayMetrics metrics, KeyRateLimiter limiter,
+    DeploymentHealth health, RouteSignals signals, ILogger<Gateway> log, GatewayMetrics metrics, KeyRateLimiter limiter,
     KeyGate gate, BodyReader bodies, RequestParser parser, Admitter admitter, RateLimitStage limits, HoldStage holds)
 {
     /// <summary>What the log shows for a caller that went away before the answer was complete (nginx's convention).</summary>
@@ -47,6 +48,7 @@ public sealed partial class Gateway(
     private readonly GatewayOptions _options = options;
     private readonly TimeProvider _clock = clock;
     private readonly DeploymentHealth _health = health;
+    private readonly RouteSignals _signals = signals;
     private readonly ILogger _log = log;
     private readonly GatewayMetrics _metrics = metrics;
     private readonly KeyRateLimiter _limiter = limiter;
@@ -150,15 +152,20 @@ public sealed partial class Gateway(
         }
     }
 
+    /// <summary>
+    /// <see cref="Model"/>: what the caller asked for (a model, or a model group); <see cref="PricedAs"/>: the model a call
+    /// no deployment answered is recorded under (the one asked for, or the group's first member: a group has no price).
+    /// </summary>
     private sealed record Call(
-        string RequestId, string KeyId, string Model, LeaseAdmission Admission, DateTimeOffset At, long Started, long InputBytes, CallShape Shape,
-        RateLimitPermit Permit)
+        string RequestId, string KeyId, string Model, string PricedAs, LeaseAdmission Admission, DateTimeOffset At, long Started, long InputBytes,
+        CallShape Shape, RateLimitPermit Permit, RoutingChoice? Routing)
     {
         public static Call Of(HeldRequest held)
         {
             var admitted = held.Request.Request;
-            return new Call(admitted.Request.Request.Caller.RequestId, admitted.Admission.Decision.KeyId!, admitted.Requested.Definition.Id, held.Admission,
-                admitted.Now, Stopwatch.GetTimestamp(), admitted.Request.Request.Raw.Length, admitted.Shape, held.Request.Permit);
+            return new Call(admitted.Request.Request.Caller.RequestId, admitted.Admission.Decision.KeyId!, admitted.Shape.Model,
+                admitted.Requested.Definition.Id, held.Admission, admitted.Now, Stopwatch.GetTimestamp(), admitted.Request.Request.Raw.Length,
+                admitted.Shape, held.Request.Permit, admitted.Routing);
         }
     }
 

@@ -18,6 +18,12 @@ public sealed record Admission(AccessDecision Decision, AccessRequest? Grant, IR
 {
     /// <summary>The admitted key's requests/min, tokens/min and parallel limits, as the governor's copy shows them now.</summary>
     public KeyRateLimits Limits { get; init; } = KeyRateLimits.None;
+
+    /// <summary>How many of <see cref="Models"/>, from the first, are routed as one pool: 1, or a model group's members.</summary>
+    public int Primary { get; init; } = 1;
+
+    /// <summary>The routing strategy of that pool: a group's, or weighted for a plain model (docs/routing.md).</summary>
+    public string Strategy { get; init; } = RoutingStrategies.Weighted;
 }
 
 /// <summary>

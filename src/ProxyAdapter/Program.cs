@@ -25,6 +25,8 @@ builder.Services.AddSingleton(adapter);
 builder.Services.AddSingleton(GatewayOptions.From(builder.Configuration));
 builder.Services.TryAddSingleton(RouteRandom.Shared);
 builder.Services.AddSingleton<DeploymentHealth>();
+// What this adapter measured of deployments and provider accounts, for the routing strategies (docs/routing.md).
+builder.Services.AddSingleton<RouteSignals>();
 builder.Services.AddGovernanceApiClient(GovernanceApiOptions.From(builder.Configuration));
 // Decides from memory: the change feed's copy and budget leases (docs/gateway.md, "Deciding from memory").
 builder.Services.AddLeaseGovernor(builder.Configuration);

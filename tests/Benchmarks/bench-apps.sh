@@ -61,9 +61,13 @@ stop_services_on_exit() {
 }
 
 free_port() {
-  local candidate
+  local candidate low=20000 span=30000
+  # BENCH_PORTS="6500-6599": only ports in that range (engineers sharing a host each keep to their own).
+  if [[ "${BENCH_PORTS:-}" =~ ^([0-9]+)-([0-9]+)$ ]]; then
+    low=${BASH_REMATCH[1]} span=$(( BASH_REMATCH[2] - BASH_REMATCH[1] + 1 ))
+  fi
   for _ in $(seq 1 50); do
-    candidate=$(( 20000 + RANDOM % 30000 ))
+    candidate=$(( low + RANDOM % span ))
     if [[ "$USED_PORTS" != *" $candidate "* ]] && ! _pg_port_in_use "$candidate"; then
       USED_PORTS+="$candidate "
       printf '%s' "$candidate"

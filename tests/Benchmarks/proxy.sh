@@ -53,6 +53,11 @@
 #   BENCH_SETUP_ONLY   1: start and set up everything, print the URLs and the key, and wait (for profiling by hand)
 #   BENCH_SETUP_FILE   with BENCH_SETUP_ONLY, also write those NAME=VALUE lines to this file
 #   BENCH_REVISION     what to call the measured code in the report (default: git HEAD, flagged if src/ is dirty)
+#   BENCH_STRATEGIES   routing strategies measured against the weighted run (default "cost-based latency-based"; "" for
+#                      none): each is a model group of the benchmark's model with that strategy (docs/routing.md),
+#                      called as target proxy-<strategy> in every round, and reported as req/s and added p99 against
+#                      the plain (weighted) proxy run of the same rounds (the issue's goal: under 5 %)
+#   BENCH_PORTS        a port range for the services, e.g. "6500-6599" (default: free ports from 20000-49999)
 #   BENCH_PLACEMENTS   0: skip the one-connection runs with the API and PostgreSQL in an idle CPU cgroup and on a core
 #                      of their own (default 1; they need root and cgroups)
 set -euo pipefail
@@ -85,6 +90,7 @@ CHUNK_DELAY="${MOCK_CHUNK_DELAY_MS:-5}"
 KEYS="${BENCH_KEYS:-0}"
 KEY_CONNECTIONS="${BENCH_KEY_CONNECTIONS:-16}"
 MODEL="bench-model"
+STRATEGIES="${BENCH_STRATEGIES-cost-based latency-based}"
 PACED_MODEL="bench-paced"
 
 command -v dotnet >/dev/null 2>&1 || die "dotnet is not on PATH; install the .NET 10 SDK"
@@ -162,7 +168,13 @@ api POST /api/providers '{"name":"mock-paced","kind":"openai","baseUrl":"'"$PACE
 api POST /api/models '{"name":"'$MODEL'","provider":"mock","upstreamModel":"mock","inputPricePer1M":0.15,"outputPricePer1M":0.60}' >/dev/null
 api POST /api/models '{"name":"'$PACED_MODEL'","provider":"mock-paced","upstreamModel":"mock","inputPricePer1M":0.15,"outputPricePer1M":0.60}' >/dev/null
 ADAPTER_TOKEN="$(api POST /api/operators '{"name":"bench-adapter","roles":["adapter"],"adapterId":"bench-adapter"}' | field token)"
-ISSUED="$(api POST /api/keys '{"app":"bench-app","name":"bench-key","models":["'$MODEL'","'$PACED_MODEL'"]}')"
+# One model group per strategy, of the benchmark's model alone: the group's lookup and its strategy are what it adds.
+GROUPS_JSON=""
+for strategy in $STRATEGIES; do
+  api PUT "/api/model-groups/bench-$strategy" '{"members":["'$MODEL'"],"strategy":"'"$strategy"'"}' >/dev/null
+  GROUPS_JSON+=',"bench-'"$strategy"'"'
+done
+ISSUED="$(api POST /api/keys '{"app":"bench-app","name":"bench-key","models":["'$MODEL'","'$PACED_MODEL'"'"$GROUPS_JSON"']}')"
 KEY="$(field key <<<"$ISSUED")"
 KEY_ID="$(field id <<<"$ISSUED")"
 api PUT "/api/budgets/key/$KEY_ID" '{"limit":1000000,"period":"monthly"}' >/dev/null
@@ -225,7 +237,9 @@ run_wrk() { # target mode connections seconds; prints the RESULT line
     sampler=$!
   fi
   # wrk runs in the group (the front cores in the split placement) from its first instruction.
-  line="$(BENCH_BODY="$(body_of "$mode" "$MODEL")" BENCH_AUTH="$auth" BENCH_RECORD="$record" bash -c \
+  local model=$MODEL
+  [[ " $STRATEGIES " == *" ${target#proxy-} "* ]] && model="bench-${target#proxy-}"
+  line="$(BENCH_BODY="$(body_of "$mode" "$model")" BENCH_AUTH="$auth" BENCH_RECORD="$record" bash -c \
     '[[ -n "$1" ]] && echo $$ >"$1/cgroup.procs"; shift; exec wrk "$@"' _ "$group" \
     -t"$threads" -c"$conns" -d"${seconds}s" --timeout 10s -s "$LUA" "$(url_of "$target")" 2>&1 | grep '^RESULT ' || true)"
   [[ -n "$sampler" ]] && { kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true; }
@@ -240,7 +254,8 @@ run_wrk() { # target mode connections seconds; prints the RESULT line
     "$(per_request "$before_hop" "$(cpu_ticks "$HOP_PID")" "$line")"
 }
 targets_for() { # connections → the targets measured at that count
-  local targets="direct hop proxy"
+  local targets="direct hop proxy" strategy
+  for strategy in $STRATEGIES; do targets+=" proxy-$strategy"; done
   if (( $1 == 1 )); then
     [[ -n "$IDLE_CG" ]] && targets+=" proxy-idle"
     [[ -n "$FRONT_CS" ]] && targets+=" direct-split proxy-split"
@@ -510,6 +525,7 @@ label_of() {
     proxy-idle) echo "**proxy adapter**; API and PostgreSQL idle-class" ;;
     direct-split) echo "direct to the mock; wrk and the mock on core(s) $FRONT_CPUS (split)" ;;
     proxy-split) echo "**proxy adapter**; wrk, mock, proxy on core(s) $FRONT_CPUS, API and PostgreSQL on core $BACK_CPU (split)" ;;
+    proxy-*) echo "**proxy adapter**, model group with strategy ${1#proxy-}" ;;
   esac
 }
 baseline_of() { [[ "$1" == *-split ]] && echo direct-split || echo direct; }
@@ -544,6 +560,25 @@ for mode in $MODES; do
       [[ "$target" == proxy* ]] && echo "$(fmt_int "$(stat_of "$mode" 1 "$target" buffer_max)") / $(stat_of "$mode" 1 "$target" buffer_age_max_s)" || echo "–") | $(ms "$(stat_of "$mode" 1 "$target" p99_us)") |"
   done
 done
+# Routing strategies against the weighted run (the plain model) of the same rounds: req/s, and the p99 each adds to
+# direct; at one connection each request's own latency, at more wrk's.
+STRATEGY_TABLE=""
+if [[ -n "$STRATEGIES" ]]; then
+  STRATEGY_TABLE="| mode | connections | strategy | req/s | ÷ weighted req/s | p99 ms | added p99 ms (vs direct) | added p99 ÷ weighted's |
+|---|---:|---|---:|---:|---:|---:|---:|"
+  for mode in $MODES; do
+    for conns in $CONNECTIONS; do
+      field=p99_us
+      (( conns == 1 )) && field=rec_p99_us
+      d99="$(stat_of "$mode" "$conns" direct "$field")"; w_rps="$(stat_of "$mode" "$conns" proxy rps)"; w99="$(stat_of "$mode" "$conns" proxy "$field")"
+      STRATEGY_TABLE+=$'\n'"| $mode | $conns | weighted (plain model) | $(fmt_int "$w_rps") | 100.0 % | $(ms "$w99") | $(added "$w99" "$d99") | 100.0 % |"
+      for strategy in $STRATEGIES; do
+        s_rps="$(stat_of "$mode" "$conns" "proxy-$strategy" rps)"; s99="$(stat_of "$mode" "$conns" "proxy-$strategy" "$field")"
+        STRATEGY_TABLE+=$'\n'"| $mode | $conns | $strategy | $(fmt_int "$s_rps") | **$(share "$s_rps" "$w_rps")** | $(ms "$s99") | $(added "$s99" "$d99") | **$(awk -v s="$s99" -v w="$w99" -v d="$d99" 'BEGIN {if (w - d <= 0) print "–"; else printf "%.1f %%", 100 * (s - d) / (w - d)}')** |"
+      done
+    done
+  done
+fi
 CPU_TABLE="| mode | connections | mock CPU µs/request (direct) | hop CPU µs/request | proxy CPU µs/request | mock CPU µs/request (proxied) | API CPU µs/request (proxied) |
 |---|---:|---:|---:|---:|---:|---:|"
 for mode in $MODES; do
@@ -619,6 +654,7 @@ Throughput, and wrk's own (corrected) latency:
 $TABLE
 
 Non-2xx answers and socket errors over all runs: $ERRORS.
+$(if [[ -n "$STRATEGY_TABLE" ]]; then printf '\nRouting strategies (docs/routing.md): the same calls to a model group of the same model, one group per strategy, alternating with the weighted run in every round (medians of %s; the goal is under 5 %% difference):\n\n%s\n' "$REPEATS" "$STRATEGY_TABLE"; fi)
 
 CPU time each process spent per request (utime + stime from \`/proc/<pid>/stat\` over the run ÷ requests; medians). This depends less than latency and throughput on what else the host runs, but includes each process's background work, which weighs more in a slow run. Measured for 5 s after the warm-up, with no load: proxy $(awk -v t="$IDLE_PROXY" -v hz="$CLK_TCK" 'BEGIN {printf "%.3f", t / hz}') cores, API $(awk -v t="$IDLE_API" -v hz="$CLK_TCK" 'BEGIN {printf "%.3f", t / hz}') cores, mock $(awk -v t="$IDLE_MOCK" -v hz="$CLK_TCK" 'BEGIN {printf "%.3f", t / hz}') cores.
 

@@ -17,8 +17,14 @@ namespace Governance.Api.Admin;
 public static class RebuildProjectionsEndpoint
 {
     [WolverinePost("/api/admin/projections/rebuild")]
-    public static async Task<IResult> Post(IDocumentStore store, IProjectionCoordinator coordinator, ILogger<RebuildReport> log)
+    public static async Task<IResult> Post(IDocumentStore store, IQuerySession session, IProjectionCoordinator coordinator, ILogger<RebuildReport> log)
     {
+        // A replay sees only what is in mt_events: the request log (budgets' sums) and the dashboards would lose archived periods.
+        if ((await Governance.Api.Archive.ArchivedSegments.AllAsync(session, CancellationToken.None)).FirstOrDefault(s => s.State != "restored") is { } archived)
+            return Results.Problem(Problems.Create(409, "History archived.",
+                $"Request events are archived (segment {archived.Segment}, {archived.State}): a rebuild would drop them from the request log, " +
+                "budgets and dashboards. Restore the archived segments first.", "history_archived"));
+
         // Not the request's token: a rebuild stopped half-way leaves projections torn down. It runs to the end.
         var ct = CancellationToken.None;
         await using var guard = await RebuildGuard.TryAcquireAsync(store, ct);

@@ -1,4 +1,5 @@
 using Governance.Api.Approvals;
+using Governance.Api.Archive;
 using Governance.Api.Infrastructure;
 using Governance.Api.Keys;
 using Governance.Domain.Access;
@@ -9,6 +10,7 @@ using Governance.Domain.Catalog;
 using Governance.Domain.Keys;
 using Governance.Domain.Operators;
 using Governance.Domain.Usage;
+using Governance.Projections.Usage;
 using JasperFx.Events;
 using Marten;
 using Wolverine.Http;
@@ -39,11 +41,33 @@ public static class ExplainRequestEndpoint
             _ => null,
         };
         var scope = context.AppScope();
+        if (recorded is null && shaped && await ArchivedAsync(session, requestId, ct) is { } archived && (!scope.IsLimited || scope.Allows(archived.App)))
+            return ArchivedProblem(requestId, archived.At, await ArchivedSegments.AroundAsync(session, archived.At, ct));
         if (recorded is null || (scope.IsLimited && (app is null || !scope.Allows(app))))
             return Problems.NotFound($"Request '{requestId}'");
         return Results.Ok(recorded.Data is RequestCompleted completed
             ? await Explainer.CompletedAsync(session, completed, ct)
             : await Explainer.DeniedAsync(session, recorded, (RequestDenied)recorded.Data, ct));
+    }
+
+    /// <summary>The request log keeps a row for every recorded request, also once its event was archived.</summary>
+    private static async Task<LoggedRequest?> ArchivedAsync(IQuerySession session, string requestId, CancellationToken ct) =>
+        (await session.AdvancedSql.QueryAsync<LoggedRequest>(
+            $"select json_build_object('App', app, 'At', recorded_at) from {session.DocumentStore.Options.Events.DatabaseSchemaName}.{RequestLogProjection.TableName} where id = ?",
+            ct, requestId)).FirstOrDefault();
+
+    private sealed record LoggedRequest(string App, DateTimeOffset At);
+
+    /// <summary>An archived request's event is in a segment: say which one to restore rather than "unknown".</summary>
+    private static IResult ArchivedProblem(string requestId, DateTimeOffset at, IReadOnlyList<SegmentView> segments)
+    {
+        var which = segments.Count == 0
+            ? "no archived segment covers that time (it may have been deleted: GET /api/archive/segments)"
+            : string.Join(" or ", segments.Select(s => s.Segment)) + $" (restore with POST /api/archive/segments/{segments[0].Segment}/restore)";
+        var problem = Problems.Create(409, "Archived.",
+            $"Request '{requestId}' (recorded {at:O}) was archived: its event is in {which}. Restore the segment to explain it.", "request_archived");
+        problem.Extensions["segments"] = segments.Select(s => s.Segment).ToArray();
+        return Results.Problem(problem);
     }
 }
 

@@ -41,8 +41,11 @@ public static class MatchProviderKeysEndpoint
     public static async Task<ProviderKeyMatches> Post(MatchProviderKeys command, IQuerySession session, CancellationToken ct)
     {
         var wanted = command.Fingerprints.Distinct(StringComparer.Ordinal).ToArray();
-        var providers = await session.Query<Provider>().Where(p => wanted.Contains(p.KeyFingerprint)).ToListAsync(ct);
-        var matches = providers.GroupBy(p => p.KeyFingerprint!, StringComparer.Ordinal)
+        var providers = await session.Query<Provider>().Where(p => wanted.Contains(p.KeyFingerprint) || wanted.Contains(p.KeyIdFingerprint)).ToListAsync(ct);
+        // A Bedrock provider matches by its secret access key or by its access key id.
+        var matches = providers.SelectMany(p => new[] { (Fingerprint: p.KeyFingerprint, p.Id), (Fingerprint: p.KeyIdFingerprint, p.Id) })
+            .Where(m => m.Fingerprint is not null && wanted.Contains(m.Fingerprint))
+            .GroupBy(p => p.Fingerprint!, StringComparer.Ordinal)
             .Select(g => new ProviderKeyMatch(g.Key, g.Select(p => p.Id).Order(StringComparer.Ordinal).ToList()))
             .OrderBy(m => m.Fingerprint, StringComparer.Ordinal)
             .ToList();

@@ -51,7 +51,7 @@ internal sealed class ProviderFingerprints(IDocumentStore store, SecretProtector
             try
             {
                 var key = protector.Unprotect(provider.EncryptedApiKey, SecretBinding.Provider(provider.Id, provider.BaseUrl));
-                stream.AppendOne(new ProviderKeyFingerprinted(provider.Id, SecretFingerprint.Of(key), Actor, now));
+                stream.AppendOne(new ProviderKeyFingerprinted(provider.Id, ProviderSecret.Fingerprints(provider.Kind, key).Key, Actor, now));
                 await session.SaveChangesAsync(ct);
                 recorded.Add(provider.Id);
             }

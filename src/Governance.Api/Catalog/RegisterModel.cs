@@ -62,6 +62,8 @@ public static class RegisterModelEndpoint
         var stream = await session.Events.FetchForWriting<ModelDefinition>(command.Name, ct);
         if (stream.Aggregate is { IsRouted: true })
             throw new DomainException("already_exists", $"Model '{command.Name}' is already registered.");
+        if (stream.Aggregate is { IsGroup: true })
+            return Problems.Field("name", $"'{command.Name}' is a model group (PUT /api/model-groups/{{name}}); a model needs a name of its own.");
 
         List<object> events =
         [

@@ -12,8 +12,19 @@ using Wolverine.Http;
 
 namespace Governance.Api.Catalog;
 
-public sealed record RegisterProvider(string Name, string Kind, string BaseUrl, string ApiKey)
+/// <summary>
+/// A provider to forward to. Key-based kinds take <see cref="ApiKey"/>; <c>bedrock</c> takes <see cref="Aws"/> (an access
+/// key pair, optionally a session token) and <see cref="Region"/>; <c>azure-openai</c> may take <see cref="ApiVersion"/>
+/// (absent: Azure's v1 API). Each kind's fields are checked (<see cref="ProviderFields"/>).
+/// </summary>
+public sealed record RegisterProvider(
+    string Name, string Kind, string BaseUrl, string? ApiKey = null, string? ApiVersion = null, string? Region = null, AwsKeysInput? Aws = null)
 {
+    /// <summary>The one secret stored (encrypted) for this provider.</summary>
+    public string Secret() => ProviderFields.Secret(Kind, ApiKey, Aws);
+
+    public ProviderSettings? Settings() => ApiVersion is null && Region is null ? null : new ProviderSettings(ApiVersion, Region);
+
     public sealed class Validator : AbstractValidator<RegisterProvider>
     {
         public Validator(OutboundPolicy outbound)
@@ -30,7 +41,12 @@ public sealed record RegisterProvider(string Name, string Kind, string BaseUrl, 
                 if (await outbound.UrlRefusalAsync(url, ct) is { } refused)
                     context.AddFailure(nameof(BaseUrl), $"'baseUrl' {refused}.");
             });
-            RuleFor(x => x.ApiKey).NotEmpty().MaximumLength(4096);
+            RuleFor(x => x.Kind).Custom((_, context) =>
+            {
+                var command = context.InstanceToValidate;
+                foreach (var (field, message) in ProviderFields.Problems(command.Kind, command.BaseUrl, command.ApiKey, command.ApiVersion, command.Region, command.Aws))
+                    context.AddFailure(field, message);
+            });
         }
     }
 }
@@ -38,7 +54,13 @@ public sealed record RegisterProvider(string Name, string Kind, string BaseUrl, 
 /// <summary>A provider as operators see it: its API key is write-only.</summary>
 public sealed record ProviderView(string Name, string Kind, string BaseUrl, DateTimeOffset RegisteredAt)
 {
-    public static ProviderView From(Provider p) => new(p.Id, p.Kind, p.BaseUrl, p.RegisteredAt);
+    public string? ApiVersion { get; init; }
+    public string? Region { get; init; }
+
+    public static ProviderView From(Provider p) => new(p.Id, p.Kind, p.BaseUrl, p.RegisteredAt)
+    {
+        ApiVersion = p.Settings.ApiVersion, Region = p.Settings.Region,
+    };
 }
 
 public static class ProviderEndpoints
@@ -48,10 +70,12 @@ public static class ProviderEndpoints
     public static IResult Post(RegisterProvider command, IDocumentSession session, SecretProtector protector, ClaimsPrincipal user, TimeProvider clock)
     {
         var baseUrl = command.BaseUrl.TrimEnd('/');
+        var secret = command.Secret();
+        var (fingerprint, idFingerprint) = ProviderSecret.Fingerprints(command.Kind, secret);
         var registered = new ProviderRegistered(
-            command.Name, command.Kind, baseUrl, protector.Protect(command.ApiKey, SecretBinding.Provider(command.Name, baseUrl)), user.Actor(), clock.GetUtcNow())
+            command.Name, command.Kind, baseUrl, protector.Protect(secret, SecretBinding.Provider(command.Name, baseUrl)), user.Actor(), clock.GetUtcNow())
         {
-            KeyFingerprint = SecretFingerprint.Of(command.ApiKey),
+            KeyFingerprint = fingerprint, KeyIdFingerprint = idFingerprint, Settings = command.Settings(),
         };
         session.Events.StartStream<Provider>(command.Name, registered);
         return Results.Created($"/api/providers/{command.Name}", ProviderView.From(Provider.Evolve(null, registered)!));

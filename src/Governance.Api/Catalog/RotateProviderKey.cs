@@ -10,11 +10,17 @@ using Wolverine.Http;
 
 namespace Governance.Api.Catalog;
 
-public sealed record RotateProviderKey(string ApiKey)
+/// <summary>The new credential: an <see cref="ApiKey"/>, or for a <c>bedrock</c> provider its new <see cref="Aws"/> keys.</summary>
+public sealed record RotateProviderKey(string? ApiKey = null, AwsKeysInput? Aws = null)
 {
     public sealed class Validator : AbstractValidator<RotateProviderKey>
     {
-        public Validator() => RuleFor(x => x.ApiKey).NotEmpty().MaximumLength(4096);
+        public Validator()
+        {
+            RuleFor(x => x.ApiKey).MaximumLength(ProviderFields.MaxKeyLength);
+            RuleFor(x => x.ApiKey).Must((command, key) => key is not null || command.Aws is not null)
+                .WithMessage("'apiKey' (or, for a bedrock provider, 'aws') is required.");
+        }
     }
 }
 
@@ -34,11 +40,18 @@ public static class RotateProviderKeyEndpoint
         var stream = await session.Events.FetchForWriting<Provider>(name, ct);
         if (stream.Aggregate is not { } provider)
             return Problems.NotFound($"Provider '{name}'");
-        var fingerprint = SecretFingerprint.Of(command.ApiKey);
-        if (provider.KeyFingerprint == fingerprint)
+        // The kind decides which credential it takes; the wrong one is named, like at registration.
+        var problems = ProviderFields.Problems(provider.Kind, null, command.ApiKey, null, provider.Settings.Region, command.Aws)
+            .GroupBy(p => p.Field).ToDictionary(g => g.Key, g => g.Select(p => p.Message).ToArray());
+        if (problems.Count > 0)
+            return Problems.Validation(problems);
+        var secret = ProviderFields.Secret(provider.Kind, command.ApiKey, command.Aws);
+        var (fingerprint, idFingerprint) = ProviderSecret.Fingerprints(provider.Kind, secret);
+        // The same key again changes nothing (for Bedrock, the same pair without a session token: a token is not fingerprinted).
+        if (provider.KeyFingerprint == fingerprint && provider.KeyIdFingerprint == idFingerprint && command.Aws?.SessionToken is null)
             return Results.Ok(ProviderView.From(provider));
-        var rotated = new ProviderKeyRotated(name, protector.Protect(command.ApiKey, SecretBinding.Provider(name, provider.BaseUrl)), fingerprint,
-            user.Actor(), clock.GetUtcNow());
+        var rotated = new ProviderKeyRotated(name, protector.Protect(secret, SecretBinding.Provider(name, provider.BaseUrl)), fingerprint,
+            user.Actor(), clock.GetUtcNow()) { KeyIdFingerprint = idFingerprint };
         stream.AppendOne(rotated);
         return Results.Ok(ProviderView.From(Provider.Evolve(provider, rotated)!));
     }

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using FluentValidation;
 using Governance.Api.Infrastructure;
 using Governance.Api.Keys;
+using Governance.Api.Prices;
 using Governance.Domain.Catalog;
 using Governance.Domain.Operators;
 using Marten;
@@ -9,8 +10,18 @@ using Wolverine.Http;
 
 namespace Governance.Api.Catalog;
 
-/// <summary>One upstream for a model. <see cref="Weight"/> defaults to 1; 0 makes it a standby, tried after the weighted ones.</summary>
-public sealed record DeploymentInput(string Provider, string UpstreamModel, int? Weight);
+/// <summary>
+/// One upstream for a model. <see cref="Weight"/> defaults to 1; 0 makes it a standby, tried after the weighted ones.
+/// <see cref="InputPricePer1M"/> and <see cref="OutputPricePer1M"/> (both or neither): what this deployment costs the
+/// operator when it differs from the model's price; the cost-based strategy ranks by it (docs/routing.md).
+/// </summary>
+public sealed record DeploymentInput(string Provider, string UpstreamModel, int? Weight, decimal? InputPricePer1M = null, decimal? OutputPricePer1M = null)
+{
+    public Deployment ToDeployment() => Deployment.Of(Provider, UpstreamModel, Weight ?? 1) with
+    {
+        Price = InputPricePer1M is { } input && OutputPricePer1M is { } output ? new DeploymentPrice(input, output) : null,
+    };
+}
 
 public sealed record SetDeployments(IReadOnlyList<DeploymentInput> Deployments)
 {
@@ -26,6 +37,12 @@ public sealed record SetDeployments(IReadOnlyList<DeploymentInput> Deployments)
                 d.RuleFor(x => x.Provider).NotEmpty();
                 d.RuleFor(x => x.UpstreamModel).IsName();
                 d.RuleFor(x => x.Weight).InclusiveBetween(0, Deployment.MaxWeight);
+                d.RuleFor(x => x.InputPricePer1M).IsPrice();
+                d.RuleFor(x => x.OutputPricePer1M).IsPrice();
+                d.RuleFor(x => x.OutputPricePer1M).NotNull().When(x => x.InputPricePer1M is not null)
+                    .WithMessage("'outputPricePer1M' is required with 'inputPricePer1M'.");
+                d.RuleFor(x => x.InputPricePer1M).NotNull().When(x => x.OutputPricePer1M is not null)
+                    .WithMessage("'inputPricePer1M' is required with 'outputPricePer1M'.");
             });
             RuleFor(x => x.Deployments).Custom((deployments, context) =>
             {
@@ -58,6 +75,8 @@ public static class SetDeploymentsEndpoint
         var stream = await session.Events.FetchForWriting<ModelDefinition>(name, ct);
         if (stream.Aggregate is null)
             return Problems.NotFound($"Model '{name}'");
+        if (stream.Aggregate.IsGroup)
+            return Problems.Field("name", $"'{name}' is a model group: it routes to its members' deployments (PUT /api/model-groups/{{name}}).");
 
         var providers = (await session.LoadManyAsync<Provider>(ct, command.Deployments.Select(d => d.Provider).Distinct())).ToDictionary(p => p.Id);
         ApiFamily? family = null;
@@ -73,7 +92,7 @@ public static class SetDeploymentsEndpoint
             family = kind;
         }
 
-        var deployments = command.Deployments.Select(d => Deployment.Of(d.Provider, d.UpstreamModel, d.Weight ?? 1)).ToList();
+        var deployments = command.Deployments.Select(d => d.ToDeployment()).ToList();
         // Setting what is already there is a no-op, not a new event.
         if (stream.Aggregate.Deployments.SequenceEqual(deployments))
             return Results.Ok(RoutingView.From(stream.Aggregate));

@@ -45,6 +45,8 @@ public static class SetFallbacksEndpoint
         var stream = await session.Events.FetchForWriting<ModelDefinition>(name, ct);
         if (stream.Aggregate is null)
             return Problems.NotFound($"Model '{name}'");
+        if (stream.Aggregate.IsGroup)
+            return Problems.Field("name", $"'{name}' is a model group: its members' own fallbacks apply.");
 
         // The catalog is small; the cycle check needs every model's fallbacks anyway.
         var models = (await session.Query<ModelDefinition>().ToListAsync(ct)).ToDictionary(m => m.Id);

@@ -15,6 +15,21 @@ public sealed record LiteLlmEntry(
 
     /// <summary>The line of <c>api_base</c>, when the entry has one.</summary>
     public int? ApiBaseLine { get; init; }
+
+    /// <summary>Azure's <c>api_version</c>.</summary>
+    public string? ApiVersion { get; init; }
+
+    /// <summary>Bedrock's <c>aws_region_name</c>.</summary>
+    public string? AwsRegion { get; init; }
+
+    /// <summary>Bedrock's <c>aws_access_key_id</c>, <c>aws_secret_access_key</c> and <c>aws_session_token</c>, resolved like <c>api_key</c>.</summary>
+    public AwsKeyParts? Aws { get; init; }
+}
+
+/// <summary>An entry's AWS keys (any part may be missing: the import says which) and where the secret came from.</summary>
+public sealed record AwsKeyParts(string? AccessKeyId, string? SecretAccessKey, string? SessionToken, string? Source)
+{
+    public override string ToString() => $"AwsKeyParts {{ AccessKeyId = {AccessKeyId}, Source = {Source} }}";
 }
 
 /// <summary>The config cannot be read: the field (as a path into the YAML) and line at fault.</summary>
@@ -27,7 +42,9 @@ public sealed class LiteLlmConfigException(string field, int? line, string messa
 
 /// <summary>
 /// Reads the part of a LiteLLM proxy <c>config.yaml</c> we migrate: <c>model_list</c> with each entry's
-/// <c>model_name</c>, <c>litellm_params</c> (<c>model</c>, <c>api_base</c>, <c>api_key</c>, <c>weight</c>, costs) and
+/// <c>model_name</c>, <c>litellm_params</c> (<c>model</c>, <c>api_base</c>, <c>api_key</c>, <c>weight</c>, costs; Azure's
+/// <c>api_version</c>; Bedrock's <c>aws_region_name</c>, <c>aws_access_key_id</c>, <c>aws_secret_access_key</c>,
+/// <c>aws_session_token</c>, each may be <c>os.environ/NAME</c> under the same allow-list as keys) and
 /// <c>model_info</c> costs. Everything else in the file (router, general and litellm settings) is ignored.
 /// </summary>
 public static class LiteLlmConfig
@@ -95,6 +112,9 @@ public static class LiteLlmConfig
         var model = Required(parameters, "model", paramsField);
         var slash = model.IndexOf('/');
         var (prefix, upstream) = slash < 0 ? ("openai", model) : (model[..slash], model[(slash + 1)..]);
+        // LiteLLM's "bedrock/converse/<model id>" names the API the gateway always uses for Bedrock.
+        if (prefix == "bedrock" && upstream.StartsWith("converse/", StringComparison.Ordinal))
+            upstream = upstream["converse/".Length..];
 
         var (apiKey, apiKeySource) = Key(parameters, paramsField, environment);
         var apiBase = Resolve(Optional(parameters, "api_base", paramsField), paramsField + ".api_base", Line(Child(parameters, "api_base")), environment);
@@ -109,9 +129,23 @@ public static class LiteLlmConfig
         decimal? Cost(string key) =>
             PerMillion(parameters, key, paramsField) ?? (info is null ? null : PerMillion(info, key, field + ".model_info"));
 
+        string? Setting(string key) => Resolve(Optional(parameters, key, paramsField), $"{paramsField}.{key}", Line(Child(parameters, key)), environment);
+        AwsKeyParts? aws = null;
+        if (Child(parameters, "aws_access_key_id") is not null || Child(parameters, "aws_secret_access_key") is not null)
+        {
+            var secretText = Optional(parameters, "aws_secret_access_key", paramsField);
+            aws = new AwsKeyParts(Setting("aws_access_key_id"), Setting("aws_secret_access_key"), Setting("aws_session_token"),
+                secretText is null ? null : secretText.StartsWith(EnvPrefix, StringComparison.Ordinal) ? "env:" + secretText[EnvPrefix.Length..] : "config file");
+        }
+
         return new LiteLlmEntry(index, Line(entry) ?? 0, name, prefix, upstream, apiBase, apiKey, apiKeySource, weight,
             Cost("input_cost_per_token"), Cost("output_cost_per_token"), Cost("cache_read_input_token_cost"))
-            { ApiBaseLine = Line(Child(parameters, "api_base")) };
+        {
+            ApiBaseLine = Line(Child(parameters, "api_base")),
+            ApiVersion = Setting("api_version"),
+            AwsRegion = Setting("aws_region_name"),
+            Aws = aws,
+        };
     }
 
     /// <summary>The key, from <c>os.environ/NAME</c> or written in the file; where it came from is shown, the key never.</summary>

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
+using Governance.Api.Catalog;
 using Governance.Domain.Catalog;
 using Governance.Domain.Pricing;
 using Governance.Domain.Secrets;
@@ -19,7 +20,11 @@ public static class ImportActions
 /// <summary>A provider the config needs. The API key is never shown: <see cref="ApiKeyFrom"/> says where it came from.</summary>
 public sealed record PlannedProvider(string Name, string Kind, string BaseUrl, string? ApiKeyFrom, string Action, string? Note)
 {
+    /// <summary>The secret to store: the API key, or Bedrock's keys as one (<see cref="ProviderSecret"/>).</summary>
     [JsonIgnore] public string ApiKey { get; init; } = "";
+
+    /// <summary>Azure's api-version, Bedrock's region (shown: neither is secret).</summary>
+    public ProviderSettings? Settings { get; init; }
 }
 
 public sealed record PlannedModel(
@@ -56,6 +61,20 @@ public static partial class LiteLlmImport
         ["fireworks_ai"] = (ProviderKinds.OpenAiCompatible, "https://api.fireworks.ai/inference/v1"),
         ["openrouter"] = (ProviderKinds.OpenAiCompatible, "https://openrouter.ai/api/v1"),
         ["xai"] = (ProviderKinds.OpenAiCompatible, "https://api.x.ai/v1"),
+        ["azure"] = (ProviderKinds.AzureOpenAi, null),
+        ["gemini"] = (ProviderKinds.Gemini, "https://generativelanguage.googleapis.com/v1beta"),
+        // The base URL follows the region: https://bedrock-runtime.{aws_region_name}.amazonaws.com (BedrockBase).
+        ["bedrock"] = (ProviderKinds.Bedrock, null),
+    };
+
+    /// <summary>Prefixes LiteLLM knows that the gateway does not reach yet, with what to tell the operator.</summary>
+    private static readonly Dictionary<string, string> NotYet = new(StringComparer.Ordinal)
+    {
+        ["vertex_ai"] = "Vertex AI is not yet supported (its OAuth service-account credentials and regional endpoints are not built): "
+            + "use a 'gemini/' entry with a Google AI Studio key, or register the model by hand once Vertex is supported",
+        ["vertex_ai_beta"] = "Vertex AI is not yet supported: use a 'gemini/' entry with a Google AI Studio key",
+        ["azure_ai"] = "Azure AI Foundry models ('azure_ai/') are not yet supported: Azure OpenAI deployments ('azure/') are",
+        ["sagemaker"] = "SageMaker endpoints are not yet supported: Bedrock models ('bedrock/') are",
     };
 
     public static async Task<LiteLlmImportPlan> PlanAsync(IReadOnlyList<LiteLlmEntry> entries, IQuerySession session, DateTimeOffset now, CancellationToken ct)
@@ -71,12 +90,23 @@ public static partial class LiteLlmImport
                 continue;
             }
             var (kind, baseUrl) = Target(entry);
-            var keySource = entry.ApiKeySource ?? "none";
-            var provider = providers.FirstOrDefault(p => p.Kind == kind && p.BaseUrl == baseUrl && p.ApiKey == (entry.ApiKey ?? "none"));
+            // The same checks as POST /api/providers: a field of the wrong form is named rather than imported.
+            var aws = entry.Aws is { } parts ? new AwsKeysInput(parts.AccessKeyId, parts.SecretAccessKey, parts.SessionToken) : null;
+            var settings = entry.ApiVersion is null && entry.AwsRegion is null ? null : new ProviderSettings(entry.ApiVersion, entry.AwsRegion);
+            if (ProviderFields.Problems(kind, baseUrl, kind == ProviderKinds.Bedrock ? null : entry.ApiKey ?? "none", settings?.ApiVersion, settings?.Region, aws)
+                    .FirstOrDefault() is ({ } field, { } problem))
+            {
+                skipped.Add(new SkippedEntry(entry.Field, entry.Line, entry.ModelName, $"{LiteLlmName(field)}: {problem}"));
+                continue;
+            }
+            var secret = ProviderFields.Secret(kind, entry.ApiKey ?? "none", aws);
+            var keySource = kind == ProviderKinds.Bedrock ? entry.Aws!.Source ?? "none" : entry.ApiKeySource ?? "none";
+            var provider = providers.FirstOrDefault(p => p.Kind == kind && p.BaseUrl == baseUrl && p.ApiKey == secret && p.Settings == settings);
             if (provider is null)
             {
-                provider = new PlannedProvider(ProviderName(entry.Prefix, baseUrl, keySource, providers), kind, baseUrl, keySource, ImportActions.Create, null)
-                    { ApiKey = entry.ApiKey ?? "none" };
+                var name = kind == ProviderKinds.Bedrock && entry.ApiBase is null ? UniqueName(Slug($"bedrock-{entry.AwsRegion}"), keySource, providers)
+                    : ProviderName(entry.Prefix, baseUrl, keySource, providers);
+                provider = new PlannedProvider(name, kind, baseUrl, keySource, ImportActions.Create, null) { ApiKey = secret, Settings = settings };
                 providers.Add(provider);
             }
             routed.Add((entry, provider.Name));
@@ -85,7 +115,7 @@ public static partial class LiteLlmImport
         // What exists already is kept as it is.
         var existing = (await session.LoadManyAsync<Provider>(ct, providers.Select(p => p.Name))).ToDictionary(p => p.Id);
         providers = providers.Select(p => !existing.TryGetValue(p.Name, out var found) ? p
-            : found.Kind == p.Kind && found.BaseUrl == p.BaseUrl ? p with { Action = ImportActions.Unchanged }
+            : found.Kind == p.Kind && found.BaseUrl == p.BaseUrl && found.Settings == (p.Settings ?? ProviderSettings.None) ? p with { Action = ImportActions.Unchanged }
             : p with { Action = ImportActions.Conflict, Note = $"provider '{p.Name}' exists as {found.Kind} at {found.BaseUrl}; left as it is" }).ToList();
         var conflicted = providers.Where(p => p.Action == ImportActions.Conflict).Select(p => p.Name).ToHashSet();
 
@@ -103,7 +133,7 @@ public static partial class LiteLlmImport
             models.TryGetValue(name, out var current);
             planned.Add(model switch
             {
-                _ when families > 1 => model with { Action = ImportActions.Skip, Note = "its entries mix OpenAI's and Anthropic's APIs; a model speaks one" },
+                _ when families > 1 => model with { Action = ImportActions.Skip, Note = "its entries mix providers of different APIs (OpenAI's, Anthropic's, Gemini's, Bedrock's); a model's deployments speak one" },
                 _ when group.Any(r => conflicted.Contains(r.Provider)) => model with { Action = ImportActions.Skip, Note = "one of its providers conflicts with an existing one" },
                 _ when current is { IsRouted: true } => current.Routes().SequenceEqual(deployments)
                     ? model with { Action = ImportActions.Unchanged }
@@ -124,7 +154,9 @@ public static partial class LiteLlmImport
             session.Events.StartStream<Provider>(provider.Name,
                 new ProviderRegistered(provider.Name, provider.Kind, provider.BaseUrl, protector.Protect(provider.ApiKey, SecretBinding.Provider(provider.Name, provider.BaseUrl)), actor, now)
                 {
-                    KeyFingerprint = SecretFingerprint.Of(provider.ApiKey),
+                    KeyFingerprint = ProviderSecret.Fingerprints(provider.Kind, provider.ApiKey).Key,
+                    KeyIdFingerprint = ProviderSecret.Fingerprints(provider.Kind, provider.ApiKey).KeyId,
+                    Settings = provider.Settings,
                 });
         foreach (var model in plan.Models.Where(m => m.Action == ImportActions.Create))
         {
@@ -147,11 +179,20 @@ public static partial class LiteLlmImport
     {
         if (entry.ModelName.Contains('*') || entry.UpstreamModel.Contains('*'))
             return "wildcard routes are not supported: list each model";
+        if (NotYet.TryGetValue(entry.Prefix, out var notYet))
+            return $"not yet supported: {notYet}";
         if (!Prefixes.TryGetValue(entry.Prefix, out var target))
-            return $"provider '{entry.Prefix}' speaks neither OpenAI's nor Anthropic's API here: register it by hand (POST /api/providers) if it has an OpenAI-compatible endpoint";
-        if (target.BaseUrl is null && entry.ApiBase is null)
+            return $"provider '{entry.Prefix}' is not one this gateway reaches (OpenAI, Anthropic, Azure OpenAI, Gemini, Bedrock): register it by hand (POST /api/providers) if it has an OpenAI-compatible endpoint";
+        if (target.Kind == ProviderKinds.Bedrock)
+        {
+            if (entry.AwsRegion is null)
+                return $"'{entry.Field}.litellm_params.aws_region_name' is required for 'bedrock'";
+            if (entry.Aws is not { AccessKeyId: not null, SecretAccessKey: not null })
+                return $"'{entry.Field}.litellm_params.aws_access_key_id' and 'aws_secret_access_key' are required for 'bedrock' (an instance role or AWS profile cannot be imported)";
+        }
+        else if (target.BaseUrl is null && entry.ApiBase is null)
             return $"'{entry.Field}.litellm_params.api_base' is required for '{entry.Prefix}'";
-        if (entry.ApiKey is null && target.Kind != ProviderKinds.OpenAiCompatible)
+        if (entry.ApiKey is null && target.Kind is not (ProviderKinds.OpenAiCompatible or ProviderKinds.Bedrock))
             return $"'{entry.Field}.litellm_params.api_key' is required for '{entry.Prefix}'";
         if (entry.Weight is < 0 or > Deployment.MaxWeight)
             return $"weight {entry.Weight} is outside 0–{Deployment.MaxWeight}";
@@ -165,7 +206,12 @@ public static partial class LiteLlmImport
     private static (string Kind, string BaseUrl) Target(LiteLlmEntry entry)
     {
         var (kind, defaultBase) = Prefixes[entry.Prefix];
-        var baseUrl = (entry.ApiBase ?? defaultBase!).TrimEnd('/');
+        var baseUrl = (entry.ApiBase ?? defaultBase ?? $"https://bedrock-runtime.{entry.AwsRegion}.amazonaws.com").TrimEnd('/');
+        // LiteLLM's Azure api_base is the resource's root; some configs add /openai, which the gateway appends itself.
+        if (kind == ProviderKinds.AzureOpenAi)
+            foreach (var suffix in new[] { "/openai/v1", "/openai" })
+                if (baseUrl.EndsWith(suffix, StringComparison.OrdinalIgnoreCase))
+                    baseUrl = baseUrl[..^suffix.Length];
         if (kind == ProviderKinds.OpenAi && entry.ApiBase is not null && !baseUrl.StartsWith("https://api.openai.com", StringComparison.OrdinalIgnoreCase))
             kind = ProviderKinds.OpenAiCompatible;
         // LiteLLM's Anthropic base is the host; our base URLs include the version (the gateway appends /messages).
@@ -179,7 +225,11 @@ public static partial class LiteLlmImport
     {
         var host = new Uri(baseUrl).Host;
         var isDefault = Prefixes.TryGetValue(prefix, out var t) && t.BaseUrl is not null && baseUrl.StartsWith(t.BaseUrl.TrimEnd('/'), StringComparison.OrdinalIgnoreCase);
-        var name = Slug(isDefault ? prefix : $"{prefix}-{host}");
+        return UniqueName(Slug(isDefault ? prefix : $"{prefix}-{host}"), keySource, taken);
+    }
+
+    private static string UniqueName(string name, string keySource, IReadOnlyList<PlannedProvider> taken)
+    {
         if (taken.Any(p => p.Name == name))
             name = Slug($"{name}-{(keySource.StartsWith("env:", StringComparison.Ordinal) ? keySource[4..] : "key")}");
         var unique = name;
@@ -194,6 +244,19 @@ public static partial class LiteLlmImport
         slug = slug.Length > 100 ? slug[..100] : slug;
         return slug.Length == 0 ? "provider" : slug;
     }
+
+    /// <summary>A provider field's name as the LiteLLM config spells it.</summary>
+    private static string LiteLlmName(string field) => field switch
+    {
+        "apiKey" => "api_key",
+        "apiVersion" => "api_version",
+        "baseUrl" => "api_base",
+        "region" => "aws_region_name",
+        "aws.accessKeyId" => "aws_access_key_id",
+        "aws.secretAccessKey" => "aws_secret_access_key",
+        "aws.sessionToken" => "aws_session_token",
+        _ => field,
+    };
 
     [GeneratedRegex("[^a-z0-9._-]+")]
     private static partial Regex NonName();

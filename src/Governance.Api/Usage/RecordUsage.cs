@@ -25,7 +25,7 @@ public sealed record UsageRecord(
     string RequestId, string KeyId, string Model, string? Provider, long InputTokens, long CachedTokens, long OutputTokens,
     long ReasoningTokens, long LatencyMs, int Status, DateTimeOffset? OccurredAt, string? ReservationId, IReadOnlyList<string>? LeaseIds = null,
     string? Deployment = null, IReadOnlyList<FailedAttempt>? FailedAttempts = null, bool Estimated = false, string? RequestedModel = null,
-    decimal? WorstCaseCost = null, long? DecidedAtSequence = null)
+    decimal? WorstCaseCost = null, long? DecidedAtSequence = null, RoutingChoice? Routing = null)
 {
     /// <summary>Key, app, team and grant: a request draws on at most one lease per level.</summary>
     public const int MaxLeases = 4;
@@ -62,6 +62,12 @@ public sealed record UsageRecord(
                 .WithMessage("A request is settled either against its reservation or against leases, not both.");
             RuleFor(x => x.Deployment).NotEmpty().MaximumLength(MaxNameLength).When(x => x.Deployment is not null);
             RuleFor(x => x.RequestedModel).NotEmpty().MaximumLength(MaxNameLength).When(x => x.RequestedModel is not null);
+            RuleFor(x => x.Routing!).ChildRules(routing =>
+            {
+                routing.RuleFor(r => r.Strategy).NotEmpty().MaximumLength(64);
+                routing.RuleFor(r => r.Chosen).NotEmpty().MaximumLength(MaxNameLength);
+                routing.RuleFor(r => r.Reason).NotEmpty().MaximumLength(RoutingChoice.MaxReasonLength);
+            }).When(x => x.Routing is not null);
             RuleFor(x => x.FailedAttempts).Must(a => a is null || a.Count <= MaxFailedAttempts)
                 .WithMessage($"'failedAttempts' holds at most {MaxFailedAttempts} attempts.");
             RuleForEach(x => x.FailedAttempts).NotNull().ChildRules(attempt =>
@@ -79,7 +85,7 @@ public sealed record UsageRecord(
         ReasoningTokens, LatencyMs, Status, OccurredAt ?? now, ReservationId)
     {
         LeaseIds = LeaseIds ?? [], Deployment = Deployment, FailedAttempts = FailedAttempts ?? [], Estimated = Estimated, RequestedModel = RequestedModel,
-        WorstCaseCost = WorstCaseCost, DecidedAtSequence = DecidedAtSequence, OccurredAtStated = OccurredAt is not null,
+        WorstCaseCost = WorstCaseCost, DecidedAtSequence = DecidedAtSequence, Routing = Routing, OccurredAtStated = OccurredAt is not null,
     };
 }
 

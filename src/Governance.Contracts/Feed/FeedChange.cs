@@ -69,12 +69,19 @@ public sealed record FeedModel(string Name, string? Provider, string? UpstreamMo
     public IReadOnlyList<string> Fallbacks { get; init; } = [];
     public DateTimeOffset? RegisteredAt { get; init; }
 
+    /// <summary>
+    /// Set when the name is a model group (its members and routing strategy). An adapter that does not know this field
+    /// sees a model without a route, and refuses calls to it: fail closed.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public ModelGroup? Group { get; init; }
+
     public static FeedModel From(ModelDefinition model) => new(model.Id, model.Provider, model.UpstreamModel, model.Prices, model.IsRestricted)
     {
         RegisteredAt = model.RegisteredAt,
         Deployments = model.Routes(),
         Fallbacks = model.Fallbacks,
         Limits = model.Limits,
+        Group = model.Group,
     };
 }
 
@@ -84,7 +91,13 @@ public sealed record FeedModel(string Name, string? Provider, string? UpstreamMo
 /// </summary>
 public sealed record FeedProvider(string Name, string Kind, string BaseUrl, string? EncryptedApiKey)
 {
-    public static FeedProvider From(Provider provider) => new(provider.Id, provider.Kind, provider.BaseUrl, provider.EncryptedApiKey);
+    /// <summary>The kind's settings (Azure's api-version, Bedrock's region); absent when it has none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public ProviderSettings? Settings { get; init; }
+
+    public static FeedProvider From(Provider provider) => new(provider.Id, provider.Kind, provider.BaseUrl, provider.EncryptedApiKey)
+    {
+        Settings = provider.Settings == ProviderSettings.None ? null : provider.Settings,
+    };
 
     public FeedProvider WithoutSecrets() => this with { EncryptedApiKey = null };
 }

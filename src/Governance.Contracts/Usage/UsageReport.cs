@@ -19,6 +19,8 @@ public sealed record UsageReport(
     public decimal? WorstCaseCost { get; init; }
     /// <summary>The change-feed sequence the adapter's in-memory decision rested on: what explains the decision later.</summary>
     public long? DecidedAtSequence { get; init; }
+    /// <summary>Which routing strategy chose the deployment and why; null from adapters that do not say (older ones).</summary>
+    public RoutingChoice? Routing { get; init; }
     /// <summary>
     /// False when the reporter left <see cref="OccurredAt"/> out and the API filled in its own now: a late report is not
     /// judged against the end of its admission's lease or hold. Never on the wire.

@@ -73,8 +73,9 @@ public sealed record AccessDecision(bool Allowed, string? Reason, string? KeyId,
         {
             null => DenialReasons.UnknownModel,
             _ when !key!.Allows(model) => DenialReasons.ModelNotAllowed,
-            // Never forward what we cannot price: a missing price is a denial, not a $0 request.
-            _ when definition.PriceAt(now) is null => DenialReasons.UnpricedModel,
+            // Never forward what we cannot price: a missing price is a denial, not a $0 request. A group has no price of its
+            // own: each member is priced (an unpriced member is never routed to).
+            _ when !definition.IsGroup && definition.PriceAt(now) is null => DenialReasons.UnpricedModel,
             _ => null,
         };
         return reason is null ? standing : Deny(reason, standing.KeyId, standing.App);

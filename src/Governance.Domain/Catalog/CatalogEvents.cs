@@ -9,20 +9,43 @@ public static class ProviderKinds
     /// <summary>Any server that speaks OpenAI's wire protocol (vLLM, Ollama, Azure-style gateways, …).</summary>
     public const string OpenAiCompatible = "openai-compatible";
     public const string Anthropic = "anthropic";
-    public static readonly IReadOnlyList<string> All = [OpenAi, OpenAiCompatible, Anthropic];
+    /// <summary>Azure OpenAI: OpenAI's bodies at Azure's addresses (deployment URLs with an api-version, or the v1 API), the key in <c>api-key</c>.</summary>
+    public const string AzureOpenAi = "azure-openai";
+    /// <summary>Google's Gemini API (generateContent), the key in <c>x-goog-api-key</c>.</summary>
+    public const string Gemini = "gemini";
+    /// <summary>AWS Bedrock's Converse API, SigV4-signed with an access key pair, in a region.</summary>
+    public const string Bedrock = "bedrock";
+    public static readonly IReadOnlyList<string> All = [OpenAi, OpenAiCompatible, AzureOpenAi, Anthropic, Gemini, Bedrock];
 
     /// <summary>The wire protocol a provider of this kind speaks: <see cref="ApiFamily"/>.</summary>
-    public static ApiFamily FamilyOf(string kind) => kind == Anthropic ? ApiFamily.Anthropic : ApiFamily.OpenAi;
+    public static ApiFamily FamilyOf(string kind) => kind switch
+    {
+        Anthropic => ApiFamily.Anthropic,
+        Gemini => ApiFamily.Gemini,
+        Bedrock => ApiFamily.Bedrock,
+        _ => ApiFamily.OpenAi,
+    };
 
     /// <summary>How messages name the family: "OpenAI's API", "Anthropic's API".</summary>
-    public static string Describe(ApiFamily family) => family == ApiFamily.Anthropic ? "Anthropic's API" : "OpenAI's API";
+    public static string Describe(ApiFamily family) => family switch
+    {
+        ApiFamily.Anthropic => "Anthropic's API",
+        ApiFamily.Gemini => "Google's Gemini API",
+        ApiFamily.Bedrock => "AWS Bedrock's Converse API",
+        _ => "OpenAI's API",
+    };
 }
 
-/// <summary>Which API a provider answers: OpenAI's (chat completions, embeddings) or Anthropic's (messages).</summary>
+/// <summary>
+/// Which API a provider answers: OpenAI's (chat completions, embeddings; Azure OpenAI too), Anthropic's (messages),
+/// Gemini's (generateContent) or Bedrock's (Converse). Clients speak the first two; the others are reached translated.
+/// </summary>
 public enum ApiFamily
 {
     OpenAi,
     Anthropic,
+    Gemini,
+    Bedrock,
 }
 
 /// <summary>
@@ -34,6 +57,12 @@ public sealed record ProviderRegistered(
     string Name, string Kind, string BaseUrl, string EncryptedApiKey, string RegisteredBy, DateTimeOffset RegisteredAt)
 {
     public string? KeyFingerprint { get; init; }
+
+    /// <summary>Bedrock: the access key id's fingerprint (the secret's is <see cref="KeyFingerprint"/>); null for other kinds.</summary>
+    public string? KeyIdFingerprint { get; init; }
+
+    /// <summary>The kind's settings (Azure's api-version, Bedrock's region); null when it needs none.</summary>
+    public ProviderSettings? Settings { get; init; }
 }
 
 /// <summary>The same API key, encrypted again under another master key (the <c>rotate-master-key</c> command).</summary>
@@ -46,7 +75,11 @@ public sealed record ProviderKeyReencrypted(string Name, string EncryptedApiKey,
 public sealed record ProviderKeyFingerprinted(string Name, string KeyFingerprint, string RecordedBy, DateTimeOffset RecordedAt);
 
 /// <summary>A new API key for the provider (the old one leaked or expired): its ciphertext and fingerprint replace the old ones.</summary>
-public sealed record ProviderKeyRotated(string Name, string EncryptedApiKey, string KeyFingerprint, string RotatedBy, DateTimeOffset RotatedAt);
+public sealed record ProviderKeyRotated(string Name, string EncryptedApiKey, string KeyFingerprint, string RotatedBy, DateTimeOffset RotatedAt)
+{
+    /// <summary>Bedrock: the new access key id's fingerprint.</summary>
+    public string? KeyIdFingerprint { get; init; }
+}
 
 /// <summary>
 /// Routes a model name to a provider's upstream model. Prices live in the same stream as <see cref="PriceSet"/>.
@@ -67,14 +100,25 @@ public sealed record Provider(string Id, string Kind, string BaseUrl, string Enc
     /// <summary>SHA-256 of the API key (never the key); null until recorded for a provider registered before fingerprints.</summary>
     public string? KeyFingerprint { get; init; }
 
+    /// <summary>Bedrock: SHA-256 of the access key id, matched like <see cref="KeyFingerprint"/> (the scanner finds ids more surely than secrets).</summary>
+    public string? KeyIdFingerprint { get; init; }
+
     public DateTimeOffset? KeyRotatedAt { get; init; }
+
+    public ProviderSettings Settings { get; init; } = ProviderSettings.None;
 
     public static Provider? Evolve(Provider? state, object @event) => @event switch
     {
-        ProviderRegistered e => new Provider(e.Name, e.Kind, e.BaseUrl, e.EncryptedApiKey, e.RegisteredAt) { KeyFingerprint = e.KeyFingerprint },
+        ProviderRegistered e => new Provider(e.Name, e.Kind, e.BaseUrl, e.EncryptedApiKey, e.RegisteredAt)
+        {
+            KeyFingerprint = e.KeyFingerprint, KeyIdFingerprint = e.KeyIdFingerprint, Settings = e.Settings ?? ProviderSettings.None,
+        },
         ProviderKeyReencrypted e => state is null ? null : state with { EncryptedApiKey = e.EncryptedApiKey },
         ProviderKeyFingerprinted e => state is null ? null : state with { KeyFingerprint = e.KeyFingerprint },
-        ProviderKeyRotated e => state is null ? null : state with { EncryptedApiKey = e.EncryptedApiKey, KeyFingerprint = e.KeyFingerprint, KeyRotatedAt = e.RotatedAt },
+        ProviderKeyRotated e => state is null ? null : state with
+        {
+            EncryptedApiKey = e.EncryptedApiKey, KeyFingerprint = e.KeyFingerprint, KeyIdFingerprint = e.KeyIdFingerprint, KeyRotatedAt = e.RotatedAt,
+        },
         _ => state,
     };
 }
@@ -93,6 +137,11 @@ public sealed record ModelDefinition(
 
     /// <summary>Models tried, in order, when every deployment of this one failed (<see cref="ModelFallbacksSet"/>).</summary>
     public IReadOnlyList<string> Fallbacks { get; init; } = [];
+
+    /// <summary>Set by <see cref="ModelGroupSet"/>: this name is a group of models, not a model (docs/routing.md).</summary>
+    public ModelGroup? Group { get; init; }
+
+    public bool IsGroup => Group is not null;
 
     /// <summary>Where calls go: the deployments, or the route given at registration as one deployment of weight 1.</summary>
     public IReadOnlyList<Deployment> Routes() =>
@@ -128,6 +177,7 @@ public sealed record ModelDefinition(
             RegisteredAt = state?.RegisteredAt ?? e.SetAt,
         },
         ModelFallbacksSet e => (state ?? Empty(e.Model)) with { Fallbacks = e.Fallbacks },
+        ModelGroupSet e => (state ?? Empty(e.Name)) with { Group = new ModelGroup(e.Members, e.Strategy), RegisteredAt = state?.RegisteredAt ?? e.SetAt },
         _ => state,
     };
 

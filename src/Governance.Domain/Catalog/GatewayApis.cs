@@ -17,9 +17,17 @@ public static class GatewayApis
 {
     private static readonly IReadOnlyDictionary<GatewayApi, string[]> Reach = new Dictionary<GatewayApi, string[]>
     {
-        [GatewayApi.ChatCompletions] = [ProviderKinds.OpenAi, ProviderKinds.OpenAiCompatible, ProviderKinds.Anthropic],
-        [GatewayApi.Embeddings] = [ProviderKinds.OpenAi, ProviderKinds.OpenAiCompatible],
-        [GatewayApi.Messages] = [ProviderKinds.Anthropic, ProviderKinds.OpenAi, ProviderKinds.OpenAiCompatible],
+        [GatewayApi.ChatCompletions] =
+        [
+            ProviderKinds.OpenAi, ProviderKinds.OpenAiCompatible, ProviderKinds.AzureOpenAi, ProviderKinds.Anthropic, ProviderKinds.Gemini,
+            ProviderKinds.Bedrock,
+        ],
+        [GatewayApi.Embeddings] = [ProviderKinds.OpenAi, ProviderKinds.OpenAiCompatible, ProviderKinds.AzureOpenAi],
+        [GatewayApi.Messages] =
+        [
+            ProviderKinds.Anthropic, ProviderKinds.OpenAi, ProviderKinds.OpenAiCompatible, ProviderKinds.AzureOpenAi, ProviderKinds.Gemini,
+            ProviderKinds.Bedrock,
+        ],
     };
 
     /// <summary>Whether a call through <paramref name="api"/> can be served by a provider of <paramref name="kind"/>.</summary>

@@ -9,6 +9,9 @@ public sealed record Deployment(string Id, string Provider, string UpstreamModel
 {
     public const int MaxWeight = 1_000;
 
+    /// <summary>The operator's price for this deployment, if it differs from the model's (null in events recorded before).</summary>
+    public DeploymentPrice? Price { get; init; }
+
     public static Deployment Of(string provider, string upstreamModel, int weight) => new($"{provider}/{upstreamModel}", provider, upstreamModel, weight);
 }
 

@@ -50,6 +50,9 @@ public sealed record RequestCompleted(
     /// <summary>The event sequence the adapter's copy had reached when it decided: the moment an explanation judges.</summary>
     public long? DecidedAtSequence { get; init; }
 
+    /// <summary>Which strategy chose the deployment and why (null in events recorded before, and when no route was planned).</summary>
+    public RoutingChoice? Routing { get; init; }
+
     public TokenUsage Usage => new(InputTokens, CachedTokens, OutputTokens, ReasoningTokens);
 }
 
@@ -65,6 +68,7 @@ public sealed record RequestRecord(
     public IReadOnlyList<FailedAttempt> FailedAttempts { get; init; } = [];
     public bool Estimated { get; init; }
     public string? RequestedModel { get; init; }
+    public RoutingChoice? Routing { get; init; }
 
     public static RequestRecord From(RequestCompleted e) =>
         new(e.RequestId, e.KeyId, e.App, e.Team, e.Model, e.Provider,
@@ -72,5 +76,6 @@ public sealed record RequestRecord(
             e.Status, e.ReservationId, e.ReportedBy, e.OccurredAt, e.RecordedAt)
         {
             GrantId = e.GrantId, Deployment = e.Deployment, FailedAttempts = e.FailedAttempts, Estimated = e.Estimated, RequestedModel = e.RequestedModel,
+            Routing = e.Routing,
         };
 }

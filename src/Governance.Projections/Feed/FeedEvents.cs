@@ -15,7 +15,7 @@ public static class FeedEvents
         typeof(KeyIssued), typeof(KeyRevoked), typeof(KeySuspended), typeof(KeyResumed), typeof(KeyRotated), typeof(KeyScopeChanged),
         typeof(KeyPolicyChanged), typeof(KeyRateLimitsSet),
         typeof(BudgetSet), typeof(AppTeamAssigned),
-        typeof(ModelRegistered), typeof(PriceSet), typeof(ModelPolicySet), typeof(ModelDeploymentsSet), typeof(ModelFallbacksSet),
+        typeof(ModelRegistered), typeof(PriceSet), typeof(ModelPolicySet), typeof(ModelDeploymentsSet), typeof(ModelFallbacksSet), typeof(ModelGroupSet),
         typeof(ProviderRegistered), typeof(ProviderKeyReencrypted), typeof(ProviderKeyRotated),
         typeof(AccessGranted), typeof(GrantExpired), typeof(GrantRevoked),
         typeof(LeaseRecalled),

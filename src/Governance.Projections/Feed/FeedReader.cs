@@ -38,7 +38,7 @@ public static class FeedReader
         var keys = await Load<VirtualKey>(d => d is KeyIssued or KeyRevoked or KeySuspended or KeyResumed or KeyRotated or KeyScopeChanged or KeyPolicyChanged or KeyRateLimitsSet, k => k.Id);
         var budgets = await Load<Budget>(d => d is BudgetSet, b => b.Id);
         var apps = await Load<App>(d => d is AppTeamAssigned, a => a.Id);
-        var models = await Load<ModelDefinition>(d => d is ModelRegistered or PriceSet or ModelPolicySet or ModelDeploymentsSet or ModelFallbacksSet, m => m.Id);
+        var models = await Load<ModelDefinition>(d => d is ModelRegistered or PriceSet or ModelPolicySet or ModelDeploymentsSet or ModelFallbacksSet or ModelGroupSet, m => m.Id);
         var providers = await Load<Provider>(d => d is ProviderRegistered or ProviderKeyReencrypted or ProviderKeyRotated, p => p.Id);
         var grants = await Load<AccessRequest>(d => d is AccessGranted or GrantExpired or GrantRevoked, g => g.Id);
 
@@ -51,7 +51,7 @@ public static class FeedReader
                 LeaseRecalled recalled => change with { Lease = FeedLeaseRecall.From(recalled) },
                 BudgetSet => change with { Budget = budgets.TryGetValue(e.StreamKey!, out var b) ? FeedBudget.From(b) : null },
                 AppTeamAssigned => change with { App = apps.TryGetValue(e.StreamKey!, out var a) ? FeedApp.From(a) : null },
-                ModelRegistered or PriceSet or ModelPolicySet or ModelDeploymentsSet or ModelFallbacksSet => change with { Model = models.TryGetValue(e.StreamKey!, out var m) ? FeedModel.From(m) : null },
+                ModelRegistered or PriceSet or ModelPolicySet or ModelDeploymentsSet or ModelFallbacksSet or ModelGroupSet => change with { Model = models.TryGetValue(e.StreamKey!, out var m) ? FeedModel.From(m) : null },
                 ProviderRegistered or ProviderKeyReencrypted or ProviderKeyRotated => change with { Provider = providers.TryGetValue(e.StreamKey!, out var p) ? FeedProvider.From(p) : null },
                 AccessGranted or GrantExpired or GrantRevoked => change with { Grant = grants.TryGetValue(e.StreamKey!, out var g) ? FeedGrant.From(g) : null },
                 _ => change with { Key = keys.TryGetValue(e.StreamKey!, out var k) ? FeedKey.From(k) : null },

@@ -165,7 +165,7 @@ public static class UsageLedger
             {
                 GrantId = grantId, Deployment = report.Deployment, FailedAttempts = report.FailedAttempts, Estimated = report.Estimated,
                 RequestedModel = report.RequestedModel, LeaseIds = report.LeaseIds, WorstCaseCost = report.WorstCaseCost,
-                DecidedAtSequence = report.DecidedAtSequence,
+                DecidedAtSequence = report.DecidedAtSequence, Routing = report.Routing,
             };
             fresh[report.RequestId] = completed;
             if (named.Count > 0)

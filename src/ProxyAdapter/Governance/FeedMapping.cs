@@ -18,11 +18,15 @@ internal static class FeedMapping
         Fallbacks = m.Fallbacks,
         Policy = m.Restricted ? new ModelPolicy(true, 0, 0, null, null) : null,
         Limits = m.Limits,
+        Group = m.Group,
     };
 
     public static AccessRequest ToGrant(FeedGrant g) => new(
         g.Id, g.KeyId, g.App, g.Model, "", 0, g.SpendCap, new ModelPolicy(true, 0, 0, null, null), "", default,
         Enum.Parse<AccessStatus>(g.Status, ignoreCase: true), [], g.Start, g.Expiry, null, null, null);
 
-    public static Provider ToProvider(FeedProvider p) => new(p.Name, p.Kind, p.BaseUrl, p.EncryptedApiKey ?? "", default);
+    public static Provider ToProvider(FeedProvider p) => new(p.Name, p.Kind, p.BaseUrl, p.EncryptedApiKey ?? "", default)
+    {
+        Settings = p.Settings ?? ProviderSettings.None,
+    };
 }

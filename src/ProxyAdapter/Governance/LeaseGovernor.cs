@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Governance.Contracts.Usage;
 using Governance.Domain.Access;
+using Governance.Domain.Approvals;
 using Governance.Domain.Budgets;
 using Governance.Domain.Catalog;
 using Governance.Domain.Keys;
@@ -43,10 +44,12 @@ public sealed class LeaseGovernor : IGovernor
         var decision = AccessDecision.Decide(presentedKey, key, model, definition, now);
         var grant = decision.NeedsGrant(definition) ? _state.ActiveGrant(key!.Id, key.App, model, now) : null;
         decision = decision.WithGrant(definition, grant);
-        if (decision.Allowed && definition is not { IsRouted: true })
+        if (decision.Allowed && definition is not ({ IsRouted: true } or { IsGroup: true }))
             decision = decision with { Allowed = false, Reason = DenialReasons.UnknownModel };
         if (!decision.Allowed)
             return new Admission(decision, null, []);
+        if (definition!.Group is { } group)
+            return Group(decision, grant, key!, group, now);
 
         // Fallbacks, depth-first, as the operator routed them; a restricted fallback is left out (its grant and spend cap
         // could not be held up front).
@@ -56,6 +59,33 @@ public sealed class LeaseGovernor : IGovernor
             .Select(d => d!)
             .ToList();
         return new Admission(decision, grant, Candidates(models, now)) { Limits = key!.Limits };
+    }
+
+    /// <summary>
+    /// A model group: its members (routed, priced, not restricted: a member is the operator's routing, like a fallback, so
+    /// its grant could not be held up front) as one pool under the group's strategy, then their fallbacks, each model once.
+    /// No member left to call is <c>unpriced_model</c> when some member exists but has no price, else <c>unknown_model</c>.
+    /// </summary>
+    private Admission Group(AccessDecision decision, AccessRequest? grant, VirtualKey key, ModelGroup group, DateTimeOffset now)
+    {
+        var members = group.Members.Select(_state.Model)
+            .Where(d => d is { IsRouted: true, IsRestricted: false, IsGroup: false })
+            .Select(d => d!)
+            .ToList();
+        var pool = Candidates(members, now);
+        if (pool.Count == 0)
+            return new Admission(decision with { Allowed = false, Reason = members.Count > 0 ? DenialReasons.UnpricedModel : DenialReasons.UnknownModel }, null, []);
+        var named = pool.Select(c => c.Definition.Id).ToHashSet();
+        var fallbacks = pool.SelectMany(m => RoutingRules.Chain(m.Definition.Id, n => _state.Model(n)?.Fallbacks ?? []).Skip(1))
+            .Where(named.Add)
+            .Select(_state.Model)
+            .Where(d => d is { IsRouted: true, IsRestricted: false, IsGroup: false })
+            .Select(d => d!)
+            .ToList();
+        return new Admission(decision, grant, [.. pool, .. Candidates(fallbacks, now)])
+        {
+            Limits = key.Limits, Primary = pool.Count, Strategy = group.Strategy,
+        };
     }
 
     public async Task<(AccessDecision Key, IReadOnlyList<CandidateModel> Models)> ModelsForAsync(string presentedKey, DateTimeOffset now, CancellationToken ct)

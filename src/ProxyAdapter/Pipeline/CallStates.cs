@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Governance.Domain.Usage;
 using ProxyAdapter.Limits;
 using ProxyAdapter.Routing;
 using ProxyAdapter.Surfaces;
@@ -22,7 +23,11 @@ public sealed record ParsedRequest(RawRequest Request, JsonObject Body, CallShap
 /// <summary>After step 4: the model admitted for this key, the routes in the order to try them, the shape fitted to them.</summary>
 public sealed record AdmittedRequest(ParsedRequest Request, Admission Admission, IReadOnlyList<PlannedRoute> Plan, CallShape Shape, DateTimeOffset Now)
 {
+    /// <summary>The model asked for, or the first member of the group asked for: whose price and limits the hold names.</summary>
     public CandidateModel Requested => Admission.Models[0];
+
+    /// <summary>Which strategy put the plan's first route first, and why: what the request log shows.</summary>
+    public RoutingChoice? Routing { get; init; }
 }
 
 /// <summary>After step 5: the key's own limits gave the call a permit (given back when the call is recorded).</summary>

@@ -16,7 +16,7 @@ public static class TranslatedRoute
     public static InvalidParam? Prepare(Surface surface, JsonObject body, CallShape shape, PlannedRoute route, out UpstreamCall call)
     {
         call = null!;
-        var target = new ModelTarget(route.Provider.Kind, route.Deployment.UpstreamModel);
+        var target = ProviderAddress.Target(route);
         // The translator rewrites what it is given; the client's body stays as read for the next attempt.
         if (Translator.Request(surface.TranslatedAs!.Value, (JsonObject)body.DeepClone(), target, out var translated) is { } invalid)
             return invalid;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Governance.Domain.Catalog;
+using Governance.Domain.Usage;
 
 namespace ProxyAdapter.Routing;
 
@@ -29,22 +30,52 @@ public sealed class DeploymentHealth(TimeProvider clock, GatewayOptions options)
     public void Succeeded(string deployment) => _coolingUntil.TryRemove(deployment, out _);
 }
 
+/// <summary>The routes to try, in order, and which strategy put the first one first and why (null when there is none).</summary>
+public sealed record RoutePlan(IReadOnlyList<PlannedRoute> Routes, RoutingChoice? Choice);
+
 public static class RoutePlanner
 {
     /// <summary>
-    /// The upstream calls to try, in order, at most <paramref name="maxAttempts"/>: each model (requested one first, then its
-    /// fallbacks) contributes its deployments whose provider kind the API <paramref name="reaches"/>, in weighted random
-    /// order. Deployments cooling down go last: they are tried only when everything healthy failed too.
+    /// The upstream calls to try, in order, at most <paramref name="maxAttempts"/>, with the weighted strategy (a plain
+    /// model's routing); see <see cref="PlanWith"/>.
     /// </summary>
     public static IReadOnlyList<PlannedRoute> Plan(
-        IReadOnlyList<CandidateModel> models, Func<string, bool> reaches, DeploymentHealth health, RouteRandom random, int maxAttempts)
+        IReadOnlyList<CandidateModel> models, Func<string, bool> reaches, DeploymentHealth health, RouteRandom random, int maxAttempts) =>
+        PlanWith(models, 1, RoutingStrategies.Weighted, reaches, health, null, random, maxAttempts).Routes;
+
+    /// <summary>
+    /// The upstream calls to try, in order, at most <paramref name="maxAttempts"/>. The first <paramref name="primary"/>
+    /// models (the requested model, or a group's members) are one pool; each model after them (fallbacks, depth-first) is a
+    /// pool of its own, tried after the ones before. Within a pool, deployments whose provider kind the API
+    /// <paramref name="reaches"/> are ordered by <paramref name="strategy"/>, standbys (weight 0) last in listed order.
+    /// Health comes first: deployments cooling down go after every healthy one, whatever the strategy ranked them.
+    /// </summary>
+    public static RoutePlan PlanWith(
+        IReadOnlyList<CandidateModel> models, int primary, string strategy, Func<string, bool> reaches, DeploymentHealth health,
+        RouteSignals? signals, RouteRandom random, int maxAttempts)
     {
-        var routes = models.SelectMany(m => WeightedOrder(
-                m.Routes.Where(r => reaches(r.Provider.Kind)).ToList(), r => r.Deployment.Weight, random)
-            .Select(r => new PlannedRoute(m, r.Deployment, r.Provider)))
+        var pools = new List<IReadOnlyList<PlannedRoute>> { Routes(models.Take(Math.Max(primary, 1))) };
+        pools.AddRange(models.Skip(Math.Max(primary, 1)).Select(m => Routes([m])));
+        var ranker = Rankers.For(strategy, signals);
+        var routes = pools.SelectMany(pool => ranker.Order(pool, random))
             .Select(r => (Route: r, Cooling: health.IsCooling(r.Deployment.Id)))
             .ToList();
-        return routes.Where(r => !r.Cooling).Concat(routes.Where(r => r.Cooling)).Select(r => r.Route).Take(maxAttempts).ToList();
+        var ordered = routes.Where(r => !r.Cooling).Concat(routes.Where(r => r.Cooling)).Select(r => r.Route).Take(maxAttempts).ToList();
+        if (ordered.Count == 0)
+            return new RoutePlan(ordered, null);
+        var first = ordered[0];
+        var reason = ranker.Why(first, pools[0]);
+        if (routes[0].Route != first)
+            reason = $"{routes[0].Route.Deployment.Id} is cooling down; {reason}";
+        else if (health.IsCooling(first.Deployment.Id))
+            reason = $"every deployment is cooling down; {reason}";
+        if (reason.Length > RoutingChoice.MaxReasonLength)
+            reason = reason[..(RoutingChoice.MaxReasonLength - 1)] + "…";
+        return new RoutePlan(ordered, new RoutingChoice(ranker.Name, first.Deployment.Id, reason));
+
+        List<PlannedRoute> Routes(IEnumerable<CandidateModel> pool) => pool
+            .SelectMany(m => m.Routes.Where(r => reaches(r.Provider.Kind)).Select(r => new PlannedRoute(m, r.Deployment, r.Provider)))
+            .ToList();
     }
 
     /// <summary>

@@ -47,6 +47,7 @@ public static class Models
         var (standing, models) = await governor.ModelsForAsync(key.PresentedKey!, clock.GetUtcNow(), http.RequestAborted);
         if (!standing.Allowed)
             return (surface.Errors.Denied(standing.Denial!), null);
+        // The models this API reaches: its own family's, and those it is translated to (Gemini and Bedrock models through chat).
         return (Results.Empty, models.Where(m => m.Routes.Any(r => surface.Reaches(r.Provider.Kind))).ToList());
     }
 

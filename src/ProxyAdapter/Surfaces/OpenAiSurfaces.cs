@@ -28,7 +28,7 @@ public sealed class ChatCompletionsSurface : OpenAiSurface
     public override GatewayApi Api => GatewayApi.ChatCompletions;
     public override string UpstreamPath => "/chat/completions";
 
-    /// <summary>Claude models too: their calls are translated to Anthropic's Messages API and back.</summary>
+    /// <summary>Claude, Gemini and Bedrock models too: their calls are translated to the provider's API and back.</summary>
     public override ClientApi? TranslatedAs => ClientApi.ChatCompletions;
 
     public override IResult? Prepare(JsonObject body, LedgerOptions ledger, out CallShape shape)

@@ -55,17 +55,22 @@ public abstract class Surface
     public abstract IResult? Prepare(JsonObject body, LedgerOptions ledger, out CallShape shape);
 
     /// <summary>
-    /// Fits the call to its models: more output than the <paramref name="requested"/> model produces is refused; without a
-    /// limit from the client the call may use that model's maximum (<see cref="LimitOutput"/> tells the provider so); the
-    /// hold is the worst case at the dearest <paramref name="reachable"/> model. A refusal in this API's shape when the
-    /// request cannot be bounded.
+    /// Fits the call to its models: more output than a <paramref name="requested"/> model (the one asked for, or each member
+    /// of the group asked for) produces is refused; without a limit from the client the call may use the least of their
+    /// maximums (<see cref="LimitOutput"/> tells the provider so); the hold is the worst case at the dearest
+    /// <paramref name="reachable"/> model. A refusal in this API's shape when the request cannot be bounded.
     /// </summary>
     public IResult? Bound(
-        JsonObject body, long inputBytes, CandidateModel requested, IEnumerable<CandidateModel> reachable, LedgerOptions ledger, ref CallShape shape)
+        JsonObject body, long inputBytes, IReadOnlyList<CandidateModel> requested, IEnumerable<CandidateModel> reachable, LedgerOptions ledger, ref CallShape shape)
     {
-        var (cap, tooMuch) = HoldSizing.OutputCap(shape.Use, requested.Definition.Limits, ledger.DefaultMaxOutputTokens);
-        if (tooMuch is not null)
-            return Errors.Invalid(tooMuch);
+        var cap = long.MaxValue;
+        foreach (var model in requested)
+        {
+            var (modelCap, tooMuch) = HoldSizing.OutputCap(shape.Use, model.Definition.Limits, ledger.DefaultMaxOutputTokens);
+            if (tooMuch is not null)
+                return Errors.Invalid(tooMuch);
+            cap = Math.Min(cap, modelCap);
+        }
         var worstCase = 0m;
         foreach (var model in reachable)
         {

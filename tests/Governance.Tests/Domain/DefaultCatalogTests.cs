@@ -44,7 +44,7 @@ public sealed class DefaultCatalogTests
     public void the_major_providers_are_covered()
     {
         // DeepSeek is left out on purpose: LiteLLM's figures for it predate DeepSeek's own current price list.
-        Assert.Equal(["anthropic", "deepseek", "google", "openai"], Catalog.Select(p => p.Provider).Distinct().Order());
+        Assert.Equal(["anthropic", "bedrock", "deepseek", "google", "openai"], Catalog.Select(p => p.Provider).Distinct().Order());
     }
 
     [Fact]

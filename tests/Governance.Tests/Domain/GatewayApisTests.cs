@@ -11,6 +11,13 @@ public sealed class GatewayApisTests
     [InlineData(GatewayApi.Messages, "openai", true)]
     [InlineData(GatewayApi.Messages, "openai-compatible", true)]
     [InlineData(GatewayApi.Embeddings, "anthropic", false)]
+    [InlineData(GatewayApi.ChatCompletions, "gemini", true)]
+    [InlineData(GatewayApi.ChatCompletions, "bedrock", true)]
+    [InlineData(GatewayApi.Messages, "azure-openai", true)]
+    [InlineData(GatewayApi.Messages, "bedrock", true)]
+    [InlineData(GatewayApi.Embeddings, "azure-openai", true)]
+    [InlineData(GatewayApi.Embeddings, "gemini", false)]
+    [InlineData(GatewayApi.Embeddings, "bedrock", false)]
     [InlineData(GatewayApi.Messages, "a-kind-nothing-speaks", false)]
     public void each_api_reaches_the_kinds_wired_for_it(GatewayApi api, string kind, bool reached)
     {

@@ -122,7 +122,7 @@ public sealed class HoldPropertyTests
                 return;
             CandidateModel[] reachable = [requested, .. fallbacks];
             var asked = shape.Use.MaxOutputTokens;
-            if (surface.Bound(body, raw.Length, requested, reachable, Ledger, ref shape) is not null)
+            if (surface.Bound(body, raw.Length, [requested], reachable, Ledger, ref shape) is not null)
                 return;
 
             Assert.True(shape.WorstCase >= 0m, $"negative hold {shape.WorstCase}");

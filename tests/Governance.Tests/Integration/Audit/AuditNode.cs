@@ -28,6 +28,9 @@ public sealed class AuditNode : IAsyncDisposable
 
     private readonly string _masterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
     private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 2, 14, 3, 0, TimeSpan.Zero));
+
+    /// <summary>The node's clock (time-based work: the archive horizon).</summary>
+    public FakeTimeProvider Clock => _clock;
     private readonly byte[]? _legacyKey;
 
     private AuditNode(byte[]? legacyKey) => _legacyKey = legacyKey;

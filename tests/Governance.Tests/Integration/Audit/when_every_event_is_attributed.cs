@@ -180,9 +180,12 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
         await Post("/api/audit/checkpoints", null, status: 201);
 
         var events = await Events(start);
-        // Ours, not Marten's own (archived, tombstone).
+        // Ours, not Marten's own (archived, tombstone). The archive's events need an archive directory and a history older than
+        // the horizon: when_request_history_is_archived checks who and on behalf of which request they name.
         var mapped = fx.Store.Options.Events.AllKnownEventTypes()
-            .Where(t => t.EventType.Namespace!.StartsWith("Governance.", StringComparison.Ordinal)).Select(t => t.EventTypeName).ToHashSet();
+            .Where(t => t.EventType.Namespace!.StartsWith("Governance.", StringComparison.Ordinal)
+                && t.EventType.Namespace != typeof(Governance.Domain.Archive.RequestEventsArchived).Namespace)
+            .Select(t => t.EventTypeName).ToHashSet();
         Assert.Empty(mapped.Except(events.Select(e => e.Type)));
 
         var operators = new[] { GovernanceFixture.AdminToken }.Select(OperatorToken.IdFor).Concat([approver.Id, owner.Id, adapter.Id, edgeA.Id, edgeB.Id]).ToHashSet();

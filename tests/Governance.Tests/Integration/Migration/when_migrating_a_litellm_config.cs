@@ -73,10 +73,13 @@ public sealed class when_migrating_a_litellm_config(GovernanceFixture fx)
         Assert.Equal("env:ANTHROPIC_API_KEY", providers["anthropic"].GetProperty("apiKeyFrom").GetString());
         var vllm = providers.Values.Single(p => p.GetProperty("kind").GetString() == "openai-compatible");
         Assert.Equal(fx.Upstream.BaseUrl, vllm.GetProperty("baseUrl").GetString());
-        // Azure and the wildcard are not migrated, and the answer says why.
+        // The Azure deployment becomes an azure-openai provider with its api-version; the wildcard is not migrated, and the answer says why.
+        var azure = providers.Values.Single(p => p.GetProperty("kind").GetString() == "azure-openai");
+        Assert.Equal("https://example-eu.openai.azure.com", azure.GetProperty("baseUrl").GetString());
+        Assert.Equal("2024-06-01", azure.GetProperty("settings").GetProperty("apiVersion").GetString());
         var skipped = dry.GetProperty("skipped").EnumerateArray().ToList();
-        Assert.Equal(["model_list[4]", "model_list[5]"], skipped.Select(s => s.GetProperty("field").GetString()));
-        Assert.Contains("azure", skipped[0].GetProperty("reason").GetString());
+        Assert.Equal(["model_list[5]"], skipped.Select(s => s.GetProperty("field").GetString()));
+        Assert.Contains("wildcard", skipped[0].GetProperty("reason").GetString());
         foreach (var secret in Secrets)
             Assert.DoesNotContain(secret, dryText);
 

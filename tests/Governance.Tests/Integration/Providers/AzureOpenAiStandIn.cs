@@ -9,7 +9,8 @@ namespace Governance.Tests.Integration.Providers;
 /// Azure OpenAI, as Microsoft documents it: <c>POST /openai/deployments/{deployment}/chat/completions?api-version=…</c>
 /// (api-version required) and the v1 API <c>POST /openai/v1/chat/completions</c> (the deployment in <c>model</c>); the key in
 /// <c>api-key</c> (else 401); an unknown deployment is 404 DeploymentNotFound. Answers carry Azure's content-filter results,
-/// and a stream opens with Azure's prompt-filter chunk whose <c>choices</c> are empty.
+/// and a stream opens with Azure's prompt-filter chunk whose <c>choices</c> are empty. Embeddings at the deployment
+/// address; deployment <c>throttled</c> is Azure's 429 with <c>retry-after</c>.
 /// </summary>
 public sealed class AzureOpenAiStandIn(string apiKey, string deployment) : StandIn
 {
@@ -28,6 +29,18 @@ public sealed class AzureOpenAiStandIn(string apiKey, string deployment) : Stand
             var call = await Record(http);
             await Answer(http, call, (string?)JsonNode.Parse(call.Body)?["model"] ?? "");
         });
+        app.MapPost("/openai/deployments/{name}/embeddings", async (HttpContext http, string name) =>
+        {
+            var call = await Record(http);
+            if (string.IsNullOrEmpty(http.Request.Query["api-version"]))
+                await Json(http, 404, """{"error":{"code":"404","message":"Resource not found"}}""");
+            else if (http.Request.Headers["api-key"] != apiKey)
+                await Json(http, 401, """{"error":{"code":"401","message":"Access denied due to invalid subscription key or wrong API endpoint."}}""");
+            else if (name != deployment)
+                await Json(http, 404, """{"error":{"code":"DeploymentNotFound","message":"The API deployment for this resource does not exist."}}""");
+            else
+                await Json(http, 200, """{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.25,-0.5]}],"model":"text-embedding-3-small","usage":{"prompt_tokens":7,"total_tokens":7}}""");
+        });
     }
 
     private async Task Answer(HttpContext http, ReceivedCall call, string name)
@@ -35,6 +48,11 @@ public sealed class AzureOpenAiStandIn(string apiKey, string deployment) : Stand
         if (http.Request.Headers["api-key"] != apiKey)
         {
             await Json(http, 401, """{"error":{"code":"401","message":"Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."}}""");
+            return;
+        }
+        if (name == "throttled")
+        {
+            await Json(http, 429, """{"error":{"code":"429","message":"Requests to the ChatCompletions_Create Operation under Azure OpenAI API version 2024-10-21 have exceeded token rate limit of your current OpenAI S0 pricing tier. Please retry after 1 second."}}""", ("retry-after", "1"));
             return;
         }
         if (name != deployment)

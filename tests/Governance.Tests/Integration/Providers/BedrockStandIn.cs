@@ -12,7 +12,8 @@ namespace Governance.Tests.Integration.Providers;
 /// SigV4-signed (service <c>bedrock</c>), the signature checked here over the raw path, the signed headers and the body's
 /// bytes (a mismatch is 403 InvalidSignatureException, named in <c>x-amzn-ErrorType</c>); ConverseStream answers in
 /// <c>application/vnd.amazon.eventstream</c> frames with both CRCs. Model <c>throttled-mid-stream</c> sends a
-/// throttlingException frame after the first text.
+/// throttlingException frame after the first text; <c>throttled</c> is a 429 ThrottlingException; a model named
+/// <c>…cache…</c> reports cache writes.
 /// </summary>
 public sealed class BedrockStandIn(AwsCredentials credentials, string region) : StandIn
 {
@@ -32,14 +33,22 @@ public sealed class BedrockStandIn(AwsCredentials credentials, string region) : 
                 ("x-amzn-ErrorType", "ValidationException:http://internal.amazon.com/coral/com.amazon.bedrock/"));
             return;
         }
+        if (modelId == "throttled")
+        {
+            await Json(http, 429, """{"message":"Too many requests, please wait before trying again."}""",
+                ("x-amzn-ErrorType", "ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/"));
+            return;
+        }
         var forced = (string?)body["toolConfig"]?["toolChoice"]?["tool"]?["name"];
+        // A model named "…cache…" wrote 4 prompt tokens to Bedrock's prompt cache besides reading 2.
+        var cacheWrite = modelId.Contains("cache", StringComparison.Ordinal) ? ",\"cacheWriteInputTokens\":4" : "";
         switch (operation)
         {
             case "converse":
                 var content = forced is null ? """{"text":"Hello from Bedrock."}""" : $$$$$$"""{"toolUse":{"toolUseId":"tooluse_standin","name":"{{{{{{forced}}}}}}","input":{"city":"Paris"}}}""";
                 await Json(http, 200, $$$$$$"""
                     {"output":{"message":{"role":"assistant","content":[{{{{{{content}}}}}}]}},"stopReason":"{{{{{{(forced is null ? "end_turn" : "tool_use")}}}}}}",
-                     "usage":{"inputTokens":10,"outputTokens":5,"totalTokens":17,"cacheReadInputTokens":2},"metrics":{"latencyMs":42}}
+                     "usage":{"inputTokens":10,"outputTokens":5,"totalTokens":17,"cacheReadInputTokens":2{{{{{{cacheWrite}}}}}}},"metrics":{"latencyMs":42}}
                     """);
                 break;
             case "converse-stream":

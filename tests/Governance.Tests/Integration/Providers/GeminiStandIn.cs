@@ -9,7 +9,9 @@ namespace Governance.Tests.Integration.Providers;
 /// Google's Gemini API (<c>POST /v1beta/models/{model}:generateContent</c> and <c>:streamGenerateContent</c>), as its
 /// reference documents it: the key in <c>x-goog-api-key</c> (missing: 403 PERMISSION_DENIED; wrong: 400 INVALID_ARGUMENT);
 /// <c>alt=sse</c> streams server-sent events separated by CRLF pairs, each a whole GenerateContentResponse; without it the
-/// stream is one JSON array. A function declaration forced with mode ANY is called.
+/// stream is one JSON array. A function declaration forced with mode ANY is called. Model <c>exhausted</c> is a 429
+/// RESOURCE_EXHAUSTED; <c>fails-mid-stream</c> streams an error event after the first text; a model named <c>…cached…</c>
+/// reports cached prompt tokens.
 /// </summary>
 public sealed class GeminiStandIn(string apiKey) : StandIn
 {
@@ -32,6 +34,11 @@ public sealed class GeminiStandIn(string apiKey) : StandIn
         var body = JsonNode.Parse(call.Body)!.AsObject();
         var forced = (string?)body["toolConfig"]?["functionCallingConfig"]?["mode"] == "ANY"
             ? (string?)body["tools"]![0]!["functionDeclarations"]![0]!["name"] : null;
+        if (model == "exhausted")
+        {
+            await Error(http, 429, "RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota).");
+            return;
+        }
         switch (method)
         {
             case "generateContent":
@@ -41,7 +48,10 @@ public sealed class GeminiStandIn(string apiKey) : StandIn
                 var pieces = new[]
                 {
                     Response(model, """{"text":"Hello from "}""", null, final: false),
-                    Response(model, forced is null ? """{"text":"Gemini."}""" : Call(forced), "STOP", final: true),
+                    // Model fails-mid-stream: Google's error object arrives as the next event, and the stream ends.
+                    model == "fails-mid-stream"
+                        ? """{"error":{"code":500,"message":"An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting","status":"INTERNAL"}}"""
+                        : Response(model, forced is null ? """{"text":"Gemini."}""" : Call(forced), "STOP", final: true),
                 };
                 if (http.Request.Query["alt"] == "sse")
                     await Stream(http, "text/event-stream", pieces.Select(p => Encoding.UTF8.GetBytes($"data: {p}\r\n\r\n")));
@@ -60,6 +70,9 @@ public sealed class GeminiStandIn(string apiKey) : StandIn
     {
         var reason = finish is null ? "" : $",\"finishReason\":\"{finish}\"";
         var usage = final ? "\"promptTokenCount\":11,\"candidatesTokenCount\":5,\"thoughtsTokenCount\":4,\"totalTokenCount\":20" : "\"promptTokenCount\":11,\"totalTokenCount\":11";
+        // A model named "…cached…" read 3 of its prompt tokens from Gemini's context cache.
+        if (final && model.Contains("cached", StringComparison.Ordinal))
+            usage += ",\"cachedContentTokenCount\":3";
         return $$$$$$"""{"candidates":[{"content":{"parts":[{{{{{{part}}}}}}],"role":"model"}{{{{{{reason}}}}}},"index":0}],"usageMetadata":{{{{{{{usage}}}}}}},"modelVersion":"{{{{{{model}}}}}}","responseId":"standin"}""";
     }
 

@@ -17,6 +17,7 @@ namespace Governance.Tests.Integration.Proxy;
 /// <list type="bullet">
 /// <item><c>fail-500</c>, <c>fail-429</c>, <c>fail-400</c>: that error status;</item>
 /// <item><c>hang…</c>: never answers (until the caller cancels); <see cref="Arrived"/> says it was reached;</item>
+/// <item><c>slow-&lt;ms&gt;…</c>: answers after that delay; <c>ratelimit-&lt;remaining&gt;-of-&lt;limit&gt;…</c>: with OpenAI's rate-limit headers;</item>
 /// <item><c>no-usage…</c>: answers without any usage;</item>
 /// <item><c>gated…</c> (streaming): sends the first content chunk, then waits for <see cref="Gate"/>.Release;</item>
 /// <item>streams that break: point the provider at <see cref="Broken"/> instead;</item>
@@ -216,6 +217,16 @@ public sealed class FakeProvider : IAsyncLifetime
         {
             await Task.Delay(Timeout.Infinite, http.RequestAborted).ContinueWith(_ => { });
             return true;
+        }
+        // slow-<ms>…: answers after that delay.
+        if (model.Split('-') is ["slow", var delay, ..] && int.TryParse(delay, out var ms))
+            await Task.Delay(ms, http.RequestAborted);
+        // ratelimit-<remaining>-of-<limit>…: OpenAI's rate-limit headers, resetting in a minute.
+        if (model.Split('-') is ["ratelimit", var remaining, "of", var limit, ..])
+        {
+            http.Response.Headers["x-ratelimit-limit-requests"] = limit;
+            http.Response.Headers["x-ratelimit-remaining-requests"] = remaining;
+            http.Response.Headers["x-ratelimit-reset-requests"] = "1m0s";
         }
         return false;
     }

@@ -43,6 +43,7 @@ public sealed class when_write_endpoints_get_malformed_bodies(GovernanceFixture 
             new { deployments = new[] { new { provider = w.Provider, upstreamModel = "gpt-4o-mini", weight = 1 } } }),
             Optional: ["deployments[0].weight"]),
         new("PUT", "/api/models/{name}/fallbacks", Admin, w => Call($"/api/models/{w.Model}/fallbacks", new { fallbacks = new[] { w.OtherModel } })),
+        new("PUT", "/api/model-groups/{name}", Admin, w => Call($"/api/model-groups/{Api.Unique("sweep")}", new { members = new[] { w.Model }, strategy = "cost-based" })),
         new("PUT", "/api/prices/{model}", Admin, w => Call($"/api/prices/{w.OtherModel}",
             new { inputPer1M = 0.15m, outputPer1M = 0.6m, cachedInputPer1M = 0.075m, source = "sweep" }),
             Optional: ["cachedInputPer1M", "source"]),
