@@ -118,6 +118,7 @@ public sealed partial class when_every_endpoint_is_called_by_every_role(Governan
 
         new("GET", "/api/spend", [Admin, Auditor], _ => "/api/spend?by=app"),
         new("GET", "/api/spend/top", [Admin, Auditor], _ => "/api/spend/top?by=app"),
+        new("GET", "/api/spend/export", [Admin, Auditor], _ => "/api/spend/export?by=app"),
         new("GET", "/api/requests", [Admin, Auditor], _ => "/api/requests"),
         new("GET", "/api/alerts", [Admin, Auditor], _ => "/api/alerts"),
 
