@@ -1,3 +1,4 @@
+using Governance.Api.Infrastructure;
 using System.Text.Json;
 using Governance.AuditVerifier;
 using Governance.Domain.Archive;
@@ -119,6 +120,28 @@ public static class ArchivedSegments
         }
         await transaction.CommitAsync(ct);
         return sequences.Count;
+    }
+
+    /// <summary>
+    /// What restore and delete check before they touch a segment: a segment name, named by an archive event, still archived,
+    /// its file what was recorded. Either a refusal (400, 404, 409 <c>segment_not_archived</c> or <c>segment_altered</c>,
+    /// whose detail ends with <paramref name="whenAltered"/>) or the segment and its path.
+    /// </summary>
+    public static async Task<(IResult? Refusal, SegmentView Found, string Path)> ArchivedAndIntactAsync(
+        string segment, IQuerySession session, ArchiveOptions options, string whenAltered, CancellationToken ct)
+    {
+        if (!ArchiveIds.IsSegmentName(segment))
+            return (Problems.Field("segment", "'segment' must be a segment name (requests-<19 digits>-<19 digits>.parquet)."), null!, "");
+        var found = (await AllAsync(session, ct)).FirstOrDefault(s => s.Segment == segment);
+        if (found is null || options.Directory is null)
+            return (Problems.NotFound($"Segment '{segment}'"), null!, "");
+        if (found.State != "archived")
+            return (Results.Problem(Problems.Create(409, "Not archived.", $"Segment '{segment}' is {found.State}.", "segment_not_archived")), found, "");
+        var path = Path.Combine(options.Directory, segment);
+        if (!await IntactAsync(path, found.Sha256, ct))
+            return (Results.Problem(Problems.Create(409, "Segment altered.",
+                $"{path} is missing or its SHA-256 is not the recorded {found.Sha256[..16]}{whenAltered}", "segment_altered")), found, path);
+        return (null, found, path);
     }
 
     /// <summary>Whether the segment file still is what its archive event recorded.</summary>

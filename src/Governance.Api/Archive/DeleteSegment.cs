@@ -31,17 +31,9 @@ public static class DeleteSegmentEndpoint
         string segment, DeleteSegment command, IDocumentStore store, IQuerySession session, ArchiveOptions options, ClaimsPrincipal user,
         TimeProvider clock, CancellationToken ct)
     {
-        if (!ArchiveIds.IsSegmentName(segment))
-            return Problems.Field("segment", "'segment' must be a segment name (requests-<19 digits>-<19 digits>.parquet).");
-        var found = (await ArchivedSegments.AllAsync(session, ct)).FirstOrDefault(s => s.Segment == segment);
-        if (found is null || options.Directory is null)
-            return Problems.NotFound($"Segment '{segment}'");
-        if (found.State != "archived")
-            return Results.Problem(Problems.Create(409, "Not archived.", $"Segment '{segment}' is {found.State}.", "segment_not_archived"));
-        var path = Path.Combine(options.Directory, segment);
-        if (!await ArchivedSegments.IntactAsync(path, found.Sha256, ct))
-            return Results.Problem(Problems.Create(409, "Segment altered.",
-                $"{path} is missing or its SHA-256 is not the recorded {found.Sha256[..16]}: its hashes cannot be kept.", "segment_altered"));
+        var (refusal, found, path) = await ArchivedSegments.ArchivedAndIntactAsync(segment, session, options, ": its hashes cannot be kept.", ct);
+        if (refusal is not null)
+            return refusal;
 
         await using var connection = store.Storage.Database.CreateConnection();
         await connection.OpenAsync(ct);
@@ -50,7 +42,7 @@ public static class DeleteSegmentEndpoint
         try
         {
             var redacted = ArchiveIds.RedactedName(segment);
-            var redactedPath = Path.Combine(options.Directory, redacted);
+            var redactedPath = Path.Combine(Path.GetDirectoryName(path)!, redacted);
             List<SegmentRow> rows = [];
             await using (var file = File.OpenRead(path))
                 await foreach (var row in ArchiveSegment.ReadAsync(file, ct))

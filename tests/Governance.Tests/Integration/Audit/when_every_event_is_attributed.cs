@@ -85,6 +85,7 @@ public sealed class when_every_event_is_attributed(GovernanceFixture fx)
         await Post("/api/models", new { name = standby, provider, upstreamModel = "gpt-4o-mini", inputPricePer1M = 0m, outputPricePer1M = 10m }, status: 201);
         await Put($"/api/models/{standby}/deployments", new { deployments = new[] { new { provider, upstreamModel = "gpt-4o-mini", weight = 1 } } });
         await Put($"/api/models/{model}/fallbacks", new { fallbacks = new[] { standby } });
+        await Put($"/api/model-groups/{Api.Unique("group")}", new { members = new[] { model, standby }, strategy = "cost-based" });
         var key = await Post("/api/keys", new { app, name = "billing", models = new[] { model } }, owner.Token, 201);
         var keyId = key.GetProperty("id").GetString()!;
         await Put($"/api/apps/{app}", new { team = Api.Unique("team") });

@@ -96,6 +96,16 @@ public sealed class when_request_history_is_archived
         Assert.Contains(segment, rowBroken.FirstBreak!.Detail);
         await File.WriteAllBytesAsync(path, original);
 
+        // A delete without a usable reason is refused naming it and deletes nothing. (The write-endpoint sweep cannot reach this
+        // endpoint: its shared fixture has no archive.)
+        foreach (var bad in new object[] { new { }, new { reason = "" }, new { reason = 5 }, new { reason = new string('x', 1001) } })
+            using (var refused = await node.Send(HttpMethod.Post, $"/api/archive/segments/{segment}/delete", bad))
+            {
+                Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.StatusCode);
+                Assert.Contains("reason", await refused.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+            }
+        Assert.True(File.Exists(path));
+
         // An operator deletes it, with a reason: the content is gone, an event says so, and the history still verifies.
         using (var deleted = await node.Send(HttpMethod.Post, $"/api/archive/segments/{segment}/delete", new { reason = "retention: 1 year" }))
             Assert.True(deleted.IsSuccessStatusCode, await deleted.Content.ReadAsStringAsync());

@@ -24,7 +24,16 @@ public sealed class when_write_endpoints_get_malformed_bodies(GovernanceFixture 
         ["POST /api/access-requests/{id}/withdraw"] = "withdraws; reads no body",
         ["POST /api/audit/checkpoints"] = "signs a checkpoint; reads no body",
         ["POST /api/admin/projections/rebuild"] = "rebuilds every projection; reads no body",
+        ["POST /api/archive/runs"] = "archives what is past the horizon; reads no body",
+        ["POST /api/archive/segments/{segment}/restore"] = "restores a segment; reads no body",
     };
+
+    /// <summary>
+    /// Write endpoints swept by their own tests, because this shared fixture cannot give them a valid call: deleting a segment
+    /// needs an archive (when_request_history_is_archived.a_missing_or_altered_segment_is_named_and_a_deleted_one_keeps_the_chain
+    /// sends it bodies without a usable reason).
+    /// </summary>
+    private static readonly string[] SweptElsewhere = ["POST /api/archive/segments/{segment}/delete"];
 
     /// <summary><see cref="Signed"/>: no operator token, each body signed with the leak-report secret (<c>POST /api/leaks</c>).</summary>
     private const string Admin = "admin", Approver = "approver", Adapter = "adapter", Signed = "signed";
@@ -141,7 +150,7 @@ public sealed class when_write_endpoints_get_malformed_bodies(GovernanceFixture 
     public static TheoryData<string> RowNames() => new(Rows.Select(r => r.Name));
 
     [Fact]
-    public void every_write_endpoint_has_a_row() => SweepRun.AssertEveryWriteHasARow(fx.Api, Rows.Select(r => r.Name), WithoutBody.Keys, "API");
+    public void every_write_endpoint_has_a_row() => SweepRun.AssertEveryWriteHasARow(fx.Api, Rows.Select(r => r.Name), [.. WithoutBody.Keys, .. SweptElsewhere], "API");
 
     [Theory]
     [MemberData(nameof(RowNames))]
