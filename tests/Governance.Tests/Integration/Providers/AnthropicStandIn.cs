@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Governance.Tests.Integration.Proxy;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
@@ -14,6 +15,18 @@ namespace Governance.Tests.Integration.Providers;
 public sealed class AnthropicStandIn(string apiKey) : StandIn
 {
     public const string Text = "Hello from Claude.";
+
+    /// <summary>
+    /// Registers this stand-in as an <c>anthropic</c> provider, a Claude model on it priced at $3 in, $15 out, $0.30 cached per
+    /// million, and a key of a new app for that model.
+    /// </summary>
+    public async Task<(string Model, Api.Issued Key)> ClaudeModelAsync(GovernanceFixture fx, string upstreamModel = "claude-sonnet-4-5")
+    {
+        var name = Api.Unique("anthropic");
+        await fx.Api.Post("/api/providers", new { name, kind = "anthropic", baseUrl = BaseUrl + "/v1", apiKey }, 201);
+        var model = await fx.Model([new(name, upstreamModel)], inputPrice: 3m, outputPrice: 15m, cachedPrice: 0.3m);
+        return (model, await fx.IssueKey(Api.Unique("app"), model));
+    }
 
     protected override void Map(WebApplication app) => app.MapPost("/v1/messages", async (HttpContext http) =>
     {

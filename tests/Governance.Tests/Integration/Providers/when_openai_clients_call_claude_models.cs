@@ -23,13 +23,8 @@ public sealed class when_openai_clients_call_claude_models(GovernanceFixture fx)
     public async Task DisposeAsync() => await _anthropic.DisposeAsync();
 
     /// <summary>A Claude model priced at $3 in, $15 out, $0.30 cached per million, and a key for it.</summary>
-    private async Task<(string Model, Api.Issued Key)> Claude(string upstreamModel = "claude-sonnet-4-5")
-    {
-        var name = Api.Unique("anthropic");
-        await fx.Api.Post("/api/providers", new { name, kind = "anthropic", baseUrl = _anthropic.BaseUrl + "/v1", apiKey = StandInKey }, 201);
-        var model = await fx.Model([new(name, upstreamModel)], inputPrice: 3m, outputPrice: 15m, cachedPrice: 0.3m);
-        return (model, await fx.IssueKey(Api.Unique("app"), model));
-    }
+    private Task<(string Model, Api.Issued Key)> Claude(string upstreamModel = "claude-sonnet-4-5") =>
+        _anthropic.ClaudeModelAsync(fx, upstreamModel);
 
     private ChatClient Sdk(string model, Api.Issued key) => new(model, new ApiKeyCredential(key.Key), new OpenAIClientOptions
     {

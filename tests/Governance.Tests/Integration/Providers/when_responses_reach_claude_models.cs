@@ -29,13 +29,8 @@ public sealed class when_responses_reach_claude_models(GovernanceFixture fx) : I
 
     public async Task DisposeAsync() => await _anthropic.DisposeAsync();
 
-    private async Task<(string Model, Api.Issued Key)> Claude(string upstreamModel = "claude-sonnet-4-5")
-    {
-        var name = Api.Unique("anthropic");
-        await fx.Api.Post("/api/providers", new { name, kind = "anthropic", baseUrl = _anthropic.BaseUrl + "/v1", apiKey = StandInKey }, 201);
-        var model = await fx.Model([new(name, upstreamModel)], inputPrice: 3m, outputPrice: 15m, cachedPrice: 0.3m);
-        return (model, await fx.IssueKey(Api.Unique("app"), model));
-    }
+    private Task<(string Model, Api.Issued Key)> Claude(string upstreamModel = "claude-sonnet-4-5") =>
+        _anthropic.ClaudeModelAsync(fx, upstreamModel);
 
     private ResponsesClient Sdk(Api.Issued key) => new(new ApiKeyCredential(key.Key), new ResponsesClientOptions
     {
